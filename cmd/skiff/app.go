@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/skiff-engine/skiff/engine"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func newApp() *cli.App {
+	app := &cli.App{
+		Name:                   "skiff",
+		Usage:                  "run containers with no daemon and no root",
+		Version:                version,
+		UseShortOptionHandling: true,
+		HideHelpCommand:        true,
+		Suggest:                true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Usage: "graph root: images, layers, containers"},
+			&cli.StringFlag{Name: "runroot", Usage: "run root: locks, sockets, state"},
+			&cli.StringFlag{Name: "config", Usage: "skiff.toml to read instead of the defaults"},
+			&cli.StringFlag{Name: "storage-driver", Usage: "overlay or vfs"},
+			&cli.StringSliceFlag{Name: "storage-opt", Usage: "storage driver option"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn, error"},
+		},
+		Commands:       commands(),
+		ExitErrHandler: func(*cli.Context, error) {}, // main decides the exit code
+		OnUsageError:   usageError,
+		Before:         setLogLevel,
+	}
+	setUsageErrors(app.Commands)
+	return app
+}
+
+func commands() []*cli.Command {
+	var cmds []*cli.Command
+	cmds = append(cmds, imageCommands()...)
+	cmds = append(cmds, imageGroup(), systemGroup(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand())
+	return cmds
+}
+
+// usageError keeps flag mistakes to one line, exit 125, like docker.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return fmt.Errorf("%v: see 'skiff %s --help'", err, c.Command.FullName())
+}
+
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		setUsageErrors(c.Subcommands)
+	}
+}
+
+// newEngine builds the engine from the global flags.
+func newEngine(c *cli.Context) (*engine.Engine, error) {
+	return engine.New(c.Context, engine.Options{
+		ConfigPath:    c.String("config"),
+		Root:          c.String("root"),
+		RunRoot:       c.String("runroot"),
+		StorageDriver: c.String("storage-driver"),
+		StorageOpts:   c.StringSlice("storage-opt"),
+		AuthFile:      authFileFlag(c),
+	})
+}
+
+func authFileFlag(c *cli.Context) string {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet("authfile") {
+			return ctx.String("authfile")
+		}
+	}
+	return ""
+}
+
+// withEngine runs fn with an engine and closes it afterwards.
+func withEngine(c *cli.Context, fn func(context.Context, *engine.Engine) error) error {
+	e, err := newEngine(c)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return fn(c.Context, e)
+}
+
+// requireArgs checks the count of positional arguments, docker-style.
+func requireArgs(c *cli.Context, min, max int) error {
+	n := c.NArg()
+	if n < min || (max >= 0 && n > max) {
+		switch {
+		case min == max:
+			return fmt.Errorf("%q requires exactly %d argument(s): see 'skiff %s --help'", c.Command.FullName(), min, c.Command.FullName())
+		case n < min:
+			return fmt.Errorf("%q requires at least %d argument(s): see 'skiff %s --help'", c.Command.FullName(), min, c.Command.FullName())
+		default:
+			return fmt.Errorf("%q accepts at most %d argument(s): see 'skiff %s --help'", c.Command.FullName(), max, c.Command.FullName())
+		}
+	}
+	return nil
+}
+
+func setLogLevel(c *cli.Context) error {
+	switch c.String("log-level") {
+	case "debug", "info", "warn", "warning", "error", "fatal", "panic":
+	default:
+		return fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", c.String("log-level"))
+	}
+	return setLibraryLogLevel(c.String("log-level"))
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "show the skiff version",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(os.Stdout, "Version:    %s\n", version)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/urfave/cli/v2"
+)
+
+// Docker's exit codes: 125 the engine (or the command line) failed, 126 the
+// container command cannot be invoked, 127 it was not found. Anything else is
+// the container's own exit status.
+const (
+	exitEngine      = 125
+	exitCannotExec  = 126
+	exitNotFound    = 127
+	exitUsageHelper = 125
+)
+
+// exitCoder is implemented by errors that carry their own status, such as a
+// container's exit code.
+type exitCoder interface{ ExitCode() int }
+
+// silentError carries an exit code for a failure already reported to the user.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return "" }
+func (e *silentError) ExitCode() int { return e.code }
+
+// exitCode is the one table from errors to CLI exit codes. Every error kind
+// of containerd/errdefs is an engine failure to Docker users: 125.
+func exitCode(err error) int {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	var ce cli.ExitCoder
+	if errors.As(err, &ce) && ce.ExitCode() != 0 && ce.ExitCode() != 1 {
+		return ce.ExitCode()
+	}
+	return exitEngine
+}
+
+// oneLine keeps user-facing errors to one line: wrapped internals from
+// libraries sometimes carry newlines.
+func oneLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	s = strings.ReplaceAll(s, "\n", "; ")
+	return s
+}
+
+func isNotFound(err error) bool { return errdefs.IsNotFound(err) }

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/skiff-engine/skiff/engine"
+)
+
+var formatFlag = &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template, or json"}
+
+// inspectCommand is `skiff inspect`; containers join images here later.
+func inspectCommand() *cli.Command {
+	c := imageInspectCommand()
+	c.Usage = "show low-level information on images"
+	return c
+}
+
+func imageInspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "show low-level information on images",
+		ArgsUsage: "IMAGE [IMAGE...]",
+		Flags:     []cli.Flag{formatFlag},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				var docs []any
+				var failed error
+				for _, n := range c.Args().Slice() {
+					doc, err := e.ImageInspect(ctx, n)
+					if err != nil {
+						if failed == nil {
+							failed = err
+						}
+						continue
+					}
+					docs = append(docs, doc)
+				}
+				if err := printInspect(c.String("format"), docs); err != nil {
+					return err
+				}
+				return failed
+			})
+		},
+	}
+}
+
+// printInspect prints a JSON array, or the template once per document.
+func printInspect(format string, docs []any) error {
+	if format == "" || format == "json" {
+		if docs == nil {
+			docs = []any{}
+		}
+		return printJSON(os.Stdout, docs)
+	}
+	return render(os.Stdout, format, table{}, docs)
+}
+
+func historyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "history",
+		Usage:     "show the history of an image",
+		ArgsUsage: "IMAGE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "human", Aliases: []string{"H"}, Value: true, Usage: "sizes and dates in human-readable form"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only show image IDs"},
+			&cli.StringFlag{Name: "format", Usage: "Go template, or json"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, 1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				entries, err := e.ImageHistory(ctx, c.Args().First())
+				if err != nil {
+					return err
+				}
+				return printHistory(c, entries)
+			})
+		},
+	}
+}
+
+type historyRow struct {
+	ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment string
+}
+
+var historyTable = table{
+	format:  "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+	headers: map[string]string{"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"},
+}
+
+func printHistory(c *cli.Context, entries []engine.HistoryEntry) error {
+	noTrunc, human := c.Bool("no-trunc"), c.Bool("human")
+	var rows []any
+	for _, h := range entries {
+		r := historyRow{ID: h.ID, CreatedBy: h.CreatedBy, Comment: h.Comment,
+			CreatedAt: h.Created.Format("2006-01-02T15:04:05Z07:00"), CreatedSince: ago(h.Created)}
+		if h.ID != "<missing>" && !noTrunc {
+			r.ID = shortID(h.ID)
+		} else if h.ID != "<missing>" {
+			r.ID = "sha256:" + h.ID
+		}
+		if c.Bool("quiet") {
+			fmt.Println(r.ID)
+			continue
+		}
+		if !noTrunc && len(r.CreatedBy) > 45 {
+			r.CreatedBy = r.CreatedBy[:44] + "…"
+		}
+		r.CreatedBy = strings.ReplaceAll(r.CreatedBy, "\n", " ")
+		r.Size = humanSize(h.Size)
+		if !human {
+			r.Size = fmt.Sprint(h.Size)
+			r.CreatedSince = r.CreatedAt
+		}
+		rows = append(rows, r)
+	}
+	if c.Bool("quiet") {
+		return nil
+	}
+	return render(os.Stdout, c.String("format"), historyTable, rows)
+}

@@ -1,0 +1,37 @@
+// Command skiff is a daemonless, rootless container engine with Docker's CLI.
+//
+// main builds the urfave/cli application, runs it, and turns the returned error
+// into an exit code. Only main exits.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"go.podman.io/storage/pkg/reexec"
+
+	"github.com/skiff-engine/skiff/userns"
+)
+
+func main() {
+	// containers/storage re-executes this binary for some work (applying
+	// layers in a chroot); those calls must not reach the CLI.
+	if reexec.Init() {
+		return
+	}
+	if err := userns.Join(os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		os.Exit(exitEngine)
+	}
+	err := newApp().Run(os.Args)
+	if err == nil {
+		return
+	}
+	code := exitCode(err)
+	var silent *silentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
+	}
+	os.Exit(code)
+}

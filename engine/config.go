@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/BurntSushi/toml"
+	"github.com/containerd/errdefs"
+)
+
+// Config is skiff.toml. Zero values mean "use the default for this user".
+//
+//	[storage]
+//	driver = "overlay"        # or "vfs"
+//	graphroot = "/var/lib/skiff"
+//	runroot = "/run/skiff"
+//	options = ["overlay.mount_program=..."]
+//
+//	[network]
+//	default = "bridge"
+//
+//	[log]
+//	max_size = "10m"
+type Config struct {
+	Storage StorageConfig `toml:"storage"`
+	Network NetworkConfig `toml:"network"`
+	Log     LogConfig     `toml:"log"`
+}
+
+// StorageConfig selects the graph driver and where skiff keeps its data.
+type StorageConfig struct {
+	Driver    string   `toml:"driver"`
+	GraphRoot string   `toml:"graphroot"`
+	RunRoot   string   `toml:"runroot"`
+	Options   []string `toml:"options"`
+}
+
+// NetworkConfig holds network defaults.
+type NetworkConfig struct {
+	Default string `toml:"default"`
+}
+
+// LogConfig holds container log defaults.
+type LogConfig struct {
+	MaxSize string `toml:"max_size"`
+}
+
+// ConfigPaths lists the files LoadConfig reads, later ones overriding earlier
+// ones key by key: /etc/skiff/skiff.toml, then the user's own.
+func ConfigPaths(p Paths) []string {
+	paths := []string{"/etc/skiff/skiff.toml"}
+	if p.Rootless {
+		paths = append(paths, filepath.Join(p.ConfigHome, "skiff", "skiff.toml"))
+	}
+	return paths
+}
+
+// LoadConfig reads explicit (if not empty, it must exist) or else every file
+// of ConfigPaths that exists. Unknown keys are an error so typos surface.
+func LoadConfig(explicit string, p Paths) (Config, error) {
+	var cfg Config
+	paths := ConfigPaths(p)
+	if explicit != "" {
+		paths = []string{explicit}
+	}
+	for _, path := range paths {
+		md, err := toml.DecodeFile(path, &cfg)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && explicit == "" {
+				continue
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				return cfg, fmt.Errorf("config file %q does not exist: %w", path, errdefs.ErrInvalidArgument)
+			}
+			return cfg, fmt.Errorf("config file %q: %v: %w", path, err, errdefs.ErrInvalidArgument)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return cfg, fmt.Errorf("config file %q: unknown key %q: %w", path, und[0].String(), errdefs.ErrInvalidArgument)
+		}
+	}
+	return cfg, nil
+}
+
+// fileExists is for optional configuration files.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

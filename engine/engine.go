@@ -1,0 +1,130 @@
+// Package engine is skiff as a library: the operations users name
+// (ImagePull, ContainerRun, VolumeCreate, ...), each taking an Options struct
+// and returning a Result struct. The CLI and the Docker API shim are thin
+// layers over it.
+//
+// An Engine holds no state that outlives the process: everything lives in
+// the store on disk (see storage and the per-record files), guarded by file
+// locks, so any number of skiff processes can work on the same root at once.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/skiff-engine/skiff/imagestore"
+	"github.com/skiff-engine/skiff/storage"
+	"github.com/skiff-engine/skiff/userns"
+)
+
+// Options configure an Engine; zero values take skiff.toml, then the
+// defaults of the design's "On disk" table.
+type Options struct {
+	ConfigPath     string   // --config
+	Root           string   // --root: graph root
+	RunRoot        string   // --runroot
+	StorageDriver  string   // --storage-driver
+	StorageOpts    []string // --storage-opt
+	AuthFile       string   // --authfile, REGISTRY_AUTH_FILE
+	RegistriesConf string   // CONTAINERS_REGISTRIES_CONF
+}
+
+// Engine performs skiff's operations against one store.
+type Engine struct {
+	paths Paths
+	cfg   Config
+	opts  Options
+
+	once   sync.Once
+	store  *storage.Store
+	images *imagestore.Store
+	err    error
+}
+
+// New reads the configuration and resolves paths; the store is opened on
+// first use so commands that need none (login, version) stay cheap.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	paths := DefaultPaths()
+	cfg, err := LoadConfig(opts.ConfigPath, paths)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{paths: paths, cfg: cfg, opts: opts}
+	e.paths.GraphRoot = firstNonEmpty(opts.Root, cfg.Storage.GraphRoot, paths.GraphRoot)
+	e.paths.RunRoot = firstNonEmpty(opts.RunRoot, cfg.Storage.RunRoot, paths.RunRoot)
+	for _, p := range []*string{&e.paths.GraphRoot, &e.paths.RunRoot} {
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
+	return e, nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Paths reports where this engine keeps its data.
+func (e *Engine) Paths() Paths { return e.paths }
+
+// imageStore opens the store once per process.
+func (e *Engine) imageStore() (*imagestore.Store, error) {
+	e.once.Do(func() {
+		for _, dir := range []string{e.paths.GraphRoot, e.paths.RunRoot} {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				e.err = fmt.Errorf("creating %s: %w", dir, err)
+				return
+			}
+		}
+		e.store, e.err = storage.Open(storage.Options{
+			GraphRoot:     e.paths.GraphRoot,
+			RunRoot:       e.paths.RunRoot,
+			Driver:        firstNonEmpty(e.opts.StorageDriver, e.cfg.Storage.Driver),
+			DriverOptions: append(append([]string{}, e.cfg.Storage.Options...), e.opts.StorageOpts...),
+			SingleID:      userns.SingleID(),
+		})
+		if e.err != nil {
+			return
+		}
+		e.images = imagestore.New(e.store.CS(), e.imageOptions())
+	})
+	return e.images, e.err
+}
+
+// imageOptions points containers/image at the files this user's engine uses.
+func (e *Engine) imageOptions() imagestore.Options {
+	o := imagestore.Options{
+		AuthFile:       firstNonEmpty(e.opts.AuthFile, os.Getenv("REGISTRY_AUTH_FILE")),
+		RegistriesConf: firstNonEmpty(e.opts.RegistriesConf, os.Getenv("CONTAINERS_REGISTRIES_CONF")),
+		TmpDir:         filepath.Join(e.paths.GraphRoot, "tmp"),
+	}
+	// Without XDG_RUNTIME_DIR containers/image would pick /run/containers/0,
+	// which the rootless user cannot write.
+	if o.AuthFile == "" && e.paths.Rootless && os.Getenv("XDG_RUNTIME_DIR") == "" {
+		o.AuthFile = e.paths.AuthFile
+	}
+	os.MkdirAll(o.TmpDir, 0o700)
+	return o
+}
+
+// authStore is an image store for credential operations, which need no
+// layers: it does not open containers/storage.
+func (e *Engine) authStore() *imagestore.Store {
+	return imagestore.New(nil, e.imageOptions())
+}
+
+// Close releases the store; layers stay mounted for running containers.
+func (e *Engine) Close() error {
+	if e.store != nil {
+		return e.store.Shutdown(false)
+	}
+	return nil
+}

@@ -1,0 +1,371 @@
+package imagestore
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"go.podman.io/image/v5/docker/archive"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/oci/layout"
+	"go.podman.io/image/v5/pkg/compression"
+	istorage "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/types"
+	storagearchive "go.podman.io/storage/pkg/archive"
+)
+
+// Archive formats for save and load.
+const (
+	FormatDockerArchive = "docker-archive"
+	FormatOCIArchive    = "oci-archive"
+)
+
+// SaveOptions tune save.
+type SaveOptions struct {
+	Format string // docker-archive (default) or oci-archive
+}
+
+// Save writes the named images into one archive at path, or to w when path
+// is empty. The archive is built beside path and renamed into place, so a
+// failure leaves no partial file.
+func (s *Store) Save(ctx context.Context, inputs []string, path string, w io.Writer, o SaveOptions) error {
+	if len(inputs) == 0 {
+		return fmt.Errorf("save needs at least one image: %w", errdefs.ErrInvalidArgument)
+	}
+	dir := s.opts.TmpDir
+	if path != "" {
+		dir = filepath.Dir(path)
+	}
+	tmp, err := os.CreateTemp(dir, ".skiff-save-*")
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	switch o.Format {
+	case "", FormatDockerArchive:
+		err = s.saveDocker(ctx, inputs, tmp.Name())
+	case FormatOCIArchive:
+		err = s.saveOCI(ctx, inputs, tmp.Name())
+	default:
+		return fmt.Errorf("unknown archive format %q: use docker-archive or oci-archive: %w", o.Format, errdefs.ErrInvalidArgument)
+	}
+	if err != nil {
+		return err
+	}
+	if path != "" {
+		return os.Rename(tmp.Name(), path)
+	}
+	f, err := os.Open(tmp.Name())
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// saveSource resolves an input to the store reference and the name to record.
+func (s *Store) saveSource(input string) (types.ImageReference, reference.NamedTagged, error) {
+	img, name, err := s.lookup(input)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := istorage.Transport.NewStoreReference(s.cs, nil, img.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tagged reference.NamedTagged
+	if name != "" {
+		if n, err := reference.ParseNormalizedNamed(name); err == nil {
+			tagged, _ = n.(reference.NamedTagged)
+		}
+	}
+	return ref, tagged, nil
+}
+
+func (s *Store) saveDocker(ctx context.Context, inputs []string, path string) error {
+	sys := s.sys(TLSDefault)
+	w, err := archive.NewWriter(sys, path)
+	if err != nil {
+		return err
+	}
+	for _, input := range inputs {
+		src, tagged, err := s.saveSource(input)
+		if err != nil {
+			w.Close()
+			return err
+		}
+		dest, err := w.NewReference(tagged)
+		if err != nil {
+			w.Close()
+			return err
+		}
+		if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+			w.Close()
+			return fmt.Errorf("saving %s: %w", input, err)
+		}
+	}
+	return w.Close()
+}
+
+// saveOCI writes an OCI image layout holding every image, then tars it: the
+// oci-archive transport itself holds one image only.
+func (s *Store) saveOCI(ctx context.Context, inputs []string, path string) error {
+	dir, err := os.MkdirTemp(s.opts.TmpDir, "skiff-oci-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	sys := s.sys(TLSDefault)
+	for _, input := range inputs {
+		src, tagged, err := s.saveSource(input)
+		if err != nil {
+			return err
+		}
+		refName := ""
+		if tagged != nil {
+			refName = tagged.String()
+		}
+		dest, err := layout.NewReference(dir, refName)
+		if err != nil {
+			return err
+		}
+		if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+			return fmt.Errorf("saving %s: %w", input, err)
+		}
+	}
+	rc, err := storagearchive.Tar(dir, storagearchive.Uncompressed)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return writeFile(path, rc)
+}
+
+func writeFile(path string, r io.Reader) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// LoadResult names what load stored: familiar names, or IDs of untagged images.
+type LoadResult struct {
+	Names []string
+	IDs   []string
+}
+
+// Load reads a docker-archive or oci-archive (optionally compressed) from r
+// and stores every image in it. A corrupt or truncated archive is
+// errdefs.ErrInvalidArgument and stores no image.
+func (s *Store) Load(ctx context.Context, r io.Reader) (LoadResult, error) {
+	path, cleanup, err := s.spool(r)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	defer cleanup()
+	format, err := sniffArchive(path)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	if format == FormatOCIArchive {
+		return s.loadOCI(ctx, path)
+	}
+	return s.loadDocker(ctx, path)
+}
+
+// spool copies r, decompressed, into a temporary file: both archive readers
+// need random access.
+func (s *Store) spool(r io.Reader) (string, func(), error) {
+	dr, _, err := compression.AutoDecompress(bufio.NewReader(r))
+	if err != nil {
+		return "", nil, badArchive(err)
+	}
+	defer dr.Close()
+	f, err := os.CreateTemp(s.opts.TmpDir, "skiff-load-*.tar")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.Remove(f.Name()) }
+	if _, err := io.Copy(f, dr); err != nil {
+		f.Close()
+		cleanup()
+		return "", nil, badArchive(err)
+	}
+	if err := f.Close(); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return f.Name(), cleanup, nil
+}
+
+func badArchive(err error) error {
+	return fmt.Errorf("the archive is corrupt or truncated (%v); load needs a docker-archive or oci-archive tarball: %w", err, errdefs.ErrInvalidArgument)
+}
+
+// sniffArchive reads the tar headers (not the contents) to tell the format.
+func sniffArchive(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	format := ""
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", badArchive(err)
+		}
+		switch filepath.Clean(h.Name) {
+		case "manifest.json":
+			format = FormatDockerArchive
+		case "oci-layout", "index.json":
+			if format == "" {
+				format = FormatOCIArchive
+			}
+		}
+	}
+	if format == "" {
+		return "", fmt.Errorf("the archive has neither manifest.json (docker-archive) nor index.json (oci-archive): %w", errdefs.ErrInvalidArgument)
+	}
+	return format, nil
+}
+
+func (s *Store) loadDocker(ctx context.Context, path string) (LoadResult, error) {
+	sys := s.sys(TLSDefault)
+	reader, err := archive.NewReader(sys, path)
+	if err != nil {
+		return LoadResult{}, badArchive(err)
+	}
+	defer reader.Close()
+	lists, err := reader.List()
+	if err != nil {
+		return LoadResult{}, badArchive(err)
+	}
+	var res LoadResult
+	for _, refs := range lists {
+		var names []reference.Named
+		for _, ref := range refs {
+			if n := ref.DockerReference(); n != nil {
+				names = append(names, n)
+			}
+		}
+		if err := s.loadOne(ctx, sys, refs[0], names, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (s *Store) loadOCI(ctx context.Context, path string) (LoadResult, error) {
+	dir, err := os.MkdirTemp(s.opts.TmpDir, "skiff-load-oci-")
+	if err != nil {
+		return LoadResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	f, err := os.Open(path)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	err = storagearchive.Untar(f, dir, &storagearchive.TarOptions{NoLchown: true})
+	f.Close()
+	if err != nil {
+		return LoadResult{}, badArchive(err)
+	}
+	list, err := layout.List(dir)
+	if err != nil {
+		return LoadResult{}, badArchive(err)
+	}
+	sys := s.sys(TLSDefault)
+	var res LoadResult
+	for _, item := range list {
+		var names []reference.Named
+		if n, err := ParseName(item.ManifestDescriptor.Annotations["org.opencontainers.image.ref.name"]); err == nil {
+			names = append(names, n)
+		}
+		if err := s.loadOne(ctx, sys, item.Reference, names, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// loadOne copies one archived image into the store under all its names.
+func (s *Store) loadOne(ctx context.Context, sys *types.SystemContext, src types.ImageReference, names []reference.Named, res *LoadResult) error {
+	var first reference.Named
+	if len(names) > 0 {
+		first = names[0]
+	}
+	dest, err := istorage.Transport.NewStoreReference(s.cs, first, "")
+	if err != nil {
+		return err
+	}
+	if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+		return loadError(err)
+	}
+	img, err := istorage.Transport.GetStoreImage(s.cs, dest)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		res.IDs = append(res.IDs, img.ID)
+		return nil
+	}
+	var extra []string
+	for _, n := range names {
+		extra = append(extra, n.String())
+		res.Names = append(res.Names, reference.FamiliarString(n))
+	}
+	return s.cs.AddNames(img.ID, extra)
+}
+
+func loadError(err error) error {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrHeader) {
+		return badArchive(err)
+	}
+	msg := err.Error()
+	for _, s := range []string{"digest", "unexpected EOF", "invalid tar", "does not match", "checksum"} {
+		if containsFold(msg, s) {
+			return badArchive(err)
+		}
+	}
+	return fmt.Errorf("loading image: %w", err)
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// copyIntoStore copies src into the store under named (nil: untagged).
+func (s *Store) copyIntoStore(ctx context.Context, src types.ImageReference, named reference.Named) (Image, error) {
+	dest, err := istorage.Transport.NewStoreReference(s.cs, named, "")
+	if err != nil {
+		return Image{}, err
+	}
+	sys := s.sys(TLSDefault)
+	if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+		return Image{}, loadError(err)
+	}
+	img, err := istorage.Transport.GetStoreImage(s.cs, dest)
+	if err != nil {
+		return Image{}, err
+	}
+	return s.fromStorage(img, true), nil
+}

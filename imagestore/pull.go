@@ -1,0 +1,180 @@
+package imagestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/docker"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
+	istorage "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/types"
+)
+
+// PullOptions tune one pull.
+type PullOptions struct {
+	TLSVerify TLSVerify
+	Platform  string    // os/arch[/variant]; empty is this machine's
+	Progress  io.Writer // Docker-style progress lines; nil prints nothing
+	Terminal  bool      // Progress is a terminal: redraw bars in place
+}
+
+// PullResult says what was pulled.
+type PullResult struct {
+	Image    Image
+	Name     string // the full name pulled, docker.io/library/busybox:latest
+	UpToDate bool   // the image was already there with the same ID
+}
+
+// Pull copies input from its registry into the local store, trying each
+// candidate of a short name in turn. A failed pull leaves no image behind:
+// containers/image commits the image only after every layer is in place.
+func (s *Store) Pull(ctx context.Context, input string, o PullOptions) (PullResult, error) {
+	sys := s.sys(o.TLSVerify)
+	if err := applyPlatform(sys, o.Platform); err != nil {
+		return PullResult{}, err
+	}
+	candidates, err := s.pullCandidates(sys, input)
+	if err != nil {
+		return PullResult{}, err
+	}
+	var errs []error
+	for _, named := range candidates {
+		res, err := s.pullOne(ctx, sys, named, input, o)
+		if err == nil {
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return PullResult{}, ctx.Err()
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 1 {
+		return PullResult{}, errs[0]
+	}
+	return PullResult{}, fmt.Errorf("pulling %s: tried %d registries: %w", input, len(errs), errors.Join(errs...))
+}
+
+func (s *Store) pullOne(ctx context.Context, sys *types.SystemContext, named reference.Named, input string, o PullOptions) (PullResult, error) {
+	srcRef, err := docker.NewReference(named)
+	if err != nil {
+		return PullResult{}, fmt.Errorf("%s: %v: %w", input, err, errdefs.ErrInvalidArgument)
+	}
+	destRef, err := istorage.Transport.NewStoreReference(s.cs, named, "")
+	if err != nil {
+		return PullResult{}, err
+	}
+	before, _ := s.cs.Image(named.String())
+	w := o.Progress
+	if w != nil {
+		if _, tagged := named.(reference.Tagged); tagged && !strings.Contains(input, ":") {
+			fmt.Fprintln(w, "Using default tag: latest")
+		}
+		fmt.Fprintf(w, "%s: Pulling from %s\n", tagOrDigest(named), reference.Path(named))
+	}
+	copied, err := s.copyWithProgress(ctx, destRef, srcRef, sys, sys, w, o.Terminal, "Pull complete")
+	if err != nil {
+		return PullResult{}, registryError(named, err)
+	}
+	img, err := istorage.Transport.GetStoreImage(s.cs, destRef)
+	if err != nil {
+		return PullResult{}, fmt.Errorf("%s: pulled, but not found in the store: %w", named, err)
+	}
+	res := PullResult{Image: s.fromStorage(img, false), Name: named.String()}
+	res.UpToDate = before != nil && before.ID == img.ID
+	if w != nil {
+		if d, err := manifest.Digest(copied); err == nil {
+			fmt.Fprintf(w, "Digest: %s\n", d)
+		}
+		status := "Downloaded newer image for"
+		if res.UpToDate {
+			status = "Image is up to date for"
+		}
+		fmt.Fprintf(w, "Status: %s %s\n", status, reference.FamiliarString(named))
+	}
+	return res, nil
+}
+
+// copyWithProgress runs copy.Image, reporting Docker-style progress to w.
+func (s *Store) copyWithProgress(ctx context.Context, dest, src types.ImageReference, srcSys, destSys *types.SystemContext, w io.Writer, terminal bool, verb string) ([]byte, error) {
+	opts := &copy.Options{
+		SourceCtx:      srcSys,
+		DestinationCtx: destSys,
+		ReportWriter:   io.Discard,
+	}
+	var done chan struct{}
+	if w != nil {
+		ch := make(chan types.ProgressProperties, 64)
+		opts.Progress = ch
+		opts.ProgressInterval = 200 * time.Millisecond
+		done = make(chan struct{})
+		go newProgress(w, terminal, verb).run(ch, done)
+		defer func() { close(ch); <-done }()
+	}
+	pc, err := s.policyContext(srcSys)
+	if err != nil {
+		return nil, err
+	}
+	defer pc.Destroy()
+	return copy.Image(ctx, pc, dest, src, opts)
+}
+
+func tagOrDigest(named reference.Named) string {
+	if t, ok := named.(reference.Tagged); ok {
+		return t.Tag()
+	}
+	if d, ok := named.(reference.Digested); ok {
+		return d.Digest().String()
+	}
+	return "latest"
+}
+
+// applyPlatform sets the os/arch[/variant] choice for manifest lists.
+func applyPlatform(sys *types.SystemContext, platform string) error {
+	if platform == "" {
+		return nil
+	}
+	parts := strings.Split(platform, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return fmt.Errorf("invalid platform %q: use os/arch[/variant], e.g. linux/amd64: %w", platform, errdefs.ErrInvalidArgument)
+	}
+	sys.OSChoice, sys.ArchitectureChoice = parts[0], parts[1]
+	if len(parts) == 3 {
+		sys.VariantChoice = parts[2]
+	}
+	return nil
+}
+
+// registryError turns containers/image's registry failures into one line
+// that names the image and a kind the CLI and API can map.
+func registryError(named reference.Named, err error) error {
+	msg := err.Error()
+	var unauth docker.ErrUnauthorizedForCredentials
+	switch {
+	case errors.As(err, &unauth), strings.Contains(msg, "unauthorized"), strings.Contains(msg, "authentication required"):
+		return fmt.Errorf("%s: access denied: log in with `skiff login %s` or check the credentials: %w", named, reference.Domain(named), errdefs.ErrUnauthenticated)
+	case strings.Contains(msg, "manifest unknown"), strings.Contains(msg, "name unknown"), strings.Contains(msg, "not found"):
+		return fmt.Errorf("%s: image not found in registry %s: %w", named, reference.Domain(named), errdefs.ErrNotFound)
+	case strings.Contains(msg, "no space left on device"):
+		return fmt.Errorf("%s: no space left on device in the image store; free space or use --root elsewhere: %w", named, errdefs.ErrResourceExhausted)
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "i/o timeout"),
+		strings.Contains(msg, "server gave HTTP response to HTTPS client"), strings.Contains(msg, "certificate"):
+		return fmt.Errorf("%s: registry %s unreachable: %s: %w", named, reference.Domain(named), lastCause(msg), errdefs.ErrUnavailable)
+	}
+	return fmt.Errorf("%s: %w", named, err)
+}
+
+// lastCause keeps the innermost part of a long wrapped error message.
+func lastCause(msg string) string {
+	parts := strings.Split(msg, ": ")
+	if len(parts) > 2 {
+		return strings.Join(parts[len(parts)-2:], ": ")
+	}
+	return msg
+}

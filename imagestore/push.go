@@ -1,0 +1,70 @@
+package imagestore
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/containerd/errdefs"
+	"go.podman.io/image/v5/docker"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
+	istorage "go.podman.io/image/v5/storage"
+)
+
+// PushOptions tune one push.
+type PushOptions struct {
+	TLSVerify TLSVerify
+	Progress  io.Writer
+	Terminal  bool
+}
+
+// PushResult is where the image went.
+type PushResult struct {
+	Name   string // full destination name
+	Digest string // manifest digest in the registry
+	Size   int    // manifest size
+}
+
+// Push copies a local image to a registry; dest defaults to source's name.
+func (s *Store) Push(ctx context.Context, source, dest string, o PushOptions) (PushResult, error) {
+	img, name, err := s.lookup(source)
+	if err != nil {
+		return PushResult{}, err
+	}
+	if dest == "" {
+		dest = source
+		if name == "" {
+			return PushResult{}, fmt.Errorf("push %s: an image ID needs a destination name (skiff push ID REGISTRY/NAME:TAG): %w", source, errdefs.ErrInvalidArgument)
+		}
+	}
+	named, err := ParseName(dest)
+	if err != nil {
+		return PushResult{}, err
+	}
+	srcRef, err := istorage.Transport.NewStoreReference(s.cs, nil, img.ID)
+	if err != nil {
+		return PushResult{}, err
+	}
+	destRef, err := docker.NewReference(named)
+	if err != nil {
+		return PushResult{}, fmt.Errorf("%s: %v: %w", dest, err, errdefs.ErrInvalidArgument)
+	}
+	sys := s.sys(o.TLSVerify)
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "The push refers to repository [%s]\n", reference.TrimNamed(named))
+	}
+	copied, err := s.copyWithProgress(ctx, destRef, srcRef, sys, sys, o.Progress, o.Terminal, "Pushed")
+	if err != nil {
+		return PushResult{}, registryError(named, err)
+	}
+	d, err := manifest.Digest(copied)
+	if err != nil {
+		return PushResult{}, err
+	}
+	res := PushResult{Name: named.String(), Digest: d.String(), Size: len(copied)}
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "%s: digest: %s size: %d\n", tagOrDigest(named), res.Digest, res.Size)
+	}
+	return res, nil
+}
