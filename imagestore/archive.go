@@ -3,6 +3,8 @@ package imagestore
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -97,12 +99,29 @@ func (s *Store) saveDocker(ctx context.Context, inputs []string, path string) er
 	if err != nil {
 		return err
 	}
+	// containers/image's archive writer cannot write one image twice (the
+	// reused config blob is lost), so each image is written once and its
+	// further names are added to manifest.json afterwards.
+	written := map[string]bool{}
+	extra := map[string][]string{}
 	for _, input := range inputs {
 		src, tagged, err := s.saveSource(input)
 		if err != nil {
 			w.Close()
 			return err
 		}
+		id := src.StringWithinTransport()
+		img, _ := istorage.Transport.GetStoreImage(s.cs, src)
+		if img != nil {
+			id = img.ID
+		}
+		if written[id] {
+			if tagged != nil {
+				extra[id] = append(extra[id], reference.FamiliarString(tagged))
+			}
+			continue
+		}
+		written[id] = true
 		dest, err := w.NewReference(tagged)
 		if err != nil {
 			w.Close()
@@ -113,7 +132,81 @@ func (s *Store) saveDocker(ctx context.Context, inputs []string, path string) er
 			return fmt.Errorf("saving %s: %w", input, err)
 		}
 	}
-	return w.Close()
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	return addRepoTags(path, extra)
+}
+
+// addRepoTags rewrites a docker-archive, adding RepoTags to the manifest.json
+// entries of the given image IDs.
+func addRepoTags(path string, extra map[string][]string) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(filepath.Dir(path), ".skiff-tags-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(out.Name())
+	tr, tw := tar.NewReader(in), tar.NewWriter(out)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			out.Close()
+			return err
+		}
+		var body io.Reader = tr
+		if h.Name == "manifest.json" {
+			b, err := mergeRepoTags(tr, extra)
+			if err != nil {
+				out.Close()
+				return err
+			}
+			h.Size, body = int64(len(b)), bytes.NewReader(b)
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			out.Close()
+			return err
+		}
+		if _, err := io.Copy(tw, body); err != nil {
+			out.Close()
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(out.Name(), path)
+}
+
+func mergeRepoTags(r io.Reader, extra map[string][]string) ([]byte, error) {
+	var items []map[string]any
+	if err := json.NewDecoder(r).Decode(&items); err != nil {
+		return nil, err
+	}
+	for _, item := range items {
+		cfg, _ := item["Config"].(string)
+		id := strings.TrimSuffix(filepath.Base(cfg), ".json")
+		tags, _ := item["RepoTags"].([]any)
+		for _, t := range extra[id] {
+			tags = append(tags, t)
+		}
+		item["RepoTags"] = tags
+	}
+	return json.Marshal(items)
 }
 
 // saveOCI writes an OCI image layout holding every image, then tars it: the

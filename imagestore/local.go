@@ -28,7 +28,8 @@ type Image struct {
 // Dangling reports an image with no name left, Docker's "<none>:<none>".
 func (i Image) Dangling() bool { return len(i.Names) == 0 }
 
-// RepoDigests are name@digest for every repository the image is named in.
+// RepoDigests are name@digest for every repository the image is named in,
+// with Docker's familiar names (busybox@sha256:...).
 func (i Image) RepoDigests() []string {
 	seen := map[string]bool{}
 	var out []string
@@ -37,7 +38,7 @@ func (i Image) RepoDigests() []string {
 		if err != nil {
 			continue
 		}
-		repo := reference.TrimNamed(named).String()
+		repo := reference.FamiliarName(named)
 		for _, d := range i.Digests {
 			s := repo + "@" + d.String()
 			if !seen[s] {

@@ -47,6 +47,28 @@ func exitCode(err error) int {
 func oneLine(err error) string {
 	s := strings.TrimSpace(err.Error())
 	s = strings.ReplaceAll(s, "\n", "; ")
+	return trimKind(s, err)
+}
+
+// kindWords are the messages of the errdefs kinds. Wrapping with %w appends
+// them ("...: not found"); the message before already says it better.
+var kindWords = []struct {
+	word string
+	is   func(error) bool
+}{
+	{"not found", errdefs.IsNotFound}, {"invalid argument", errdefs.IsInvalidArgument},
+	{"already exists", errdefs.IsAlreadyExists}, {"conflict", errdefs.IsConflict},
+	{"unavailable", errdefs.IsUnavailable}, {"unauthorized", errdefs.IsUnauthorized},
+	{"resource exhausted", errdefs.IsResourceExhausted}, {"failed precondition", errdefs.IsFailedPrecondition},
+	{"not implemented", errdefs.IsNotImplemented}, {"permission denied", errdefs.IsPermissionDenied},
+}
+
+func trimKind(s string, err error) string {
+	for _, k := range kindWords {
+		if strings.HasSuffix(s, ": "+k.word) && k.is(err) {
+			return strings.TrimSuffix(s, ": "+k.word)
+		}
+	}
 	return s
 }
 
