@@ -21,6 +21,7 @@ import (
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	storagearchive "go.podman.io/storage/pkg/archive"
+	"golang.org/x/sys/unix"
 )
 
 // Archive formats for save and load.
@@ -63,6 +64,10 @@ func (s *Store) Save(ctx context.Context, inputs []string, path string, w io.Wri
 		return err
 	}
 	if path != "" {
+		// CreateTemp made it 0600; an archive is as readable as any new file.
+		if err := os.Chmod(tmp.Name(), 0o644&^umask()); err != nil {
+			return err
+		}
 		return os.Rename(tmp.Name(), path)
 	}
 	f, err := os.Open(tmp.Name())
@@ -461,4 +466,11 @@ func (s *Store) copyIntoStore(ctx context.Context, src types.ImageReference, nam
 		return Image{}, err
 	}
 	return s.fromStorage(img, true), nil
+}
+
+// umask reads the process umask (the only way is to set it and restore it).
+func umask() os.FileMode {
+	m := unix.Umask(0)
+	unix.Umask(m)
+	return os.FileMode(m)
 }

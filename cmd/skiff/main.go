@@ -30,7 +30,8 @@ func main() {
 	}
 	code := exitCode(err)
 	var silent *silentError
-	if !errors.As(err, &silent) {
+	var cmdExit *userns.ExitError // unshare's command spoke for itself
+	if !errors.As(err, &silent) && !errors.As(err, &cmdExit) {
 		fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
 	}
 	os.Exit(code)

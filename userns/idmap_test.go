@@ -1,0 +1,109 @@
+package userns
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseSubIDs(t *testing.T) {
+	const file = `# comment
+alice:100000:65536
+1001:200000:1000
+bob:165536:65536
+
+alice:300000:10
+alice:bad:10
+alice:400000:0
+alice:500000
+:600000:10
+ alice:700000:5 
+`
+	for _, tc := range []struct {
+		name string
+		user string
+		uid  int
+		want []idRange
+	}{
+		{"by name, several ranges, bad lines skipped", "alice", 1000, []idRange{{100000, 65536}, {300000, 10}, {700000, 5}}},
+		{"by numeric uid", "carol", 1001, []idRange{{200000, 1000}}},
+		{"name and uid both match", "bob", 1001, []idRange{{200000, 1000}, {165536, 65536}}},
+		{"no entry", "dave", 1002, nil},
+		{"empty name matches nothing", "", 1003, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := parseSubIDs(strings.NewReader(file), tc.user, tc.uid)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMapArgs(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ranges []idRange
+		want   string
+	}{
+		{"one range", []idRange{{100000, 65536}}, "42 0 1000 1 1 100000 65536"},
+		{"ranges packed from 1", []idRange{{100000, 10}, {300000, 5}}, "42 0 1000 1 1 100000 10 11 300000 5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Join(mapArgs(42, 1000, tc.ranges), " "); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseIDMap(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		in       string
+		wantErr  bool
+		identity bool
+		host0    int
+		host5    int // -1: unmapped
+	}{
+		{"initial namespace", "         0          0 4294967295\n", false, true, 0, 5},
+		{"skiff namespace", "         0       1000          1\n         1     100000      65536\n", false, false, 1000, 100004},
+		{"single id", "0 1000 1\n", false, false, 1000, -1},
+		{"empty (unreadable) counts as identity", "", false, true, 0, 5},
+		{"two fields", "0 1000\n", true, false, 0, 0},
+		{"not a number", "0 x 1\n", true, false, 0, 0},
+		{"negative", "0 -1 1\n", true, false, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := parseIDMap(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				return
+			}
+			if m.identity() != tc.identity {
+				t.Errorf("identity() = %v, want %v", m.identity(), tc.identity)
+			}
+			if h, ok := m.hostOf(0); !tc.identity && (!ok || h != tc.host0) {
+				t.Errorf("hostOf(0) = %d, %v, want %d", h, ok, tc.host0)
+			}
+			h, ok := m.hostOf(5)
+			if tc.host5 < 0 && ok || tc.host5 >= 0 && !tc.identity && h != tc.host5 {
+				t.Errorf("hostOf(5) = %d, %v, want %d", h, ok, tc.host5)
+			}
+		})
+	}
+}
+
+func TestWithoutEnv(t *testing.T) {
+	env := []string{"A=1", "_SKIFF_NOJOIN=1", "_SKIFF_NOJOIN_X=2", "_SKIFF_REEXEC=1", "B="}
+	got := withoutEnv(env, noJoinEnv, reexecEnv)
+	want := []string{"A=1", "_SKIFF_NOJOIN_X=2", "B="}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if env[1] != "_SKIFF_NOJOIN=1" {
+		t.Errorf("input modified: %v", env)
+	}
+}
