@@ -1,0 +1,185 @@
+// Package runtime turns a container's configuration into an OCI runtime
+// spec and drives libcontainer with it. It knows nothing of images or
+// registries: the engine hands it a root filesystem path and an image config.
+//
+// This file is the contract between the engine (in the skiff CLI) and
+// skiff-monitor, the per-container process that calls libcontainer:
+//
+//	<RunDir>/                      one per container, under the run root
+//	    monitor.json               MonitorConfig, written by the engine before the fork
+//	    attach.sock                the monitor's attach socket (protocol below)
+//	    monitor.pid                the monitor's pid, written by the monitor
+//	<Bundle>/config.json           the OCI runtime spec (Root.Path is absolute)
+//	<StatePath>                    State, rewritten atomically by the monitor at each change
+//	<StateRoot>/<id>/              libcontainer's own state
+//
+// Start-up handshake: the engine starts skiff-monitor (argv: "skiff-monitor",
+// "run", <RunDir>/monitor.json) with fd 3 the write end of a pipe, in its own
+// session. The monitor writes exactly one line to fd 3 and closes it:
+//
+//	"ready\n"        the attach socket listens; with MonitorConfig.WaitAttach the
+//	                 monitor now waits for one attach connection before starting
+//	"started <pid>\n" the container process runs (pid in the caller's pid namespace)
+//	"error <message>\n" nothing runs; the monitor exits after recording State
+//
+// With WaitAttach the monitor writes "ready\n", accepts one connection, starts
+// the container, and then reports "started"/"error" on the attach socket as a
+// FrameStarted/FrameError frame (fd 3 is closed after "ready").
+package runtime
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// MonitorConfig is everything skiff-monitor needs to run one container.
+type MonitorConfig struct {
+	ID        string `json:"id"`
+	Bundle    string `json:"bundle"`     // directory with config.json (the OCI spec)
+	StateRoot string `json:"state_root"` // libcontainer root directory
+	RunDir    string `json:"run_dir"`    // attach.sock, monitor.pid
+	StatePath string `json:"state_path"` // where State is recorded (persistent, survives reboot)
+
+	LogDriver   string `json:"log_driver"` // json-file (default), k8s-file, none, passthrough
+	LogPath     string `json:"log_path"`
+	LogMaxSize  int64  `json:"log_max_size"`  // bytes; 0 = unlimited
+	LogMaxFiles int    `json:"log_max_files"` // rotated files kept, >= 1
+
+	Terminal   bool `json:"terminal"`    // allocate a pty (run -t)
+	Stdin      bool `json:"stdin"`       // keep stdin open for attach (run -i)
+	WaitAttach bool `json:"wait_attach"` // foreground run: wait for the first attach before starting
+
+	// Rootless: inside skiff's user namespace, cgroups are not delegated.
+	Rootless bool `json:"rootless"`
+
+	// ExitCommand runs after the container exited and State is recorded,
+	// unless an attached client sent FrameCleanupOwner (it cleans up itself).
+	// It unmounts the rootfs, releases networking, and removes --rm containers.
+	ExitCommand []string `json:"exit_command,omitempty"`
+}
+
+// Status is a container's lifecycle state.
+type Status string
+
+const (
+	StatusCreated Status = "created"
+	StatusRunning Status = "running"
+	StatusPaused  Status = "paused"
+	StatusExited  Status = "exited"
+)
+
+// State is the record of a container's last run, written by the monitor.
+type State struct {
+	Status       Status    `json:"status"`
+	MonitorPid   int       `json:"monitor_pid,omitempty"`
+	MonitorStart uint64    `json:"monitor_start,omitempty"` // /proc/PID/stat field 22, guards pid reuse
+	Pid          int       `json:"pid,omitempty"`
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	FinishedAt   time.Time `json:"finished_at,omitzero"`
+	ExitCode     int       `json:"exit_code"`
+	OOMKilled    bool      `json:"oom_killed,omitempty"`
+	Error        string    `json:"error,omitempty"`
+}
+
+// WriteState records st at path atomically (temp file, fsync, rename).
+func WriteState(path string, st State) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ReadState reads a State; a missing file is a container never started.
+func ReadState(path string) (State, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return State{Status: StatusCreated}, nil
+	}
+	if err != nil {
+		return State{}, err
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return State{}, fmt.Errorf("state %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// Attach protocol: both directions carry frames of
+//
+//	[1 byte type][4 bytes big-endian payload length][payload]
+//
+// Client to monitor: FrameStdin, FrameStdinClose, FrameResize (payload:
+// height, width as two big-endian uint16), FrameCleanupOwner (no payload:
+// this client removes the container itself, so no ExitCommand).
+// Monitor to client: FrameStdout, FrameStderr (with a terminal everything is
+// FrameStdout), FrameStarted (payload: pid as decimal text), FrameError
+// (payload: message), FrameExit (payload: exit code as big-endian int32),
+// after which the monitor closes the connection.
+const (
+	FrameStdin        byte = 0
+	FrameStdout       byte = 1
+	FrameStderr       byte = 2
+	FrameExit         byte = 3
+	FrameStdinClose   byte = 4
+	FrameResize       byte = 5
+	FrameCleanupOwner byte = 6
+	FrameStarted      byte = 7
+	FrameError        byte = 8
+)
+
+// MaxFrame bounds a frame's payload so a bad peer cannot make us allocate.
+const MaxFrame = 1 << 20
+
+// WriteFrame writes one frame.
+func WriteFrame(w io.Writer, typ byte, payload []byte) error {
+	var hdr [5]byte
+	hdr[0] = typ
+	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
+	if _, err := w.Write(append(hdr[:], payload...)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ReadFrame reads one frame.
+func ReadFrame(r io.Reader) (byte, []byte, error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	if n > MaxFrame {
+		return 0, nil, fmt.Errorf("attach frame of %d bytes exceeds %d", n, MaxFrame)
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return 0, nil, err
+	}
+	return hdr[0], payload, nil
+}
