@@ -153,7 +153,7 @@ func writeLayerBlob(dir string, r io.Reader) (imgspecv1.Descriptor, digest.Diges
 }
 
 func notATar(err error) error {
-	return fmt.Errorf("import needs a tar archive (plain, gzip, bzip2, xz or zstd) of a root filesystem: %v: %w", err, errdefs.ErrInvalidArgument)
+	return fmt.Errorf("import needs a tar archive (plain, gzip or zstd) of a root filesystem: %v: %w", err, errdefs.ErrInvalidArgument)
 }
 
 // writeLayout writes config, manifest and index for a one-layer image.

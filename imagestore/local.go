@@ -176,7 +176,7 @@ func (s *Store) Remove(input string, force bool) (RemoveResult, error) {
 	}
 	if _, err := s.cs.DeleteImage(img.ID, true); err != nil {
 		if errdefs.IsConflict(storage.Err(err)) {
-			return res, fmt.Errorf("unable to remove image %s: image is in use by a container (remove the container first, or use -f): %w", input, errdefs.ErrConflict)
+			return res, fmt.Errorf("unable to remove image %s: image is in use by a container (remove the container first): %w", input, errdefs.ErrConflict)
 		}
 		return res, storage.Err(err)
 	}

@@ -73,7 +73,7 @@ func (s *Store) pullOne(ctx context.Context, sys *types.SystemContext, named ref
 	before, _ := s.cs.Image(named.String())
 	w := o.Progress
 	if w != nil {
-		if _, tagged := named.(reference.Tagged); tagged && !strings.Contains(input, ":") {
+		if !hasTagOrDigest(input) {
 			fmt.Fprintln(w, "Using default tag: latest")
 		}
 		fmt.Fprintf(w, "%s: Pulling from %s\n", tagOrDigest(named), reference.Path(named))
@@ -177,4 +177,16 @@ func lastCause(msg string) string {
 		return strings.Join(parts[len(parts)-2:], ": ")
 	}
 	return msg
+}
+
+// hasTagOrDigest reports whether the user named a tag or digest (a registry
+// port is neither).
+func hasTagOrDigest(input string) bool {
+	n, err := reference.ParseNormalizedNamed(input)
+	if err != nil {
+		return false
+	}
+	_, tagged := n.(reference.Tagged)
+	_, digested := n.(reference.Digested)
+	return tagged || digested
 }

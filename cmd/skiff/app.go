@@ -33,6 +33,12 @@ func newApp() *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides the exit code
 		OnUsageError:   usageError,
 		Before:         setLogLevel,
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.ShowAppHelp(c)
+			}
+			return fmt.Errorf("unknown command %q for \"skiff\": see 'skiff --help'", c.Args().First())
+		},
 	}
 	setUsageErrors(app.Commands)
 	return app

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -60,7 +61,18 @@ func printInspect(format string, docs []any) error {
 		}
 		return printJSON(os.Stdout, docs)
 	}
-	return render(os.Stdout, format, table{}, docs)
+	// Templates see the JSON document, as docker's do: {{.Id}}, {{.Config.Cmd}}.
+	generic := make([]any, len(docs))
+	for i, d := range docs {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &generic[i]); err != nil {
+			return err
+		}
+	}
+	return render(os.Stdout, format, table{}, generic)
 }
 
 func historyCommand() *cli.Command {

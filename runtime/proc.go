@@ -1,0 +1,34 @@
+package runtime
+
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
+// ProcessStartTime is field 22 of /proc/PID/stat (start time in clock
+// ticks since boot), 0 when the process does not exist. A pid plus its start
+// time names a process for good: pids are reused, start times are not.
+func ProcessStartTime(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may contain spaces and parentheses: the
+	// fields after it start past the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 20 {
+		return 0
+	}
+	// fields[0] is field 3 (state); field 22 is fields[19].
+	if fields[0] == "Z" {
+		return 0
+	}
+	v, _ := strconv.ParseUint(fields[19], 10, 64)
+	return v
+}

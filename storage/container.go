@@ -1,0 +1,117 @@
+package storage
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/containerd/errdefs"
+	cstorage "go.podman.io/storage"
+)
+
+// Container is containers/storage's record of a container: its writable
+// layer on top of an image, its unique name, and skiff's metadata (JSON).
+type Container struct {
+	ID       string
+	Name     string
+	ImageID  string
+	LayerID  string
+	Metadata string
+	Created  time.Time
+}
+
+func fromCS(c *cstorage.Container) Container {
+	out := Container{ID: c.ID, ImageID: c.ImageID, LayerID: c.LayerID, Metadata: c.Metadata, Created: c.Created}
+	if len(c.Names) > 0 {
+		out.Name = c.Names[0]
+	}
+	return out
+}
+
+// CreateContainer creates the record and the writable layer in one step. The
+// name is claimed atomically: a name in use is errdefs.ErrAlreadyExists.
+func (s *Store) CreateContainer(name, imageID, metadata string) (Container, error) {
+	c, err := s.cs.CreateContainer("", []string{name}, imageID, "", metadata, &cstorage.ContainerOptions{})
+	if err != nil {
+		if errdefs.IsAlreadyExists(Err(err)) {
+			return Container{}, fmt.Errorf("the container name %q is already in use: remove that container or choose another name: %w", name, errdefs.ErrConflict)
+		}
+		return Container{}, Err(err)
+	}
+	return fromCS(c), nil
+}
+
+// Containers lists every container record in one read.
+func (s *Store) Containers() ([]Container, error) {
+	cs, err := s.cs.Containers()
+	if err != nil {
+		return nil, Err(err)
+	}
+	out := make([]Container, len(cs))
+	for i := range cs {
+		out[i] = fromCS(&cs[i])
+	}
+	return out, nil
+}
+
+// Container reads one record by ID or name.
+func (s *Store) Container(idOrName string) (Container, error) {
+	c, err := s.cs.Container(idOrName)
+	if err != nil {
+		return Container{}, Err(err)
+	}
+	return fromCS(c), nil
+}
+
+// SetMetadata replaces skiff's metadata of a container.
+func (s *Store) SetMetadata(id, metadata string) error { return Err(s.cs.SetMetadata(id, metadata)) }
+
+// Rename gives a container a new unique name.
+func (s *Store) Rename(id, oldName, newName string) error {
+	if err := s.cs.AddNames(id, []string{newName}); err != nil {
+		if errdefs.IsAlreadyExists(Err(err)) {
+			return fmt.Errorf("the container name %q is already in use: %w", newName, errdefs.ErrConflict)
+		}
+		return Err(err)
+	}
+	return Err(s.cs.RemoveNames(id, []string{oldName}))
+}
+
+// Dir is the container's persistent directory (state, logs, spec).
+func (s *Store) Dir(id string) (string, error) {
+	d, err := s.cs.ContainerDirectory(id)
+	return d, Err(err)
+}
+
+// Mount mounts the container's root filesystem and returns its path. Mounts
+// are counted: every Mount needs an Unmount.
+func (s *Store) Mount(id string) (string, error) {
+	p, err := s.cs.Mount(id, "")
+	return p, Err(err)
+}
+
+// Unmount releases one mount (all of them with force).
+func (s *Store) Unmount(id string, force bool) error {
+	_, err := s.cs.Unmount(id, force)
+	if errdefs.IsNotFound(Err(err)) {
+		return nil
+	}
+	return Err(err)
+}
+
+// DeleteContainer removes the record, its layer and its directories.
+func (s *Store) DeleteContainer(id string) error { return Err(s.cs.DeleteContainer(id)) }
+
+// ContainersOf lists the containers that use an image.
+func (s *Store) ContainersOf(imageID string) ([]string, error) {
+	cs, err := s.cs.Containers()
+	if err != nil {
+		return nil, Err(err)
+	}
+	var ids []string
+	for _, c := range cs {
+		if c.ImageID == imageID {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids, nil
+}
