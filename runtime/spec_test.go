@@ -1,0 +1,294 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/sys/capability"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The -update flag rewrites golden files. Another test file of the package
+// may define it too, so define it only once.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite testdata golden files")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// testHost is a machine like this project's (nofile hard limit 20000,
+// cgroup v1 hybrid, gid 5 unmapped rootless) with every capability.
+func testHost() host {
+	var all []string
+	for _, c := range capability.ListKnown() {
+		all = append(all, capName(c))
+	}
+	return host{
+		boundingCaps: func() ([]string, error) { return all, nil },
+		rlimit:       func(int) (uint64, uint64, error) { return 20000, 20000, nil },
+		gidMapped:    func(uint32) bool { return false },
+		cgroups: func(rootless bool) string {
+			if rootless {
+				return "cgroup v1/hybrid"
+			}
+			return ""
+		},
+		arch:   "amd64",
+		kernel: func() [2]int { return [2]int{6, 18} },
+		numCPU: 4,
+	}
+}
+
+// fakeRootfs copies testdata/rootfs (busybox's /etc/passwd and /etc/group,
+// nobody in staff and users) to a temporary directory.
+func fakeRootfs(t *testing.T, dir string) string {
+	t.Helper()
+	rootfs := filepath.Join(dir, "rootfs")
+	if err := os.CopyFS(rootfs, os.DirFS("testdata/rootfs")); err != nil {
+		t.Fatal(err)
+	}
+	return rootfs
+}
+
+const testID = "c0ffee0123456789c0ffee0123456789c0ffee0123456789c0ffee0123456789"
+
+func baseOptions(tmp string) SpecOptions {
+	run := "/run/skiff/containers/" + testID
+	return SpecOptions{
+		ID:             testID,
+		Hostname:       "c0ffee012345",
+		Rootfs:         filepath.Join(tmp, "rootfs"),
+		Args:           []string{"sh", "-c", "echo hello"},
+		Env:            []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		HostsFile:      run + "/hosts",
+		ResolvConfFile: run + "/resolv.conf",
+		HostnameFile:   run + "/hostname",
+		NetNS:          "none",
+	}
+}
+
+func TestGenerateSpec(t *testing.T) {
+	tests := []struct {
+		name string
+		opts func(o *SpecOptions, tmp string)
+	}{
+		{"default", func(*SpecOptions, string) {}},
+		{"rootless", func(o *SpecOptions, _ string) { o.Rootless = true }},
+		{"tty-env", func(o *SpecOptions, _ string) {
+			o.Terminal = true
+			o.Env = []string{"FOO=bar", "PATH=/opt/bin:/bin", "HOME=/work"}
+			o.Cwd = "/work/"
+		}},
+		{"user-nobody", func(o *SpecOptions, _ string) {
+			o.User = "nobody"
+			o.GroupAdd = []string{"audio", "1234"}
+		}},
+		{"readonly-tmpfs-bind", func(o *SpecOptions, tmp string) {
+			o.ReadOnly = true
+			o.Mounts = []Mount{
+				{Type: "tmpfs", Destination: "/run", Options: []string{"size=64m", "exec"}},
+				{Type: "bind", Source: filepath.Join(tmp, "data"), Destination: "/data/", Options: []string{"ro", "z"}},
+				{Type: "tmpfs", Destination: "/dev/shm", Options: []string{"size=1g"}},
+			}
+		}},
+		{"privileged", func(o *SpecOptions, _ string) { o.Privileged = true }},
+		{"cap-add-drop", func(o *SpecOptions, _ string) {
+			o.CapAdd = []string{"NET_ADMIN", "sys_ptrace", "CAP_CHOWN"}
+			o.CapDrop = []string{"CAP_MKNOD", "net_raw"}
+			o.NoNewPrivileges = true
+		}},
+		{"network-host", func(o *SpecOptions, _ string) { o.NetNS = "host" }},
+		{"netns-path", func(o *SpecOptions, _ string) { o.NetNS = "/run/skiff/netns/skiff-c0ffee012345" }},
+		{"resources-rootful", func(o *SpecOptions, _ string) {
+			o.Memory = 512 << 20
+			o.CPUs = 1.5
+			o.PidsLimit = 100
+			o.Ulimits = []Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}, {Name: "nproc", Soft: 512, Hard: 512}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			fakeRootfs(t, tmp)
+			if err := os.Mkdir(filepath.Join(tmp, "data"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			o := baseOptions(tmp)
+			tt.opts(&o, tmp)
+			s, err := generateSpec(o, testHost())
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkConvertible(t, s, o.Rootless)
+			got, err := json.MarshalIndent(s, "", "\t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(bytes.ReplaceAll(got, []byte(tmp), []byte("$TMP")), '\n')
+			golden := filepath.Join("testdata", t.Name()+".golden")
+			if updateGolden() {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./runtime -run TestGenerateSpec -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("spec differs from %s (rerun with -update if intended):\n%s", golden, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// checkConvertible runs the spec through runc's conversion, as the monitor
+// will, so that a spec runc rejects fails here rather than at start.
+func checkConvertible(t *testing.T, s *specs.Spec, rootless bool) {
+	t.Helper()
+	_, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:      "skiff-test",
+		Spec:            s,
+		RootlessCgroups: rootless,
+	})
+	if err != nil {
+		t.Fatalf("runc's specconv rejects the spec: %v", err)
+	}
+}
+
+// lineDiff shows the first differing lines of two texts.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var out []string
+	for i := 0; i < max(len(w), len(g)) && len(out) < 20; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			out = append(out, "line "+strconv.Itoa(i+1)+":\n- "+wl+"\n+ "+gl)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestGenerateSpecErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    func(o *SpecOptions)
+		kind    func(error) bool
+		message string
+	}{
+		{"relative cwd", func(o *SpecOptions) { o.Cwd = "work" }, errdefs.IsInvalidArgument,
+			"the working directory 'work' is invalid, it needs to be an absolute path"},
+		{"relative rootfs", func(o *SpecOptions) { o.Rootfs = "rootfs" }, errdefs.IsInvalidArgument,
+			`root filesystem path "rootfs" is not absolute`},
+		{"no command", func(o *SpecOptions) { o.Args = nil }, errdefs.IsInvalidArgument, "no command specified"},
+		{"no id", func(o *SpecOptions) { o.ID = "" }, errdefs.IsInvalidArgument, "container ID must not be empty"},
+		{"bind source missing", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "bind", Source: "/nonexistent/skiff-test", Destination: "/data"}}
+		}, errdefs.IsInvalidArgument, `invalid mount config for type "bind": bind source path does not exist: /nonexistent/skiff-test`},
+		{"bind source relative", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "bind", Source: "data", Destination: "/data"}}
+		}, errdefs.IsInvalidArgument, `invalid mount config for type "bind": source "data" is not an absolute path`},
+		{"mount on root", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "tmpfs", Destination: "/tmp/.."}}
+		}, errdefs.IsInvalidArgument, "invalid mount config: destination can't be '/'"},
+		{"relative destination", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "tmpfs", Destination: "tmp"}}
+		}, errdefs.IsInvalidArgument, `invalid mount config: destination "tmp" is not an absolute path`},
+		{"mount type", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "volume", Destination: "/v"}}
+		}, errdefs.IsInvalidArgument, `mount type "volume" for /v: want bind or tmpfs`},
+		{"bind option", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "bind", Source: "/", Destination: "/host", Options: []string{"size=1m"}}}
+		}, errdefs.IsInvalidArgument, `invalid mount option "size=1m" for a bind mount`},
+		{"rootless memory", func(o *SpecOptions) { o.Rootless = true; o.Memory = 64 << 20 }, errdefs.IsFailedPrecondition,
+			"--memory cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without it or as root"},
+		{"rootless limits", func(o *SpecOptions) { o.Rootless = true; o.CPUs = 1; o.PidsLimit = 10 }, errdefs.IsFailedPrecondition,
+			"--cpus, --pids-limit cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without them or as root"},
+		{"memory too small", func(o *SpecOptions) { o.Memory = 1 << 20 }, errdefs.IsInvalidArgument, "minimum memory limit allowed is 6MB"},
+		{"too many cpus", func(o *SpecOptions) { o.CPUs = 8 }, errdefs.IsInvalidArgument,
+			"range of CPUs is from 0.01 to 4.00, as there are only 4 CPUs available"},
+		{"netns relative", func(o *SpecOptions) { o.NetNS = "bridge" }, errdefs.IsInvalidArgument,
+			`network namespace "bridge": want none, host or the absolute path of a namespace`},
+		{"env without value", func(o *SpecOptions) { o.Env = []string{"FOO"} }, errdefs.IsInvalidArgument,
+			`invalid environment variable "FOO": want NAME=value`},
+		{"unknown cap", func(o *SpecOptions) { o.CapAdd = []string{"NET_WIZARD"} }, errdefs.IsInvalidArgument,
+			`unknown capability: "CAP_NET_WIZARD"`},
+		{"unknown user", func(o *SpecOptions) { o.User = "ghost" }, errdefs.IsInvalidArgument,
+			"unable to find user ghost: no matching entries in passwd file"},
+		{"ulimit above hard", func(o *SpecOptions) { o.Ulimits = []Ulimit{{Name: "nofile", Soft: 30000, Hard: 30000}} }, errdefs.IsInvalidArgument,
+			"--ulimit nofile=30000: the host's hard limit is 20000"},
+		{"seccomp file missing", func(o *SpecOptions) { o.Seccomp = "/nonexistent/profile.json" }, errdefs.IsInvalidArgument,
+			"seccomp profile: open /nonexistent/profile.json: no such file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			fakeRootfs(t, tmp)
+			o := baseOptions(tmp)
+			tt.opts(&o)
+			_, err := generateSpec(o, testHost())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if err.Error() != tt.message {
+				t.Errorf("error %q, want %q", err, tt.message)
+			}
+			if !tt.kind(err) {
+				t.Errorf("error %q has the wrong kind", err)
+			}
+		})
+	}
+}
+
+func TestGenerateSpecRootlessMappedTTYGroup(t *testing.T) {
+	tmp := t.TempDir()
+	fakeRootfs(t, tmp)
+	o := baseOptions(tmp)
+	o.Rootless = true
+	h := testHost()
+	h.gidMapped = func(gid uint32) bool { return gid == 5 }
+	s, err := generateSpec(o, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/dev/pts" && !strings.Contains(strings.Join(m.Options, ","), "gid=5") {
+			t.Errorf("/dev/pts options %v: want gid=5 when gid 5 is mapped", m.Options)
+		}
+	}
+}
+
+func TestCgroupsUsableRootful(t *testing.T) {
+	if !CgroupsUsable(false) {
+		t.Error("CgroupsUsable(false) = false: rootful skiff can always use cgroups")
+	}
+}
+
+func TestHostGidMapped(t *testing.T) {
+	// Outside a user namespace every id is mapped; inside skiff's, 0 is.
+	if !hostGidMapped(0) {
+		t.Error("gid 0 not mapped")
+	}
+}

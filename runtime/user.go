@@ -1,0 +1,93 @@
+package runtime
+
+import (
+	"bytes"
+	"io"
+	"slices"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/moby/sys/user"
+	"golang.org/x/sys/unix"
+)
+
+// maxUserFile bounds how much of a container's /etc/passwd or /etc/group we
+// read: the files belong to the image, which may be hostile.
+const maxUserFile = 16 << 20
+
+// ResolveUser resolves a --user spec ("", "name", "uid", "name:group",
+// "uid:gid"...) and --group-add entries against rootfs/etc/passwd and
+// rootfs/etc/group with Docker's (and runc's) rules: "" is uid 0 with
+// root's groups; a numeric uid needs no passwd entry (gid 0 then); a name
+// must exist ("unable to find user NAME: no matching entries in passwd
+// file"); a user named without a group also gets its supplementary groups.
+// additionalGids are those, then the --group-add ids, without duplicates.
+// home is the passwd home directory, "/" when there is none.
+//
+// The files are opened inside rootfs with every symlink resolved as if
+// rootfs were "/" (an /etc/passwd linking to /etc/shadow or
+// ../../../etc/passwd stays in the container); one that cannot be opened or
+// is not a regular file counts as absent, as in runc. Errors are errdefs
+// InvalidArgument.
+func ResolveUser(rootfs, userSpec string, groupAdd []string) (uid, gid uint32, additionalGids []uint32, home string, err error) {
+	passwd := readContainerFile(rootfs, "/etc/passwd")
+	group := readContainerFile(rootfs, "/etc/group")
+
+	eu, err := user.GetExecUser(userSpec, &user.ExecUser{Home: "/"}, passwd.reader(), group.reader())
+	if err != nil {
+		return 0, 0, nil, "", invalidf("%v", err)
+	}
+	extra, err := user.GetAdditionalGroups(groupAdd, group.reader())
+	if err != nil {
+		return 0, 0, nil, "", invalidf("--group-add: %v", err)
+	}
+	slices.Sort(extra) // GetAdditionalGroups returns them in map order
+	for _, g := range append(eu.Sgids, extra...) {
+		if !slices.Contains(additionalGids, uint32(g)) {
+			additionalGids = append(additionalGids, uint32(g))
+		}
+	}
+	home = eu.Home
+	if home == "" {
+		home = "/"
+	}
+	return uint32(eu.Uid), uint32(eu.Gid), additionalGids, home, nil
+}
+
+// containerFile is the content of a file of the container, nil when absent.
+type containerFile []byte
+
+// reader returns a fresh reader, or nil for an absent file (moby/sys/user
+// tells "no file" from "empty file" by a nil reader).
+func (f containerFile) reader() io.Reader {
+	if f == nil {
+		return nil
+	}
+	return bytes.NewReader(f)
+}
+
+func readContainerFile(rootfs, path string) containerFile {
+	h, err := pathrs.OpenInRoot(rootfs, path)
+	if err != nil {
+		return nil
+	}
+	defer h.Close()
+	// Check the type on the O_PATH handle before opening for reading: a FIFO
+	// or a device would block or never end.
+	var st unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	f, err := pathrs.Reopen(h, unix.O_RDONLY)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxUserFile))
+	if err != nil {
+		return nil
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b
+}
