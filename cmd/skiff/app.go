@@ -14,6 +14,8 @@ import (
 var version = "0.1.0-dev"
 
 func newApp() *cli.App {
+	// -h is run's --hostname, as in docker; help is --help only.
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
 	app := &cli.App{
 		Name:                   "skiff",
 		Usage:                  "run containers with no daemon and no root",
@@ -47,7 +49,8 @@ func newApp() *cli.App {
 func commands() []*cli.Command {
 	var cmds []*cli.Command
 	cmds = append(cmds, imageCommands()...)
-	cmds = append(cmds, imageGroup(), systemGroup(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand())
+	cmds = append(cmds, containerCommands()...)
+	cmds = append(cmds, imageGroup(), containerGroup(), systemGroup(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand())
 	return cmds
 }
 

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/skiff-engine/skiff/engine"
-	"github.com/skiff-engine/skiff/imagestore"
 )
 
 // imageCommands are the top-level image verbs; imageGroup repeats them under
@@ -37,14 +36,14 @@ func imageGroup() *cli.Command {
 var tlsVerifyFlag = &cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verify certificates (registries.conf decides when unset)"}
 var authFileFlagDef = &cli.StringFlag{Name: "authfile", Usage: "credentials file (default: $XDG_RUNTIME_DIR/containers/auth.json)", EnvVars: []string{"REGISTRY_AUTH_FILE"}}
 
-func tlsVerify(c *cli.Context) imagestore.TLSVerify {
+func tlsVerify(c *cli.Context) engine.TLSVerify {
 	if !c.IsSet("tls-verify") {
-		return imagestore.TLSDefault
+		return engine.TLSDefault
 	}
 	if c.Bool("tls-verify") {
-		return imagestore.TLSVerifyOn
+		return engine.TLSVerifyOn
 	}
-	return imagestore.TLSVerifyOff
+	return engine.TLSVerifyOff
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -155,9 +154,9 @@ func imagesCommand(name string, aliases ...string) *cli.Command {
 	}
 }
 
-func printImages(c *cli.Context, imgs []imagestore.Image) error {
+func printImages(c *cli.Context, imgs []engine.Image) error {
 	noTrunc := c.Bool("no-trunc")
-	id := func(img imagestore.Image) string {
+	id := func(img engine.Image) string {
 		if noTrunc {
 			return "sha256:" + img.ID
 		}
@@ -184,7 +183,7 @@ func printImages(c *cli.Context, imgs []imagestore.Image) error {
 				CreatedSince: ago(img.Created), CreatedAt: img.Created.Format("2006-01-02 15:04:05 -0700 MST"),
 				Size: humanSize(img.Size), Containers: "N/A"}
 			if n != "" {
-				r.Repository, r.Tag = imagestore.SplitRepoTag(n)
+				r.Repository, r.Tag = engine.SplitRepoTag(n)
 			}
 			if img.Digest != "" {
 				r.Digest = img.Digest.String()

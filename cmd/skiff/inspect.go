@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+
 	"fmt"
+	"github.com/containerd/errdefs"
 	"os"
 	"strings"
 
@@ -14,11 +16,79 @@ import (
 
 var formatFlag = &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template, or json"}
 
-// inspectCommand is `skiff inspect`; containers join images here later.
+// inspectCommand is `skiff inspect`: containers first, then images, as
+// docker looks up any object by name or ID; --type narrows it.
 func inspectCommand() *cli.Command {
-	c := imageInspectCommand()
-	c.Usage = "show low-level information on images"
-	return c
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "show low-level information on containers or images",
+		ArgsUsage: "NAME|ID [NAME|ID...]",
+		Flags: []cli.Flag{formatFlag,
+			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type: container or image"},
+			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			kind := c.String("type")
+			if kind != "" && kind != "container" && kind != "image" {
+				return fmt.Errorf("invalid --type %q: use container or image", kind)
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return inspectEach(c, func(ref string) (any, error) {
+					if kind != "image" {
+						doc, err := e.ContainerInspect(ctx, ref)
+						if err == nil || kind == "container" || !isNotFound(err) {
+							return doc, err
+						}
+					}
+					doc, err := e.ImageInspect(ctx, ref)
+					if isNotFound(err) && kind == "" {
+						return nil, fmt.Errorf("no such object: %s: %w", ref, errdefs.ErrNotFound)
+					}
+					return doc, err
+				})
+			})
+		},
+	}
+}
+
+func containerInspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "show low-level information on containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     []cli.Flag{formatFlag, &cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes"}},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return inspectEach(c, func(ref string) (any, error) { return e.ContainerInspect(ctx, ref) })
+			})
+		},
+	}
+}
+
+// inspectEach prints the documents found, then fails if any was missing.
+func inspectEach(c *cli.Context, get func(string) (any, error)) error {
+	var docs []any
+	var failed error
+	for _, n := range c.Args().Slice() {
+		doc, err := get(n)
+		if err != nil {
+			if failed == nil {
+				failed = err
+			}
+			continue
+		}
+		docs = append(docs, doc)
+	}
+	if err := printInspect(c.String("format"), docs); err != nil {
+		return err
+	}
+	return failed
 }
 
 func imageInspectCommand() *cli.Command {
@@ -32,22 +102,7 @@ func imageInspectCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				var docs []any
-				var failed error
-				for _, n := range c.Args().Slice() {
-					doc, err := e.ImageInspect(ctx, n)
-					if err != nil {
-						if failed == nil {
-							failed = err
-						}
-						continue
-					}
-					docs = append(docs, doc)
-				}
-				if err := printInspect(c.String("format"), docs); err != nil {
-					return err
-				}
-				return failed
+				return inspectEach(c, func(ref string) (any, error) { return e.ImageInspect(ctx, ref) })
 			})
 		},
 	}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/skiff-engine/skiff/engine"
+)
+
+func containerPruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "remove all stopped containers",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
+			&cli.StringSliceFlag{Name: "filter", Usage: "filter (label=...)"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 0, 0); err != nil {
+				return err
+			}
+			if !c.Bool("force") && !confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ") {
+				return nil
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				ids, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
+				if len(ids) > 0 {
+					fmt.Println("Deleted Containers:")
+					for _, id := range ids {
+						fmt.Println(id)
+					}
+					fmt.Println()
+				}
+				fmt.Println("Total reclaimed space: 0B")
+				return err
+			})
+		},
+	}
+}
+
+func containerExistsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exists",
+		Usage:     "exit 0 if the container exists, 1 if not (podman)",
+		ArgsUsage: "CONTAINER",
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, 1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				ok, err := e.ContainerExists(ctx, c.Args().First())
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return &silentError{code: 1}
+				}
+				return nil
+			})
+		},
+	}
+}

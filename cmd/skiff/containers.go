@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/skiff-engine/skiff/engine"
+)
+
+func containerCommands() []*cli.Command {
+	return []*cli.Command{
+		runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
+		rmCommand("rm"), psCommand("ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(), renameCommand(),
+	}
+}
+
+func containerGroup() *cli.Command {
+	return &cli.Command{
+		Name:  "container",
+		Usage: "manage containers",
+		Subcommands: []*cli.Command{
+			runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
+			rmCommand("rm"), psCommand("ls", "list", "ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(),
+			renameCommand(), containerInspectCommand(), containerPruneCommand(), containerExistsCommand(), cleanupCommand(),
+		},
+	}
+}
+
+var detachKeysFlag = &cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q", Usage: "key sequence for detaching"}
+
+func runCommand() *cli.Command {
+	flags := append(createFlags(),
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
+		&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy received signals to the container (non-TTY)"},
+		detachKeysFlag,
+	)
+	return &cli.Command{
+		Name:                   "run",
+		Usage:                  "create and run a new container from an image",
+		ArgsUsage:              "IMAGE [COMMAND] [ARG...]",
+		Flags:                  flags,
+		UseShortOptionHandling: true,
+		Action: func(c *cli.Context) error {
+			o, err := createOptions(c)
+			if err != nil {
+				return err
+			}
+			keys, ok := parseDetachKeys(c.String("detach-keys"))
+			if !ok {
+				return fmt.Errorf("invalid --detach-keys %q: use e.g. ctrl-p,ctrl-q", c.String("detach-keys"))
+			}
+			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
+				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
+			}
+			o.PullProgress = os.Stderr
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				created, err := e.ContainerCreate(ctx, o)
+				if err != nil {
+					return err
+				}
+				if c.Bool("detach") {
+					if _, err := e.ContainerStart(ctx, created.ID, engine.ContainerStartOptions{}); err != nil {
+						e.ContainerRemove(ctx, created.ID, engine.ContainerRemoveOptions{Force: true})
+						return err
+					}
+					fmt.Println(created.ID)
+					return nil
+				}
+				return runForeground(ctx, e, created.ID, o, keys, c.Bool("sig-proxy"))
+			})
+		},
+	}
+}
+
+// runForeground streams the container's stdio until it exits, then cleans up
+// (and removes it with --rm) and returns its exit code.
+func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.ContainerCreateOptions, keys []byte, sigProxy bool) error {
+	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
+	if o.Interactive {
+		aio.Stdin = os.Stdin
+	}
+	if o.Tty {
+		restore, size, resize := rawTerminal()
+		defer restore()
+		aio.Size, aio.Resize = size, resize
+		if o.Interactive {
+			aio.DetachKeys = keys
+		}
+	} else if sigProxy {
+		stop := proxySignals(ctx, e, id)
+		defer stop()
+	}
+	res, err := e.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: aio})
+	if res.Detached {
+		return nil
+	}
+	if cerr := e.ContainerCleanup(context.WithoutCancel(ctx), id); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return &silentError{code: res.ExitCode}
+	}
+	return nil
+}
+
+// proxySignals forwards the signals a shell sends to the container.
+func proxySignals(ctx context.Context, e *engine.Engine, id string) func() {
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	go func() {
+		for s := range ch {
+			e.ContainerKill(ctx, id, engine.ContainerKillOptions{Signal: fmt.Sprint(int(s.(unix.Signal)))})
+		}
+	}()
+	return func() { signal.Stop(ch); close(ch) }
+}
+
+func createCommand() *cli.Command {
+	return &cli.Command{
+		Name:                   "create",
+		Usage:                  "create a new container",
+		ArgsUsage:              "IMAGE [COMMAND] [ARG...]",
+		Flags:                  createFlags(),
+		UseShortOptionHandling: true,
+		Action: func(c *cli.Context) error {
+			o, err := createOptions(c)
+			if err != nil {
+				return err
+			}
+			o.PullProgress = os.Stderr
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				res, err := e.ContainerCreate(ctx, o)
+				if err != nil {
+					return err
+				}
+				fmt.Println(res.ID)
+				return nil
+			})
+		},
+	}
+}
+
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "start",
+		Usage:     "start one or more stopped containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach STDOUT/STDERR and forward signals"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "attach the container's STDIN"},
+			detachKeysFlag,
+		},
+		UseShortOptionHandling: true,
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			attach := c.Bool("attach") || c.Bool("interactive")
+			if attach && c.NArg() > 1 {
+				return fmt.Errorf("you cannot start and attach multiple containers at once")
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				if attach {
+					return startAttached(ctx, e, c)
+				}
+				return eachContainer(c, func(ref string) error {
+					_, err := e.ContainerStart(ctx, ref, engine.ContainerStartOptions{})
+					return err
+				})
+			})
+		},
+	}
+}
+
+func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error {
+	ref := c.Args().First()
+	info, err := e.ContainerInspect(ctx, ref)
+	if err != nil {
+		return err
+	}
+	keys, _ := parseDetachKeys(c.String("detach-keys"))
+	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
+	if c.Bool("interactive") {
+		aio.Stdin = os.Stdin
+	}
+	if info.Config.Tty {
+		restore, size, resize := rawTerminal()
+		defer restore()
+		aio.Size, aio.Resize, aio.DetachKeys = size, resize, keys
+	} else {
+		stop := proxySignals(ctx, e, info.ID)
+		defer stop()
+	}
+	res, err := e.ContainerStart(ctx, info.ID, engine.ContainerStartOptions{Attach: aio})
+	if res.Detached {
+		return nil
+	}
+	e.ContainerCleanup(context.WithoutCancel(ctx), info.ID)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return &silentError{code: res.ExitCode}
+	}
+	return nil
+}
+
+// eachContainer runs fn for every argument, printing each that succeeded
+// (docker prints the name as given) and reporting every failure; the exit
+// code is 125 if any failed.
+func eachContainer(c *cli.Context, fn func(ref string) error) error {
+	var failed error
+	for _, ref := range c.Args().Slice() {
+		if err := fn(ref); err != nil {
+			fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
+			failed = &silentError{code: exitEngine}
+			continue
+		}
+		fmt.Println(ref)
+	}
+	return failed
+}
+
+var timeFlag = &cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before killing the container"}
+
+func stopCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "stop",
+		Usage:     "stop one or more running containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     []cli.Flag{timeFlag},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return eachContainer(c, func(ref string) error {
+					return e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
+				})
+			})
+		},
+	}
+}
+
+func restartCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restart",
+		Usage:     "restart one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     []cli.Flag{timeFlag},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return eachContainer(c, func(ref string) error {
+					if err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")}); err != nil {
+						return err
+					}
+					if err := e.ContainerCleanup(ctx, ref); err != nil {
+						return err
+					}
+					_, err := e.ContainerStart(ctx, ref, engine.ContainerStartOptions{})
+					return err
+				})
+			})
+		},
+	}
+}
+
+func killCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "kill",
+		Usage:     "kill one or more running containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send to the container"}},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return eachContainer(c, func(ref string) error {
+					return e.ContainerKill(ctx, ref, engine.ContainerKillOptions{Signal: c.String("signal")})
+				})
+			})
+		},
+	}
+}
+
+func rmCommand(name string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     "remove one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the removal of a running container (uses SIGKILL)"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes associated with the container"},
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist (podman)"},
+		},
+		UseShortOptionHandling: true,
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return eachContainer(c, func(ref string) error {
+					_, err := e.ContainerRemove(ctx, ref, engine.ContainerRemoveOptions{Force: c.Bool("force")})
+					if err != nil && c.Bool("ignore") && isNotFound(err) {
+						return nil
+					}
+					return err
+				})
+			})
+		},
+	}
+}
+
+func waitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "wait",
+		Usage:     "block until containers stop, then print their exit codes",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				var failed error
+				for _, ref := range c.Args().Slice() {
+					code, err := e.ContainerWait(ctx, ref)
+					if err != nil {
+						fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
+						failed = &silentError{code: exitEngine}
+						continue
+					}
+					fmt.Println(code)
+				}
+				return failed
+			})
+		},
+	}
+}
+
+func attachCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "attach",
+		Usage:     "attach local standard input, output, and error streams to a running container",
+		ArgsUsage: "CONTAINER",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "no-stdin", Usage: "do not attach STDIN"},
+			&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy all received signals to the process"},
+			detachKeysFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, 1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				info, err := e.ContainerInspect(ctx, c.Args().First())
+				if err != nil {
+					return err
+				}
+				if !info.State.Running {
+					return fmt.Errorf("you cannot attach to a stopped container, start it first")
+				}
+				keys, _ := parseDetachKeys(c.String("detach-keys"))
+				aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, DetachKeys: keys}
+				if !c.Bool("no-stdin") && info.Config.OpenStdin {
+					aio.Stdin = os.Stdin
+				}
+				if info.Config.Tty {
+					restore, size, resize := rawTerminal()
+					defer restore()
+					aio.Size, aio.Resize = size, resize
+				} else if c.Bool("sig-proxy") {
+					stop := proxySignals(ctx, e, info.ID)
+					defer stop()
+				}
+				res, err := e.ContainerStart(ctx, info.ID, engine.ContainerStartOptions{Attach: aio})
+				if err != nil || res.Detached {
+					return err
+				}
+				if res.ExitCode != 0 {
+					return &silentError{code: res.ExitCode}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func renameCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rename",
+		Usage:     "rename a container",
+		ArgsUsage: "CONTAINER NEW_NAME",
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 2, 2); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return e.ContainerRename(ctx, c.Args().Get(0), c.Args().Get(1))
+			})
+		},
+	}
+}
+
+func cleanupCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "cleanup",
+		Usage:     "release a stopped container's mounts (run by its monitor)",
+		ArgsUsage: "CONTAINER",
+		Hidden:    true,
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, 1); err != nil {
+				return err
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return e.ContainerCleanup(ctx, c.Args().First())
+			})
+		},
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// rawTerminal puts stdin in raw mode when it is a terminal and returns the
+// restore function plus the current size and a channel of size changes.
+func rawTerminal() (restore func(), size [2]uint16, resize <-chan [2]uint16) {
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return func() {}, size, nil
+	}
+	state, err := term.MakeRaw(fd)
+	if err != nil {
+		return func() {}, size, nil
+	}
+	size = terminalSize()
+	ch := make(chan [2]uint16, 1)
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, unix.SIGWINCH)
+	go func() {
+		for range winch {
+			select {
+			case ch <- terminalSize():
+			default:
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(winch)
+		term.Restore(fd, state)
+	}, size, ch
+}
+
+func terminalSize() [2]uint16 {
+	ws, err := unix.IoctlGetWinsize(int(os.Stdout.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		if ws, err = unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err != nil {
+			return [2]uint16{}
+		}
+	}
+	return [2]uint16{ws.Row, ws.Col}
+}
+
+// parseDetachKeys reads docker's --detach-keys: "ctrl-p,ctrl-q", "a,ctrl-b".
+func parseDetachKeys(s string) ([]byte, bool) {
+	if s == "" {
+		return nil, true
+	}
+	var out []byte
+	for _, k := range splitComma(s) {
+		switch {
+		case len(k) == 1:
+			out = append(out, k[0])
+		case len(k) == 6 && k[:5] == "ctrl-":
+			c := k[5]
+			switch {
+			case c >= 'a' && c <= 'z':
+				out = append(out, c-'a'+1)
+			case c == '@':
+				out = append(out, 0)
+			case c == '[':
+				out = append(out, 27)
+			case c == '\\':
+				out = append(out, 28)
+			case c == ']':
+				out = append(out, 29)
+			case c == '^':
+				out = append(out, 30)
+			case c == '_':
+				out = append(out, 31)
+			default:
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/skiff-engine/skiff/runtime"
+)
+
+// ContainerInspect is Docker's container inspect document for the fields
+// skiff has.
+type ContainerInspect struct {
+	ID              string                 `json:"Id"`
+	Created         string                 `json:"Created"`
+	Path            string                 `json:"Path"`
+	Args            []string               `json:"Args"`
+	State           InspectState           `json:"State"`
+	Image           string                 `json:"Image"`
+	ResolvConfPath  string                 `json:"ResolvConfPath"`
+	HostnamePath    string                 `json:"HostnamePath"`
+	HostsPath       string                 `json:"HostsPath"`
+	LogPath         string                 `json:"LogPath"`
+	Name            string                 `json:"Name"`
+	RestartCount    int                    `json:"RestartCount"`
+	Driver          string                 `json:"Driver"`
+	Platform        string                 `json:"Platform"`
+	HostConfig      InspectHostConfig      `json:"HostConfig"`
+	Mounts          []InspectMount         `json:"Mounts"`
+	Config          InspectContainerConfig `json:"Config"`
+	NetworkSettings map[string]any         `json:"NetworkSettings"`
+}
+
+// InspectState is the State object of docker inspect.
+type InspectState struct {
+	Status     string `json:"Status"`
+	Running    bool   `json:"Running"`
+	Paused     bool   `json:"Paused"`
+	Restarting bool   `json:"Restarting"`
+	OOMKilled  bool   `json:"OOMKilled"`
+	Dead       bool   `json:"Dead"`
+	Pid        int    `json:"Pid"`
+	ExitCode   int    `json:"ExitCode"`
+	Error      string `json:"Error"`
+	StartedAt  string `json:"StartedAt"`
+	FinishedAt string `json:"FinishedAt"`
+}
+
+// InspectHostConfig is the part of HostConfig skiff knows.
+type InspectHostConfig struct {
+	Binds          []string          `json:"Binds"`
+	NetworkMode    string            `json:"NetworkMode"`
+	AutoRemove     bool              `json:"AutoRemove"`
+	Privileged     bool              `json:"Privileged"`
+	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
+	CapAdd         []string          `json:"CapAdd"`
+	CapDrop        []string          `json:"CapDrop"`
+	Memory         int64             `json:"Memory"`
+	NanoCpus       int64             `json:"NanoCpus"`
+	PidsLimit      int64             `json:"PidsLimit"`
+	LogConfig      map[string]any    `json:"LogConfig"`
+	Tmpfs          map[string]string `json:"Tmpfs"`
+	GroupAdd       []string          `json:"GroupAdd"`
+}
+
+// InspectMount is one entry of Mounts.
+type InspectMount struct {
+	Type        string `json:"Type"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+}
+
+// InspectContainerConfig is the Config object of docker inspect.
+type InspectContainerConfig struct {
+	Hostname    string            `json:"Hostname"`
+	User        string            `json:"User"`
+	Tty         bool              `json:"Tty"`
+	OpenStdin   bool              `json:"OpenStdin"`
+	Env         []string          `json:"Env"`
+	Cmd         []string          `json:"Cmd"`
+	Image       string            `json:"Image"`
+	WorkingDir  string            `json:"WorkingDir"`
+	Entrypoint  []string          `json:"Entrypoint"`
+	Labels      map[string]string `json:"Labels"`
+	StopSignal  string            `json:"StopSignal"`
+	StopTimeout int               `json:"StopTimeout"`
+}
+
+func timeOrZero(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// ContainerInspect builds the inspect document of one container.
+func (e *Engine) ContainerInspect(ctx context.Context, ref string) (ContainerInspect, error) {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return ContainerInspect{}, err
+	}
+	s := c.Config.Spec
+	out := ContainerInspect{
+		ID: c.ID, Created: timeOrZero(c.Created), Image: "sha256:" + c.ImageID, Name: "/" + c.Name,
+		ResolvConfPath: s.ResolvConfFile, HostnamePath: s.HostnameFile, HostsPath: s.HostsFile,
+		LogPath: c.LogPath(), Driver: e.store.Driver(), Platform: "linux", Mounts: []InspectMount{},
+		NetworkSettings: map[string]any{"Networks": map[string]any{}},
+	}
+	if len(s.Args) > 0 {
+		out.Path, out.Args = s.Args[0], s.Args[1:]
+	}
+	st := c.State
+	out.State = InspectState{Status: string(st.Status), Running: st.Status == runtime.StatusRunning || st.Status == runtime.StatusPaused,
+		Paused: st.Status == runtime.StatusPaused, OOMKilled: st.OOMKilled, ExitCode: st.ExitCode, Error: st.Error,
+		StartedAt: timeOrZero(st.StartedAt), FinishedAt: timeOrZero(st.FinishedAt)}
+	if out.State.Running {
+		out.State.Pid = st.Pid
+	}
+	hc := InspectHostConfig{NetworkMode: c.Config.NetworkMode, AutoRemove: c.Config.AutoRemove, Privileged: s.Privileged,
+		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: int64(s.CPUs * 1e9),
+		PidsLimit: s.PidsLimit, GroupAdd: s.GroupAdd, Tmpfs: map[string]string{},
+		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": map[string]string{}}}
+	for _, m := range s.Mounts {
+		if m.Type == "tmpfs" {
+			hc.Tmpfs[m.Destination] = joinOpts(m.Options)
+			continue
+		}
+		mode, rw := joinOpts(m.Options), !contains(m.Options, "ro")
+		bind := m.Source + ":" + m.Destination
+		if mode != "" {
+			bind += ":" + mode
+		}
+		hc.Binds = append(hc.Binds, bind)
+		out.Mounts = append(out.Mounts, InspectMount{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: mode, RW: rw})
+	}
+	out.HostConfig = hc
+	out.Config = InspectContainerConfig{Hostname: s.Hostname, User: s.User, Tty: c.Config.Tty, OpenStdin: c.Config.OpenStdin,
+		Env: s.Env, Cmd: c.Config.Cmd, Image: c.Config.Image, WorkingDir: s.Cwd, Entrypoint: c.Config.Entrypoint,
+		Labels: c.Config.Labels, StopSignal: c.Config.StopSignal, StopTimeout: c.Config.StopTimeout}
+	return out, nil
+}
+
+func joinOpts(opts []string) string {
+	s := ""
+	for i, o := range opts {
+		if i > 0 {
+			s += ","
+		}
+		s += o
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

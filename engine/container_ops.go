@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
+
+	"github.com/skiff-engine/skiff/runtime"
+)
+
+// lockContainer takes the container's cross-process lock.
+func lockContainer(c *Container) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+// ContainerStopOptions tune ContainerStop.
+type ContainerStopOptions struct {
+	Timeout int // seconds before SIGKILL; -1: the container's own (default 10)
+}
+
+// ContainerStop sends the stop signal, waits, then kills. Stopping a
+// container that is not running succeeds, as in Docker.
+func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopOptions) error {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	if !c.Running() {
+		return nil
+	}
+	timeout := c.Config.StopTimeout
+	if o.Timeout >= 0 {
+		timeout = o.Timeout
+	}
+	sig, err := runtime.ParseSignal(c.Config.StopSignal)
+	if err != nil {
+		sig = unix.SIGTERM
+	}
+	if timeout > 0 {
+		if err := e.signal(c, sig); err != nil {
+			return err
+		}
+		if e.waitExit(ctx, c, time.Duration(timeout)*time.Second) {
+			return nil
+		}
+	}
+	if err := e.signal(c, unix.SIGKILL); err != nil {
+		return err
+	}
+	if !e.waitExit(ctx, c, 10*time.Second) {
+		return fmt.Errorf("container %s did not exit after SIGKILL", c.Name)
+	}
+	return nil
+}
+
+// signal delivers sig to the container's init. With a private PID
+// namespace, SIGKILL to init takes the whole container down.
+func (e *Engine) signal(c *Container, sig unix.Signal) error {
+	if c.State.Pid <= 0 {
+		return fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
+	}
+	if err := unix.Kill(c.State.Pid, sig); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("signalling container %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// waitExit polls the recorded state until the container exited.
+func (e *Engine) waitExit(ctx context.Context, c *Container, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
+		st, err := runtime.ReadState(c.StatePath())
+		if err == nil {
+			st = checkLiveness(st)
+			if st.Status == runtime.StatusExited || st.Status == runtime.StatusCreated {
+				c.State = st
+				return true
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(delay)
+	}
+}
+
+// ContainerKillOptions tune ContainerKill.
+type ContainerKillOptions struct {
+	Signal string // default SIGKILL
+}
+
+// ContainerKill sends a signal to a running container.
+func (e *Engine) ContainerKill(ctx context.Context, ref string, o ContainerKillOptions) error {
+	sig, err := runtime.ParseSignal(firstNonEmpty(o.Signal, "SIGKILL"))
+	if err != nil {
+		return invalid("invalid signal %q", o.Signal)
+	}
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	if !c.Running() {
+		return fmt.Errorf("cannot kill container %s: it is not running: %w", c.Name, errdefs.ErrConflict)
+	}
+	return e.signal(c, sig)
+}
+
+// ContainerWait blocks until the container exits and returns its exit code.
+func (e *Engine) ContainerWait(ctx context.Context, ref string) (int, error) {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return 0, err
+	}
+	if c.Running() {
+		for !e.waitExit(ctx, c, time.Hour) {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+		}
+	}
+	return c.State.ExitCode, nil
+}
+
+// ContainerRemoveOptions tune ContainerRemove.
+type ContainerRemoveOptions struct {
+	Force bool // kill a running container first
+}
+
+// ContainerRemove deletes a stopped container (a running one with Force):
+// record, writable layer, logs, run directory.
+func (e *Engine) ContainerRemove(ctx context.Context, ref string, o ContainerRemoveOptions) (string, error) {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return "", err
+	}
+	if c.Running() {
+		if !o.Force {
+			return "", fmt.Errorf("cannot remove container %s: it is running: stop it first or use -f: %w", c.Name, errdefs.ErrConflict)
+		}
+		if err := e.signal(c, unix.SIGKILL); err != nil {
+			return "", err
+		}
+		e.waitExit(ctx, c, 10*time.Second)
+	}
+	return c.ID, e.removeContainer(c)
+}
+
+func (e *Engine) removeContainer(c *Container) error {
+	unlock, err := lockContainer(c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	e.releaseRuntime(c)
+	if err := e.store.Unmount(c.ID, true); err != nil {
+		return err
+	}
+	if err := e.store.DeleteContainer(c.ID); err != nil && !errdefs.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// releaseRuntime removes what a run leaves under the run root.
+func (e *Engine) releaseRuntime(c *Container) {
+	os.RemoveAll(e.runDir(c.ID))
+	os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
+}
+
+// ContainerCleanup runs after a container exited: it unmounts the root
+// filesystem, releases the run directory, and removes --rm containers. The
+// monitor runs it as its exit command; a foreground run calls it directly.
+func (e *Engine) ContainerCleanup(ctx context.Context, ref string) error {
+	c, err := e.lookupContainer(ref)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.Running() {
+		return nil
+	}
+	if c.Config.AutoRemove {
+		return e.removeContainer(c)
+	}
+	unlock, err := lockContainer(c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	e.releaseRuntime(c)
+	return e.store.Unmount(c.ID, true)
+}
+
+// ContainerRename gives a container a new unique name.
+func (e *Engine) ContainerRename(ctx context.Context, ref, name string) error {
+	if !validName.MatchString(name) {
+		return invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	}
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	if err := e.store.Rename(c.ID, c.Name, name); err != nil {
+		return err
+	}
+	c.Config.Name = name
+	meta, err := json.Marshal(c.Config)
+	if err != nil {
+		return err
+	}
+	return e.store.SetMetadata(c.ID, string(meta))
+}
+
+// ContainerExists reports whether ref names a container.
+func (e *Engine) ContainerExists(ctx context.Context, ref string) (bool, error) {
+	_, err := e.lookupContainer(ref)
+	if errdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ContainerPrune removes every stopped container; returns their IDs.
+func (e *Engine) ContainerPrune(ctx context.Context, filters []string) ([]string, error) {
+	list, err := e.ContainerList(ctx, ContainerListOptions{All: true, Filters: filters})
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, c := range list {
+		if c.Running() {
+			continue
+		}
+		if err := e.removeContainer(c); err != nil {
+			return removed, err
+		}
+		removed = append(removed, c.ID)
+	}
+	return removed, nil
+}

@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/skiff-engine/skiff/runtime"
+)
+
+// ContainerStartOptions choose between a detached start and a foreground
+// one that streams the container's stdio until it exits.
+type ContainerStartOptions struct {
+	Attach *AttachIO // nil: detached
+}
+
+// AttachIO connects a caller's stdio to a container.
+type AttachIO struct {
+	Stdin      io.Reader // nil: stdin not attached
+	Stdout     io.Writer
+	Stderr     io.Writer
+	Resize     <-chan [2]uint16 // terminal size changes (rows, cols)
+	Size       [2]uint16        // initial terminal size, zero when none
+	DetachKeys []byte           // e.g. ctrl-p ctrl-q; nil disables detaching
+	// CleanupOwner: the caller cleans up after exit itself (foreground
+	// run), so the monitor does not run its exit command.
+	CleanupOwner bool
+}
+
+// ContainerStartResult reports how a foreground start ended.
+type ContainerStartResult struct {
+	ExitCode int
+	Detached bool // the user typed the detach keys
+}
+
+// ContainerStart starts a created or exited container. With Attach it waits
+// for the container to exit (or the detach keys) and returns its exit code.
+func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStartOptions) (ContainerStartResult, error) {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return ContainerStartResult{}, err
+	}
+	unlock, err := lockContainer(c)
+	if err != nil {
+		return ContainerStartResult{}, err
+	}
+	if c.Running() {
+		unlock()
+		if o.Attach == nil {
+			return ContainerStartResult{}, nil // docker: starting a running container is a no-op
+		}
+		return e.attach(ctx, c, o.Attach)
+	}
+	conn, err := e.launch(c, o.Attach != nil)
+	unlock()
+	if err != nil {
+		return ContainerStartResult{}, err
+	}
+	if conn == nil {
+		return ContainerStartResult{}, nil
+	}
+	return streamAttach(ctx, conn, o.Attach, true)
+}
+
+// runDir is the container's directory under the run root.
+func (e *Engine) runDir(id string) string { return filepath.Join(e.paths.RunRoot, "c", id) }
+
+func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "runc") }
+
+// launch mounts the root filesystem, writes the spec and the monitor's
+// config, and starts the monitor. With wait it returns the attach
+// connection the monitor waits for before starting the container.
+func (e *Engine) launch(c *Container, wait bool) (net.Conn, error) {
+	rootfs, err := e.store.Mount(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (net.Conn, error) {
+		e.store.Unmount(c.ID, false)
+		os.RemoveAll(e.runDir(c.ID))
+		return nil, err
+	}
+	opts := c.Config.Spec
+	opts.Rootfs = rootfs
+	spec, err := runtime.GenerateSpec(opts)
+	if err != nil {
+		return fail(fmt.Errorf("container %s: %w", c.Name, err))
+	}
+	if err := writeJSONFile(filepath.Join(c.dir, "config.json"), spec); err != nil {
+		return fail(err)
+	}
+	mc := e.monitorConfig(c, wait)
+	if err := os.MkdirAll(mc.RunDir, 0o700); err != nil {
+		return fail(err)
+	}
+	if err := writeJSONFile(filepath.Join(mc.RunDir, "monitor.json"), mc); err != nil {
+		return fail(err)
+	}
+	os.Remove(c.LogPath()) // docker keeps logs across restarts; a fresh file per start is simpler and says the same
+	line, err := e.startMonitor(mc)
+	if err != nil {
+		return fail(err)
+	}
+	if !wait {
+		return nil, startedOrError(c, line)
+	}
+	if line != "ready" {
+		return fail(startedOrError(c, line))
+	}
+	conn, err := dialAttach(mc.RunDir)
+	if err != nil {
+		return fail(fmt.Errorf("container %s: connecting to its monitor: %w", c.Name, err))
+	}
+	return conn, nil
+}
+
+func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
+	self, _ := os.Executable()
+	exit := []string{self, "--root", e.paths.GraphRoot, "--runroot", e.paths.RunRoot}
+	if d := e.store.Driver(); d != "" {
+		exit = append(exit, "--storage-driver", d)
+	}
+	exit = append(exit, "container", "cleanup", c.ID)
+	return runtime.MonitorConfig{
+		ID: c.ID, Bundle: c.dir, StateRoot: e.stateRoot(), RunDir: e.runDir(c.ID), StatePath: c.StatePath(),
+		LogDriver: c.Config.LogDriver, LogPath: c.LogPath(), LogMaxSize: c.Config.LogMaxSize, LogMaxFiles: c.Config.LogMaxFiles,
+		Terminal: c.Config.Tty, Stdin: c.Config.OpenStdin, WaitAttach: wait, Rootless: e.paths.Rootless,
+		ExitCommand: exit,
+	}
+}
+
+// startMonitor forks skiff-monitor in its own session and reads the first
+// line of its handshake.
+func (e *Engine) startMonitor(mc runtime.MonitorConfig) (string, error) {
+	bin, err := monitorPath()
+	if err != nil {
+		return "", err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return "", err
+	}
+	defer pr.Close()
+	cmd := exec.Command(bin, "run", filepath.Join(mc.RunDir, "monitor.json"))
+	cmd.ExtraFiles = []*os.File{pw}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		return "", fmt.Errorf("starting %s: %w", bin, err)
+	}
+	go cmd.Wait() // reap it if it exits while we still run
+	r := bufio.NewReader(pr)
+	line, err := r.ReadString('\n')
+	line = strings.TrimSpace(line)
+	if err != nil && line == "" {
+		return "", fmt.Errorf("the container monitor exited during start-up (see %s)", mc.StatePath)
+	}
+	if line == "ready" && !mc.WaitAttach {
+		line, _ = r.ReadString('\n')
+		line = strings.TrimSpace(line)
+	}
+	return line, nil
+}
+
+// startedOrError reads "started PID" or "error MSG" from the handshake.
+func startedOrError(c *Container, line string) error {
+	if strings.HasPrefix(line, "started ") {
+		return nil
+	}
+	msg := strings.TrimPrefix(line, "error ")
+	if msg == "" {
+		msg = "the container monitor exited without starting the container"
+	}
+	return startError(c, msg)
+}
+
+// startError carries Docker's exit codes for a command that cannot run.
+func startError(c *Container, msg string) error {
+	st, _ := runtime.ReadState(c.StatePath())
+	code := st.ExitCode
+	if code != 126 && code != 127 {
+		code = 125
+	}
+	return &ExitError{Code: code, Err: fmt.Errorf("container %s: %s", c.Name, msg)}
+}
+
+// ExitError is a container's exit status, or Docker's 126/127 for a command
+// that could not be run.
+type ExitError struct {
+	Code int
+	Err  error // nil: the container ran and exited with Code
+}
+
+func (e *ExitError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return "exit status " + strconv.Itoa(e.Code)
+}
+
+// ExitCode makes the CLI exit with the container's code.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// Silent reports an exit status with nothing more to say.
+func (e *ExitError) Silent() bool { return e.Err == nil }
+
+// monitorPath finds skiff-monitor beside the skiff binary, then on PATH.
+func monitorPath() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "skiff-monitor")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("skiff-monitor"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/libexec/skiff/skiff-monitor", "/usr/local/libexec/skiff/skiff-monitor"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("skiff-monitor not found beside skiff or on PATH: install both binaries (make install): %w", errdefs.ErrNotFound)
+}
+
+func writeJSONFile(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
