@@ -1,15 +1,61 @@
-// Command skiff-monitor is the per-container monitor (conmon's role): it
-// will start the container with libcontainer, hold its stdio, logs and exit
-// status. It imports only libcontainer, x/sys and its own small packages so it
-// starts in a millisecond or two. The container lifecycle issue fills it in.
+// Command skiff-monitor is the per-container monitor (conmon's role). It is
+// kept small on purpose: it imports only libcontainer, x/sys, skiff's
+// runtime package and the standard library, so it starts in a millisecond
+// or two, stays at a few MB of memory per container, and is cheap for
+// libcontainer to re-execute as the container's init.
+//
+//	skiff-monitor run <monitor.json>   monitor one container (runtime.MonitorConfig)
+//	skiff-monitor exec <exec.json>     run a process in a running container (runtime.ExecConfig)
+//	skiff-monitor init                 libcontainer's container init (re-exec)
+//
+// `run` is started by the engine in its own session with fd 3 the write end
+// of its start-up pipe (the handshake is described in runtime/monitor.go).
+// It creates and starts the container with libcontainer, so it is the
+// container init's parent and the only process that can wait for its exit
+// status. It writes the log, serves the attach socket, records State, and
+// when the container exits it destroys it and runs the exit command.
+//
+// Signals: the engine signals containers through libcontainer (Load +
+// Signal), never through the monitor. The monitor ignores SIGHUP, SIGINT
+// and SIGQUIT (it outlives the shell that started it) and passes SIGTERM
+// on to the container's init, so that `kill <monitor>` or a system
+// shutdown stops the container the way `skiff stop` does, and its exit is
+// still recorded. Signals are caught, not ignored: an ignored disposition
+// would be inherited by the container's processes.
+//
+// `exec` replaces the skiff CLI (execve) so that the process libcontainer
+// re-executes to enter the container is this small binary, not skiff. It
+// exits with the process's exit code, or Docker's 125/126/127.
 package main
 
 import (
 	"fmt"
 	"os"
+
+	"github.com/opencontainers/runc/libcontainer"
+	// Device cgroup rules, and nsenter's C constructor that joins the
+	// container's namespaces before the Go runtime starts in `init`.
+	_ "github.com/opencontainers/cgroups/devices"
+	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "skiff-monitor: not yet implemented; containers arrive with the container lifecycle work")
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libcontainer.Init() // never returns
+	}
+	if len(os.Args) != 3 {
+		usage()
+	}
+	switch os.Args[1] {
+	case "run":
+		os.Exit(runMonitor(os.Args[2]))
+	case "exec":
+		os.Exit(runExec(os.Args[2]))
+	}
+	usage()
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON (started by skiff, not by hand)")
 	os.Exit(125)
 }

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"golang.org/x/sys/unix"
+
+	"github.com/skiff-engine/skiff/runtime"
+)
+
+// attachTimeout bounds the wait for the first client with WaitAttach.
+const attachTimeout = 30 * time.Second
+
+// drainTimeout bounds the wait for the last output after the container's
+// init exited: a process outside its PID namespace may hold its stdio.
+const drainTimeout = 2 * time.Second
+
+// monitor is one container's monitor.
+type monitor struct {
+	cfg     runtime.MonitorConfig
+	syncFd  *os.File // fd 3 until the start-up is reported
+	ln      *net.UnixListener
+	log     *runtime.LogWriter // nil: no log
+	clients clients
+
+	container *libcontainer.Container
+	process   *libcontainer.Process
+	outputs   sync.WaitGroup
+
+	mu      sync.Mutex
+	started chan struct{} // closed once stdin may be written (or never will be)
+	stdin   *os.File      // pipe to the container's stdin, or the pty master
+	pty     *os.File      // pty master (also output), nil without a terminal
+	size    [2]uint16     // terminal height, width asked for by a client
+
+	startedAt time.Time
+}
+
+func runMonitor(path string) int {
+	m := &monitor{syncFd: syncPipe(), started: make(chan struct{})}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &m.cfg)
+	}
+	if err != nil {
+		m.say("error monitor config: " + err.Error())
+		return 1
+	}
+	if m.cfg.LogDriver == "" {
+		m.cfg.LogDriver = runtime.LogJSONFile
+	}
+	m.daemonize()
+	if err := m.prepare(); err != nil {
+		return m.fail(err)
+	}
+	m.say("ready")
+	if m.cfg.WaitAttach {
+		if err := m.acceptFirst(); err != nil {
+			return m.fail(err)
+		}
+	}
+	pid, err := m.start()
+	if err != nil {
+		return m.fail(err)
+	}
+	m.report("started", strconv.Itoa(pid))
+	go m.acceptLoop()
+	code, oom := m.wait()
+	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})
+	return 0
+}
+
+// syncPipe is fd 3 when the engine passed one.
+func syncPipe() *os.File {
+	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err != nil {
+		return nil
+	}
+	return os.NewFile(3, "sync")
+}
+
+// daemonize detaches the monitor from whatever started it: stdio goes to
+// /dev/null (fd 3 stays for the handshake) and terminal signals are caught.
+func (m *monitor) daemonize() {
+	if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		for fd := 0; fd < 3; fd++ {
+			unix.Dup3(int(null.Fd()), fd, 0)
+		}
+		null.Close()
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGPIPE)
+	go func() {
+		for sig := range sigs {
+			if sig == unix.SIGTERM {
+				m.mu.Lock()
+				p := m.process
+				m.mu.Unlock()
+				if p != nil {
+					p.Signal(unix.SIGTERM)
+				}
+			}
+		}
+	}()
+}
+
+// prepare records the monitor's pid, listens on the attach socket and
+// opens the log.
+func (m *monitor) prepare() error {
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	if err := writeFileAtomic(filepath.Join(m.cfg.RunDir, "monitor.pid"), pid); err != nil {
+		return fmt.Errorf("monitor pid file: %w", err)
+	}
+	ln, err := listenAttach(m.cfg.RunDir)
+	if err != nil {
+		return fmt.Errorf("attach socket: %w", err)
+	}
+	m.ln = ln
+	switch m.cfg.LogDriver {
+	case runtime.LogJSONFile, runtime.LogK8sFile:
+		if m.log, err = runtime.OpenLog(m.cfg.LogPath, m.cfg.LogDriver, m.cfg.LogMaxSize, m.cfg.LogMaxFiles); err != nil {
+			return fmt.Errorf("container log: %w", err)
+		}
+	case runtime.LogNone, runtime.LogPassthrough:
+	default:
+		return fmt.Errorf("unknown log driver %q", m.cfg.LogDriver)
+	}
+	return nil
+}
+
+// acceptFirst waits for the client of a foreground run.
+func (m *monitor) acceptFirst() error {
+	m.ln.SetDeadline(time.Now().Add(attachTimeout))
+	conn, err := m.ln.AcceptUnix()
+	m.ln.SetDeadline(time.Time{})
+	if err != nil {
+		return fmt.Errorf("no client attached within %s: %w", attachTimeout, err)
+	}
+	c := &client{conn: conn}
+	m.clients.add(c)
+	go m.serve(c)
+	return nil
+}
+
+// say writes one handshake line to fd 3. After "ready" with WaitAttach,
+// and after the final line otherwise, fd 3 is closed.
+func (m *monitor) say(line string) {
+	if m.syncFd == nil {
+		return
+	}
+	m.syncFd.WriteString(strings.ReplaceAll(line, "\n", " ") + "\n")
+	if line != "ready" || m.cfg.WaitAttach {
+		m.syncFd.Close()
+		m.syncFd = nil
+	}
+}
+
+// report tells the engine how the start went: on fd 3, or to the client
+// of a foreground run.
+func (m *monitor) report(what, detail string) {
+	if m.syncFd != nil {
+		m.say(what + " " + detail)
+		return
+	}
+	typ := runtime.FrameStarted
+	if what == "error" {
+		typ = runtime.FrameError
+	}
+	m.clients.send(typ, []byte(detail))
+}
+
+// fail records a start that failed, tells the engine, and cleans up.
+func (m *monitor) fail(err error) int {
+	msg := err.Error()
+	m.report("error", msg)
+	close(m.started)
+	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: runtime.StartExitCode(msg), Error: msg})
+	return 1
+}
+
+// finish records the final state, destroys the container, tells the
+// clients, and runs the exit command unless a client owns the clean-up.
+func (m *monitor) finish(st runtime.State) {
+	st.StartedAt = m.startedAt
+	st.FinishedAt = time.Now().UTC()
+	if m.log != nil {
+		m.log.Close()
+	}
+	if err := runtime.WriteState(m.cfg.StatePath, st); err != nil && st.Error == "" {
+		st.Error = err.Error()
+	}
+	if m.container != nil {
+		m.container.Destroy()
+	}
+	if m.ln != nil {
+		m.ln.Close()
+	}
+	os.Remove(filepath.Join(m.cfg.RunDir, runtime.AttachSocket))
+	os.Remove(filepath.Join(m.cfg.RunDir, "monitor.pid"))
+	if !m.clients.exit(st.ExitCode) {
+		runDetached(m.cfg.ExitCommand)
+	}
+}
+
+// runDetached starts the exit command in its own session with stdio on
+// /dev/null, and does not wait for it.
+func runDetached(argv []string) {
+	if len(argv) == 0 {
+		return
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if cmd.Start() == nil {
+		cmd.Process.Release()
+	}
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// exitCode is Docker's: the status, or 128+signal.
+func exitCode(ps *os.ProcessState) int {
+	if ps == nil {
+		return 125
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/cgroups/manager"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/skiff-engine/skiff/runtime"
+)
+
+// start creates the container and starts its init with the monitor's
+// pipes or a pty, and records it running. It returns the init's pid.
+func (m *monitor) start() (int, error) {
+	spec, err := loadSpec(m.cfg.Bundle)
+	if err != nil {
+		return 0, err
+	}
+	cfg, err := runtime.LibcontainerConfig(spec, m.cfg.ID, m.cfg.Rootless)
+	if err != nil {
+		return 0, err
+	}
+	if m.container, err = create(m.cfg.StateRoot, m.cfg.ID, cfg); err != nil {
+		return 0, err
+	}
+	p, err := runtime.NewProcess(spec.Process, true)
+	if err != nil {
+		return 0, err
+	}
+	if m.cfg.Terminal {
+		err = m.startWithPty(p)
+	} else {
+		err = m.startWithPipes(p)
+	}
+	if err != nil {
+		return 0, err
+	}
+	pid, _ := p.Pid()
+	m.mu.Lock()
+	m.process = p
+	m.mu.Unlock()
+	m.startedAt = time.Now().UTC()
+	st := runtime.State{Status: runtime.StatusRunning, Pid: pid, StartedAt: m.startedAt,
+		MonitorPid: os.Getpid(), MonitorStart: runtime.ProcessStartTime(os.Getpid())}
+	if err := runtime.WriteState(m.cfg.StatePath, st); err != nil {
+		p.Signal(os.Kill)
+		p.Wait()
+		return 0, fmt.Errorf("recording the container's state: %w", err)
+	}
+	close(m.started)
+	return pid, nil
+}
+
+// loadSpec reads <bundle>/config.json and makes the bundle the current
+// directory, as runc does (specconv resolves relative paths against it).
+func loadSpec(bundle string) (*specs.Spec, error) {
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return nil, fmt.Errorf("%s/config.json: %w", bundle, err)
+	}
+	if spec.Process == nil {
+		return nil, fmt.Errorf("%s/config.json has no process", bundle)
+	}
+	return &spec, os.Chdir(bundle)
+}
+
+// create makes the libcontainer container, replacing the state a killed
+// monitor left behind for a container that no longer runs.
+func create(root, id string, cfg *configs.Config) (*libcontainer.Container, error) {
+	c, err := libcontainer.Create(root, id, cfg)
+	if !errors.Is(err, libcontainer.ErrExist) {
+		return c, err
+	}
+	old, err := libcontainer.Load(root, id)
+	if err != nil {
+		os.RemoveAll(filepath.Join(root, id))
+		return libcontainer.Create(root, id, cfg)
+	}
+	if st, _ := old.Status(); st != libcontainer.Stopped {
+		return nil, fmt.Errorf("container %s is already running (%s)", id, st)
+	}
+	if err := old.Destroy(); err != nil {
+		return nil, err
+	}
+	return libcontainer.Create(root, id, cfg)
+}
+
+// startWithPipes gives the init pipes for stdout and stderr, and for stdin
+// when the container keeps it open (/dev/null otherwise).
+func (m *monitor) startWithPipes(p *libcontainer.Process) error {
+	var theirs []*os.File
+	defer func() {
+		for _, f := range theirs {
+			f.Close()
+		}
+	}()
+	if m.cfg.Stdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		p.Stdin, m.stdin = r, w
+		theirs = append(theirs, r)
+	}
+	for _, stream := range []string{runtime.StreamStdout, runtime.StreamStderr} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		if stream == runtime.StreamStdout {
+			p.Stdout = w
+		} else {
+			p.Stderr = w
+		}
+		theirs = append(theirs, w)
+		m.copyOutput(stream, r)
+	}
+	return m.container.Run(p)
+}
+
+// startWithPty lets the init create a pty inside the container and send
+// us its master. The process waits for the exec signal until the master
+// has the size a client asked for meanwhile.
+func (m *monitor) startWithPty(p *libcontainer.Process) error {
+	parent, child, err := consoleSocket()
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	m.mu.Lock()
+	if m.size[0] != 0 {
+		p.ConsoleHeight, p.ConsoleWidth = m.size[0], m.size[1]
+	}
+	m.mu.Unlock()
+	p.ConsoleSocket = child
+	err = m.container.Start(p)
+	child.Close()
+	if err != nil {
+		return err
+	}
+	master, err := recvPty(parent)
+	if err != nil {
+		p.Signal(os.Kill)
+		p.Wait()
+		return err
+	}
+	m.mu.Lock()
+	m.pty = master
+	if m.cfg.Stdin {
+		m.stdin = master
+	}
+	setSize(master, m.size[0], m.size[1])
+	m.mu.Unlock()
+	m.copyOutput(runtime.StreamStdout, master)
+	if err := m.container.Exec(); err != nil {
+		p.Signal(os.Kill)
+		p.Wait()
+		return err
+	}
+	return nil
+}
+
+// copyOutput copies one output stream of the container to the log and to
+// every client until it ends.
+func (m *monitor) copyOutput(stream string, r *os.File) {
+	typ := runtime.FrameStdout
+	if stream == runtime.StreamStderr {
+		typ = runtime.FrameStderr
+	}
+	m.outputs.Add(1)
+	go func() {
+		defer m.outputs.Done()
+		defer r.Close()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				if m.log != nil {
+					m.log.Write(stream, buf[:n])
+				}
+				m.clients.send(typ, buf[:n])
+			}
+			if err != nil { // EOF, or EIO from a pty whose last user left
+				return
+			}
+		}
+	}()
+}
+
+// wait waits for the init to exit and for its output to drain, and
+// reports the exit code and whether the kernel's OOM killer struck.
+func (m *monitor) wait() (code int, oom bool) {
+	ps, _ := m.process.Wait()
+	code = exitCode(ps)
+	drained := make(chan struct{})
+	go func() { m.outputs.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(drainTimeout):
+	}
+	m.mu.Lock()
+	if m.stdin != nil && m.stdin != m.pty {
+		m.stdin.Close()
+	}
+	m.stdin = nil
+	m.mu.Unlock()
+	return code, m.oomKilled()
+}
+
+// oomKilled reads the container cgroup's OOM kill count (there is none
+// without cgroups).
+func (m *monitor) oomKilled() bool {
+	st, err := m.container.State()
+	if err != nil || len(st.CgroupPaths) == 0 {
+		return false
+	}
+	mgr, err := manager.NewWithPaths(st.Config.Cgroups, st.CgroupPaths)
+	if err != nil {
+		return false
+	}
+	n, err := mgr.OOMKillCount()
+	return err == nil && n > 0
+}
+
+// writeStdin passes a client's input on; it waits for the start, and drops
+// input when the container has no stdin.
+func (m *monitor) writeStdin(b []byte) {
+	<-m.started
+	m.mu.Lock()
+	w := m.stdin
+	m.mu.Unlock()
+	if w != nil {
+		w.Write(b)
+	}
+}
+
+// closeStdin ends the container's input. A terminal has no end of input
+// apart from hanging up, so with one this does nothing.
+func (m *monitor) closeStdin() {
+	<-m.started
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stdin != nil && m.stdin != m.pty {
+		m.stdin.Close()
+		m.stdin = nil
+	}
+}
+
+// resize records a client's terminal size and applies it once the pty
+// exists.
+func (m *monitor) resize(height, width uint16) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.size = [2]uint16{height, width}
+	if m.pty != nil {
+		setSize(m.pty, height, width)
+	}
+}

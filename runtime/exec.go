@@ -1,0 +1,65 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ExecConfig is one `skiff exec`: the CLI writes it to a file under the
+// container's run dir and replaces itself with
+// "skiff-monitor exec <file>", which reads and removes the file, runs
+// Process in the container with the monitor's own stdio (or a pty when
+// Process.Terminal) and exits with the process's exit code:
+// 125 when the engine side fails (container not running...), 126 when
+// the command cannot be invoked, 127 when it is not found.
+type ExecConfig struct {
+	ID        string        `json:"id"`
+	StateRoot string        `json:"state_root"` // libcontainer root, as MonitorConfig.StateRoot
+	Process   specs.Process `json:"process"`
+	// Detach: start the process and exit 0 at once; it gets /dev/null for
+	// stdio and no terminal (nothing would hold the pty master).
+	Detach bool `json:"detach,omitempty"`
+}
+
+// ReadExecConfig reads an ExecConfig and removes its file: it holds the
+// process's environment, which may carry secrets.
+func ReadExecConfig(path string) (ExecConfig, error) {
+	b, err := os.ReadFile(path)
+	os.Remove(path)
+	if err != nil {
+		return ExecConfig{}, err
+	}
+	var c ExecConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		return ExecConfig{}, fmt.Errorf("exec config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// StartExitCode maps a failure to start a container's process to Docker's
+// exit codes: 127 when the command was not found, 126 when it cannot be
+// invoked, 125 for anything else (the engine failed). libcontainer reports
+// the init's errors as text, so this reads the message of its exec step
+// ("exec: \"x\": executable file not found in $PATH", "exec: \"/x\": stat
+// /x: no such file or directory", "exec: \"/etc\": permission denied").
+func StartExitCode(msg string) int {
+	if strings.Contains(msg, "executable file not found") {
+		return 127
+	}
+	_, cmd, ok := strings.Cut(msg, `exec: "`)
+	if !ok {
+		return 125
+	}
+	switch {
+	case strings.Contains(cmd, "no such file or directory"), strings.Contains(cmd, "not a directory"):
+		return 127
+	case strings.Contains(cmd, "permission denied"), strings.Contains(cmd, "is a directory"),
+		strings.Contains(cmd, "exec format error"):
+		return 126
+	}
+	return 125
+}

@@ -1,0 +1,97 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// LibcontainerConfig converts an OCI spec into libcontainer's config for
+// the container id. spec.Root.Path must be absolute (specconv resolves
+// relative paths against the current directory).
+//
+// rootless means "inside skiff's user namespace": there the caller is uid 0,
+// so RootlessEUID stays false (runc's own choice there) and only the cgroups
+// are treated as rootless. Where such a container cannot use cgroups (no
+// delegation, or a v1/hybrid host), the cgroup path is emptied and every
+// resource but the device rules dropped, because libcontainer's cgroupfs
+// manager only tolerates permission errors for an empty path and fails the
+// start for any limit; the engine refuses limits there before we get here.
+// The container then needs its own PID namespace, so that killing its init
+// takes all its processes down: it gets one if the spec has none.
+func LibcontainerConfig(spec *specs.Spec, id string, rootless bool) (*configs.Config, error) {
+	if spec.Root == nil || !strings.HasPrefix(spec.Root.Path, "/") {
+		return nil, fmt.Errorf("container %s: the spec's root path must be absolute", id)
+	}
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:       id,
+		UseSystemdCgroup: false,
+		NoPivotRoot:      false,
+		Spec:             spec,
+		RootlessEUID:     false,
+		RootlessCgroups:  rootless,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", id, err)
+	}
+	if rootless && !CgroupsUsable(true) {
+		cfg.Cgroups.Path = ""
+		cfg.Cgroups.Resources = &cgroups.Resources{Devices: cfg.Cgroups.Resources.Devices}
+		if !cfg.Namespaces.Contains(configs.NEWPID) {
+			cfg.Namespaces.Add(configs.NEWPID, "")
+		}
+	}
+	return cfg, nil
+}
+
+// NewProcess builds the libcontainer process for p, which specconv does
+// not convert: init is true for a container's first process, false for an
+// exec. The caller sets stdio, ConsoleSocket and the console size.
+func NewProcess(p *specs.Process, init bool) (*libcontainer.Process, error) {
+	if p == nil || len(p.Args) == 0 {
+		return nil, fmt.Errorf("the process has no command to run")
+	}
+	lp := &libcontainer.Process{
+		Args:            p.Args,
+		Env:             p.Env,
+		Cwd:             p.Cwd,
+		UID:             int(p.User.UID),
+		GID:             int(p.User.GID),
+		NoNewPrivileges: &p.NoNewPrivileges,
+		AppArmorProfile: p.ApparmorProfile,
+		Label:           p.SelinuxLabel,
+		Scheduler:       p.Scheduler,
+		IOPriority:      p.IOPriority,
+		Init:            init,
+	}
+	for _, gid := range p.User.AdditionalGids {
+		lp.AdditionalGroups = append(lp.AdditionalGroups, int(gid))
+	}
+	if c := p.Capabilities; c != nil {
+		lp.Capabilities = &configs.Capabilities{
+			Bounding: c.Bounding, Effective: c.Effective, Inheritable: c.Inheritable,
+			Permitted: c.Permitted, Ambient: c.Ambient,
+		}
+	}
+	for _, r := range p.Rlimits {
+		typ, ok := ulimitResources[strings.ToLower(strings.TrimPrefix(r.Type, "RLIMIT_"))]
+		if !ok {
+			return nil, fmt.Errorf("unknown rlimit %q", r.Type)
+		}
+		lp.Rlimits = append(lp.Rlimits, configs.Rlimit{Type: typ, Hard: r.Hard, Soft: r.Soft})
+	}
+	if p.ConsoleSize != nil {
+		lp.ConsoleHeight, lp.ConsoleWidth = uint16(p.ConsoleSize.Height), uint16(p.ConsoleSize.Width)
+	}
+	aff, err := configs.ConvertCPUAffinity(p.ExecCPUAffinity)
+	if err != nil {
+		return nil, err
+	}
+	lp.CPUAffinity = aff
+	return lp, nil
+}
