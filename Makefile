@@ -13,7 +13,7 @@ export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 
 # Debian packages skiff needs at run and test time.
 DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
-	apache2-utils openssl iproute2 gcc make git
+	apache2-utils openssl iproute2 tini gcc make git
 
 BIN := bin/skiff bin/skiff-monitor
 

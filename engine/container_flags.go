@@ -20,6 +20,11 @@ func (e *Engine) specFromFlags(o ContainerCreateOptions) (runtime.SpecOptions, e
 		Rootless: e.paths.Rootless,
 	}
 	var err error
+	if o.Init {
+		if spec.InitPath, err = initBinary(); err != nil {
+			return spec, err
+		}
+	}
 	if spec.Mounts, err = parseMounts(o.Volumes, o.Tmpfs); err != nil {
 		return spec, err
 	}
@@ -178,4 +183,15 @@ func (e *Engine) parseNetwork(mode string) (string, error) {
 		return p, nil
 	}
 	return "", invalid("unknown network %q: use none or host", mode)
+}
+
+// initBinary finds a static init for --init: it must run in any image, so
+// it cannot depend on the image's libc.
+func initBinary() (string, error) {
+	for _, p := range []string{"/usr/libexec/skiff/skiff-init", "/usr/bin/tini-static", "/usr/local/bin/tini-static"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("--init needs a static init binary: install Debian's tini package (tini-static): %w", errFailedPrecondition)
 }

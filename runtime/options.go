@@ -44,6 +44,9 @@ type SpecOptions struct {
 	// path of a network namespace to join.
 	NetNS string
 
+	// InitPath is a static init binary (tini-static) for --init; "" for none.
+	InitPath string
+
 	Rootless bool // inside skiff's user namespace: no cgroup delegation, no CAP_SYS_ADMIN on the host
 }
 

@@ -94,12 +94,16 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 		cwd = filepath.Clean(o.Cwd)
 	}
 
+	args := o.Args
+	if o.InitPath != "" {
+		args = append([]string{InitDestination, "--"}, args...)
+	}
 	s := &specs.Spec{
 		Version: specs.Version,
 		Process: &specs.Process{
 			Terminal:        o.Terminal,
 			User:            specs.User{UID: uid, GID: gid, AdditionalGids: gids},
-			Args:            slices.Clone(o.Args),
+			Args:            slices.Clone(args),
 			Env:             env,
 			Cwd:             cwd,
 			Capabilities:    capSets(caps),
@@ -355,8 +359,18 @@ func containerMounts(o SpecOptions, h host) ([]specs.Mount, error) {
 			out = append(out, d)
 		}
 	}
-	return append(out, user...), nil
+	out = append(out, user...)
+	if o.InitPath != "" {
+		// /dev is the container's own tmpfs: the init appears there without
+		// touching the image's root filesystem (even a read-only one).
+		out = append(out, specs.Mount{Type: "bind", Source: o.InitPath, Destination: InitDestination, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+	}
+	return out, nil
 }
+
+// InitDestination is where --init's binary is mounted; it runs as PID 1 and
+// starts the command.
+const InitDestination = "/dev/init"
 
 func defaultMounts(o SpecOptions, h host) ([]specs.Mount, error) {
 	pts := []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}
