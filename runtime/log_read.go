@@ -53,7 +53,10 @@ func ReadLog(path, driver string, o LogReadOptions, stdout, stderr io.Writer) er
 		}
 	}
 	f, err := os.Open(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) {
+		f, err = nil, nil
+	}
+	if err != nil {
 		return err
 	}
 	if f != nil {
@@ -214,6 +217,14 @@ func (r *logReader) follow(path string, f *os.File) error {
 				break
 			}
 			if f != nil {
+				// Files rotated between f and next were never at path
+				// while we looked.
+				for _, p := range rotatedBetween(path, f, next) {
+					if err := r.readFile(p); err != nil || r.done {
+						next.Close()
+						return err
+					}
+				}
 				f.Close()
 			}
 			f, r.partial = next, nil
@@ -252,6 +263,35 @@ func replaced(path string, f *os.File) (*os.File, error) {
 		return nil, nil
 	}
 	return next, err
+}
+
+// rotatedBetween lists the rotated files newer than old and older than
+// next, oldest first. old may have been rotated away (then every rotated
+// file is newer), next may have been rotated already.
+func rotatedBetween(path string, old, next *os.File) []string {
+	oldSt, err1 := old.Stat()
+	nextSt, err2 := next.Stat()
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	files := rotatedLogs(path) // oldest first
+	from, to := 0, len(files)
+	for i, p := range files {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if os.SameFile(st, oldSt) {
+			from = i + 1
+		}
+		if os.SameFile(st, nextSt) {
+			to = i
+		}
+	}
+	if from > to {
+		return nil
+	}
+	return files[from:to]
 }
 
 // parseLogEntry reads one line of a json-file or k8s-file log.

@@ -88,9 +88,15 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process) int {
 	}
 	defer parent.Close()
 	stdin := int(os.Stdin.Fd())
-	isTerm := term.IsTerminal(stdin)
-	if isTerm {
-		if ws, err := unix.IoctlGetWinsize(stdin, unix.TIOCGWINSZ); err == nil {
+	sizeFd := -1 // our terminal, whose size the process's follows
+	for _, fd := range []int{stdin, int(os.Stdout.Fd())} {
+		if term.IsTerminal(fd) {
+			sizeFd = fd
+			break
+		}
+	}
+	if sizeFd >= 0 {
+		if ws, err := unix.IoctlGetWinsize(sizeFd, unix.TIOCGWINSZ); err == nil {
 			p.ConsoleHeight, p.ConsoleWidth = ws.Row, ws.Col
 		}
 	}
@@ -109,16 +115,18 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process) int {
 		return execError(125, err)
 	}
 	defer master.Close()
-	if isTerm {
+	if term.IsTerminal(stdin) {
 		if old, err := term.MakeRaw(stdin); err == nil {
 			defer term.Restore(stdin, old)
 		}
+	}
+	if sizeFd >= 0 {
 		winch := make(chan os.Signal, 1)
 		signal.Notify(winch, unix.SIGWINCH)
 		defer signal.Stop(winch)
 		go func() {
 			for range winch {
-				if ws, err := unix.IoctlGetWinsize(stdin, unix.TIOCGWINSZ); err == nil {
+				if ws, err := unix.IoctlGetWinsize(sizeFd, unix.TIOCGWINSZ); err == nil {
 					setSize(master, ws.Row, ws.Col)
 				}
 			}

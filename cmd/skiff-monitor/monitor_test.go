@@ -10,12 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -38,13 +40,24 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755) // for the rootless test's unprivileged user
 	monitorBin = filepath.Join(dir, "skiff-monitor")
 	out, err := exec.Command("go", "build", "-o", monitorBin, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building skiff-monitor: %v\n%s", err, out)
 		return 1
 	}
+	defer removeParentCgroups()
 	return m.Run()
+}
+
+// removeParentCgroups removes the /skiff-test cgroups the containers were
+// created under (libcontainer removes only each container's own).
+func removeParentCgroups() {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/skiff-test")
+	for _, d := range dirs {
+		os.Remove(d)
+	}
 }
 
 // requiresContainers skips unless containers can run here.
@@ -60,14 +73,18 @@ func requiresContainers(t *testing.T) {
 
 // fixture is one container's files, laid out as the engine lays them out.
 type fixture struct {
-	t   *testing.T
-	dir string
-	cfg runtime.MonitorConfig
+	t    *testing.T
+	dir  string
+	cfg  runtime.MonitorConfig
+	wrap []string // command line the monitor runs under (rootless)
 }
 
 func newFixture(t *testing.T, args ...string) *fixture {
 	requiresContainers(t)
-	dir := t.TempDir()
+	return newFixtureIn(t, t.TempDir(), args...)
+}
+
+func newFixtureIn(t *testing.T, dir string, args ...string) *fixture {
 	id := "t" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	f := &fixture{t: t, dir: dir, cfg: runtime.MonitorConfig{
 		ID:          id,
@@ -135,7 +152,8 @@ func (f *fixture) writeSpec(s *specs.Spec) {
 type monitorProc struct {
 	cmd   *exec.Cmd
 	lines *bufio.Reader
-	done  chan error
+	done  chan struct{} // closed when it exited, with err
+	err   error
 }
 
 // start runs the monitor as the engine does: own session, fd 3 a pipe.
@@ -154,14 +172,18 @@ func (f *fixture) start() *monitorProc {
 		f.t.Fatal(err)
 	}
 	cmd := exec.Command(monitorBin, "run", cfgPath)
+	if f.wrap != nil {
+		os.Chown(cfgPath, 65534, 65534)
+		cmd = exec.Command(f.wrap[0], append(f.wrap[1:], monitorBin, "run", cfgPath)...)
+	}
 	cmd.ExtraFiles = []*os.File{pw}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)
 	}
 	pw.Close()
-	m := &monitorProc{cmd: cmd, lines: bufio.NewReader(pr), done: make(chan error, 1)}
-	go func() { m.done <- cmd.Wait(); pr.Close() }()
+	m := &monitorProc{cmd: cmd, lines: bufio.NewReader(pr), done: make(chan struct{})}
+	go func() { m.err = cmd.Wait(); close(m.done) }()
 	f.t.Cleanup(func() {
 		select {
 		case <-m.done:
@@ -180,17 +202,16 @@ func (m *monitorProc) line(t *testing.T) string {
 	return strings.TrimSuffix(s, "\n")
 }
 
-// wait waits for the monitor to exit.
-func (m *monitorProc) wait(t *testing.T) {
+// wait waits for the monitor to exit and returns its exit status.
+func (m *monitorProc) wait(t *testing.T) int {
 	t.Helper()
 	select {
-	case err := <-m.done:
-		if err != nil {
-			t.Fatalf("skiff-monitor run: %v", err)
-		}
+	case <-m.done:
+		return m.cmd.ProcessState.ExitCode()
 	case <-time.After(20 * time.Second):
 		t.Fatal("skiff-monitor run did not exit")
 	}
+	return -1
 }
 
 func (f *fixture) state() runtime.State {
@@ -275,7 +296,9 @@ func TestRunDetachedRecordsExitAndLogs(t *testing.T) {
 	if err != nil || pid <= 0 {
 		t.Fatalf("second line %q, want started <pid>", l)
 	}
-	m.wait(t)
+	if code := m.wait(t); code != 0 {
+		t.Errorf("monitor exited with %d (state %+v)", code, f.state())
+	}
 	st := f.state()
 	if st.Status != runtime.StatusExited || st.ExitCode != 3 || st.Error != "" {
 		t.Errorf("state %+v, want exited with code 3", st)
@@ -293,6 +316,423 @@ func TestRunDetachedRecordsExitAndLogs(t *testing.T) {
 	raw, _ := os.ReadFile(f.cfg.LogPath)
 	if !bytes.Contains(raw, []byte(`{"log":"out\n","stream":"stdout","time":"`)) {
 		t.Errorf("log is not in Docker's json-file format:\n%s", raw)
+	}
+	f.assertGone()
+}
+
+// startAttached starts a foreground run: WaitAttach, then the first client.
+func (f *fixture) startAttached() (*monitorProc, *runtime.AttachConn) {
+	f.t.Helper()
+	f.cfg.WaitAttach = true
+	m := f.start()
+	if l := m.line(f.t); l != "ready" {
+		f.t.Fatalf("first line %q, want ready", l)
+	}
+	if l := m.line(f.t); l != "" {
+		f.t.Fatalf("fd 3 goes on after ready with WaitAttach: %q", l)
+	}
+	c, err := runtime.Dial(f.cfg.RunDir)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { c.Close() })
+	return m, c
+}
+
+func TestWaitAttachGetsEarlyOutputAndExit(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "echo early; echo problem >&2; exit 5")
+	m, c := f.startAttached()
+	fs := readAll(t, c)
+	if len(fs) == 0 || fs[0].typ != runtime.FrameStarted {
+		t.Fatalf("first frame %v, want FrameStarted", fs)
+	}
+	if pid, err := strconv.Atoi(string(fs[0].payload)); err != nil || pid <= 0 {
+		t.Errorf("FrameStarted payload %q, want a pid", fs[0].payload)
+	}
+	if got := output(fs, runtime.FrameStdout); got != "early\n" {
+		t.Errorf("stdout %q, want early", got)
+	}
+	if got := output(fs, runtime.FrameStderr); got != "problem\n" {
+		t.Errorf("stderr %q, want problem", got)
+	}
+	if code := exitOf(t, fs); code != 5 {
+		t.Errorf("exit frame %d, want 5", code)
+	}
+	m.wait(t)
+	if st := f.state(); st.ExitCode != 5 {
+		t.Errorf("state %+v, want exit code 5", st)
+	}
+	f.assertGone()
+}
+
+func TestTerminal(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "tty; stty size")
+	f.cfg.Terminal = true
+	m, c := f.startAttached()
+	// Sent before the start, as the engine does: the size is the pty's
+	// from the first instruction on.
+	if err := c.Resize(33, 101); err != nil {
+		t.Fatal(err)
+	}
+	fs := readAll(t, c)
+	if got := output(fs, runtime.FrameStdout); got != "/dev/pts/0\r\n33 101\r\n" {
+		t.Errorf("terminal output %q, want /dev/pts/0 and 33 101", got)
+	}
+	if code := exitOf(t, fs); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	m.wait(t)
+	f.assertGone()
+}
+
+func TestStdinAndResizeLater(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "read line; echo got $line; stty size; cat")
+	f.cfg.Terminal, f.cfg.Stdin = true, true
+	m, c := f.startAttached()
+	c.Stdin([]byte("hello\n"))
+	c.Conn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	var seen bytes.Buffer
+	for !strings.Contains(seen.String(), "got hello") {
+		typ, p, err := c.ReadFrame()
+		if err != nil {
+			t.Fatalf("%v; output so far %q", err, seen.String())
+		}
+		if typ == runtime.FrameStdout {
+			seen.Write(p)
+		}
+	}
+	c.Resize(20, 70)
+	c.Stdin([]byte("\x04")) // ^D: end of cat's input on a terminal
+	fs := readAll(t, c)
+	if code := exitOf(t, fs); code != 0 {
+		t.Errorf("exit %d; output %q", code, output(fs, runtime.FrameStdout))
+	}
+	m.wait(t)
+}
+
+func TestStdinPipe(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "cat; echo done")
+	f.cfg.Stdin = true
+	m, c := f.startAttached()
+	c.Stdin([]byte("one\n"))
+	c.Stdin([]byte("two\n"))
+	c.CloseStdin()
+	fs := readAll(t, c)
+	if got := output(fs, runtime.FrameStdout); got != "one\ntwo\ndone\n" {
+		t.Errorf("stdout %q", got)
+	}
+	m.wait(t)
+}
+
+func TestLaterClientsGetLiveOutput(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "echo before; read x; echo after")
+	f.cfg.Stdin = true
+	m, first := f.startAttached()
+	first.Conn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		typ, p, err := first.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ == runtime.FrameStdout && string(p) == "before\n" {
+			break
+		}
+	}
+	second, err := runtime.Dial(f.cfg.RunDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.Stdin([]byte("go\n"))
+	fs := readAll(t, second)
+	if got := output(fs, runtime.FrameStdout); got != "after\n" {
+		t.Errorf("second client got %q, want only the live output", got)
+	}
+	if code := exitOf(t, fs); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if got := output(readAll(t, first), runtime.FrameStdout); got != "after\n" {
+		t.Errorf("first client got %q after before", got)
+	}
+	m.wait(t)
+}
+
+func TestStartErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"not found", []string{"nonexistent-command"}, 127},
+		{"no such file", []string{"/no/such/file"}, 127},
+		{"not executable", []string{"/etc/hostname"}, 126},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.args...)
+			os.WriteFile(filepath.Join(f.cfg.Bundle, "rootfs", "etc", "hostname"), []byte("x\n"), 0o644)
+			m := f.start()
+			if l := m.line(t); l != "ready" {
+				t.Fatalf("first line %q", l)
+			}
+			if l := m.line(t); !strings.HasPrefix(l, "error ") {
+				t.Fatalf("second line %q, want error", l)
+			}
+			m.wait(t)
+			st := f.state()
+			if st.Status != runtime.StatusExited || st.ExitCode != tc.code || st.Error == "" {
+				t.Errorf("state %+v, want exited with %d and an error", st, tc.code)
+			}
+			f.assertGone()
+		})
+	}
+}
+
+func TestStartErrorToClient(t *testing.T) {
+	f := newFixture(t, "nonexistent-command")
+	m, c := f.startAttached()
+	fs := readAll(t, c)
+	if len(fs) == 0 || fs[0].typ != runtime.FrameError || !strings.Contains(string(fs[0].payload), "executable file not found") {
+		t.Fatalf("frames %v, want FrameError first", fs)
+	}
+	m.wait(t)
+	if st := f.state(); st.ExitCode != 127 {
+		t.Errorf("state %+v", st)
+	}
+}
+
+func TestExitCommand(t *testing.T) {
+	f := newFixture(t, "true")
+	marker := filepath.Join(f.dir, "cleaned")
+	f.cfg.ExitCommand = []string{"/bin/busybox", "sh", "-c", "echo $0 > " + marker, "arg0"}
+	m := f.start()
+	m.wait(t)
+	waitFor(t, func() bool { b, _ := os.ReadFile(marker); return string(b) == "arg0\n" }, "the exit command to run")
+}
+
+func TestCleanupOwnerSkipsExitCommand(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "sleep 0.3")
+	marker := filepath.Join(f.dir, "cleaned")
+	f.cfg.ExitCommand = []string{"/bin/busybox", "touch", marker}
+	m, c := f.startAttached()
+	c.CleanupOwner()
+	if code := exitOf(t, readAll(t, c)); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	m.wait(t)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the exit command ran although a client owned the clean-up")
+	}
+}
+
+func TestSigtermToMonitorStopsContainer(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "trap 'exit 9' TERM; echo armed; while :; do sleep 0.05; done")
+	m, c := f.startAttached()
+	c.Conn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		typ, p, err := c.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ == runtime.FrameStdout && string(p) == "armed\n" {
+			break
+		}
+	}
+	// Terminal signals must not stop the monitor.
+	m.cmd.Process.Signal(syscall.SIGHUP)
+	m.cmd.Process.Signal(syscall.SIGINT)
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitOf(t, readAll(t, c)); code != 9 {
+		t.Errorf("exit %d, want 9 from the trap", code)
+	}
+	m.wait(t)
+}
+
+func TestOOMKilled(t *testing.T) {
+	args := []string{"sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"}
+	f := newFixture(t, args...)
+	s := f.spec(args...)
+	limit := int64(16 << 20)
+	s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit}
+	f.writeSpec(s)
+	m := f.start()
+	m.wait(t)
+	st := f.state()
+	if !st.OOMKilled || st.ExitCode != 137 {
+		t.Errorf("state %+v, want OOMKilled and exit code 137", st)
+	}
+	f.assertGone()
+}
+
+func TestK8sFileLog(t *testing.T) {
+	f := newFixture(t, "sh", "-c", "echo one; printf two")
+	f.cfg.LogDriver = runtime.LogK8sFile
+	m := f.start()
+	m.wait(t)
+	raw, err := os.ReadFile(f.cfg.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], " stdout F one") || !strings.HasSuffix(lines[1], " stdout P two") {
+		t.Errorf("k8s-file log:\n%s", raw)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool, what string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if ok() {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestGeneratedSpec runs the spec the engine generates (Docker's defaults:
+// capabilities, seccomp, masked paths) rather than runc's example.
+func TestGeneratedSpec(t *testing.T) {
+	f := newFixture(t, "true")
+	s, err := runtime.GenerateSpec(runtime.SpecOptions{
+		ID: f.cfg.ID, Rootfs: filepath.Join(f.cfg.Bundle, "rootfs"), NetNS: "none",
+		Args: []string{"sh", "-c", "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; hostname; exit 2"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.writeSpec(s)
+	m, c := f.startAttached()
+	fs := readAll(t, c)
+	want := "NoNewPrivs:\t0\nSeccomp:\t2\n" + f.cfg.ID[:min(12, len(f.cfg.ID))] + "\n"
+	if got := output(fs, runtime.FrameStdout); got != want {
+		t.Errorf("stdout %q, want %q (stderr %q)", got, want, output(fs, runtime.FrameStderr))
+	}
+	if code := exitOf(t, fs); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+	m.wait(t)
+	f.assertGone()
+}
+
+// TestRootlessInUserNamespace runs the monitor as an unprivileged user
+// that is root in a user namespace of its own (with one id mapped, as
+// skiff's fallback without subuids): rootless cgroups on a host that does
+// not delegate them, no cgroup path, no limits. An exec joins it from the
+// same namespaces, as skiff exec does after joining the pause process's.
+func TestRootlessInUserNamespace(t *testing.T) {
+	requiresContainers(t)
+	for _, tool := range []string{"setpriv", "unshare", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("requires %s (util-linux)", tool)
+		}
+	}
+	dir, err := os.MkdirTemp("", "skiff-monitor-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	f := newFixtureIn(t, dir, "true")
+	f.cfg.Rootless, f.cfg.Stdin = true, true
+	s, err := runtime.GenerateSpec(runtime.SpecOptions{
+		ID: f.cfg.ID, Rootfs: filepath.Join(f.cfg.Bundle, "rootfs"), NetNS: "none", Rootless: true,
+		Args: []string{"sh", "-c", "echo uid $(id -u); cat /proc/self/uid_map; read x; exit 6"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GenerateSpec looked at the test's (full) gid map, which has gid 5;
+	// the namespace below maps gid 0 only.
+	for i, m := range s.Mounts {
+		if m.Type == "devpts" {
+			s.Mounts[i].Options = slices.DeleteFunc(m.Options, func(o string) bool { return o == "gid=5" })
+		}
+	}
+	f.writeSpec(s)
+	if out, err := exec.Command("chown", "-R", "65534:65534", dir).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v %s", err, out)
+	}
+	f.wrap = []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+		"unshare", "--user", "--map-root-user", "--mount", "--"}
+	m, c := f.startAttached()
+	c.Conn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	if typ, p, err := c.ReadFrame(); err != nil || typ != runtime.FrameStarted {
+		t.Fatalf("first frame %d %q %v, want FrameStarted", typ, p, err)
+	}
+
+	ex := f.execCmd(specs.Process{Args: []string{"sh", "-c", "exit 8"}}, false)
+	os.Chown(ex.Args[2], 65534, 65534)
+	ex = exec.Command("nsenter", append([]string{"-t", strconv.Itoa(m.cmd.Process.Pid), "-U", "-m", "--"}, ex.Args...)...)
+	ex.Path, _ = exec.LookPath("nsenter")
+	out, _ := ex.CombinedOutput()
+	if code := ex.ProcessState.ExitCode(); code != 8 {
+		t.Errorf("rootless exec: exit %d, want 8; output %q", code, out)
+	}
+
+	c.Stdin([]byte("\n"))
+	fs := readAll(t, c)
+	if got, want := output(fs, runtime.FrameStdout), "uid 0\n         0      65534          1\n"; got != want {
+		t.Errorf("stdout %q, want %q (stderr %q)", got, want, output(fs, runtime.FrameStderr))
+	}
+	if code := exitOf(t, fs); code != 6 {
+		t.Errorf("exit %d", code)
+	}
+	m.wait(t)
+	if st := f.state(); st.ExitCode != 6 || st.Status != runtime.StatusExited {
+		t.Errorf("state %+v", st)
+	}
+	f.assertGone()
+}
+
+func TestSecondMonitorLeavesRunningContainerAlone(t *testing.T) {
+	f, _ := runningContainer(t)
+	second := f.start()
+	if l := second.line(t); !strings.HasPrefix(l, "error ") || !strings.Contains(l, "already running") {
+		t.Errorf("second monitor said %q, want an error", l)
+	}
+	second.wait(t)
+	if st := f.state(); st.Status != runtime.StatusRunning {
+		t.Errorf("state %+v, want the first monitor's running", st)
+	}
+	for _, name := range []string{runtime.AttachSocket, "monitor.pid"} {
+		if _, err := os.Stat(filepath.Join(f.cfg.RunDir, name)); err != nil {
+			t.Errorf("the first monitor's %s: %v", name, err)
+		}
+	}
+	c, err := runtime.Dial(f.cfg.RunDir)
+	if err != nil {
+		t.Fatalf("the first monitor no longer answers: %v", err)
+	}
+	c.Close()
+}
+
+// A monitor killed with SIGKILL leaves libcontainer's state, the socket and
+// the pid file behind; the next start replaces them.
+func TestStartAfterKilledMonitor(t *testing.T) {
+	f, m := runningContainer(t)
+	m.cmd.Process.Kill()
+	<-m.done
+	f.kill()
+	waitFor(t, func() bool {
+		c, err := libcontainer.Load(f.cfg.StateRoot, f.cfg.ID)
+		if err != nil {
+			return false
+		}
+		st, _ := c.Status()
+		return st == libcontainer.Stopped
+	}, "the orphaned container to stop")
+	f.writeSpec(f.spec("sh", "-c", "exit 4"))
+	again := f.start()
+	if l := again.line(t); l != "ready" {
+		t.Fatalf("first line %q", l)
+	}
+	if l := again.line(t); !strings.HasPrefix(l, "started ") {
+		t.Fatalf("second line %q", l)
+	}
+	again.wait(t)
+	if st := f.state(); st.ExitCode != 4 {
+		t.Errorf("state %+v", st)
 	}
 	f.assertGone()
 }

@@ -40,7 +40,7 @@ type monitor struct {
 	outputs   sync.WaitGroup
 
 	mu      sync.Mutex
-	started chan struct{} // closed once stdin may be written (or never will be)
+	started chan struct{} // closed once the start is reported: output and input flow
 	stdin   *os.File      // pipe to the container's stdin, or the pty master
 	pty     *os.File      // pty master (also output), nil without a terminal
 	size    [2]uint16     // terminal height, width asked for by a client
@@ -61,6 +61,13 @@ func runMonitor(path string) int {
 	if m.cfg.LogDriver == "" {
 		m.cfg.LogDriver = runtime.LogJSONFile
 	}
+	if c, err := libcontainer.Load(m.cfg.StateRoot, m.cfg.ID); err == nil {
+		if st, _ := c.Status(); st != libcontainer.Stopped {
+			// Another monitor owns it: touch none of its files.
+			m.say(fmt.Sprintf("error container %s is already %s", m.cfg.ID, st))
+			return 1
+		}
+	}
 	m.daemonize()
 	if err := m.prepare(); err != nil {
 		return m.fail(err)
@@ -76,6 +83,7 @@ func runMonitor(path string) int {
 		return m.fail(err)
 	}
 	m.report("started", strconv.Itoa(pid))
+	close(m.started)
 	go m.acceptLoop()
 	code, oom := m.wait()
 	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})
@@ -180,7 +188,8 @@ func (m *monitor) report(what, detail string) {
 	m.clients.send(typ, []byte(detail))
 }
 
-// fail records a start that failed, tells the engine, and cleans up.
+// fail records a start that failed, tells the engine, and cleans up. A
+// client gets FrameError, then FrameExit with the same code as State.
 func (m *monitor) fail(err error) int {
 	msg := err.Error()
 	m.report("error", msg)
@@ -197,9 +206,7 @@ func (m *monitor) finish(st runtime.State) {
 	if m.log != nil {
 		m.log.Close()
 	}
-	if err := runtime.WriteState(m.cfg.StatePath, st); err != nil && st.Error == "" {
-		st.Error = err.Error()
-	}
+	runtime.WriteState(m.cfg.StatePath, st) // nobody is left to tell if this fails
 	if m.container != nil {
 		m.container.Destroy()
 	}

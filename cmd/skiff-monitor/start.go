@@ -54,7 +54,6 @@ func (m *monitor) start() (int, error) {
 		p.Wait()
 		return 0, fmt.Errorf("recording the container's state: %w", err)
 	}
-	close(m.started)
 	return pid, nil
 }
 
@@ -76,7 +75,8 @@ func loadSpec(bundle string) (*specs.Spec, error) {
 }
 
 // create makes the libcontainer container, replacing the state a killed
-// monitor left behind for a container that no longer runs.
+// monitor left behind for a container that no longer runs (runMonitor has
+// refused to touch a running one).
 func create(root, id string, cfg *configs.Config) (*libcontainer.Container, error) {
 	c, err := libcontainer.Create(root, id, cfg)
 	if !errors.Is(err, libcontainer.ErrExist) {
@@ -182,6 +182,7 @@ func (m *monitor) copyOutput(stream string, r *os.File) {
 	go func() {
 		defer m.outputs.Done()
 		defer r.Close()
+		<-m.started // clients hear FrameStarted first
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := r.Read(buf)
