@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,25 +14,20 @@ import (
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// dialAttach connects to a monitor's attach socket. The socket path can be
-// longer than a sockaddr_un allows (deep run roots), so it is reached
-// through an open directory descriptor.
+// dialAttach connects to a monitor's attach socket.
 func dialAttach(runDir string) (net.Conn, error) {
-	dir, err := os.Open(runDir)
-	if err != nil {
-		return nil, err
-	}
-	defer dir.Close()
-	path := filepath.Join("/proc/self/fd", strconv.Itoa(int(dir.Fd())), "attach.sock")
-	var conn net.Conn
+	var err error
 	for i := 0; i < 100; i++ {
-		conn, err = net.Dial("unix", path)
-		if err == nil || !errors.Is(err, unix.ENOENT) {
+		var a *runtime.AttachConn
+		if a, err = runtime.Dial(runDir); err == nil {
+			return a.Conn(), nil
+		}
+		if !errors.Is(err, unix.ENOENT) {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return conn, err
+	return nil, err
 }
 
 // attach connects to a running container.
@@ -109,22 +100,11 @@ func readFrames(conn net.Conn, aio *AttachIO, starting bool) (ContainerStartResu
 		case runtime.FrameError:
 			code := 125
 			if starting {
-				code = exitCodeForStartError(string(payload))
+				code = runtime.StartExitCode(string(payload))
 			}
 			return ContainerStartResult{}, &ExitError{Code: code, Err: errors.New(string(payload))}
 		}
 	}
-}
-
-// exitCodeForStartError maps libcontainer's start failures to Docker's codes.
-func exitCodeForStartError(msg string) int {
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return 127
-	case strings.Contains(msg, "permission denied"):
-		return 126
-	}
-	return 125
 }
 
 // pumpStdin forwards stdin, watching for the detach key sequence.

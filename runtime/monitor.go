@@ -15,7 +15,8 @@
 //
 // Start-up handshake: the engine starts skiff-monitor (argv: "skiff-monitor",
 // "run", <RunDir>/monitor.json) with fd 3 the write end of a pipe, in its own
-// session. The monitor writes exactly one line to fd 3 and closes it:
+// session. The monitor writes "ready" (or an error) to fd 3; without
+// WaitAttach a second line ("started" or "error") follows, then fd 3 closes:
 //
 //	"ready\n"        the attach socket listens; with MonitorConfig.WaitAttach the
 //	                 monitor now waits for one attach connection before starting
@@ -24,7 +25,9 @@
 //
 // With WaitAttach the monitor writes "ready\n", accepts one connection, starts
 // the container, and then reports "started"/"error" on the attach socket as a
-// FrameStarted/FrameError frame (fd 3 is closed after "ready").
+// FrameStarted/FrameError frame (fd 3 is closed after "ready"). A failed
+// start is recorded in State (exited, 125/126/127, Error), followed by
+// FrameExit with that code, and the exit command still runs.
 package runtime
 
 import (
@@ -49,7 +52,7 @@ type MonitorConfig struct {
 	LogDriver   string `json:"log_driver"` // json-file (default), k8s-file, none, passthrough
 	LogPath     string `json:"log_path"`
 	LogMaxSize  int64  `json:"log_max_size"`  // bytes; 0 = unlimited
-	LogMaxFiles int    `json:"log_max_files"` // rotated files kept, >= 1
+	LogMaxFiles int    `json:"log_max_files"` // Docker's max-file: files in all, current included; <= 1 truncates in place
 
 	Terminal   bool `json:"terminal"`    // allocate a pty (run -t)
 	Stdin      bool `json:"stdin"`       // keep stdin open for attach (run -i)
