@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/runtime"
@@ -175,10 +176,34 @@ func (e *Engine) removeContainer(c *Container) error {
 	return nil
 }
 
-// releaseRuntime removes what a run leaves under the run root.
+// releaseRuntime removes what a run leaves under the run root. A container
+// whose monitor was killed may still run: libcontainer's state names its
+// init (pid and start time, so a reused pid is never hit), and it is killed.
 func (e *Engine) releaseRuntime(c *Container) {
+	killOrphan(filepath.Join(e.stateRoot(), c.ID, "state.json"))
+	e.stopOrphan(c)
 	os.RemoveAll(e.runDir(c.ID))
 	os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
+}
+
+// stopOrphan kills and destroys what a monitor that died without recording
+// the exit (kill -9, OOM killer) left running: nobody else would ever stop
+// the container's processes, and they would keep its root filesystem busy.
+func (e *Engine) stopOrphan(c *Container) {
+	lc, err := libcontainer.Load(e.stateRoot(), c.ID)
+	if err != nil {
+		return // never started, or its monitor destroyed it
+	}
+	if st, err := lc.Status(); err == nil && st != libcontainer.Stopped {
+		lc.Signal(unix.SIGKILL)
+		for i := 0; i < 200; i++ {
+			if st, err := lc.Status(); err != nil || st == libcontainer.Stopped {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	lc.Destroy()
 }
 
 // ContainerCleanup runs after a container exited: it unmounts the root
@@ -203,6 +228,11 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string) error {
 		return err
 	}
 	defer unlock()
+	// The exit command of an earlier run can get here after a restart
+	// started the container again: look at the state under the lock.
+	if st, err := runtime.ReadState(c.StatePath()); err != nil || checkLiveness(st).Status == runtime.StatusRunning {
+		return err
+	}
 	e.releaseRuntime(c)
 	return e.store.Unmount(c.ID, true)
 }
@@ -215,6 +245,11 @@ func (e *Engine) ContainerRename(ctx context.Context, ref, name string) error {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
 		return err
+	}
+	// containers/storage's AddNames takes a name away from the container
+	// that has it instead of failing.
+	if other, err := e.store.Container(name); err == nil && other.Name == name && other.ID != c.ID {
+		return fmt.Errorf("the container name %q is already in use by container %s: %w", name, other.ID[:12], errdefs.ErrConflict)
 	}
 	if err := e.store.Rename(c.ID, c.Name, name); err != nil {
 		return err
@@ -253,4 +288,25 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) ([]string
 		removed = append(removed, c.ID)
 	}
 	return removed, nil
+}
+
+func killOrphan(stateFile string) {
+	b, err := os.ReadFile(stateFile)
+	if err != nil {
+		return
+	}
+	var st struct {
+		Pid   int    `json:"init_process_pid"`
+		Start uint64 `json:"init_process_start"`
+	}
+	if json.Unmarshal(b, &st) != nil || st.Pid <= 0 {
+		return
+	}
+	if runtime.ProcessStartTime(st.Pid) != st.Start {
+		return
+	}
+	unix.Kill(st.Pid, unix.SIGKILL)
+	for i := 0; i < 200 && runtime.ProcessStartTime(st.Pid) == st.Start; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
