@@ -166,6 +166,10 @@ func (e *Engine) removeContainer(c *Container) error {
 		return err
 	}
 	defer unlock()
+	// A start may have won the lock since the caller looked.
+	if st, err := runtime.ReadState(c.StatePath()); err == nil && checkLiveness(st).Status == runtime.StatusRunning {
+		return fmt.Errorf("cannot remove container %s: it is running (started again meanwhile?): %w", c.Name, errdefs.ErrConflict)
+	}
 	e.releaseRuntime(c)
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
@@ -180,7 +184,6 @@ func (e *Engine) removeContainer(c *Container) error {
 // whose monitor was killed may still run: libcontainer's state names its
 // init (pid and start time, so a reused pid is never hit), and it is killed.
 func (e *Engine) releaseRuntime(c *Container) {
-	killOrphan(filepath.Join(e.stateRoot(), c.ID, "state.json"))
 	e.stopOrphan(c)
 	os.RemoveAll(e.runDir(c.ID))
 	os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
@@ -288,25 +291,4 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) ([]string
 		removed = append(removed, c.ID)
 	}
 	return removed, nil
-}
-
-func killOrphan(stateFile string) {
-	b, err := os.ReadFile(stateFile)
-	if err != nil {
-		return
-	}
-	var st struct {
-		Pid   int    `json:"init_process_pid"`
-		Start uint64 `json:"init_process_start"`
-	}
-	if json.Unmarshal(b, &st) != nil || st.Pid <= 0 {
-		return
-	}
-	if runtime.ProcessStartTime(st.Pid) != st.Start {
-		return
-	}
-	unix.Kill(st.Pid, unix.SIGKILL)
-	for i := 0; i < 200 && runtime.ProcessStartTime(st.Pid) == st.Start; i++ {
-		time.Sleep(5 * time.Millisecond)
-	}
 }

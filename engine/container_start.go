@@ -55,6 +55,10 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	if err != nil {
 		return ContainerStartResult{}, err
 	}
+	// Another start may have won the lock: decide on the state it left.
+	if st, err := runtime.ReadState(c.StatePath()); err == nil {
+		c.State = checkLiveness(st)
+	}
 	if c.Running() {
 		unlock()
 		if o.Attach == nil {
@@ -82,6 +86,7 @@ func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "run
 // config, and starts the monitor. With wait it returns the attach
 // connection the monitor waits for before starting the container.
 func (e *Engine) launch(c *Container, wait bool) (net.Conn, error) {
+	e.stopOrphan(c) // what a killed monitor left running would make the start fail
 	rootfs, err := e.store.Mount(c.ID)
 	if err != nil {
 		return nil, err

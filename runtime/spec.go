@@ -383,10 +383,11 @@ func defaultMounts(o SpecOptions, h host) ([]specs.Mount, error) {
 		ro = nil // Docker leaves /sys and /sys/fs/cgroup writable for --privileged
 	}
 	// sysfs can only be mounted by the owner of the network namespace's user
-	// namespace; rootless skiff never owns the host's, so it binds /sys as
-	// rootless runc and podman do.
+	// namespace: a private netns made inside skiff's user namespace is ours,
+	// the host's is not, so rootless --network host binds /sys as rootless
+	// runc and podman do.
 	sys := specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: append([]string{"nosuid", "noexec", "nodev"}, ro...)}
-	if o.Rootless {
+	if o.Rootless && o.NetNS == "host" {
 		sys = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: append([]string{"rbind", "nosuid", "noexec", "nodev"}, ro...)}
 	}
 	ms := []specs.Mount{

@@ -164,7 +164,7 @@ static int is_pause(int pid)
 
 static void join_pause(void)
 {
-	char dir[PATH_MAX], path[64];
+	char dir[PATH_MAX], path[64], cwd[PATH_MAX];
 	int pid, userfd, mntfd;
 
 	if (state_dir(dir, sizeof dir) < 0 || (pid = read_pid(dir)) < 0 || !is_pause(pid))
@@ -177,6 +177,11 @@ static void join_pause(void)
 		note("opening the pause namespaces", strerror(errno));
 		goto out;
 	}
+	/* setns into a mount namespace resets the working directory to its
+	 * root; the pause's namespace is a copy of the host's, so the same path
+	 * leads back (relative paths on the command line keep working). */
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		cwd[0] = 0;
 	if (setns(userfd, CLONE_NEWUSER) < 0) {
 		note("joining the user namespace", strerror(errno));
 		goto out;
@@ -194,6 +199,7 @@ static void join_pause(void)
 	/* The uid change cleared the dumpable flag, which would hand our /proc
 	 * files to an unmapped owner; we are an ordinary process of the user. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (cwd[0] && chdir(cwd) < 0) {}
 	joined = 1;
 	why[0] = 0;
 out:

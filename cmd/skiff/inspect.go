@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -123,7 +124,9 @@ func printInspect(format string, docs []any) error {
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(b, &generic[i]); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber() // 536870912, not 5.36870912e+08
+		if err := dec.Decode(&generic[i]); err != nil {
 			return err
 		}
 	}
