@@ -22,7 +22,10 @@ func newApp() *cli.App {
 		Version:                version,
 		UseShortOptionHandling: true,
 		HideHelpCommand:        true,
-		Suggest:                true,
+		// docker never splits repeated flags on commas: -e A=1,2 and
+		// --change 'CMD ["a","b"]' are one value each.
+		DisableSliceFlagSeparator: true,
+		Suggest:                   true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Usage: "graph root: images, layers, containers"},
 			&cli.StringFlag{Name: "runroot", Usage: "run root: locks, sockets, state"},
