@@ -292,3 +292,16 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) ([]string
 	}
 	return removed, nil
 }
+
+// ContainerRestart stops a container (as ContainerStop), releases what the
+// run held, and starts it again detached.
+func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerStopOptions) error {
+	if err := e.ContainerStop(ctx, ref, o); err != nil {
+		return err
+	}
+	if err := e.ContainerCleanup(ctx, ref); err != nil {
+		return err
+	}
+	_, err := e.ContainerStart(ctx, ref, ContainerStartOptions{})
+	return err
+}

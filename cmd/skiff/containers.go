@@ -262,14 +262,7 @@ func restartCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				return eachContainer(c, func(ref string) error {
-					if err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")}); err != nil {
-						return err
-					}
-					if err := e.ContainerCleanup(ctx, ref); err != nil {
-						return err
-					}
-					_, err := e.ContainerStart(ctx, ref, engine.ContainerStartOptions{})
-					return err
+					return e.ContainerRestart(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
 				})
 			})
 		},
