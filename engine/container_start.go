@@ -112,7 +112,12 @@ func (e *Engine) launch(c *Container, wait bool) (net.Conn, error) {
 	if err := writeJSONFile(filepath.Join(mc.RunDir, "monitor.json"), mc); err != nil {
 		return fail(err)
 	}
-	os.Remove(c.LogPath()) // docker keeps logs across restarts; a fresh file per start is simpler and says the same
+	// A fresh log per start, rotated files included, so logs never mixes runs.
+	if old, _ := filepath.Glob(c.LogPath() + "*"); len(old) > 0 {
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
 	line, err := e.startMonitor(mc)
 	if err != nil {
 		return fail(err)
@@ -132,9 +137,16 @@ func (e *Engine) launch(c *Container, wait bool) (net.Conn, error) {
 
 func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 	self, _ := os.Executable()
+	// The exit command opens the same store with the same settings.
 	exit := []string{self, "--root", e.paths.GraphRoot, "--runroot", e.paths.RunRoot}
 	if d := e.store.Driver(); d != "" {
 		exit = append(exit, "--storage-driver", d)
+	}
+	if e.opts.ConfigPath != "" {
+		exit = append(exit, "--config", e.opts.ConfigPath)
+	}
+	for _, o := range e.opts.StorageOpts {
+		exit = append(exit, "--storage-opt", o)
 	}
 	exit = append(exit, "container", "cleanup", c.ID)
 	return runtime.MonitorConfig{
