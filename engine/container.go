@@ -185,8 +185,3 @@ func pick(list []string) string {
 
 // generateName returns adjective_surname; callers retry on a clash.
 func generateName() string { return pick(nameLeft) + "_" + pick(nameRight) }
-
-var (
-	errNotImplemented     = errdefs.ErrNotImplemented
-	errFailedPrecondition = errdefs.ErrFailedPrecondition
-)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/containerd/errdefs"
 	units "github.com/docker/go-units"
 
 	"github.com/skiff-engine/skiff/runtime"
@@ -64,7 +65,7 @@ func parseMounts(volumes, tmpfs []string) ([]runtime.Mount, error) {
 		}
 		src := parts[0]
 		if !filepath.IsAbs(src) {
-			return nil, fmt.Errorf("named volumes (%q) arrive with volume support; use an absolute host path: %w", src, errNotImplemented)
+			return nil, fmt.Errorf("named volumes (%q) arrive with volume support; use an absolute host path: %w", src, errdefs.ErrNotImplemented)
 		}
 		if _, err := os.Stat(src); err != nil {
 			return nil, invalid("bind source path does not exist: %s", src)
@@ -159,7 +160,7 @@ func parseResources(spec *runtime.SpecOptions, o ContainerCreateOptions) error {
 		spec.Ulimits = append(spec.Ulimits, l)
 	}
 	if (spec.Memory > 0 || spec.CPUs > 0 || spec.PidsLimit > 0) && !runtime.CgroupsUsable(spec.Rootless) {
-		return fmt.Errorf("resource limits (--memory, --cpus, --pids-limit) cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1 or hybrid hierarchy); run without them or as root: %w", errFailedPrecondition)
+		return fmt.Errorf("resource limits (--memory, --cpus, --pids-limit) cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1 or hybrid hierarchy); run without them or as root: %w", errdefs.ErrFailedPrecondition)
 	}
 	return nil
 }
@@ -173,7 +174,7 @@ func (e *Engine) parseNetwork(mode string) (string, error) {
 	case "host":
 		return "host", nil
 	case "bridge":
-		return "", fmt.Errorf("--network bridge arrives with container networking; use none or host: %w", errNotImplemented)
+		return "", fmt.Errorf("--network bridge arrives with container networking; use none or host: %w", errdefs.ErrNotImplemented)
 	}
 	if strings.HasPrefix(mode, "ns:") {
 		p := strings.TrimPrefix(mode, "ns:")
@@ -193,5 +194,5 @@ func initBinary() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("--init needs a static init binary: install Debian's tini package (tini-static): %w", errFailedPrecondition)
+	return "", fmt.Errorf("--init needs a static init binary: install Debian's tini package (tini-static): %w", errdefs.ErrFailedPrecondition)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/skiff-engine/skiff/runtime"
@@ -126,7 +127,7 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string) (ContainerIns
 			hc.Tmpfs[m.Destination] = joinOpts(m.Options)
 			continue
 		}
-		mode, rw := joinOpts(m.Options), !contains(m.Options, "ro")
+		mode, rw := joinOpts(m.Options), !slices.Contains(m.Options, "ro")
 		bind := m.Source + ":" + m.Destination
 		if mode != "" {
 			bind += ":" + mode
@@ -150,13 +151,4 @@ func joinOpts(opts []string) string {
 		s += o
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

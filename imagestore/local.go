@@ -2,6 +2,7 @@ package imagestore
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -235,7 +236,7 @@ func (s *Store) Untag(input string, names []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !contains(img.Names, named.String()) {
+		if !slices.Contains(img.Names, named.String()) {
 			return nil, fmt.Errorf("image %s is not tagged %s: %w", input, n, errdefs.ErrNotFound)
 		}
 		remove = append(remove, named.String())
@@ -251,13 +252,4 @@ func (s *Store) Untag(input string, names []string) ([]string, error) {
 		out[i] = FamiliarName(n)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -213,6 +213,17 @@ func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error 
 	return nil
 }
 
+// perContainer is the body of the verbs that take CONTAINER [CONTAINER...]:
+// at least one argument, one engine, fn for each.
+func perContainer(c *cli.Context, fn func(context.Context, *engine.Engine, string) error) error {
+	if err := requireArgs(c, 1, -1); err != nil {
+		return err
+	}
+	return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+		return eachContainer(c, func(ref string) error { return fn(ctx, e, ref) })
+	})
+}
+
 // eachContainer runs fn for every argument, printing each that succeeded
 // (docker prints the name as given) and reporting every failure; the exit
 // code is 125 if any failed.
@@ -238,13 +249,8 @@ func stopCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags:     []cli.Flag{timeFlag},
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, -1); err != nil {
-				return err
-			}
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return eachContainer(c, func(ref string) error {
-					return e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
-				})
+			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
+				return e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
 			})
 		},
 	}
@@ -257,13 +263,8 @@ func restartCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags:     []cli.Flag{timeFlag},
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, -1); err != nil {
-				return err
-			}
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return eachContainer(c, func(ref string) error {
-					return e.ContainerRestart(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
-				})
+			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
+				return e.ContainerRestart(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
 			})
 		},
 	}
@@ -276,13 +277,8 @@ func killCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags:     []cli.Flag{&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send to the container"}},
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, -1); err != nil {
-				return err
-			}
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return eachContainer(c, func(ref string) error {
-					return e.ContainerKill(ctx, ref, engine.ContainerKillOptions{Signal: c.String("signal")})
-				})
+			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
+				return e.ContainerKill(ctx, ref, engine.ContainerKillOptions{Signal: c.String("signal")})
 			})
 		},
 	}
@@ -300,17 +296,12 @@ func rmCommand(name string) *cli.Command {
 		},
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, -1); err != nil {
+			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
+				_, err := e.ContainerRemove(ctx, ref, engine.ContainerRemoveOptions{Force: c.Bool("force")})
+				if err != nil && c.Bool("ignore") && isNotFound(err) {
+					return nil
+				}
 				return err
-			}
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return eachContainer(c, func(ref string) error {
-					_, err := e.ContainerRemove(ctx, ref, engine.ContainerRemoveOptions{Force: c.Bool("force")})
-					if err != nil && c.Bool("ignore") && isNotFound(err) {
-						return nil
-					}
-					return err
-				})
 			})
 		},
 	}

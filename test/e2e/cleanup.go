@@ -23,6 +23,7 @@ func (s *Skiff) cleanup() {
 		}
 		s.quiet("system", "migrate")
 	}
+	s.killStarted()
 	stopProcesses(s.Dir, namespaces)
 	unmountBelow(s.Dir)
 	if os.Getenv("SKIFF_E2E_KEEP") != "" {

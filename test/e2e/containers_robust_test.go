@@ -147,7 +147,12 @@ func TestContainerKilledMonitor(t *testing.T) {
 		bb := setup(t, s)
 		// SIGTERM to a monitor (a system shutdown) stops its container like
 		// `stop` does, and the exit is recorded.
-		id := s.Run("run", "-d", "--init", "--name", "termed", bb, "sleep", "1000").MustSucceed(t).Out()
+		id := s.Run("run", "-d", "--init", "--name", "termed", bb, "sh", "-c", "echo up; exec sleep 1000").MustSucceed(t).Out()
+		// A signal that reaches the init before tini installs its handlers
+		// is dropped (pid 1 of a namespace): wait until tini runs the child.
+		eventually(t, 10*time.Second, "the container never printed up", func() bool {
+			return s.Run("logs", "termed").Stdout == "up\n"
+		})
 		syscall.Kill(monitorOf(t, s, id).pid, syscall.SIGTERM)
 		waitStatus(t, s, "termed", "Exited (143)", 10*time.Second)
 		s.Run("rm", "termed").MustSucceed(t)

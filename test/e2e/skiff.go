@@ -34,6 +34,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -75,6 +76,11 @@ type Skiff struct {
 	bin     string
 	env     map[string]string
 	account account
+
+	// started are the commands this runner made: cleanup kills them even
+	// before they exec (when /proc does not yet show the test's tag).
+	mu      sync.Mutex
+	started []*exec.Cmd
 	seq     atomic.Int64
 }
 
@@ -233,7 +239,22 @@ func (s *Skiff) Command(name string, args ...string) *exec.Cmd {
 	if s.account.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.account.cred}
 	}
+	s.mu.Lock()
+	s.started = append(s.started, cmd)
+	s.mu.Unlock()
 	return cmd
+}
+
+// killStarted kills every command this runner started that still runs.
+// os.Process signals through a pidfd, so a reused pid is never hit.
+func (s *Skiff) killStarted() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cmd := range s.started {
+		if cmd.Process != nil {
+			cmd.Process.Kill()
+		}
+	}
 }
 
 // Run runs skiff with args and waits for it.
