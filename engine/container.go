@@ -70,6 +70,19 @@ func (c *Container) StatePath() string { return filepath.Join(c.dir, "state.json
 // LogPath is the container's log file.
 func (c *Container) LogPath() string { return filepath.Join(c.dir, "ctr.log") }
 
+// The files a container bind-mounts at /etc/hosts, /etc/hostname and
+// /etc/resolv.conf, in its directory.
+const (
+	hostsFile      = "hosts"
+	hostnameFile   = "hostname"
+	resolvConfFile = "resolv.conf"
+)
+
+// HostsFile, HostnameFile and ResolvConfFile are the paths of those files.
+func (c *Container) HostsFile() string      { return filepath.Join(c.dir, hostsFile) }
+func (c *Container) HostnameFile() string   { return filepath.Join(c.dir, hostnameFile) }
+func (c *Container) ResolvConfFile() string { return filepath.Join(c.dir, resolvConfFile) }
+
 // Running reports a container whose monitor is alive and whose process runs.
 func (c *Container) Running() bool {
 	return c.State.Status == runtime.StatusRunning || c.State.Status == runtime.StatusPaused

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"github.com/skiff-engine/skiff/imagestore"
 	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
+	"github.com/skiff-engine/skiff/storage"
 )
 
 // ContainerCreateOptions are `create`/`run` flags, already split from the
@@ -301,19 +304,24 @@ func parseLogOptions(cfg *ContainerConfig, driver string, opts []string) error {
 	return nil
 }
 
-// commitContainer writes the record and the files the container mounts;
-// any failure removes what was written.
+// commitContainer writes the record (one write of the store) and the files
+// the container mounts; any failure removes what was written.
 func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) (ContainerCreateResult, error) {
 	var res ContainerCreateResult
+	hostname := o.Hostname
 	for attempt := 0; ; attempt++ {
 		if o.Name == "" {
 			cfg.Name = generateName()
 		}
+		// The ID is chosen here so that the record is complete when first
+		// written: no second rewrite of the store for the hostname.
+		id := newContainerID()
+		cfg.Spec.ID, cfg.Spec.Hostname = id, containerHostname(id, hostname, cfg.Spec.NetNS == "host")
 		meta, err := json.Marshal(cfg)
 		if err != nil {
 			return res, err
 		}
-		r, err := e.store.CreateContainer(cfg.Name, cfg.ImageID, string(meta))
+		r, err := e.store.CreateContainer(cfg.Name, storage.CreateOptions{ID: id, ImageID: cfg.ImageID, Metadata: string(meta), Volatile: cfg.AutoRemove})
 		if errdefs.IsConflict(err) && o.Name == "" && attempt < 10 {
 			continue
 		}
@@ -323,7 +331,7 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 		res.ID, res.Name = r.ID, cfg.Name
 		break
 	}
-	if err := e.writeContainerFiles(res.ID, &cfg, o.Hostname); err != nil {
+	if err := e.writeContainerFiles(res.ID, &cfg); err != nil {
 		e.store.DeleteContainer(res.ID)
 		return ContainerCreateResult{}, err
 	}
@@ -341,37 +349,50 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	return res, nil
 }
 
-// writeContainerFiles writes hosts, hostname and resolv.conf and records
-// their paths (and the hostname) in the container's spec options.
-func (e *Engine) writeContainerFiles(id string, cfg *ContainerConfig, hostname string) error {
+// newContainerID is 64 random hex digits whose short form is never all
+// digits (a short ID must not read as a number), as Docker's.
+func newContainerID() string {
+	b := make([]byte, 32)
+	for {
+		rand.Read(b)
+		id := hex.EncodeToString(b)
+		if strings.Trim(id[:12], "0123456789") != "" {
+			return id
+		}
+	}
+}
+
+// containerHostname is --hostname, else the short ID, else with
+// --network host the host's name.
+func containerHostname(id, given string, hostNet bool) string {
+	if given != "" {
+		return given
+	}
+	if hostNet {
+		if h, err := os.Hostname(); err == nil {
+			return h
+		}
+	}
+	return id[:12]
+}
+
+// writeContainerFiles writes the hosts, hostname and resolv.conf files the
+// container bind-mounts (their paths: Container.HostsFile and friends).
+func (e *Engine) writeContainerFiles(id string, cfg *ContainerConfig) error {
 	dir, err := e.store.Dir(id)
 	if err != nil {
 		return err
 	}
-	hostNet := cfg.Spec.NetNS == "host"
-	if hostname == "" {
-		hostname = id[:12]
-		if hostNet {
-			hostname, _ = os.Hostname()
-		}
-	}
-	cfg.Spec.ID, cfg.Spec.Hostname = id, hostname
+	hostname := cfg.Spec.Hostname
 	files := map[string][]byte{
-		"hosts":       netns.HostsFile(hostname, nil),
-		"hostname":    []byte(hostname + "\n"),
-		"resolv.conf": netns.ResolvConf(netns.HostResolvConf(), hostNet),
+		hostsFile:      netns.HostsFile(hostname, nil),
+		hostnameFile:   []byte(hostname + "\n"),
+		resolvConfFile: netns.ResolvConf(netns.HostResolvConf(), cfg.Spec.NetNS == "host"),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
 			return err
 		}
 	}
-	cfg.Spec.HostsFile = filepath.Join(dir, "hosts")
-	cfg.Spec.HostnameFile = filepath.Join(dir, "hostname")
-	cfg.Spec.ResolvConfFile = filepath.Join(dir, "resolv.conf")
-	meta, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	return e.store.SetMetadata(id, string(meta))
+	return nil
 }

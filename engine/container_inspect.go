@@ -104,7 +104,7 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string) (ContainerIns
 	s := c.Config.Spec
 	out := ContainerInspect{
 		ID: c.ID, Created: timeOrZero(c.Created), Image: "sha256:" + c.ImageID, Name: "/" + c.Name,
-		ResolvConfPath: s.ResolvConfFile, HostnamePath: s.HostnameFile, HostsPath: s.HostsFile,
+		ResolvConfPath: c.ResolvConfFile(), HostnamePath: c.HostnameFile(), HostsPath: c.HostsFile(),
 		LogPath: c.LogPath(), Driver: e.store.Driver(), Platform: "linux", Mounts: []InspectMount{},
 		NetworkSettings: map[string]any{"Networks": map[string]any{}},
 	}

@@ -98,6 +98,7 @@ func (e *Engine) launch(c *Container, wait bool) (net.Conn, error) {
 	}
 	opts := c.Config.Spec
 	opts.Rootfs = rootfs
+	opts.HostsFile, opts.HostnameFile, opts.ResolvConfFile = c.HostsFile(), c.HostnameFile(), c.ResolvConfFile()
 	spec, err := runtime.GenerateSpec(opts)
 	if err != nil {
 		return fail(fmt.Errorf("container %s: %w", c.Name, err))

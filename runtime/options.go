@@ -5,7 +5,7 @@ package runtime
 type SpecOptions struct {
 	ID       string
 	Hostname string
-	Rootfs   string // absolute path of the mounted root filesystem
+	Rootfs   string `json:",omitempty"` // absolute path of the mounted root filesystem (set at each start)
 
 	// Process. Args is the final argv (ENTRYPOINT+CMD already merged by the
 	// engine, Docker's rules). Env is the final environment (image env,
@@ -17,11 +17,12 @@ type SpecOptions struct {
 	Cwd      string   // "" means "/"
 	Terminal bool
 
-	// Files the engine prepared under the container's run dir, bind-mounted
+	// Files the engine prepared in the container's directory, bind-mounted
 	// over /etc/hosts, /etc/resolv.conf and /etc/hostname (skipped when "").
-	HostsFile      string
-	ResolvConfFile string
-	HostnameFile   string
+	// Set at each start, never recorded.
+	HostsFile      string `json:"-"`
+	ResolvConfFile string `json:"-"`
+	HostnameFile   string `json:"-"`
 
 	Mounts   []Mount // -v binds and --tmpfs, in order
 	ReadOnly bool    // --read-only root filesystem

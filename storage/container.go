@@ -27,10 +27,21 @@ func fromCS(c *cstorage.Container) Container {
 	return out
 }
 
+// CreateOptions are what CreateContainer records besides the name.
+type CreateOptions struct {
+	ID       string // "" lets the store choose
+	ImageID  string
+	Metadata string
+	// Volatile records the container and its layer without fsync and
+	// mounts its overlay with "volatile": for --rm containers, which an
+	// unclean shutdown may lose without harm.
+	Volatile bool
+}
+
 // CreateContainer creates the record and the writable layer in one step. The
 // name is claimed atomically: a name in use is errdefs.ErrAlreadyExists.
-func (s *Store) CreateContainer(name, imageID, metadata string) (Container, error) {
-	c, err := s.cs.CreateContainer("", []string{name}, imageID, "", metadata, &cstorage.ContainerOptions{})
+func (s *Store) CreateContainer(name string, o CreateOptions) (Container, error) {
+	c, err := s.cs.CreateContainer(o.ID, []string{name}, o.ImageID, "", o.Metadata, &cstorage.ContainerOptions{Volatile: o.Volatile})
 	if err != nil {
 		if errdefs.IsAlreadyExists(Err(err)) {
 			return Container{}, fmt.Errorf("the container name %q is already in use: remove that container or choose another name: %w", name, errdefs.ErrConflict)
