@@ -7,7 +7,7 @@ GO      ?= go
 empty :=
 space := $(empty) $(empty)
 comma := ,
-TAGS    := exclude_graphdriver_btrfs containers_image_openpgp seccomp
+TAGS    := exclude_graphdriver_btrfs exclude_graphdriver_zfs containers_image_openpgp urfave_cli_no_docs seccomp
 export CGO_ENABLED := 1
 export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 

@@ -96,11 +96,7 @@ func (e *Engine) containerFromRecord(r storage.Container) (*Container, error) {
 	if err := json.Unmarshal([]byte(r.Metadata), &c.Config); err != nil {
 		return nil, fmt.Errorf("container %s: corrupt record: %w", r.ID, err)
 	}
-	dir, err := e.store.Dir(r.ID)
-	if err != nil {
-		return nil, err
-	}
-	c.dir = dir
+	c.dir = e.store.DirOf(r.ID)
 	st, err := runtime.ReadState(c.StatePath())
 	if err != nil {
 		return nil, err

@@ -171,9 +171,7 @@ func (e *Engine) removeContainer(c *Container) error {
 		return fmt.Errorf("cannot remove container %s: it is running (started again meanwhile?): %w", c.Name, errdefs.ErrConflict)
 	}
 	e.releaseRuntime(c)
-	if err := e.store.Unmount(c.ID, true); err != nil {
-		return err
-	}
+	// Deleting the container unmounts its layer first (every count).
 	if err := e.store.DeleteContainer(c.ID); err != nil && !errdefs.IsNotFound(err) {
 		return err
 	}

@@ -90,8 +90,11 @@ type State struct {
 	Error        string    `json:"error,omitempty"`
 }
 
-// WriteState records st at path atomically (temp file, fsync, rename).
-func WriteState(path string, st State) error {
+// WriteState records st at path atomically (temp file, rename). durable
+// adds an fsync before the rename: for what must survive a crash (an exit
+// status); a running state lost in a crash reads as the previous state, and
+// a dead monitor makes that exited anyway.
+func WriteState(path string, st State, durable bool) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -105,7 +108,7 @@ func WriteState(path string, st State) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := syncIf(durable, tmp); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err
@@ -115,6 +118,13 @@ func WriteState(path string, st State) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+func syncIf(durable bool, f *os.File) error {
+	if !durable {
+		return nil
+	}
+	return f.Sync()
 }
 
 // ReadState reads a State; a missing file is a container never started.

@@ -89,7 +89,7 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	want := State{Status: StatusExited, ExitCode: 137, OOMKilled: true,
 		StartedAt: time.Date(2024, 5, 1, 10, 0, 0, 1, time.UTC), FinishedAt: time.Date(2024, 5, 1, 10, 0, 1, 0, time.UTC)}
-	if err := WriteState(path, want); err != nil {
+	if err := WriteState(path, want, true); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadState(path)

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -87,10 +88,18 @@ func (s *Store) Rename(id, oldName, newName string) error {
 	return Err(s.cs.RemoveNames(id, []string{oldName}))
 }
 
-// Dir is the container's persistent directory (state, logs, spec).
+// Dir is the container's persistent directory (state, logs, spec),
+// created if missing.
 func (s *Store) Dir(id string) (string, error) {
 	d, err := s.cs.ContainerDirectory(id)
 	return d, Err(err)
+}
+
+// DirOf is where Dir puts a container's directory, computed without taking
+// the store's lock: for records just read from the store (ps reads a
+// thousand). The layout is containers/storage's own.
+func (s *Store) DirOf(id string) string {
+	return filepath.Join(s.cs.GraphRoot(), s.cs.GraphDriverName()+"-containers", id, "userdata")
 }
 
 // Mount mounts the container's root filesystem and returns its path. Mounts

@@ -49,7 +49,7 @@ func (m *monitor) start() (int, error) {
 	m.startedAt = time.Now().UTC()
 	st := runtime.State{Status: runtime.StatusRunning, Pid: pid, StartedAt: m.startedAt,
 		MonitorPid: os.Getpid(), MonitorStart: runtime.ProcessStartTime(os.Getpid())}
-	if err := runtime.WriteState(m.cfg.StatePath, st); err != nil {
+	if err := runtime.WriteState(m.cfg.StatePath, st, false); err != nil {
 		p.Signal(os.Kill)
 		p.Wait()
 		return 0, fmt.Errorf("recording the container's state: %w", err)

@@ -48,6 +48,7 @@ func TestContainerInteractiveTTY(t *testing.T) {
 		if code := ex.wait(t, 15*time.Second); code != 3 {
 			t.Fatalf("exec -it sh, exit 3: exit %d\n%q", code, con.out.String())
 		}
+		<-con.eof // the last output may still be on its way from the console
 		if out := con.out.String(); !strings.Contains(out, "/dev/pts/1") || !strings.Contains(out, "stdin-is-a-tty\r\n") {
 			t.Fatalf("exec -it: want /dev/pts/1 and a terminal on stdin, got %q", out)
 		}
@@ -59,6 +60,7 @@ func TestContainerInteractiveTTY(t *testing.T) {
 		if code := att.wait(t, 15*time.Second); code != 4 {
 			t.Fatalf("attach, then exit 4: exit %d\n%q", code, con.out.String())
 		}
+		<-con.eof
 		if out := con.out.String(); !strings.Contains(out, "attached-42") {
 			t.Fatalf("attach: the shell's answer is missing: %q", out)
 		}
