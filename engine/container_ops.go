@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -127,6 +128,11 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string) (int, error) {
 		return 0, err
 	}
 	if c.Running() {
+		// The monitor tells its clients the exit code, even of a --rm
+		// container whose record is gone right after.
+		if code, ok := e.exitFromMonitor(ctx, c); ok {
+			return code, nil
+		}
 		for !e.waitExit(ctx, c, time.Hour) {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
@@ -134,6 +140,28 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string) (int, error) {
 		}
 	}
 	return c.State.ExitCode, nil
+}
+
+// exitFromMonitor connects to the container's attach socket and reads
+// frames (ignoring the output) until the monitor reports the exit code. ok
+// is false when the monitor cannot be reached or hangs up without it.
+func (e *Engine) exitFromMonitor(ctx context.Context, c *Container) (int, bool) {
+	a, err := runtime.Dial(e.runDir(c.ID))
+	if err != nil {
+		return 0, false
+	}
+	defer a.Close()
+	stop := context.AfterFunc(ctx, func() { a.Close() })
+	defer stop()
+	for {
+		kind, payload, err := a.ReadFrame()
+		if err != nil {
+			return 0, false
+		}
+		if kind == runtime.FrameExit && len(payload) == 4 {
+			return int(int32(binary.BigEndian.Uint32(payload))), true
+		}
+	}
 }
 
 // ContainerRemoveOptions tune ContainerRemove.

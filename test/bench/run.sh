@@ -96,15 +96,25 @@ $S run -d --name bexec busybox sleep 1000 >/dev/null
 [ -n "$P" ] && $P run -d --name bexec --network none busybox sleep 1000 >/dev/null
 hyperfine_md "exec CTR true (rootful)" -n skiff "$S exec bexec true" ${P:+-n podman "$P exec bexec true"}
 
-# --- idle monitor RSS ---
-mon=$(pgrep -f "skiff-monitor run $B/sr" | head -1)
-say "## idle monitor RSS per running container"
-say "skiff-monitor: $(awk '/VmRSS/{print $2" kB"}' /proc/$mon/status)"
+# --- idle monitor memory ---
+# VmRSS counts the binary's pages, which every monitor shares; what each
+# more running container costs is its private memory (Pss spreads the
+# shared pages over the monitors). Ten idle monitors, averaged.
+for i in $(seq 2 10); do $S run -d busybox sleep 1000 >/dev/null; done
+say "## idle monitor memory per running container (10 running, average)"
+mem_avg() { # PIDS... : average VmRSS, Pss and private kB
+	for p in "$@"; do
+		rss=$(awk '/^VmRSS/{print $2}' /proc/$p/status)
+		awk -v rss="$rss" '/^Pss:/{pss=$2} /^Private_(Clean|Dirty):/{priv+=$2} END{print rss, pss, priv}' /proc/$p/smaps_rollup
+	done | awk '{r+=$1; p+=$2; v+=$3; n++} END{printf "VmRSS %.0f kB, Pss %.0f kB, private %.0f kB (%d processes)", r/n, p/n, v/n, n}'
+}
+say "skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $B/sr"))"
 if [ -n "$P" ]; then
-	cm=$(pgrep -n conmon || true)
-	[ -n "$cm" ] && say "conmon: $(awk '/VmRSS/{print $2" kB"}' /proc/$cm/status)"
+	cm=$(pgrep conmon || true)
+	[ -n "$cm" ] && say "conmon: $(mem_avg $cm)"
 fi
 say ""
+$S rm -f $($S ps -q) >/dev/null
 
 # --- ps -a with many containers ---
 for i in $(seq 1000); do $S create busybox true >/dev/null; done

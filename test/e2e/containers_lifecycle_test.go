@@ -76,6 +76,14 @@ func TestContainerStopKillRestart(t *testing.T) {
 			t.Errorf("wait on an exited container printed %q, want 9", got)
 		}
 		s.Run("wait", "nope").MustFail(t, 125, "no such container")
+		// A --rm container is removed as it exits: wait still gets its code.
+		s.Run("run", "-d", "--rm", "--name", "gone", bb, "sh", "-c", "sleep 0.5; exit 7").MustSucceed(t)
+		if got := s.Run("wait", "gone").MustSucceed(t).Out(); got != "7" {
+			t.Errorf("wait on a --rm container printed %q, want 7", got)
+		}
+		eventually(t, 10*time.Second, "the --rm container is still there", func() bool {
+			return s.Run("container", "exists", "gone").ExitCode == 1
+		})
 
 		if code := slow.wait(t, 15*time.Second); code != 0 {
 			t.Fatalf("stop -t 2 of a shell ignoring SIGTERM:\n%s", slow)
