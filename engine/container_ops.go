@@ -41,6 +41,10 @@ func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopO
 	if err != nil {
 		return err
 	}
+	return e.stopContainer(ctx, c, o)
+}
+
+func (e *Engine) stopContainer(ctx context.Context, c *Container, o ContainerStopOptions) error {
 	if !c.Running() {
 		return nil
 	}
@@ -322,12 +326,26 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) ([]string
 // ContainerRestart stops a container (as ContainerStop), releases what the
 // run held, and starts it again detached.
 func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerStopOptions) error {
-	if err := e.ContainerStop(ctx, ref, o); err != nil {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
 		return err
 	}
-	if err := e.ContainerCleanup(ctx, ref); err != nil {
+	// Stop and start under the container's lock: the exit command of the
+	// run being stopped waits for it, then finds the container running
+	// again and leaves it alone (a --rm container is not removed by a
+	// restart, as in Docker).
+	unlock, err := lockContainer(c)
+	if err != nil {
 		return err
 	}
-	_, err := e.ContainerStart(ctx, ref, ContainerStartOptions{})
+	defer unlock()
+	if err := e.stopContainer(ctx, c, o); err != nil {
+		return err
+	}
+	e.releaseRuntime(c)
+	if err := e.store.Unmount(c.ID, true); err != nil {
+		return err
+	}
+	_, err = e.launch(c, false)
 	return err
 }

@@ -66,6 +66,16 @@ func TestContainerStopKillRestart(t *testing.T) {
 		s.Run("stop", "again").MustSucceed(t)
 		s.Run("restart", "again").MustSucceed(t)
 		waitStatus(t, s, "again", "Up", 5*time.Second)
+		// A --rm container survives a restart (its old run's clean-up must
+		// not remove it) and goes when it stops.
+		s.Run("run", "-d", "--rm", "--name", "rmre", bb, "sleep", "1000").MustSucceed(t)
+		s.Run("restart", "-t", "0", "rmre").MustSucceed(t)
+		time.Sleep(500 * time.Millisecond) // the old run's exit command has run by now
+		waitStatus(t, s, "rmre", "Up", 5*time.Second)
+		s.Run("stop", "-t", "0", "rmre").MustSucceed(t)
+		eventually(t, 10*time.Second, "the stopped --rm container is still there", func() bool {
+			return s.Run("container", "exists", "rmre").ExitCode == 1
+		})
 
 		// wait prints the exit code.
 		s.Run("run", "-d", "--name", "nine", bb, "sh", "-c", "sleep 0.5; exit 9").MustSucceed(t)
