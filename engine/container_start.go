@@ -204,14 +204,10 @@ func startedOrError(c *Container, line string) error {
 	return startError(c, msg)
 }
 
-// startError carries Docker's exit codes for a command that cannot run.
+// startError carries Docker's exit codes for a command that cannot run,
+// read from the monitor's message (the state it records may come later).
 func startError(c *Container, msg string) error {
-	st, _ := runtime.ReadState(c.StatePath())
-	code := st.ExitCode
-	if code != 126 && code != 127 {
-		code = 125
-	}
-	return &ExitError{Code: code, Err: fmt.Errorf("container %s: %s", c.Name, msg)}
+	return &ExitError{Code: runtime.StartExitCode(msg), Err: fmt.Errorf("container %s: %s", c.Name, msg)}
 }
 
 // ExitError is a container's exit status, or Docker's 126/127 for a command

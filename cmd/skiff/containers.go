@@ -65,7 +65,9 @@ func runCommand() *cli.Command {
 				}
 				if c.Bool("detach") {
 					if _, err := e.ContainerStart(ctx, created.ID, engine.ContainerStartOptions{}); err != nil {
-						e.ContainerRemove(ctx, created.ID, engine.ContainerRemoveOptions{Force: true})
+						// As Docker: the container stays (Created, or Exited
+						// with 126/127) unless --rm.
+						e.ContainerCleanup(context.WithoutCancel(ctx), created.ID)
 						return err
 					}
 					fmt.Println(created.ID)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Foreground run: output, Docker's exit codes, --rm.
@@ -29,7 +30,16 @@ func TestContainerRunForeground(t *testing.T) {
 		if st := status(t, s, "notfound"); !strings.HasPrefix(st, "Exited (127)") {
 			t.Fatalf("status of a container whose command was not found: %q", st)
 		}
-		s.Run("rm", "notfound", "notexec").MustSucceed(t)
+		// So with -d: the failed container stays unless --rm.
+		s.Run("run", "-d", "--name", "dfail", bb, "nosuchcmd").MustFail(t, 127, "nosuchcmd")
+		if st := status(t, s, "dfail"); !strings.HasPrefix(st, "Exited (127)") {
+			t.Fatalf("status of a run -d whose command was not found: %q", st)
+		}
+		s.Run("run", "-d", "--rm", "--name", "dfailrm", bb, "nosuchcmd").MustFail(t, 127, "nosuchcmd")
+		eventually(t, 10*time.Second, "run -d --rm of a missing command left its container", func() bool {
+			return s.Run("container", "exists", "dfailrm").ExitCode == 1
+		})
+		s.Run("rm", "notfound", "notexec", "dfail").MustSucceed(t)
 		requireClean(t, s, "rm of containers that never started")
 	})
 }
