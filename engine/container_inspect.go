@@ -29,6 +29,8 @@ type ContainerInspect struct {
 	Mounts          []InspectMount         `json:"Mounts"`
 	Config          InspectContainerConfig `json:"Config"`
 	NetworkSettings map[string]any         `json:"NetworkSettings"`
+	SizeRw          *int64                 `json:"SizeRw,omitempty"`     // with --size
+	SizeRootFs      *int64                 `json:"SizeRootFs,omitempty"` // with --size
 }
 
 // InspectState is the State object of docker inspect.
@@ -95,12 +97,38 @@ func timeOrZero(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
+// ContainerSizes measures a container's writable layer (SizeRw) and that
+// plus its image (SizeRootFs), for ps -s and inspect -s. It walks the
+// layer, so it is only done when asked.
+func (e *Engine) ContainerSizes(c *Container) (rw, rootfs int64, err error) {
+	return e.store.ContainerSizes(c.ID)
+}
+
 // ContainerInspect builds the inspect document of one container.
 func (e *Engine) ContainerInspect(ctx context.Context, ref string) (ContainerInspect, error) {
+	return e.ContainerInspectSize(ctx, ref, false)
+}
+
+// ContainerInspectSize is ContainerInspect with SizeRw and SizeRootFs
+// measured when size is set (inspect --size).
+func (e *Engine) ContainerInspectSize(ctx context.Context, ref string, size bool) (ContainerInspect, error) {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
 		return ContainerInspect{}, err
 	}
+	out, err := e.containerInspect(c)
+	if err != nil || !size {
+		return out, err
+	}
+	rw, rootfs, err := e.ContainerSizes(c)
+	if err != nil {
+		return out, err
+	}
+	out.SizeRw, out.SizeRootFs = &rw, &rootfs
+	return out, nil
+}
+
+func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 	s := c.Config.Spec
 	out := ContainerInspect{
 		ID: c.ID, Created: timeOrZero(c.Created), Image: "sha256:" + c.ImageID, Name: "/" + c.Name,

@@ -95,6 +95,23 @@ func (s *Store) Dir(id string) (string, error) {
 	return d, Err(err)
 }
 
+// ContainerSizes are Docker's SizeRw (what the container wrote on top of
+// its image) and SizeRootFs (that plus the image).
+func (s *Store) ContainerSizes(id string) (rw, rootfs int64, err error) {
+	c, err := s.cs.Container(id)
+	if err != nil {
+		return 0, 0, Err(err)
+	}
+	if rw, err = s.cs.DiffSize("", c.LayerID); err != nil {
+		return 0, 0, Err(err)
+	}
+	img, err := s.cs.ImageSize(c.ImageID)
+	if err != nil {
+		return 0, 0, Err(err)
+	}
+	return rw, rw + img, nil
+}
+
 // DirOf is where Dir puts a container's directory, computed without taking
 // the store's lock: for records just read from the store (ps reads a
 // thousand). The layout is containers/storage's own.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 
 	"github.com/skiff-engine/skiff/engine"
@@ -53,14 +54,16 @@ func psCommand(name string, aliases ...string) *cli.Command {
 				if err != nil {
 					return err
 				}
-				return printPs(c, list)
+				return printPs(c, e, list)
 			})
 		},
 	}
 }
 
-func printPs(c *cli.Context, list []*engine.Container) error {
+func printPs(c *cli.Context, e *engine.Engine, list []*engine.Container) error {
 	noTrunc := c.Bool("no-trunc")
+	// Sizes walk each writable layer: only when shown, as Docker.
+	withSize := c.Bool("size") || strings.Contains(c.String("format"), ".Size")
 	if c.Bool("quiet") {
 		for _, ctr := range list {
 			if noTrunc {
@@ -87,6 +90,13 @@ func printPs(c *cli.Context, list []*engine.Container) error {
 			labels = append(labels, k+"="+v)
 		}
 		r.Labels = strings.Join(labels, ",")
+		if withSize {
+			// Docker's "2B (virtual 4.26MB)"; a container being removed
+			// meanwhile has none.
+			if rw, rootfs, err := e.ContainerSizes(ctr); err == nil {
+				r.Size = units.HumanSizeWithPrecision(float64(rw), 3) + " (virtual " + units.HumanSizeWithPrecision(float64(rootfs), 3) + ")"
+			}
+		}
 		rows = append(rows, r)
 	}
 	t := psTable
@@ -96,11 +106,12 @@ func printPs(c *cli.Context, list []*engine.Container) error {
 	return render(os.Stdout, c.String("format"), t, rows)
 }
 
+// imageColumn is the image as the user named it, as Docker shows it.
 func imageColumn(ctr *engine.Container) string {
-	if ctr.Config.ImageName != "" {
-		return engine.FamiliarName(ctr.Config.ImageName)
+	if ctr.Config.Image != "" {
+		return ctr.Config.Image
 	}
-	return ctr.Config.Image
+	return engine.FamiliarName(ctr.Config.ImageName)
 }
 
 // truncateCommand keeps docker's 20 characters, ending in an ellipsis.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -117,6 +118,23 @@ func TestContainerDetached(t *testing.T) {
 				t.Fatalf("logs -t: bad or unordered timestamp in %q (%v)", l, err)
 			}
 			prev = ts
+		}
+
+		// Sizes: what the container wrote, and that plus its image.
+		s.Run("exec", "plain", "dd", "if=/dev/zero", "of=/100k", "bs=1024", "count=100").MustSucceed(t)
+		if got := s.Run("ps", "--filter", "name=plain", "--format", "{{.Size}}").MustSucceed(t).Out(); !regexp.MustCompile(`^10\d(\.\d)?kB \(virtual \d+(\.\d+)?MB\)$`).MatchString(got) {
+			t.Errorf("ps SIZE of a container that wrote 100 KiB: %q, want Docker's \"102kB (virtual 2.2MB)\"", got)
+		}
+		if !strings.Contains(s.Run("ps", "-s").MustSucceed(t).Lines()[0], "SIZE") {
+			t.Errorf("ps -s has no SIZE column")
+		}
+		sized := s.Run("inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "plain").MustSucceed(t).Out()
+		var rw, rootfs int64
+		if _, err := fmt.Sscan(sized, &rw, &rootfs); err != nil || rw < 100*1024 || rw > 1024*1024 || rootfs <= rw {
+			t.Errorf("inspect -s: SizeRw SizeRootFs = %q, want >= 102400 and more than that", sized)
+		}
+		if got := s.Run("inspect", "-f", "{{.SizeRw}}", "plain").MustSucceed(t).Out(); got != "<no value>" {
+			t.Errorf("inspect without -s measured the size: %q", got)
 		}
 
 		s.Run("rm", "-f", "ticker", other).MustSucceed(t)
