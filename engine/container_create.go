@@ -112,6 +112,9 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	if err != nil {
 		return cfg, err
 	}
+	if err := runtime.CheckOptions(spec); err != nil {
+		return cfg, err
+	}
 	img, imgCfg, err := e.resolveImage(ctx, o)
 	if err != nil {
 		return cfg, err

@@ -53,6 +53,25 @@ func GenerateSpec(o SpecOptions) (*specs.Spec, error) {
 	return generateSpec(o, thisHost)
 }
 
+// CheckOptions reports at create what GenerateSpec would reject at start,
+// except what needs the root filesystem (the user and groups): capability
+// names, the seccomp profile, ulimits, mounts and resource limits.
+func CheckOptions(o SpecOptions) error {
+	h := thisHost
+	caps, err := containerCaps(o, h)
+	if err != nil {
+		return err
+	}
+	if _, err := containerRlimits(o.Ulimits, h); err != nil {
+		return err
+	}
+	if _, err := containerResources(o, h); err != nil {
+		return err
+	}
+	_, err = containerSeccomp(o, caps, h)
+	return err
+}
+
 func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 	if err := checkOptions(o); err != nil {
 		return nil, err

@@ -312,6 +312,12 @@ func TestContainerBadInput(t *testing.T) {
 		check("an unknown log driver", s.Run("run", "--rm", "--log-driver", "nosuch", bb, "true"), 125, "log driver")
 		check("a relative -w", s.Run("run", "--rm", "-w", "rel", bb, "true"), 125, "absolute")
 		check("an unknown flag", s.Run("run", "--no-such-flag", bb, "true"), 125, "")
+		check("an unknown capability", s.Run("create", "--cap-add", "NOPE", bb, "true"), 125, "unknown capability")
+		badProfile := filepath.Join(s.Dir, "bad-seccomp.json")
+		if err := os.WriteFile(badProfile, []byte("{not json"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		check("a seccomp profile that is not JSON", s.Run("create", "--security-opt", "seccomp="+badProfile, bb, "true"), 125, "not valid JSON")
 		check("an unknown user", s.Run("run", "--rm", "-u", "nosuchuser", bb, "true"), 0, "nosuchuser")
 		if s.Rootless() {
 			check("--memory 512m rootless", s.Run("run", "--rm", "--memory", "512m", bb, "true"), 125, "cgroup")
