@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -304,23 +305,29 @@ func (e *Engine) ContainerExists(ctx context.Context, ref string) (bool, error) 
 	return err == nil, err
 }
 
-// ContainerPrune removes every stopped container; returns their IDs.
-func (e *Engine) ContainerPrune(ctx context.Context, filters []string) ([]string, error) {
+// ContainerPrune removes every stopped container; it returns their IDs and
+// the bytes their writable layers held, and carries on past a failure.
+func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (removed []string, reclaimed int64, err error) {
 	list, err := e.ContainerList(ctx, ContainerListOptions{All: true, Filters: filters})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var removed []string
+	var errs []error
 	for _, c := range list {
 		if c.Running() {
 			continue
 		}
-		if err := e.removeContainer(c); err != nil {
-			return removed, err
+		rw, _, _ := e.ContainerSizes(c)
+		// One that cannot go (started again meanwhile) does not keep the
+		// others.
+		if err := e.removeContainer(c); err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, err)
+			continue
 		}
 		removed = append(removed, c.ID)
+		reclaimed += rw
 	}
-	return removed, nil
+	return removed, reclaimed, errors.Join(errs...)
 }
 
 // ContainerRestart stops a container (as ContainerStop), releases what the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 
 	"github.com/skiff-engine/skiff/engine"
@@ -25,7 +26,7 @@ func containerPruneCommand() *cli.Command {
 				return nil
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				ids, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
+				ids, reclaimed, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
 				if len(ids) > 0 {
 					fmt.Println("Deleted Containers:")
 					for _, id := range ids {
@@ -33,7 +34,7 @@ func containerPruneCommand() *cli.Command {
 					}
 					fmt.Println()
 				}
-				fmt.Println("Total reclaimed space: 0B")
+				fmt.Println("Total reclaimed space:", units.HumanSize(float64(reclaimed)))
 				return err
 			})
 		},

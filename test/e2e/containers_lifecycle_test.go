@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -204,7 +205,7 @@ func TestContainerManage(t *testing.T) {
 
 		// prune removes the stopped containers, not the running ones.
 		keep := s.Run("run", "-d", "--name", "keep", bb, "sleep", "1000").MustSucceed(t).Out()
-		s.Run("run", "--name", "done1", bb, "true").MustSucceed(t)
+		s.Run("run", "--name", "done1", bb, "dd", "if=/dev/zero", "of=/50k", "bs=1024", "count=50").MustSucceed(t)
 		s.Run("run", "--name", "done2", bb, "sh", "-c", "exit 2").MustFail(t, 2, "")
 		created := s.Run("create", "--name", "fresh", bb, "true").MustSucceed(t).Out()
 		if st := status(t, s, "fresh"); st != "Created" {
@@ -213,6 +214,10 @@ func TestContainerManage(t *testing.T) {
 		pr := s.Run("container", "prune", "-f").MustSucceed(t)
 		if !strings.Contains(pr.Stdout, "Deleted Containers:") || !strings.Contains(pr.Stdout, created) || strings.Contains(pr.Stdout, keep) {
 			t.Errorf("prune output:\n%s", pr.Stdout)
+		}
+		// done1 wrote 50 KiB: Docker's human size of what the layers held.
+		if !regexp.MustCompile(`Total reclaimed space: 5\d(\.\d+)?kB\n`).MatchString(pr.Stdout) {
+			t.Errorf("prune should report about 51kB reclaimed:\n%s", pr.Stdout)
 		}
 		if got := psIDs(t, s); len(got) != 1 || got[0] != keep {
 			t.Errorf("after prune, ps -a lists %q, want only the running %s", got, keep)
