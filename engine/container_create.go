@@ -108,6 +108,9 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	if err := parseLogOptions(&cfg, o.LogDriver, o.LogOpts); err != nil {
 		return cfg, err
 	}
+	if cfg.LogDriver == runtime.LogPassthrough && o.Tty {
+		return cfg, invalid("--log-driver passthrough hands the container your stdio as they are: drop -t")
+	}
 	spec, err := e.specFromFlags(o)
 	if err != nil {
 		return cfg, err

@@ -337,6 +337,10 @@ func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerSt
 	if err != nil {
 		return err
 	}
+	if c.Config.LogDriver == runtime.LogPassthrough {
+		_, err := passthroughFiles(c, nil) // there is no caller's stdio to start it with
+		return err
+	}
 	// Stop and start under the container's lock: the exit command of the
 	// run being stopped waits for it, then finds the container running
 	// again and leaves it alone (a --rm container is not removed by a
@@ -353,6 +357,6 @@ func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerSt
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
 	}
-	_, err = e.launch(c, false)
+	_, err = e.launch(c, false, nil)
 	return err
 }

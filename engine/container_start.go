@@ -66,7 +66,20 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 		}
 		return e.attach(ctx, c, o.Attach)
 	}
-	conn, err := e.launch(c, o.Attach != nil)
+	var stdio []*os.File
+	aio := o.Attach
+	if c.Config.LogDriver == runtime.LogPassthrough {
+		if stdio, err = passthroughFiles(c, aio); err != nil {
+			unlock()
+			return ContainerStartResult{}, err
+		}
+		// The container reads and writes the caller's stdio itself: the
+		// attach connection carries only the exit code (and resizes).
+		stream := *aio
+		stream.Stdin, stream.Stdout, stream.Stderr = nil, io.Discard, io.Discard
+		aio = &stream
+	}
+	conn, err := e.launch(c, o.Attach != nil, stdio)
 	unlock()
 	if err != nil {
 		return ContainerStartResult{}, err
@@ -74,7 +87,26 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	if conn == nil {
 		return ContainerStartResult{}, nil
 	}
-	return streamAttach(ctx, conn, o.Attach, true)
+	return streamAttach(ctx, conn, aio, true)
+}
+
+// passthroughFiles are the caller's stdin, stdout and stderr, which the
+// passthrough log driver hands to the container: only a foreground start
+// from a process with real files has them.
+func passthroughFiles(c *Container, aio *AttachIO) ([]*os.File, error) {
+	if aio == nil {
+		return nil, fmt.Errorf("container %s uses the passthrough log driver, which needs a foreground run (no -d) or start -a: %w", c.Name, errdefs.ErrInvalidArgument)
+	}
+	out, ok1 := aio.Stdout.(*os.File)
+	errf, ok2 := aio.Stderr.(*os.File)
+	in, ok3 := aio.Stdin.(*os.File)
+	if aio.Stdin == nil {
+		in, ok3 = os.Stdin, true // not passed on without -i
+	}
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("container %s uses the passthrough log driver, which needs the caller's own stdio files: %w", c.Name, errdefs.ErrInvalidArgument)
+	}
+	return []*os.File{in, out, errf}, nil
 }
 
 // runDir is the container's directory under the run root.
@@ -85,7 +117,7 @@ func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "run
 // launch mounts the root filesystem, writes the spec and the monitor's
 // config, and starts the monitor. With wait it returns the attach
 // connection the monitor waits for before starting the container.
-func (e *Engine) launch(c *Container, wait bool) (net.Conn, error) {
+func (e *Engine) launch(c *Container, wait bool, stdio []*os.File) (net.Conn, error) {
 	e.stopOrphan(c) // what a killed monitor left running would make the start fail
 	rootfs, err := e.store.Mount(c.ID)
 	if err != nil {
@@ -119,7 +151,7 @@ func (e *Engine) launch(c *Container, wait bool) (net.Conn, error) {
 			os.Remove(f)
 		}
 	}
-	line, err := e.startMonitor(mc)
+	line, err := e.startMonitor(mc, stdio)
 	if err != nil {
 		return fail(err)
 	}
@@ -160,7 +192,7 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 
 // startMonitor forks skiff-monitor in its own session and reads the first
 // line of its handshake.
-func (e *Engine) startMonitor(mc runtime.MonitorConfig) (string, error) {
+func (e *Engine) startMonitor(mc runtime.MonitorConfig, stdio []*os.File) (string, error) {
 	bin, err := monitorPath()
 	if err != nil {
 		return "", err
@@ -171,7 +203,7 @@ func (e *Engine) startMonitor(mc runtime.MonitorConfig) (string, error) {
 	}
 	defer pr.Close()
 	cmd := exec.Command(bin, "run", filepath.Join(mc.RunDir, "monitor.json"))
-	cmd.ExtraFiles = []*os.File{pw}
+	cmd.ExtraFiles = append([]*os.File{pw}, stdio...) // fds 3, then runtime.PassthroughFds
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	pw.Close()

@@ -49,6 +49,9 @@ type MonitorConfig struct {
 	RunDir    string `json:"run_dir"`    // attach.sock, monitor.pid
 	StatePath string `json:"state_path"` // where State is recorded (persistent, survives reboot)
 
+	// LogDriver passthrough: the engine passes its caller's stdin, stdout
+	// and stderr as fds 4, 5 and 6, and they become the container's own
+	// (no pipes, no log, nothing for attach to stream).
 	LogDriver   string `json:"log_driver"` // json-file (default), k8s-file, none, passthrough
 	LogPath     string `json:"log_path"`
 	LogMaxSize  int64  `json:"log_max_size"`  // bytes; 0 = unlimited
@@ -66,6 +69,10 @@ type MonitorConfig struct {
 	// It unmounts the rootfs, releases networking, and removes --rm containers.
 	ExitCommand []string `json:"exit_command,omitempty"`
 }
+
+// PassthroughFds are where the monitor finds its caller's stdin, stdout and
+// stderr with the passthrough log driver.
+var PassthroughFds = [3]uintptr{4, 5, 6}
 
 // Status is a container's lifecycle state.
 type Status string

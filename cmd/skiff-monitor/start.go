@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/runtime"
 )
@@ -34,9 +35,12 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if m.cfg.Terminal {
+	switch {
+	case m.cfg.LogDriver == runtime.LogPassthrough:
+		err = m.startPassthrough(p)
+	case m.cfg.Terminal:
 		err = m.startWithPty(p)
-	} else {
+	default:
 		err = m.startWithPipes(p)
 	}
 	if err != nil {
@@ -94,6 +98,24 @@ func create(root, id string, cfg *configs.Config) (*libcontainer.Container, erro
 		return nil, err
 	}
 	return libcontainer.Create(root, id, cfg)
+}
+
+// startPassthrough gives the init the caller's own stdio, which the engine
+// passed at runtime.PassthroughFds (stdin only with -i).
+func (m *monitor) startPassthrough(p *libcontainer.Process) error {
+	var files [3]*os.File
+	for i, fd := range runtime.PassthroughFds {
+		if _, err := unix.FcntlInt(fd, unix.F_GETFD, 0); err != nil {
+			return fmt.Errorf("the passthrough log driver needs the caller's stdio, and fd %d is not open", fd)
+		}
+		files[i] = os.NewFile(fd, "passthrough")
+		defer files[i].Close()
+	}
+	if m.cfg.Stdin {
+		p.Stdin = files[0]
+	}
+	p.Stdout, p.Stderr = files[1], files[2]
+	return m.container.Run(p)
 }
 
 // startWithPipes gives the init pipes for stdout and stderr, and for stdin

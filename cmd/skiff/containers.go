@@ -57,6 +57,9 @@ func runCommand() *cli.Command {
 			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
 				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
 			}
+			if c.Bool("detach") && o.LogDriver == "passthrough" {
+				return fmt.Errorf("--log-driver passthrough hands the container your stdio, which -d gives up: drop -d or choose another log driver")
+			}
 			o.PullProgress = os.Stderr
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				created, err := e.ContainerCreate(ctx, o)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -208,6 +209,39 @@ func TestContainerLogDrivers(t *testing.T) {
 			t.Errorf("max-file=2 kept a second rotated file")
 		}
 		s.Run("rm", "k8s", "rotated", "twofiles").MustSucceed(t)
+
+		// passthrough: the container writes to the caller's own files (the
+		// same inode), there is no log, and it needs a foreground run.
+		outPath := filepath.Join(s.Dir, "passthrough.out")
+		out, err := os.Create(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Chown(outPath, s.UID(), s.GID())
+		cmd := s.Cmd("run", "--name", "direct", "--log-driver", "passthrough", bb, "sh", "-c", "echo to-stdout; stat -L -c %i /proc/self/fd/1; exit 4")
+		cmd.Stdout = out
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err = cmd.Run()
+		out.Close()
+		if code := cmd.ProcessState.ExitCode(); code != 4 {
+			t.Fatalf("run --log-driver passthrough, exit 4: exit %d (%v): %s", code, err, stderr.String())
+		}
+		var fst syscall.Stat_t
+		if err := syscall.Stat(outPath, &fst); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(outPath); string(got) != fmt.Sprintf("to-stdout\n%d\n", fst.Ino) {
+			t.Errorf("passthrough: the caller's stdout file holds %q, want to-stdout and its own inode %d", got, fst.Ino)
+		}
+		s.Run("logs", "direct").MustFail(t, 125, "")
+		s.Run("rm", "direct").MustSucceed(t)
+		before := psIDs(t, s)
+		s.Run("run", "-d", "--log-driver", "passthrough", bb, "true").MustFail(t, 125, "drop -d")
+		s.Run("run", "--rm", "-t", "--log-driver", "passthrough", bb, "true").MustFail(t, 125, "drop -t")
+		if got := psIDs(t, s); len(got) != len(before) {
+			t.Errorf("a refused passthrough run left containers: %q", got)
+		}
 		requireClean(t, s, "rm")
 	})
 }
