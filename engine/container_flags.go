@@ -159,8 +159,10 @@ func parseResources(spec *runtime.SpecOptions, o ContainerCreateOptions) error {
 		}
 		spec.Ulimits = append(spec.Ulimits, l)
 	}
-	if (spec.Memory > 0 || spec.CPUs > 0 || spec.PidsLimit > 0) && !runtime.CgroupsUsable(spec.Rootless) {
-		return fmt.Errorf("resource limits (--memory, --cpus, --pids-limit) cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1 or hybrid hierarchy); run without them or as root: %w", errdefs.ErrFailedPrecondition)
+	if spec.Memory > 0 || spec.CPUs > 0 || spec.PidsLimit > 0 {
+		if why := runtime.CgroupProblem(spec.Rootless); why != "" {
+			return fmt.Errorf("resource limits (--memory, --cpus, --pids-limit) cannot be applied: rootless containers on this host have no cgroup delegation (%s); run without them or as root: %w", why, errdefs.ErrFailedPrecondition)
+		}
 	}
 	return nil
 }

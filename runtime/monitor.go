@@ -66,7 +66,8 @@ type MonitorConfig struct {
 
 	// ExitCommand runs after the container exited and State is recorded,
 	// unless an attached client sent FrameCleanupOwner (it cleans up itself).
-	// It unmounts the rootfs, releases networking, and removes --rm containers.
+	// It unmounts the rootfs, releases the run directory and libcontainer
+	// state, and removes --rm containers.
 	ExitCommand []string `json:"exit_command,omitempty"`
 }
 
