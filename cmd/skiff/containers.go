@@ -50,9 +50,9 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			keys, ok := parseDetachKeys(c.String("detach-keys"))
-			if !ok {
-				return fmt.Errorf("invalid --detach-keys %q: use e.g. ctrl-p,ctrl-q", c.String("detach-keys"))
+			keys, err := detachKeys(c)
+			if err != nil {
+				return err
 			}
 			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
 				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
@@ -168,6 +168,9 @@ func startCommand() *cli.Command {
 			if err := requireArgs(c, 1, -1); err != nil {
 				return err
 			}
+			if _, err := detachKeys(c); err != nil {
+				return err
+			}
 			attach := c.Bool("attach") || c.Bool("interactive")
 			if attach && c.NArg() > 1 {
 				return fmt.Errorf("you cannot start and attach multiple containers at once")
@@ -191,7 +194,7 @@ func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error 
 	if err != nil {
 		return err
 	}
-	keys, _ := parseDetachKeys(c.String("detach-keys"))
+	keys, _ := detachKeys(c) // checked by the start command
 	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
 	if c.Bool("interactive") {
 		aio.Stdin = os.Stdin
@@ -352,6 +355,10 @@ func attachCommand() *cli.Command {
 			if err := requireArgs(c, 1, 1); err != nil {
 				return err
 			}
+			keys, err := detachKeys(c)
+			if err != nil {
+				return err
+			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				info, err := e.ContainerInspect(ctx, c.Args().First())
 				if err != nil {
@@ -360,7 +367,6 @@ func attachCommand() *cli.Command {
 				if !info.State.Running {
 					return fmt.Errorf("you cannot attach to a stopped container, start it first")
 				}
-				keys, _ := parseDetachKeys(c.String("detach-keys"))
 				aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, DetachKeys: keys}
 				if !c.Bool("no-stdin") && info.Config.OpenStdin {
 					aio.Stdin = os.Stdin

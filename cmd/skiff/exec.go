@@ -33,6 +33,9 @@ func execCommand() *cli.Command {
 			if err := requireArgs(c, 2, -1); err != nil {
 				return err
 			}
+			if _, err := detachKeys(c); err != nil {
+				return err
+			}
 			o := engine.ContainerExecOptions{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
 				Workdir: c.String("workdir"), Tty: c.Bool("tty"), Interactive: c.Bool("interactive"),
 				Detach: c.Bool("detach"), Privileged: c.Bool("privileged")}

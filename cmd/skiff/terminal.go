@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 
+	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
@@ -45,6 +47,15 @@ func terminalSize() [2]uint16 {
 		}
 	}
 	return [2]uint16{ws.Row, ws.Col}
+}
+
+// detachKeys is the command's --detach-keys, checked before anything runs.
+func detachKeys(c *cli.Context) ([]byte, error) {
+	keys, ok := parseDetachKeys(c.String("detach-keys"))
+	if !ok {
+		return nil, fmt.Errorf("invalid --detach-keys %q: use a comma-separated list of a letter or ctrl-<letter>, e.g. ctrl-p,ctrl-q", c.String("detach-keys"))
+	}
+	return keys, nil
 }
 
 // parseDetachKeys reads docker's --detach-keys: "ctrl-p,ctrl-q", "a,ctrl-b".

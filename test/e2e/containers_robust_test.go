@@ -312,6 +312,15 @@ func TestContainerBadInput(t *testing.T) {
 		check("an unknown log driver", s.Run("run", "--rm", "--log-driver", "nosuch", bb, "true"), 125, "log driver")
 		check("a relative -w", s.Run("run", "--rm", "-w", "rel", bb, "true"), 125, "absolute")
 		check("an unknown flag", s.Run("run", "--no-such-flag", bb, "true"), 125, "")
+		for _, cmd := range [][]string{{"run", "--rm"}, {"start"}, {"attach"}, {"exec"}} {
+			args := append(append(cmd, "--detach-keys", "bogus"), "taken")
+			if cmd[0] == "run" {
+				args = append(args[:len(args)-1], bb, "true")
+			} else if cmd[0] == "exec" {
+				args = append(args, "true")
+			}
+			check(cmd[0]+" --detach-keys bogus", s.Run(args...), 125, "invalid --detach-keys")
+		}
 		check("an unknown capability", s.Run("create", "--cap-add", "NOPE", bb, "true"), 125, "unknown capability")
 		badProfile := filepath.Join(s.Dir, "bad-seccomp.json")
 		if err := os.WriteFile(badProfile, []byte("{not json"), 0o644); err != nil {
