@@ -72,6 +72,9 @@ func TestContainerRunProcessOptions(t *testing.T) {
 		if got := out("-u", "1234:5678", bb, "sh", "-c", "id -u; id -g"); got != "1234\n5678" {
 			t.Errorf("-u 1234:5678: %q", got)
 		}
+		if got := out("-u", "1234:5678", "--group-add", "4321", bb, "id", "-G"); got != "5678 4321" {
+			t.Errorf("--group-add 4321: id -G = %q, want 5678 4321", got)
+		}
 		if got := out("--entrypoint", "echo", bb, "from", "entrypoint"); got != "from entrypoint" {
 			t.Errorf("--entrypoint echo: %q", got)
 		}
