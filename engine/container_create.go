@@ -27,6 +27,7 @@ import (
 // ContainerCreateOptions are `create`/`run` flags, already split from the
 // command line but not yet validated.
 type ContainerCreateOptions struct {
+	ID           string // "" chooses one; else from NewContainerID (to start its monitor ahead)
 	Name         string
 	Image        string
 	Pull         string    // missing (default), always, never
@@ -74,13 +75,19 @@ type ContainerCreateResult struct {
 	Warnings []string
 }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+var (
+	validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+	validID   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
 
 // ContainerCreate validates every option, resolves the image (pulling it
 // when allowed), and writes the record. A failure leaves nothing behind.
 func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) (ContainerCreateResult, error) {
 	if o.Name != "" && !validName.MatchString(o.Name) {
 		return ContainerCreateResult{}, invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+	}
+	if o.ID != "" && !validID.MatchString(o.ID) {
+		return ContainerCreateResult{}, invalid("invalid container ID %q: 64 lowercase hex digits", o.ID)
 	}
 	if o.CIDFile != "" {
 		if _, err := os.Stat(o.CIDFile); err == nil {
@@ -321,7 +328,10 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 		}
 		// The ID is chosen here so that the record is complete when first
 		// written: no second rewrite of the store for the hostname.
-		id := newContainerID()
+		id := o.ID // a clash is on the name: the same ID serves the retry
+		if id == "" {
+			id = NewContainerID()
+		}
 		cfg.Spec.ID, cfg.Spec.Hostname = id, containerHostname(id, hostname, cfg.Spec.NetNS == "host")
 		meta, err := json.Marshal(cfg)
 		if err != nil {
@@ -355,9 +365,9 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	return res, nil
 }
 
-// newContainerID is 64 random hex digits whose short form is never all
+// NewContainerID is 64 random hex digits whose short form is never all
 // digits (a short ID must not read as a number), as Docker's.
-func newContainerID() string {
+func NewContainerID() string {
 	b := make([]byte, 32)
 	for {
 		rand.Read(b)

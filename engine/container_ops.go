@@ -341,6 +341,12 @@ func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerSt
 		_, err := passthroughFiles(c, nil) // there is no caller's stdio to start it with
 		return err
 	}
+	// The new run's monitor starts up while the old run stops.
+	mp, err := e.StartMonitor(c.ID, nil)
+	if err != nil {
+		return err
+	}
+	defer mp.Abandon()
 	// Stop and start under the container's lock: the exit command of the
 	// run being stopped waits for it, then finds the container running
 	// again and leaves it alone (a --rm container is not removed by a
@@ -357,6 +363,6 @@ func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerSt
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
 	}
-	_, err = e.launch(c, false, nil)
+	_, err = e.launch(c, false, mp)
 	return err
 }

@@ -23,6 +23,10 @@ import (
 // one that streams the container's stdio until it exits.
 type ContainerStartOptions struct {
 	Attach *AttachIO // nil: detached
+	// Monitor, when set, is a monitor the caller started ahead (see
+	// StartMonitor); the start uses it or, when it has no use for it,
+	// abandons it. nil: the start forks one itself.
+	Monitor *MonitorProc
 }
 
 // AttachIO connects a caller's stdio to a container.
@@ -47,6 +51,8 @@ type ContainerStartResult struct {
 // ContainerStart starts a created or exited container. With Attach it waits
 // for the container to exit (or the detach keys) and returns its exit code.
 func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStartOptions) (ContainerStartResult, error) {
+	mp := o.Monitor
+	defer mp.Abandon() // a no-op once used
 	c, err := e.lookupContainer(ref)
 	if err != nil {
 		return ContainerStartResult{}, err
@@ -79,7 +85,15 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 		stream.Stdin, stream.Stdout, stream.Stderr = nil, io.Discard, io.Discard
 		aio = &stream
 	}
-	conn, err := e.launch(c, o.Attach != nil, stdio)
+	if mp == nil || mp.id != c.ID {
+		// Fork it now: its start-up overlaps the mount and the spec.
+		if mp, err = e.StartMonitor(c.ID, stdio); err != nil {
+			unlock()
+			return ContainerStartResult{}, err
+		}
+		defer mp.Abandon()
+	}
+	conn, err := e.launch(c, o.Attach != nil, mp)
 	unlock()
 	if err != nil {
 		return ContainerStartResult{}, err
@@ -117,7 +131,7 @@ func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "run
 // launch mounts the root filesystem, writes the spec and the monitor's
 // config, and starts the monitor. With wait it returns the attach
 // connection the monitor waits for before starting the container.
-func (e *Engine) launch(c *Container, wait bool, stdio []*os.File) (net.Conn, error) {
+func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (net.Conn, error) {
 	e.stopOrphan(c) // what a killed monitor left running would make the start fail
 	rootfs, err := e.store.Mount(c.ID)
 	if err != nil {
@@ -151,7 +165,7 @@ func (e *Engine) launch(c *Container, wait bool, stdio []*os.File) (net.Conn, er
 			os.Remove(f)
 		}
 	}
-	line, err := e.startMonitor(mc, stdio)
+	line, err := mp.handOver(mc)
 	if err != nil {
 		return fail(err)
 	}
@@ -190,28 +204,77 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 	}
 }
 
-// startMonitor forks skiff-monitor in its own session and reads the first
-// line of its handshake.
-func (e *Engine) startMonitor(mc runtime.MonitorConfig, stdio []*os.File) (string, error) {
+// MonitorProc is a skiff-monitor started ahead of need: its runtime starts
+// while the engine prepares the container, and it waits on its control
+// pipe until its config is written.
+type MonitorProc struct {
+	id   string // the container it is for
+	bin  string
+	ctl  *os.File // write end of the control pipe (runtime.MonitorControlFd)
+	sync *os.File // read end of the handshake pipe (its fd 3)
+}
+
+// StartMonitor forks the monitor of container id (which may not exist yet:
+// see ContainerCreateOptions.ID) for a ContainerStart to come. stdio are the
+// caller's stdin, stdout and stderr for the passthrough log driver (nil
+// otherwise). One that is never handed to a start must be abandoned.
+func (e *Engine) StartMonitor(id string, stdio []*os.File) (*MonitorProc, error) {
 	bin, err := monitorPath()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	pr, pw, err := os.Pipe()
+	syncR, syncW, err := os.Pipe()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	defer pr.Close()
-	cmd := exec.Command(bin, "run", filepath.Join(mc.RunDir, "monitor.json"))
-	cmd.ExtraFiles = append([]*os.File{pw}, stdio...) // fds 3, then runtime.PassthroughFds
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		syncR.Close()
+		syncW.Close()
+		return nil, err
+	}
+	// Its arguments name its container, for ps and for whoever looks.
+	cmd := exec.Command(bin, "run", filepath.Join(e.runDir(id), "monitor.json"))
+	cmd.ExtraFiles = append([]*os.File{syncW, ctlR}, stdio...) // fds 3, 4, then runtime.PassthroughFds
+	cmd.Env = append(os.Environ(), runtime.MonitorControlEnv+"="+strconv.Itoa(runtime.MonitorControlFd))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
-	pw.Close()
+	syncW.Close()
+	ctlR.Close()
 	if err != nil {
-		return "", fmt.Errorf("starting %s: %w", bin, err)
+		syncR.Close()
+		ctlW.Close()
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
 	go cmd.Wait() // reap it if it exits while we still run
-	r := bufio.NewReader(pr)
+	return &MonitorProc{id: id, bin: bin, ctl: ctlW, sync: syncR}, nil
+}
+
+// Abandon tells an unused monitor to exit (it reads the end of its control
+// pipe). Safe on nil and after use.
+func (mp *MonitorProc) Abandon() {
+	if mp == nil || mp.ctl == nil {
+		return
+	}
+	mp.ctl.Close()
+	mp.sync.Close()
+	mp.ctl, mp.sync = nil, nil
+}
+
+// handOver names the written config to the monitor and reads the first
+// line of its handshake (the second too without WaitAttach).
+func (mp *MonitorProc) handOver(mc runtime.MonitorConfig) (string, error) {
+	if mp.ctl == nil || mp.id != mc.ID {
+		return "", fmt.Errorf("no monitor was started for container %s", mc.ID)
+	}
+	_, err := mp.ctl.WriteString("go\n")
+	mp.ctl.Close()
+	mp.ctl = nil
+	defer func() { mp.sync.Close(); mp.sync = nil }()
+	if err != nil {
+		return "", fmt.Errorf("the container monitor (%s) exited before it got its config: %w", mp.bin, err)
+	}
+	r := bufio.NewReader(mp.sync)
 	line, err := r.ReadString('\n')
 	line = strings.TrimSpace(line)
 	if err != nil && line == "" {

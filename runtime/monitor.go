@@ -14,8 +14,10 @@
 //	<StateRoot>/<id>/              libcontainer's own state
 //
 // Start-up handshake: the engine starts skiff-monitor (argv: "skiff-monitor",
-// "run", <RunDir>/monitor.json) with fd 3 the write end of a pipe, in its own
-// session. The monitor writes "ready" (or an error) to fd 3; without
+// "run", <RunDir>/monitor.json) with fd 3 the write end of a pipe and fd 4
+// the read end of another (MonitorControlFd), in its own session, before it
+// has written monitor.json (the monitor's start-up overlaps that work); it
+// then writes "go" to fd 4 and closes it. The monitor writes "ready" (or an error) to fd 3; without
 // WaitAttach a second line ("started" or "error") follows, then fd 3 closes:
 //
 //	"ready\n"        the attach socket listens; with MonitorConfig.WaitAttach the
@@ -50,8 +52,8 @@ type MonitorConfig struct {
 	StatePath string `json:"state_path"` // where State is recorded (persistent, survives reboot)
 
 	// LogDriver passthrough: the engine passes its caller's stdin, stdout
-	// and stderr as fds 4, 5 and 6, and they become the container's own
-	// (no pipes, no log, nothing for attach to stream).
+	// and stderr as fds 5, 6 and 7 (PassthroughFds), and they become the
+	// container's own (no pipes, no log, nothing for attach to stream).
 	LogDriver   string `json:"log_driver"` // json-file (default), k8s-file, none, passthrough
 	LogPath     string `json:"log_path"`
 	LogMaxSize  int64  `json:"log_max_size"`  // bytes; 0 = unlimited
@@ -71,9 +73,18 @@ type MonitorConfig struct {
 	ExitCommand []string `json:"exit_command,omitempty"`
 }
 
+// MonitorControlFd: when open, the monitor waits for "go" on it (then end
+// of file) before it reads its MonitorConfig; an end of file without "go"
+// means the engine gave up, and the monitor exits.
+const MonitorControlFd = 4
+
+// MonitorControlEnv is set to "4" in the environment of a monitor given a
+// control pipe.
+const MonitorControlEnv = "_SKIFF_MONITOR_CONTROL_FD"
+
 // PassthroughFds are where the monitor finds its caller's stdin, stdout and
 // stderr with the passthrough log driver.
-var PassthroughFds = [3]uintptr{4, 5, 6}
+var PassthroughFds = [3]uintptr{5, 6, 7}
 
 // Status is a container's lifecycle state.
 type Status string

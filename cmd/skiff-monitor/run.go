@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -50,6 +51,11 @@ type monitor struct {
 
 func runMonitor(path string) int {
 	m := &monitor{syncFd: syncPipe(), started: make(chan struct{})}
+	// Started ahead of need, the monitor waits for the engine to write its
+	// config: "go" on the control pipe, or its end when the engine gave up.
+	if !goAhead() {
+		return 0
+	}
 	b, err := os.ReadFile(path)
 	if err == nil {
 		err = json.Unmarshal(b, &m.cfg)
@@ -88,6 +94,20 @@ func runMonitor(path string) int {
 	code, oom := m.wait()
 	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})
 	return 0
+}
+
+// goAhead waits for "go" on the control pipe (runtime.MonitorControlFd)
+// when the engine says it passed one; without one the config is already
+// written.
+func goAhead() bool {
+	if os.Getenv(runtime.MonitorControlEnv) != strconv.Itoa(runtime.MonitorControlFd) {
+		return true
+	}
+	os.Unsetenv(runtime.MonitorControlEnv) // not for the container's processes
+	ctl := os.NewFile(runtime.MonitorControlFd, "control")
+	defer ctl.Close()
+	b, _ := io.ReadAll(io.LimitReader(ctl, 64))
+	return strings.TrimSpace(string(b)) == "go"
 }
 
 // syncPipe is fd 3 when the engine passed one.

@@ -62,12 +62,23 @@ func runCommand() *cli.Command {
 			}
 			o.PullProgress = os.Stderr
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				// The monitor starts up while the container is created.
+				var stdio []*os.File
+				if o.LogDriver == "passthrough" {
+					stdio = []*os.File{os.Stdin, os.Stdout, os.Stderr}
+				}
+				o.ID = engine.NewContainerID()
+				mp, err := e.StartMonitor(o.ID, stdio)
+				if err != nil {
+					return err
+				}
+				defer mp.Abandon()
 				created, err := e.ContainerCreate(ctx, o)
 				if err != nil {
 					return err
 				}
 				if c.Bool("detach") {
-					if _, err := e.ContainerStart(ctx, created.ID, engine.ContainerStartOptions{}); err != nil {
+					if _, err := e.ContainerStart(ctx, created.ID, engine.ContainerStartOptions{Monitor: mp}); err != nil {
 						// As Docker: the container stays (Created, or Exited
 						// with 126/127) unless --rm.
 						e.ContainerCleanup(context.WithoutCancel(ctx), created.ID)
@@ -76,7 +87,7 @@ func runCommand() *cli.Command {
 					fmt.Println(created.ID)
 					return nil
 				}
-				return runForeground(ctx, e, created.ID, o, keys, c.Bool("sig-proxy"))
+				return runForeground(ctx, e, created.ID, o, keys, c.Bool("sig-proxy"), mp)
 			})
 		},
 	}
@@ -84,7 +95,7 @@ func runCommand() *cli.Command {
 
 // runForeground streams the container's stdio until it exits, then cleans up
 // (and removes it with --rm) and returns its exit code.
-func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.ContainerCreateOptions, keys []byte, sigProxy bool) error {
+func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.ContainerCreateOptions, keys []byte, sigProxy bool, mp *engine.MonitorProc) error {
 	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
 	if o.Interactive {
 		aio.Stdin = os.Stdin
@@ -100,7 +111,7 @@ func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.Co
 		stop := proxySignals(ctx, e, id)
 		defer stop()
 	}
-	res, err := e.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: aio})
+	res, err := e.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: aio, Monitor: mp})
 	if res.Detached {
 		return nil
 	}
