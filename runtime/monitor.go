@@ -63,6 +63,10 @@ type MonitorConfig struct {
 	Stdin      bool `json:"stdin"`       // keep stdin open for attach (run -i)
 	WaitAttach bool `json:"wait_attach"` // foreground run: wait for the first attach before starting
 
+	// Volatile: the container is removed when it exits (--rm), so its
+	// final state need not survive a crash (no fsync).
+	Volatile bool `json:"volatile,omitempty"`
+
 	// Rootless: inside skiff's user namespace, cgroups are not delegated.
 	Rootless bool `json:"rootless"`
 

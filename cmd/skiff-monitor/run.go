@@ -226,7 +226,7 @@ func (m *monitor) finish(st runtime.State) {
 	if m.log != nil {
 		m.log.Close()
 	}
-	runtime.WriteState(m.cfg.StatePath, st, true) // nobody is left to tell if this fails
+	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
 	if m.container != nil {
 		m.container.Destroy()
 	}
