@@ -83,6 +83,11 @@ func (e *Engine) signal(c *Container, sig unix.Signal) error {
 	if err := unix.Kill(c.State.Pid, sig); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("signalling container %s: %w", c.Name, err)
 	}
+	// A frozen process gets its signal once thawed: stop, kill and rm -f
+	// of a paused container unpause it, as Docker does.
+	if c.State.Status == runtime.StatusPaused {
+		return e.thaw(c)
+	}
 	return nil
 }
 

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/skiff-engine/skiff/engine"
+)
+
+func topCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "top",
+		Usage:     "display the running processes of a container",
+		ArgsUsage: "CONTAINER [ps OPTIONS]",
+		// Everything after the container is for ps, dashes included.
+		SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+				return cli.ShowSubcommandHelp(c)
+			}
+			if len(args) == 0 {
+				return fmt.Errorf("\"skiff top\" requires at least 1 argument: skiff top CONTAINER [ps OPTIONS]")
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				res, err := e.ContainerTop(ctx, args[0], args[1:])
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(os.Stdout, 20, 1, 3, ' ', 0)
+				fmt.Fprintln(w, strings.Join(res.Titles, "\t"))
+				for _, p := range res.Processes {
+					fmt.Fprintln(w, strings.Join(p, "\t"))
+				}
+				return w.Flush()
+			})
+		},
+	}
+}
+
+func pauseCommand() *cli.Command {
+	return eachContainerCommand("pause", "pause all processes within one or more containers", (*engine.Engine).ContainerPause)
+}
+
+func unpauseCommand() *cli.Command {
+	return eachContainerCommand("unpause", "unpause all processes within one or more containers", (*engine.Engine).ContainerUnpause)
+}
+
+// eachContainerCommand is a command without flags that applies op to
+// every container named.
+func eachContainerCommand(name, usage string, op func(*engine.Engine, context.Context, string) error) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Action: func(c *cli.Context) error {
+			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error { return op(e, ctx, ref) })
+		},
+	}
+}
+
+func portCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "port",
+		Usage:     "list port mappings or a specific mapping for the container",
+		ArgsUsage: "CONTAINER [PRIVATE_PORT[/PROTO]]",
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, 2); err != nil {
+				return err
+			}
+			port, proto := 0, ""
+			if c.NArg() == 2 {
+				var err error
+				if port, proto, err = engine.ParsePortProto(c.Args().Get(1)); err != nil {
+					return err
+				}
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				ref := c.Args().First()
+				ports, err := e.ContainerPorts(ctx, ref)
+				if err != nil {
+					return err
+				}
+				found := false
+				for _, p := range ports {
+					if port == 0 {
+						fmt.Println(p)
+					} else if p.ContainerPort == port && p.Proto == proto {
+						fmt.Println(strings.SplitN(p.String(), " -> ", 2)[1])
+						found = true
+					}
+				}
+				if port != 0 && !found {
+					// Docker's words and its exit code 1.
+					fmt.Fprintf(os.Stderr, "Error: No public port '%d/%s' published for %s\n", port, proto, ref)
+					return &silentError{code: 1}
+				}
+				return nil
+			})
+		},
+	}
+}
