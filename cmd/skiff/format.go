@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,6 +45,17 @@ var fieldRE = regexp.MustCompile(`{{\s*\.(\w+)[^}]*}}`)
 // render prints rows with the default table, a Go template ("table" prefix
 // adds headers), or "json" (one object per line, as docker does).
 func render(w io.Writer, format string, t table, rows []any) error {
+	// One write at the end, not one per cell (a thousand containers made
+	// tens of thousands of write calls).
+	bw := bufio.NewWriter(w)
+	err := renderTo(bw, format, t, rows)
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func renderTo(w io.Writer, format string, t table, rows []any) error {
 	if format == "" {
 		format = t.format
 	}
