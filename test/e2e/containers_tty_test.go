@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // run -it through a real pseudo-terminal: the shell has a tty, reads what
@@ -97,5 +99,33 @@ func TestContainerSignalProxy(t *testing.T) {
 			t.Fatalf("SIGTERM to a foreground run of sh under --init: want exit 143\n%s", run)
 		}
 		requireClean(t, s, "foreground runs ended by signals")
+	})
+}
+
+// run -it: the container's terminal starts at the caller's size and
+// follows it when the caller's terminal is resized (SIGWINCH to skiff).
+func TestContainerTTYResize(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		con, run := startOnConsole(t, s, s.Cmd("run", "-it", "--rm", bb, "sh"))
+		con.out.waitFor(t, "# ", 15*time.Second)
+		con.typeText(t, "stty size\r")
+		con.out.waitFor(t, "24 80\r\n", 10*time.Second)
+		// Resizing the console's master changes the size skiff's terminal
+		// has and sends SIGWINCH to skiff, which passes the size on.
+		if err := unix.IoctlSetWinsize(int(con.master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 50, Col: 132}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the container's terminal never became 50x132", func() bool {
+			con.typeText(t, "stty size\r")
+			time.Sleep(200 * time.Millisecond)
+			return strings.Contains(con.out.String(), "50 132\r\n")
+		})
+		con.typeText(t, "exit 0\r")
+		if code := run.wait(t, 15*time.Second); code != 0 {
+			t.Fatalf("run -it, exit 0: exit %d\n%q", code, con.out.String())
+		}
+		requireNoContainers(t, s, "run -it --rm")
 	})
 }
