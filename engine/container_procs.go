@@ -147,4 +147,3 @@ func ParsePortProto(s string) (int, string, error) {
 	}
 	return n, proto, nil
 }
-

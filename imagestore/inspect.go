@@ -2,11 +2,13 @@ package imagestore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	istorage "go.podman.io/image/v5/storage"
+	cstorage "go.podman.io/storage"
 
 	"github.com/skiff-engine/skiff/storage"
 )
@@ -17,20 +19,51 @@ func (s *Store) Config(ctx context.Context, input string) (Image, *imgspecv1.Ima
 	if err != nil {
 		return Image{}, nil, err
 	}
-	ref, err := istorage.Transport.NewStoreReference(s.cs, nil, img.ID)
+	cfg, err := s.config(ctx, img, input)
 	if err != nil {
 		return Image{}, nil, err
 	}
+	return s.fromStorage(img, true), cfg, nil
+}
+
+// RunConfig is Config for creating a container: the Image has no Size
+// (measuring it walks every layer).
+func (s *Store) RunConfig(ctx context.Context, input string) (Image, *imgspecv1.Image, error) {
+	img, _, err := s.lookup(input)
+	if err != nil {
+		return Image{}, nil, err
+	}
+	cfg, err := s.config(ctx, img, input)
+	if err != nil {
+		return Image{}, nil, err
+	}
+	return s.fromStorage(img, false), cfg, nil
+}
+
+// config reads the image's config blob, which containers/image stores as
+// big data under the config's digest (the image ID); for anything else it
+// goes through containers/image's storage transport.
+func (s *Store) config(ctx context.Context, img *cstorage.Image, input string) (*imgspecv1.Image, error) {
+	if b, err := s.cs.ImageBigData(img.ID, "sha256:"+img.ID); err == nil {
+		var cfg imgspecv1.Image
+		if json.Unmarshal(b, &cfg) == nil {
+			return &cfg, nil
+		}
+	}
+	ref, err := istorage.Transport.NewStoreReference(s.cs, nil, img.ID)
+	if err != nil {
+		return nil, err
+	}
 	src, err := ref.NewImage(ctx, s.sys(TLSDefault))
 	if err != nil {
-		return Image{}, nil, fmt.Errorf("image %s: %w", input, storage.Err(err))
+		return nil, fmt.Errorf("image %s: %w", input, storage.Err(err))
 	}
 	defer src.Close()
 	cfg, err := src.OCIConfig(ctx)
 	if err != nil {
-		return Image{}, nil, fmt.Errorf("image %s: reading its config: %w", input, err)
+		return nil, fmt.Errorf("image %s: reading its config: %w", input, err)
 	}
-	return s.fromStorage(img, true), cfg, nil
+	return cfg, nil
 }
 
 // HistoryEntry is one row of `history`.
