@@ -104,20 +104,20 @@ func (e *Engine) ContainerSizes(c *Container) (rw, rootfs int64, err error) {
 	return e.store.ContainerSizes(c.ID)
 }
 
-// ContainerInspect builds the inspect document of one container.
-func (e *Engine) ContainerInspect(ctx context.Context, ref string) (ContainerInspect, error) {
-	return e.ContainerInspectSize(ctx, ref, false)
+// ContainerInspectOptions: Size adds SizeRw and SizeRootFs (inspect
+// --size), which walks the container's layer.
+type ContainerInspectOptions struct {
+	Size bool
 }
 
-// ContainerInspectSize is ContainerInspect with SizeRw and SizeRootFs
-// measured when size is set (inspect --size).
-func (e *Engine) ContainerInspectSize(ctx context.Context, ref string, size bool) (ContainerInspect, error) {
+// ContainerInspect builds the inspect document of one container.
+func (e *Engine) ContainerInspect(ctx context.Context, ref string, o ContainerInspectOptions) (ContainerInspect, error) {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
 		return ContainerInspect{}, err
 	}
 	out, err := e.containerInspect(c)
-	if err != nil || !size {
+	if err != nil || !o.Size {
 		return out, err
 	}
 	rw, rootfs, err := e.ContainerSizes(c)

@@ -310,12 +310,20 @@ func (e *Engine) ContainerExists(ctx context.Context, ref string) (bool, error) 
 	return err == nil, err
 }
 
-// ContainerPrune removes every stopped container; it returns their IDs and
-// the bytes their writable layers held, and carries on past a failure.
-func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (removed []string, reclaimed int64, err error) {
+// ContainerPruneResult: the IDs removed and the bytes their writable
+// layers held.
+type ContainerPruneResult struct {
+	Removed        []string
+	SpaceReclaimed int64
+}
+
+// ContainerPrune removes every stopped container matching the filters, and
+// carries on past one it cannot remove (the error then joins them all).
+func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (ContainerPruneResult, error) {
+	var res ContainerPruneResult
 	list, err := e.ContainerList(ctx, ContainerListOptions{All: true, Filters: filters})
 	if err != nil {
-		return nil, 0, err
+		return res, err
 	}
 	var errs []error
 	for _, c := range list {
@@ -323,16 +331,14 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (removed 
 			continue
 		}
 		rw, _, _ := e.ContainerSizes(c)
-		// One that cannot go (started again meanwhile) does not keep the
-		// others.
 		if err := e.removeContainer(c); err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, err)
 			continue
 		}
-		removed = append(removed, c.ID)
-		reclaimed += rw
+		res.Removed = append(res.Removed, c.ID)
+		res.SpaceReclaimed += rw
 	}
-	return removed, reclaimed, errors.Join(errs...)
+	return res, errors.Join(errs...)
 }
 
 // ContainerRestart stops a container (as ContainerStop), releases what the

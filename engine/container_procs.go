@@ -14,6 +14,11 @@ import (
 	"github.com/containerd/errdefs"
 )
 
+// ContainerTopOptions: PsArgs are the options for ps (default -ef).
+type ContainerTopOptions struct {
+	PsArgs []string
+}
+
 // TopResult is docker top's answer: ps's column titles and the rows of the
 // container's processes.
 type TopResult struct {
@@ -25,7 +30,8 @@ type TopResult struct {
 // keeps the rows whose PID is one of the container's processes: those in
 // the PID namespace of its init, found in /proc (no cgroup needed, so it
 // works rootless too).
-func (e *Engine) ContainerTop(ctx context.Context, ref string, psArgs []string) (TopResult, error) {
+func (e *Engine) ContainerTop(ctx context.Context, ref string, o ContainerTopOptions) (TopResult, error) {
+	psArgs := o.PsArgs
 	c, err := e.lookupContainer(ref)
 	if err != nil {
 		return TopResult{}, err

@@ -28,7 +28,7 @@ func topCommand() *cli.Command {
 				return fmt.Errorf("\"skiff top\" requires at least 1 argument: skiff top CONTAINER [ps OPTIONS]")
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				res, err := e.ContainerTop(ctx, args[0], args[1:])
+				res, err := e.ContainerTop(ctx, args[0], engine.ContainerTopOptions{PsArgs: args[1:]})
 				if err != nil {
 					return err
 				}

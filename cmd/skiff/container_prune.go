@@ -26,15 +26,15 @@ func containerPruneCommand() *cli.Command {
 				return nil
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				ids, reclaimed, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
-				if len(ids) > 0 {
+				res, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
+				if len(res.Removed) > 0 {
 					fmt.Println("Deleted Containers:")
-					for _, id := range ids {
+					for _, id := range res.Removed {
 						fmt.Println(id)
 					}
 					fmt.Println()
 				}
-				fmt.Println("Total reclaimed space:", units.HumanSize(float64(reclaimed)))
+				fmt.Println("Total reclaimed space:", units.HumanSize(float64(res.SpaceReclaimed)))
 				return err
 			})
 		},

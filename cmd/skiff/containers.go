@@ -203,7 +203,7 @@ func startCommand() *cli.Command {
 
 func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error {
 	ref := c.Args().First()
-	info, err := e.ContainerInspect(ctx, ref)
+	info, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{})
 	if err != nil {
 		return err
 	}
@@ -373,7 +373,7 @@ func attachCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				info, err := e.ContainerInspect(ctx, c.Args().First())
+				info, err := e.ContainerInspect(ctx, c.Args().First(), engine.ContainerInspectOptions{})
 				if err != nil {
 					return err
 				}

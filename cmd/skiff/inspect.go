@@ -39,7 +39,7 @@ func inspectCommand() *cli.Command {
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				return inspectEach(c, func(ref string) (any, error) {
 					if kind != "image" {
-						doc, err := e.ContainerInspectSize(ctx, ref, c.Bool("size"))
+						doc, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: c.Bool("size")})
 						if err == nil || kind == "container" || !isNotFound(err) {
 							return doc, err
 						}
@@ -66,7 +66,9 @@ func containerInspectCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return inspectEach(c, func(ref string) (any, error) { return e.ContainerInspectSize(ctx, ref, c.Bool("size")) })
+				return inspectEach(c, func(ref string) (any, error) {
+					return e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: c.Bool("size")})
+				})
 			})
 		},
 	}
