@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/skiff-engine/skiff/runtime"
@@ -63,6 +64,23 @@ type InspectHostConfig struct {
 	LogConfig      map[string]any    `json:"LogConfig"`
 	Tmpfs          map[string]string `json:"Tmpfs"`
 	GroupAdd       []string          `json:"GroupAdd"`
+	SecurityOpt    []string          `json:"SecurityOpt"`
+	Init           *bool             `json:"Init"`
+	Ulimits        []InspectUlimit   `json:"Ulimits"`
+	RestartPolicy  RestartPolicy     `json:"RestartPolicy"`
+}
+
+// InspectUlimit is one of HostConfig.Ulimits.
+type InspectUlimit struct {
+	Name string `json:"Name"`
+	Soft uint64 `json:"Soft"`
+	Hard uint64 `json:"Hard"`
+}
+
+// RestartPolicy is Docker's; skiff has only "no" so far.
+type RestartPolicy struct {
+	Name              string `json:"Name"`
+	MaximumRetryCount int    `json:"MaximumRetryCount"`
 }
 
 // InspectMount is one entry of Mounts.
@@ -149,7 +167,15 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 	hc := InspectHostConfig{NetworkMode: c.Config.NetworkMode, AutoRemove: c.Config.AutoRemove, Privileged: s.Privileged,
 		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: int64(s.CPUs * 1e9),
 		PidsLimit: s.PidsLimit, GroupAdd: s.GroupAdd, Tmpfs: map[string]string{},
-		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": map[string]string{}}}
+		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": logConfig(c.Config)}, SecurityOpt: securityOpt(s),
+		Ulimits: []InspectUlimit{}, RestartPolicy: RestartPolicy{Name: "no"}}
+	if s.InitPath != "" {
+		init := true
+		hc.Init = &init
+	}
+	for _, u := range s.Ulimits {
+		hc.Ulimits = append(hc.Ulimits, InspectUlimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
 	for _, m := range s.Mounts {
 		if m.Type == "tmpfs" {
 			hc.Tmpfs[m.Destination] = joinOpts(m.Options)
@@ -168,6 +194,30 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		Env: s.Env, Cmd: c.Config.Cmd, Image: c.Config.Image, WorkingDir: s.Cwd, Entrypoint: c.Config.Entrypoint,
 		Labels: c.Config.Labels, StopSignal: c.Config.StopSignal, StopTimeout: c.Config.StopTimeout}
 	return out, nil
+}
+
+// securityOpt gives back the --security-opt values the spec options hold.
+func securityOpt(s runtime.SpecOptions) []string {
+	var out []string
+	if s.NoNewPrivileges {
+		out = append(out, "no-new-privileges")
+	}
+	if s.Seccomp != "" {
+		out = append(out, "seccomp="+s.Seccomp)
+	}
+	return out
+}
+
+// logConfig is LogConfig.Config: the --log-opt values given.
+func logConfig(c ContainerConfig) map[string]string {
+	out := map[string]string{}
+	if c.LogMaxSize > 0 {
+		out["max-size"] = strconv.FormatInt(c.LogMaxSize, 10)
+	}
+	if c.LogMaxFiles > 1 {
+		out["max-file"] = strconv.Itoa(c.LogMaxFiles)
+	}
+	return out
 }
 
 func joinOpts(opts []string) string {

@@ -18,6 +18,12 @@ func TestContainerMoreFlags(t *testing.T) {
 		if got := s.Run("run", "--rm", "--ulimit", "nofile=1024:2048", bb, "sh", "-c", "ulimit -n; ulimit -Hn").MustSucceed(t).Out(); got != "1024\n2048" {
 			t.Errorf("--ulimit nofile=1024:2048: %q", got)
 		}
+		// inspect gives the flags back in Docker's HostConfig fields.
+		s.Run("create", "--name", "flagged", "--init", "--ulimit", "nofile=100:200", "--security-opt", "no-new-privileges", bb, "true").MustSucceed(t)
+		if got := s.Run("inspect", "-f", "{{.HostConfig.Init}} {{json .HostConfig.Ulimits}} {{json .HostConfig.SecurityOpt}} {{.HostConfig.RestartPolicy.Name}}", "flagged").MustSucceed(t).Out(); got != `true [{"Hard":200,"Name":"nofile","Soft":100}] ["no-new-privileges"] no` {
+			t.Errorf("inspect HostConfig Init, Ulimits, SecurityOpt, RestartPolicy: %s", got)
+		}
+		s.Run("rm", "flagged").MustSucceed(t)
 		before := psIDs(t, s)
 		s.Run("run", "--rm", "--ulimit", "nofile=100000000:100000000", bb, "true").MustFail(t, 125, "nofile")
 		if got := psIDs(t, s); len(got) != len(before) {
