@@ -24,8 +24,8 @@ func topCommand() *cli.Command {
 			if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 				return cli.ShowSubcommandHelp(c)
 			}
-			if len(args) == 0 {
-				return fmt.Errorf("\"skiff top\" requires at least 1 argument: skiff top CONTAINER [ps OPTIONS]")
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				res, err := e.ContainerTop(ctx, args[0], engine.ContainerTopOptions{PsArgs: args[1:]})
