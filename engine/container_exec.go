@@ -48,7 +48,7 @@ func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecO
 		return ExecCommand{}, fmt.Errorf("container %s is not running: start it first: %w", c.Name, errdefs.ErrConflict)
 	}
 	if c.State.Status == runtime.StatusPaused {
-		return ExecCommand{}, fmt.Errorf("container %s is paused: unpause it before exec: %w", c.Name, errdefs.ErrConflict)
+		return ExecCommand{}, fmt.Errorf("container %s is paused, unpause the container before exec: %w", c.Name, errdefs.ErrConflict)
 	}
 	proc, err := e.execProcess(c, o)
 	if err != nil {

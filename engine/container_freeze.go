@@ -10,10 +10,17 @@ import (
 )
 
 // Pausing freezes the container's cgroup. The paused status is recorded in
-// State by the engine, under the container's lock: the monitor writes State
-// only when the container starts and when it exits, and a frozen container
-// cannot exit, so the two never write at the same time. Unpause records
-// "running" before it thaws, for the same reason.
+// State by the engine, under the container's lock (so pause, unpause and
+// restart do not interleave). The monitor writes State, without that lock,
+// only when the container starts and when it exits, so each engine write
+// is ordered to come before anything that could let the container exit:
+// pause freezes first and then records "paused" (a frozen process does not
+// exit; if it exited before the freeze, the freeze fails and nothing is
+// written); unpause and a signal to a paused container record "running"
+// first and then signal or thaw. The one window left is a fatal signal from
+// outside skiff between freeze and record on cgroup v2 (where it kills a
+// frozen process): the record then says paused for a dead container, which
+// reads as exited (code 255) once its monitor is gone.
 
 // ContainerPause freezes every process of a running container.
 func (e *Engine) ContainerPause(ctx context.Context, ref string) error {
@@ -35,7 +42,7 @@ func (e *Engine) ContainerPause(ctx context.Context, ref string) error {
 	st := c.State
 	st.Status = runtime.StatusPaused
 	if err := runtime.WriteState(c.StatePath(), st, false); err != nil {
-		runtime.Resume(e.stateRoot(), c.ID, e.paths.Rootless)
+		runtime.Resume(e.stateRoot(), c.ID)
 		return err
 	}
 	return nil
@@ -51,21 +58,33 @@ func (e *Engine) ContainerUnpause(ctx context.Context, ref string) error {
 	if c.State.Status != runtime.StatusPaused {
 		return fmt.Errorf("container %s is not paused: %w", c.Name, errdefs.ErrConflict)
 	}
-	return e.thaw(c)
+	if err := e.recordRunning(c); err != nil {
+		return err
+	}
+	return e.resume(c)
 }
 
-// thaw records a paused container running again and resumes it.
-func (e *Engine) thaw(c *Container) error {
+// recordRunning writes a paused container's State as running, before it is
+// thawed or signalled (see the ordering above).
+func (e *Engine) recordRunning(c *Container) error {
 	st := c.State
 	st.Status = runtime.StatusRunning
 	if err := runtime.WriteState(c.StatePath(), st, false); err != nil {
 		return err
 	}
-	if err := runtime.Resume(e.stateRoot(), c.ID, e.paths.Rootless); err != nil {
+	c.State = st
+	return nil
+}
+
+// resume thaws a container that recordRunning recorded, and records it
+// paused again if it stays frozen. A container that died meanwhile is not
+// frozen (runtime.Resume succeeds), so this never overwrites its exit.
+func (e *Engine) resume(c *Container) error {
+	if err := runtime.Resume(e.stateRoot(), c.ID); err != nil {
+		c.State.Status = runtime.StatusPaused
 		runtime.WriteState(c.StatePath(), c.State, false)
 		return err
 	}
-	c.State = st
 	return nil
 }
 

@@ -80,15 +80,24 @@ func (e *Engine) signal(c *Container, sig unix.Signal) error {
 	if c.State.Pid <= 0 {
 		return fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
 	}
-	if err := unix.Kill(c.State.Pid, sig); err != nil && err != unix.ESRCH {
-		return fmt.Errorf("signalling container %s: %w", c.Name, err)
+	// A frozen process acts on its signal once thawed: stop, kill and rm -f
+	// of a paused container unpause it, as Docker does. It is recorded
+	// running before the signal, which may kill it at once (cgroup v2), so
+	// that the monitor's exit record comes last (see container_freeze.go).
+	paused := c.State.Status == runtime.StatusPaused
+	if paused {
+		if err := e.recordRunning(c); err != nil {
+			return err
+		}
 	}
-	// A frozen process gets its signal once thawed: stop, kill and rm -f
-	// of a paused container unpause it, as Docker does.
-	if c.State.Status == runtime.StatusPaused {
-		return e.thaw(c)
+	var err error
+	if kerr := unix.Kill(c.State.Pid, sig); kerr != nil && kerr != unix.ESRCH {
+		err = fmt.Errorf("signalling container %s: %w", c.Name, kerr)
 	}
-	return nil
+	if paused {
+		err = errors.Join(err, e.resume(c))
+	}
+	return err
 }
 
 // waitExit polls the recorded state until the container exited.

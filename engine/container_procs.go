@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,14 +115,12 @@ type PortMapping struct {
 }
 
 func (p PortMapping) String() string {
-	return fmt.Sprintf("%d/%s -> %s", p.ContainerPort, p.Proto, joinHostPort(p.HostIP, p.HostPort))
+	return fmt.Sprintf("%d/%s -> %s", p.ContainerPort, p.Proto, p.HostAddr())
 }
 
-func joinHostPort(ip string, port int) string {
-	if strings.Contains(ip, ":") {
-		return "[" + ip + "]:" + strconv.Itoa(port)
-	}
-	return ip + ":" + strconv.Itoa(port)
+// HostAddr is the host side, "0.0.0.0:8080" or "[::]:8080".
+func (p PortMapping) HostAddr() string {
+	return net.JoinHostPort(p.HostIP, strconv.Itoa(p.HostPort))
 }
 
 // ContainerPorts lists a container's published ports. Only --network none

@@ -91,7 +91,7 @@ func portCommand() *cli.Command {
 					if port == 0 {
 						fmt.Println(p)
 					} else if p.ContainerPort == port && p.Proto == proto {
-						fmt.Println(strings.SplitN(p.String(), " -> ", 2)[1])
+						fmt.Println(p.HostAddr())
 						found = true
 					}
 				}

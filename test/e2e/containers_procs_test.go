@@ -52,22 +52,19 @@ func TestContainerTop(t *testing.T) {
 	})
 }
 
-// pause freezes the container where the host has a freezer for it (rootful
-// here; rootless only with cgroup v2 delegation) and says so clearly where
-// it has none.
+// pause freezes the container where the host gave it a freezer cgroup
+// (rootful here; rootless only with cgroup v2 delegation) and says so
+// clearly where it has none.
 func TestContainerPause(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
-		s.Run("run", "-d", "--name", "ticker", bb, "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done").MustSucceed(t)
+		ticker := []string{"sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done"}
+		s.Run(append([]string{"run", "-d", "--name", "ticker", bb}, ticker...)...).MustSucceed(t)
 		lines := func() int { return len(s.Run("logs", "ticker").MustSucceed(t).Lines()) }
-		var st unix.Statfs_t
-		unix.Statfs("/sys/fs/cgroup", &st)
-		v2 := st.Type == unix.CGROUP2_SUPER_MAGIC
-		r := s.Run("pause", "ticker")
-		if s.Rootless() && (!v2 || r.ExitCode != 0) {
-			// No cgroup for a rootless container: a clear error, nothing changed.
-			r.MustFail(t, 125, "needs a cgroup freezer")
+		if !ownFreezer(t, s, "ticker") {
+			// No cgroup for the container: a clear error, nothing changed.
+			s.Run("pause", "ticker").MustFail(t, 125, "needs a cgroup freezer")
 			if got := status(t, s, "ticker"); !strings.HasPrefix(got, "Up") || strings.Contains(got, "Paused") {
 				t.Errorf("after a refused pause: %q", got)
 			}
@@ -76,7 +73,7 @@ func TestContainerPause(t *testing.T) {
 			requireClean(t, s, "rm -f")
 			return
 		}
-		r.MustSucceed(t)
+		r := s.Run("pause", "ticker").MustSucceed(t)
 		if r.Out() != "ticker" {
 			t.Errorf("pause printed %q, want the name given", r.Out())
 		}
@@ -95,19 +92,49 @@ func TestContainerPause(t *testing.T) {
 			t.Errorf("a paused container kept writing: %d lines, then %d", frozen, n)
 		}
 		s.Run("pause", "ticker").MustFail(t, 125, "already paused")
-		s.Run("exec", "ticker", "true").MustFail(t, 125, "paused")
-		s.Run("unpause", "ticker").MustSucceed(t)
+		s.Run("exec", "ticker", "true").MustFail(t, 125, "is paused, unpause the container before exec")
+		s.Run("container", "unpause", "ticker").MustSucceed(t)
 		eventually(t, 5*time.Second, "an unpaused container does not write again", func() bool { return lines() > frozen })
 		s.Run("unpause", "ticker").MustFail(t, 125, "not paused")
-		// stop of a paused container thaws it so that it can die.
-		s.Run("pause", "ticker").MustSucceed(t)
+		// stop, kill and rm -f of a paused container thaw it so that it can die.
+		s.Run("container", "pause", "ticker").MustSucceed(t)
 		s.Run("stop", "-t", "1", "ticker").MustSucceed(t)
 		waitStatus(t, s, "ticker", "Exited", 10*time.Second)
 		s.Run("pause", "ticker").MustFail(t, 125, "not running")
+		s.Run("start", "ticker").MustSucceed(t)
+		s.Run("pause", "ticker").MustSucceed(t)
+		s.Run("kill", "ticker").MustSucceed(t)
+		waitStatus(t, s, "ticker", "Exited (137)", 10*time.Second)
+		s.Run(append([]string{"run", "-d", "--name", "ticker2", bb}, ticker...)...).MustSucceed(t)
+		s.Run("pause", "ticker2").MustSucceed(t)
+		s.Run("rm", "-f", "ticker2").MustSucceed(t)
 		s.Run("pause", "nope").MustFail(t, 125, "no such container")
 		s.Run("rm", "ticker").MustSucceed(t)
 		requireClean(t, s, "rm")
 	})
+}
+
+// ownFreezer reports whether the container's init sits in a freezer cgroup
+// made for it (its path ends in the container's ID): cgroup v2's unified
+// hierarchy, else v1's freezer controller.
+func ownFreezer(t *testing.T, s *Skiff, name string) bool {
+	t.Helper()
+	doc := inspect(t, s, name)
+	id, _ := field(doc, "Id")
+	pid, _ := field(doc, "State.Pid")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid.(float64))) + "/cgroup")
+	if err != nil {
+		t.Fatalf("the cgroups of %s's init: %v", name, err)
+	}
+	var st unix.Statfs_t
+	v2 := unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) == 3 && (v2 && f[1] == "" || !v2 && slices.Contains(strings.Split(f[1], ","), "freezer")) {
+			return strings.HasSuffix(f[2], "/"+id.(string))
+		}
+	}
+	return false
 }
 
 // port: nothing is published with --network none|host yet; Docker's
