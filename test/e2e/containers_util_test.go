@@ -339,7 +339,9 @@ func startBackground(t testing.TB, cmd *exec.Cmd) *background {
 	if cmd.Stdout == nil {
 		cmd.Stdout = &b.out
 	}
-	cmd.Stderr = &b.errOut
+	if cmd.Stderr == nil {
+		cmd.Stderr = &b.errOut
+	}
 	cmd.WaitDelay = 5 * time.Second // a leaked child holding the pipes must not hang us
 	b.start = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -441,25 +443,8 @@ func startOnConsole(t testing.TB, s *Skiff, cmd *exec.Cmd) (*console, *backgroun
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
-	b := &background{cmd: cmd, done: make(chan struct{}), code: -1, start: time.Now()}
 	cmd.Stdout, cmd.Stderr = slave, slave
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		cmd.Wait()
-		b.dur = time.Since(b.start)
-		b.code = exitCode(cmd.ProcessState)
-		close(b.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-b.done:
-		default:
-			cmd.Process.Kill()
-			<-b.done
-		}
-	})
+	b := startBackground(t, cmd)
 	return c, b
 }
 
