@@ -183,7 +183,7 @@ func (e *Engine) resolveImage(ctx context.Context, o ContainerCreateOptions) (im
 	default:
 		return imagestore.Image{}, nil, invalid("invalid --pull %q: use missing, always or never", pull)
 	}
-	img, cfg, err := is.RunConfig(ctx, o.Image)
+	img, cfg, err := is.Config(ctx, o.Image)
 	if pull == "always" || (errdefs.IsNotFound(err) && pull == "missing") {
 		if errdefs.IsNotFound(err) && o.PullProgress != nil {
 			fmt.Fprintf(o.PullProgress, "Unable to find image '%s' locally\n", o.Image)
@@ -191,7 +191,7 @@ func (e *Engine) resolveImage(ctx context.Context, o ContainerCreateOptions) (im
 		if _, err := is.Pull(ctx, o.Image, imagestore.PullOptions{Progress: o.PullProgress}); err != nil {
 			return imagestore.Image{}, nil, err
 		}
-		return is.RunConfig(ctx, o.Image)
+		return is.Config(ctx, o.Image)
 	}
 	if errdefs.IsNotFound(err) {
 		return imagestore.Image{}, nil, fmt.Errorf("no such image: %s (--pull=never): %w", o.Image, errdefs.ErrNotFound)

@@ -14,21 +14,9 @@ import (
 )
 
 // Config reads the OCI config of a local image (by anything Lookup takes).
+// The Image has no Size: measuring it walks every layer, and only inspect
+// needs it.
 func (s *Store) Config(ctx context.Context, input string) (Image, *imgspecv1.Image, error) {
-	img, _, err := s.lookup(input)
-	if err != nil {
-		return Image{}, nil, err
-	}
-	cfg, err := s.config(ctx, img, input)
-	if err != nil {
-		return Image{}, nil, err
-	}
-	return s.fromStorage(img, true), cfg, nil
-}
-
-// RunConfig is Config for creating a container: the Image has no Size
-// (measuring it walks every layer).
-func (s *Store) RunConfig(ctx context.Context, input string) (Image, *imgspecv1.Image, error) {
 	img, _, err := s.lookup(input)
 	if err != nil {
 		return Image{}, nil, err
@@ -180,6 +168,9 @@ func (s *Store) InspectImage(ctx context.Context, input string) (Inspect, error)
 	img, cfg, err := s.Config(ctx, input)
 	if err != nil {
 		return Inspect{}, err
+	}
+	if size, err := s.cs.ImageSize(img.ID); err == nil {
+		img.Size = size
 	}
 	out := Inspect{
 		ID:           "sha256:" + img.ID,

@@ -77,6 +77,9 @@ func TestImagePullListInspect(t *testing.T) {
 		s.Run("images", "--filter", "reference="+short, "--format", "{{.Repository}}:{{.Tag}}").Assert(t, Expect{Stdout: short + ":latest\n"})
 
 		doc := imageInspect(t, s, short)
+		if size, _ := doc["Size"].(float64); size < 1<<20 || doc["VirtualSize"] != doc["Size"] {
+			t.Errorf("image inspect Size %v, VirtualSize %v: want busybox's megabytes, equal", doc["Size"], doc["VirtualSize"])
+		}
 		if doc["Id"] != "sha256:"+img.ID().Encoded() {
 			t.Errorf("Id = %v, want %s", doc["Id"], img.ID())
 		}
