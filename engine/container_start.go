@@ -115,7 +115,7 @@ func passthroughFiles(c *Container, aio *AttachIO) ([]*os.File, error) {
 	errf, ok2 := aio.Stderr.(*os.File)
 	in, ok3 := aio.Stdin.(*os.File)
 	if aio.Stdin == nil {
-		in, ok3 = os.Stdin, true // not passed on without -i
+		in, ok3 = out, true // fills the slot: the monitor reads it only with -i
 	}
 	if !ok1 || !ok2 || !ok3 {
 		return nil, fmt.Errorf("container %s uses the passthrough log driver, which needs the caller's own stdio files: %w", c.Name, errdefs.ErrInvalidArgument)
