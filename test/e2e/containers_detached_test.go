@@ -234,6 +234,19 @@ func TestContainerLogDrivers(t *testing.T) {
 		if got, _ := os.ReadFile(outPath); string(got) != fmt.Sprintf("to-stdout\n%d\n", fst.Ino) {
 			t.Errorf("passthrough: the caller's stdout file holds %q, want to-stdout and its own inode %d", got, fst.Ino)
 		}
+		// With -i the container reads the caller's stdin itself.
+		in := s.WriteFile("passthrough.in", []byte("typed in\n"))
+		stdin, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd = s.Cmd("run", "--rm", "-i", "--log-driver", "passthrough", bb, "cat")
+		cmd.Stdin = stdin
+		got, err := cmd.Output()
+		stdin.Close()
+		if err != nil || string(got) != "typed in\n" {
+			t.Errorf("run -i --log-driver passthrough cat: %q, %v", got, err)
+		}
 		s.Run("logs", "direct").MustFail(t, 125, "")
 		s.Run("rm", "direct").MustSucceed(t)
 		before := psIDs(t, s)
