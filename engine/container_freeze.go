@@ -87,23 +87,3 @@ func (e *Engine) resume(c *Container) error {
 	}
 	return nil
 }
-
-// lockedState finds a container, takes its lock and reads its state under
-// it.
-func (e *Engine) lockedState(ref string) (*Container, func(), error) {
-	c, err := e.lookupContainer(ref)
-	if err != nil {
-		return nil, nil, err
-	}
-	unlock, err := lockContainer(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := runtime.ReadState(c.StatePath())
-	if err != nil {
-		unlock()
-		return nil, nil, err
-	}
-	c.State = checkLiveness(st)
-	return c, unlock, nil
-}

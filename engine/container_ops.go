@@ -30,6 +30,26 @@ func lockContainer(c *Container) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
+// lockedState finds a container, takes its lock and reads its state under
+// it (another process may have started or stopped it meanwhile).
+func (e *Engine) lockedState(ref string) (*Container, func(), error) {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := lockContainer(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := runtime.ReadState(c.StatePath())
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	c.State = checkLiveness(st)
+	return c, unlock, nil
+}
+
 // ContainerStopOptions tune ContainerStop.
 type ContainerStopOptions struct {
 	Timeout int // seconds before SIGKILL; -1: the container's own (default 10)

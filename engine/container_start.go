@@ -53,17 +53,10 @@ type ContainerStartResult struct {
 func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStartOptions) (ContainerStartResult, error) {
 	mp := o.Monitor
 	defer mp.Abandon() // a no-op once used
-	c, err := e.lookupContainer(ref)
-	if err != nil {
-		return ContainerStartResult{}, err
-	}
-	unlock, err := lockContainer(c)
-	if err != nil {
-		return ContainerStartResult{}, err
-	}
 	// Another start may have won the lock: decide on the state it left.
-	if st, err := runtime.ReadState(c.StatePath()); err == nil {
-		c.State = checkLiveness(st)
+	c, unlock, err := e.lockedState(ref)
+	if err != nil {
+		return ContainerStartResult{}, err
 	}
 	if c.Running() {
 		unlock()
