@@ -63,6 +63,12 @@ type MonitorConfig struct {
 	Stdin      bool `json:"stdin"`       // keep stdin open for attach (run -i)
 	WaitAttach bool `json:"wait_attach"` // foreground run: wait for the first attach before starting
 
+	// StopSignal and StopTimeout (seconds) are the container's: SIGTERM to
+	// the monitor (a system shutdown) stops it as `skiff stop` does, the
+	// stop signal, then SIGKILL after the timeout. "" and nil: SIGTERM, 10.
+	StopSignal  string `json:"stop_signal,omitempty"`
+	StopTimeout *int   `json:"stop_timeout,omitempty"`
+
 	// Volatile: the container is removed when it exits (--rm), so its
 	// final state need not survive a crash (no fsync).
 	Volatile bool `json:"volatile,omitempty"`

@@ -17,11 +17,11 @@
 //
 // Signals: the engine signals a container's init directly (kill(2) of the
 // pid recorded in State, which is only trusted while the monitor that
-// recorded it lives), never through the monitor. The monitor ignores SIGHUP, SIGINT
-// and SIGQUIT (it outlives the shell that started it) and passes SIGTERM
-// on to the container's init, so that `kill <monitor>` or a system
-// shutdown stops the container the way `skiff stop` does, and its exit is
-// still recorded. Signals are caught, not ignored: an ignored disposition
+// recorded it lives), never through the monitor. The monitor ignores
+// SIGHUP, SIGINT and SIGQUIT (it outlives the shell that started it); on
+// SIGTERM it stops the container the way `skiff stop` does (the stop
+// signal, SIGKILL after the stop timeout), so that `kill <monitor>` or a
+// system shutdown ends the container and its exit is still recorded. Signals are caught, not ignored: an ignored disposition
 // would be inherited by the container's processes.
 //
 // `exec` replaces the skiff CLI (execve) so that the process libcontainer

@@ -132,15 +132,32 @@ func (m *monitor) daemonize() {
 	go func() {
 		for sig := range sigs {
 			if sig == unix.SIGTERM {
-				m.mu.Lock()
-				p := m.process
-				m.mu.Unlock()
-				if p != nil {
-					p.Signal(unix.SIGTERM)
-				}
+				m.stop()
 			}
 		}
 	}()
+}
+
+// stop is `skiff stop` from inside: the container's stop signal, then
+// SIGKILL if it still runs after its stop timeout (a signal that reached
+// the init before it could handle it is not lost for good).
+func (m *monitor) stop() {
+	m.mu.Lock()
+	p := m.process
+	m.mu.Unlock()
+	if p == nil {
+		return
+	}
+	sig, err := runtime.ParseSignal(m.cfg.StopSignal)
+	if m.cfg.StopSignal == "" || err != nil {
+		sig = unix.SIGTERM
+	}
+	timeout := 10 * time.Second
+	if m.cfg.StopTimeout != nil {
+		timeout = time.Duration(*m.cfg.StopTimeout) * time.Second
+	}
+	p.Signal(sig)
+	time.AfterFunc(timeout, func() { p.Signal(unix.SIGKILL) })
 }
 
 // prepare records the monitor's pid, listens on the attach socket and

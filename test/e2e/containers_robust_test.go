@@ -157,6 +157,15 @@ func TestContainerKilledMonitor(t *testing.T) {
 		waitStatus(t, s, "termed", "Exited (143)", 10*time.Second)
 		s.Run("rm", "termed").MustSucceed(t)
 		requireClean(t, s, "SIGTERM to the monitor, then rm", id)
+		// As stop: a container that ignores its stop signal is killed after
+		// its stop timeout.
+		id = s.Run("run", "-d", "--stop-timeout", "1", "--name", "deaf", bb, "sh", "-c", "trap '' TERM; echo up; while true; do sleep 0.1; done").MustSucceed(t).Out()
+		eventually(t, 10*time.Second, "the container never printed up", func() bool {
+			return s.Run("logs", "deaf").Stdout == "up\n"
+		})
+		syscall.Kill(monitorOf(t, s, id).pid, syscall.SIGTERM)
+		waitStatus(t, s, "deaf", "Exited (137)", 10*time.Second)
+		s.Run("rm", "deaf").MustSucceed(t)
 
 		id = s.Run("run", "-d", "--name", "orphan", bb, "sleep", "1000").MustSucceed(t).Out()
 		init := containerInit(t, s, "orphan")
