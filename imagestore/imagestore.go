@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/containerd/errdefs"
 	"go.podman.io/image/v5/signature"
@@ -65,10 +66,14 @@ const (
 // mirrors, insecure flags and credentials are read from the same files.
 func (s *Store) sys(tls TLSVerify) *types.SystemContext {
 	sys := &types.SystemContext{
-		AuthFilePath:                s.opts.AuthFile,
-		SystemRegistriesConfPath:    s.opts.RegistriesConf,
-		SignaturePolicyPath:         s.opts.PolicyPath,
-		BigFilesTemporaryDir:        s.opts.TmpDir,
+		AuthFilePath:             s.opts.AuthFile,
+		SystemRegistriesConfPath: s.opts.RegistriesConf,
+		SignaturePolicyPath:      s.opts.PolicyPath,
+		BigFilesTemporaryDir:     s.opts.TmpDir,
+		// containers/image's blob-info cache (which registry has which
+		// blob) goes in skiff's own store, not in /var/lib/containers or
+		// ~/.local/share/containers.
+		BlobInfoCacheDir:            filepath.Join(s.cs.GraphRoot(), "cache"),
 		DockerRegistryUserAgent:     "skiff",
 		OSChoice:                    "linux",
 		DockerInsecureSkipTLSVerify: types.OptionalBoolUndefined,
