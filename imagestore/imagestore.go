@@ -66,17 +66,19 @@ const (
 // mirrors, insecure flags and credentials are read from the same files.
 func (s *Store) sys(tls TLSVerify) *types.SystemContext {
 	sys := &types.SystemContext{
-		AuthFilePath:             s.opts.AuthFile,
-		SystemRegistriesConfPath: s.opts.RegistriesConf,
-		SignaturePolicyPath:      s.opts.PolicyPath,
-		BigFilesTemporaryDir:     s.opts.TmpDir,
-		// containers/image's blob-info cache (which registry has which
-		// blob) goes in skiff's own store, not in /var/lib/containers or
-		// ~/.local/share/containers.
-		BlobInfoCacheDir:            filepath.Join(s.cs.GraphRoot(), "cache"),
+		AuthFilePath:                s.opts.AuthFile,
+		SystemRegistriesConfPath:    s.opts.RegistriesConf,
+		SignaturePolicyPath:         s.opts.PolicyPath,
+		BigFilesTemporaryDir:        s.opts.TmpDir,
 		DockerRegistryUserAgent:     "skiff",
 		OSChoice:                    "linux",
 		DockerInsecureSkipTLSVerify: types.OptionalBoolUndefined,
+	}
+	if s.cs != nil { // login and logout open no store
+		// containers/image's blob-info cache (which registry has which
+		// blob) goes in skiff's own store, not in /var/lib/containers or
+		// ~/.local/share/containers.
+		sys.BlobInfoCacheDir = filepath.Join(s.cs.GraphRoot(), "cache")
 	}
 	switch tls {
 	case TLSVerifyOff:
