@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/BurntSushi/toml"
@@ -82,10 +81,4 @@ func LoadConfig(explicit string, p Paths) (Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-// fileExists is for optional configuration files.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

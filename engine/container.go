@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -11,29 +12,34 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"github.com/skiff-engine/skiff/runtime"
-	"github.com/skiff-engine/skiff/storage"
 )
 
-// Container records live in two places:
+// Container records:
 //
-//	containers/storage's containers.json   ID, unique name, image, layer, and
-//	                                       Config below as JSON metadata: one
-//	                                       read lists every container
-//	<storage dir>/userdata/                state.json (runtime.State, written by
-//	                                       the monitor), config.json (the OCI
+//	<graphroot>/skiff.db                   the containers table (statedb): ID,
+//	                                       unique name, image, lifecycle status,
+//	                                       Config and the last folded State
+//	<graphroot>/storage/...                the writable layer (containers/storage,
+//	                                       a record without a name)
+//	<graphroot>/containers/<id>/           lock, state.json (the monitor's
+//	                                       runtime.State), config.json (the OCI
 //	                                       spec), ctr.log, hosts, resolv.conf,
-//	                                       hostname, lock
+//	                                       hostname
 //	<runroot>/c/<id>/                      monitor.json, attach.sock, monitor.pid
 //	<runroot>/runc/<id>/                   libcontainer's state
 //
-// The per-container flock (userdata/lock) serializes start, stop and remove
-// across processes; libcontainer has no cross-process lock of its own.
+// create makes the directory, then the row, then the layer; rm removes the
+// layer, then the directory's contents, then the row: a kill -9 at any point
+// leaves a row that rm -f finishes, never a layer without a row.
+//
+// The per-container flock (<dir>/lock) serializes start, stop, pause and
+// remove across processes; libcontainer has no cross-process lock of its own.
 
 // ContainerConfig is what `create` decided: everything needed to start the container
 // again, and what inspect shows.
 type ContainerConfig struct {
-	Name        string              `json:"name"`
 	Image       string              `json:"image"` // as the user typed it
 	ImageID     string              `json:"image_id"`
 	ImageName   string              `json:"image_name"` // resolved full name
@@ -60,8 +66,8 @@ type Container struct {
 	ImageID string
 	Created time.Time
 	Config  ContainerConfig
-	State   runtime.State
-	dir     string // persistent userdata directory
+	State   runtime.State // Status is the lifecycle status
+	dir     string        // skiff's directory of the container
 }
 
 // StatePath is where the monitor records the container's State.
@@ -83,92 +89,62 @@ func (c *Container) HostsFile() string      { return filepath.Join(c.dir, hostsF
 func (c *Container) HostnameFile() string   { return filepath.Join(c.dir, hostnameFile) }
 func (c *Container) ResolvConfFile() string { return filepath.Join(c.dir, resolvConfFile) }
 
-// Running reports a container whose monitor is alive and whose process runs.
-func (c *Container) Running() bool {
-	return c.State.Status == runtime.StatusRunning || c.State.Status == runtime.StatusPaused
-}
+// Running reports a container whose processes run: paused, starting and
+// stopping ones count.
+func (c *Container) Running() bool { return isRunning(c.State.Status) }
 
 // ShortID is Docker's 12-character ID.
 func (c *Container) ShortID() string { return c.ID[:12] }
 
-func (e *Engine) containerFromRecord(r storage.Container) (*Container, error) {
-	c := &Container{ID: r.ID, Name: r.Name, ImageID: r.ImageID, Created: r.Created}
-	if err := json.Unmarshal([]byte(r.Metadata), &c.Config); err != nil {
-		return nil, fmt.Errorf("container %s: corrupt record: %w", r.ID, err)
-	}
-	c.dir = e.store.DirOf(r.ID)
-	st, err := runtime.ReadState(c.StatePath())
-	if err != nil {
-		return nil, err
-	}
-	c.State = checkLiveness(st)
-	return c, nil
+// containerDir is skiff's directory of container id.
+func (e *Engine) containerDir(id string) string {
+	return filepath.Join(e.paths.GraphRoot, "containers", id)
 }
 
-// checkLiveness turns the record of a monitor that died (kill -9, reboot)
-// into an exited state: a running container needs its monitor.
-func checkLiveness(st runtime.State) runtime.State {
-	if st.Status != runtime.StatusRunning && st.Status != runtime.StatusPaused {
-		return st
+// containerFromRow decodes a row and folds in what its monitor recorded.
+// A damaged row still makes a Container, so that ps lists it and rm
+// removes it.
+func (e *Engine) containerFromRow(r statedb.Container) *Container {
+	c := &Container{ID: r.ID, Name: r.Name, ImageID: r.ImageID, Created: r.Created, dir: e.containerDir(r.ID)}
+	if err := json.Unmarshal(r.Config, &c.Config); err != nil {
+		c.State.Error = fmt.Sprintf("damaged record: %v", err)
 	}
-	if st.MonitorPid > 0 && runtime.ProcessStartTime(st.MonitorPid) == st.MonitorStart {
-		return st
+	if err := json.Unmarshal(r.State, &c.State); err != nil {
+		c.State = runtime.State{} // reads as a monitor gone, below
 	}
-	st.Status = runtime.StatusExited
-	st.Error = "the container's monitor is gone (killed, or the machine rebooted)"
-	if st.FinishedAt.IsZero() {
-		st.ExitCode = 255
-	}
-	return st
+	c.State.Status = runtime.Status(r.Status)
+	e.fold(c)
+	return c
 }
 
 // lookupContainer finds a container by full ID, name, or unique ID prefix.
 func (e *Engine) lookupContainer(ref string) (*Container, error) {
-	if _, err := e.imageStore(); err != nil {
+	if err := e.openDB(); err != nil {
 		return nil, err
 	}
 	ref = strings.TrimPrefix(ref, "/")
 	if ref == "" {
 		return nil, fmt.Errorf("container name or ID must not be empty: %w", errdefs.ErrInvalidArgument)
 	}
-	if r, err := e.store.Container(ref); err == nil {
-		return e.containerFromRecord(r)
-	}
-	all, err := e.store.Containers()
+	r, err := e.db.Container(context.Background(), ref)
 	if err != nil {
 		return nil, err
 	}
-	var match *storage.Container
-	for i := range all {
-		if strings.HasPrefix(all[i].ID, ref) {
-			if match != nil {
-				return nil, fmt.Errorf("multiple containers match %q: use more of the ID: %w", ref, errdefs.ErrInvalidArgument)
-			}
-			match = &all[i]
-		}
-	}
-	if match == nil {
-		return nil, fmt.Errorf("no such container: %s: %w", ref, errdefs.ErrNotFound)
-	}
-	return e.containerFromRecord(*match)
+	return e.containerFromRow(r), nil
 }
 
-// listContainers reads every record once.
+// listContainers reads every record in one query, newest first.
 func (e *Engine) listContainers() ([]*Container, error) {
-	if _, err := e.imageStore(); err != nil {
+	if err := e.openDB(); err != nil {
 		return nil, err
 	}
-	all, err := e.store.Containers()
+	rows, err := e.db.Containers(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Container, 0, len(all))
-	for _, r := range all {
-		c, err := e.containerFromRecord(r)
-		if err != nil {
-			continue // a record being created or removed right now
-		}
-		out = append(out, c)
+	out := make([]*Container, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, e.containerFromRow(r))
 	}
 	return out, nil
 }

@@ -18,6 +18,7 @@ import (
 	units "github.com/docker/go-units"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"github.com/skiff-engine/skiff/imagestore"
 	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
@@ -107,7 +108,7 @@ func invalid(format string, args ...any) error {
 
 // buildConfig turns options and the image into a ContainerConfig.
 func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (ContainerConfig, error) {
-	cfg := ContainerConfig{Name: o.Name, Image: o.Image, Created: time.Now().UTC(), Tty: o.Tty, OpenStdin: o.Interactive,
+	cfg := ContainerConfig{Image: o.Image, Created: time.Now().UTC(), Tty: o.Tty, OpenStdin: o.Interactive,
 		AutoRemove: o.AutoRemove, StopTimeout: 10}
 	if o.StopTimeout >= 0 {
 		cfg.StopTimeout = o.StopTimeout
@@ -315,49 +316,63 @@ func parseLogOptions(cfg *ContainerConfig, driver string, opts []string) error {
 	return nil
 }
 
-// commitContainer writes the record (one write of the store) and the files
-// the container mounts; any failure removes what was written.
+// commitContainer writes the container: its directory, its row (which
+// claims the name), its writable layer, and the files it mounts. Any
+// failure removes what was written; a kill -9 leaves a row that rm removes.
 func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) (ContainerCreateResult, error) {
-	var res ContainerCreateResult
-	hostname := o.Hostname
+	if err := e.openDB(); err != nil {
+		return ContainerCreateResult{}, err
+	}
+	id := o.ID
+	if id == "" {
+		id = NewContainerID()
+	}
+	cfg.Spec.ID, cfg.Spec.Hostname = id, containerHostname(id, o.Hostname, cfg.Spec.NetNS == "host")
+	meta, err := json.Marshal(cfg)
+	if err != nil {
+		return ContainerCreateResult{}, err
+	}
+	dir := e.containerDir(id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ContainerCreateResult{}, err
+	}
+	row := statedb.Container{ID: id, Name: o.Name, ImageID: cfg.ImageID, Created: cfg.Created,
+		Status: string(runtime.StatusCreated), Config: meta}
 	for attempt := 0; ; attempt++ {
 		if o.Name == "" {
-			cfg.Name = generateName()
+			row.Name = generateName()
 		}
-		// The ID is chosen here so that the record is complete when first
-		// written: no second rewrite of the store for the hostname.
-		id := o.ID // a clash is on the name: the same ID serves the retry
-		if id == "" {
-			id = NewContainerID()
-		}
-		cfg.Spec.ID, cfg.Spec.Hostname = id, containerHostname(id, hostname, cfg.Spec.NetNS == "host")
-		meta, err := json.Marshal(cfg)
-		if err != nil {
-			return res, err
-		}
-		r, err := e.store.CreateContainer(cfg.Name, storage.CreateOptions{ID: id, ImageID: cfg.ImageID, Metadata: string(meta), Volatile: cfg.AutoRemove})
+		err = e.db.CreateContainer(context.Background(), row)
 		if errdefs.IsConflict(err) && o.Name == "" && attempt < 10 {
 			continue
 		}
-		if err != nil {
-			return res, err
-		}
-		res.ID, res.Name = r.ID, cfg.Name
 		break
 	}
-	if err := e.writeContainerFiles(res.ID, &cfg); err != nil {
-		e.store.DeleteContainer(res.ID)
+	if err != nil {
+		os.RemoveAll(dir)
 		return ContainerCreateResult{}, err
+	}
+	res := ContainerCreateResult{ID: id, Name: row.Name}
+	fail := func(err error) (ContainerCreateResult, error) {
+		e.store.DeleteContainer(id)
+		os.RemoveAll(dir)
+		e.db.DeleteContainer(context.Background(), id)
+		return ContainerCreateResult{}, err
+	}
+	if err := e.store.CreateContainer(storage.CreateOptions{ID: id, ImageID: cfg.ImageID, Volatile: cfg.AutoRemove}); err != nil {
+		return fail(err)
+	}
+	if err := writeContainerFiles(dir, &cfg); err != nil {
+		return fail(err)
 	}
 	if o.CIDFile != "" {
 		f, err := os.OpenFile(o.CIDFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
-			_, err = f.WriteString(res.ID)
+			_, err = f.WriteString(id)
 			f.Close()
 		}
 		if err != nil {
-			e.store.DeleteContainer(res.ID)
-			return ContainerCreateResult{}, invalid("--cidfile %s: %v", o.CIDFile, err)
+			return fail(invalid("--cidfile %s: %v", o.CIDFile, err))
 		}
 	}
 	return res, nil
@@ -392,11 +407,7 @@ func containerHostname(id, given string, hostNet bool) string {
 
 // writeContainerFiles writes the hosts, hostname and resolv.conf files the
 // container bind-mounts (their paths: Container.HostsFile and friends).
-func (e *Engine) writeContainerFiles(id string, cfg *ContainerConfig) error {
-	dir, err := e.store.Dir(id)
-	if err != nil {
-		return err
-	}
+func writeContainerFiles(dir string, cfg *ContainerConfig) error {
 	hostname := cfg.Spec.Hostname
 	files := map[string][]byte{
 		hostsFile:      netns.HostsFile(hostname, nil),

@@ -128,9 +128,9 @@ func (e *Engine) ContainerLogs(ctx context.Context, ref string, o ContainerLogsO
 	case "none", "passthrough":
 		return fmt.Errorf("container %s logs with the %q driver, which keeps no log to read: %w", c.Name, c.Config.LogDriver, errdefs.ErrFailedPrecondition)
 	}
+	// Paused, starting and stopping containers are followed too.
 	stop := func() bool {
-		st, err := runtime.ReadState(c.StatePath())
-		return err != nil || ctx.Err() != nil || checkLiveness(st).Status != runtime.StatusRunning
+		return ctx.Err() != nil || e.reload(c) != nil || !c.Running()
 	}
 	return runtime.ReadLog(c.LogPath(), c.Config.LogDriver, runtime.LogReadOptions{
 		Follow: o.Follow, Tail: o.Tail, Since: o.Since, Until: o.Until, Timestamps: o.Timestamps, StopFollowing: stop,

@@ -9,18 +9,14 @@ import (
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// Pausing freezes the container's cgroup. The paused status is recorded in
-// State by the engine, under the container's lock (so pause, unpause and
-// restart do not interleave). The monitor writes State, without that lock,
-// only when the container starts and when it exits, so each engine write
-// is ordered to come before anything that could let the container exit:
-// pause freezes first and then records "paused" (a frozen process does not
-// exit; if it exited before the freeze, the freeze fails and nothing is
-// written); unpause and a signal to a paused container record "running"
-// first and then signal or thaw. The one window left is a fatal signal from
-// outside skiff between freeze and record on cgroup v2 (where it kills a
-// frozen process): the record then says paused for a dead container, which
-// reads as exited (code 255) once its monitor is gone.
+// Pausing freezes the container's cgroup. The paused status is the
+// engine's, recorded in the state database under the container's lock (so
+// pause, unpause, stop and restart do not interleave). The monitor records
+// only the start and the exit, in its own file; an exit it records wins over
+// whatever the engine recorded (see fold), so the order of a freeze and its
+// record does not matter: pause freezes first and then records paused (if
+// the container exited before the freeze, the freeze fails); unpause thaws
+// and then records running.
 
 // ContainerPause freezes every process of a running container.
 func (e *Engine) ContainerPause(ctx context.Context, ref string) error {
@@ -41,7 +37,7 @@ func (e *Engine) ContainerPause(ctx context.Context, ref string) error {
 	}
 	st := c.State
 	st.Status = runtime.StatusPaused
-	if err := runtime.WriteState(c.StatePath(), st, false); err != nil {
+	if err := e.transition(c, st); err != nil {
 		runtime.Resume(e.stateRoot(), c.ID)
 		return err
 	}
@@ -58,32 +54,10 @@ func (e *Engine) ContainerUnpause(ctx context.Context, ref string) error {
 	if c.State.Status != runtime.StatusPaused {
 		return fmt.Errorf("container %s is not paused: %w", c.Name, errdefs.ErrConflict)
 	}
-	if err := e.recordRunning(c); err != nil {
+	if err := runtime.Resume(e.stateRoot(), c.ID); err != nil {
 		return err
 	}
-	return e.resume(c)
-}
-
-// recordRunning writes a paused container's State as running, before it is
-// thawed or signalled (see the ordering above).
-func (e *Engine) recordRunning(c *Container) error {
 	st := c.State
 	st.Status = runtime.StatusRunning
-	if err := runtime.WriteState(c.StatePath(), st, false); err != nil {
-		return err
-	}
-	c.State = st
-	return nil
-}
-
-// resume thaws a container that recordRunning recorded, and records it
-// paused again if it stays frozen. A container that died meanwhile is not
-// frozen (runtime.Resume succeeds), so this never overwrites its exit.
-func (e *Engine) resume(c *Container) error {
-	if err := runtime.Resume(e.stateRoot(), c.ID); err != nil {
-		c.State.Status = runtime.StatusPaused
-		runtime.WriteState(c.StatePath(), c.State, false)
-		return err
-	}
-	return nil
+	return e.transition(c, st)
 }

@@ -108,6 +108,18 @@ type InspectContainerConfig struct {
 	StopTimeout int               `json:"StopTimeout"`
 }
 
+// dockerStatus is State.Status as Docker names it: a starting container is
+// still "created" there, a stopping one "running".
+func dockerStatus(s runtime.Status) string {
+	switch s {
+	case runtime.StatusStarting:
+		return "created"
+	case runtime.StatusStopping:
+		return "running"
+	}
+	return string(s)
+}
+
 func timeOrZero(t time.Time) string {
 	if t.IsZero() {
 		return "0001-01-01T00:00:00Z"
@@ -119,6 +131,9 @@ func timeOrZero(t time.Time) string {
 // plus its image (SizeRootFs), for ps -s and inspect -s. It walks the
 // layer, so it is only done when asked.
 func (e *Engine) ContainerSizes(c *Container) (rw, rootfs int64, err error) {
+	if _, err := e.imageStore(); err != nil {
+		return 0, 0, err
+	}
 	return e.store.ContainerSizes(c.ID)
 }
 
@@ -147,6 +162,9 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o ContainerIn
 }
 
 func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
+	if _, err := e.imageStore(); err != nil {
+		return ContainerInspect{}, err
+	}
 	s := c.Config.Spec
 	out := ContainerInspect{
 		ID: c.ID, Created: timeOrZero(c.Created), Image: "sha256:" + c.ImageID, Name: "/" + c.Name,
@@ -158,7 +176,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		out.Path, out.Args = s.Args[0], s.Args[1:]
 	}
 	st := c.State
-	out.State = InspectState{Status: string(st.Status), Running: st.Status == runtime.StatusRunning || st.Status == runtime.StatusPaused,
+	out.State = InspectState{Status: dockerStatus(st.Status), Running: st.Status != runtime.StatusStarting && c.Running(),
 		Paused: st.Status == runtime.StatusPaused, OOMKilled: st.OOMKilled, ExitCode: st.ExitCode, Error: st.Error,
 		StartedAt: timeOrZero(st.StartedAt), FinishedAt: timeOrZero(st.FinishedAt)}
 	if out.State.Running {

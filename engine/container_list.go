@@ -136,6 +136,12 @@ func (c *Container) Status() string {
 		return "Up " + units.HumanDuration(time.Since(c.State.StartedAt))
 	case runtime.StatusPaused:
 		return "Up " + units.HumanDuration(time.Since(c.State.StartedAt)) + " (Paused)"
+	case runtime.StatusStarting:
+		return "Starting"
+	case runtime.StatusStopping:
+		return "Up " + units.HumanDuration(time.Since(c.State.StartedAt)) + " (Stopping)"
+	case runtime.StatusRemoving:
+		return "Removal In Progress"
 	case runtime.StatusExited:
 		if c.State.FinishedAt.IsZero() {
 			return fmt.Sprintf("Exited (%d)", c.State.ExitCode)

@@ -3,23 +3,26 @@ package engine
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
-	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// lockContainer takes the container's cross-process lock.
+// lockContainer takes the container's cross-process lock. A container
+// removed meanwhile is not found.
 func lockContainer(c *Container) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no such container: %s: %w", c.Name, errdefs.ErrNotFound)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -30,8 +33,9 @@ func lockContainer(c *Container) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-// lockedState finds a container, takes its lock and reads its state under
-// it (another process may have started or stopped it meanwhile).
+// lockedState finds a container, takes its lock and reads its row again
+// under it (another process may have started, stopped or removed it
+// meanwhile).
 func (e *Engine) lockedState(ref string) (*Container, func(), error) {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
@@ -41,13 +45,21 @@ func (e *Engine) lockedState(ref string) (*Container, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := runtime.ReadState(c.StatePath())
-	if err != nil {
+	if err := e.reload(c); err != nil {
 		unlock()
 		return nil, nil, err
 	}
-	c.State = checkLiveness(st)
 	return c, unlock, nil
+}
+
+// reload reads c's row again and folds it.
+func (e *Engine) reload(c *Container) error {
+	r, err := e.db.Container(context.Background(), c.ID)
+	if err != nil {
+		return err
+	}
+	*c = *e.containerFromRow(r)
+	return nil
 }
 
 // ContainerStopOptions tune ContainerStop.
@@ -56,16 +68,22 @@ type ContainerStopOptions struct {
 }
 
 // ContainerStop sends the stop signal, waits, then kills. Stopping a
-// container that is not running succeeds, as in Docker.
+// container that is not running succeeds, as in Docker. The lock is held
+// throughout, so a start or restart cannot interleave.
 func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopOptions) error {
-	c, err := e.lookupContainer(ref)
+	c, unlock, err := e.lockedState(ref)
 	if err != nil {
 		return err
 	}
-	return e.stopContainer(ctx, c, o)
+	defer unlock()
+	return e.stopLocked(ctx, c, o)
 }
 
-func (e *Engine) stopContainer(ctx context.Context, c *Container, o ContainerStopOptions) error {
+// stopLocked stops c, whose lock the caller holds.
+func (e *Engine) stopLocked(ctx context.Context, c *Container, o ContainerStopOptions) error {
+	if c.State.Status == runtime.StatusStarting && !e.waitStarted(ctx, c) {
+		return fmt.Errorf("container %s is still starting: try again: %w", c.Name, errdefs.ErrConflict)
+	}
 	if !c.Running() {
 		return nil
 	}
@@ -77,60 +95,83 @@ func (e *Engine) stopContainer(ctx context.Context, c *Container, o ContainerSto
 	if err != nil {
 		sig = unix.SIGTERM
 	}
-	if timeout > 0 {
-		if err := e.signal(c, sig); err != nil {
+	before := c.State
+	if c.State.Status != runtime.StatusStopping {
+		st := c.State
+		st.Status = runtime.StatusStopping
+		if err := e.transition(c, st); err != nil {
 			return err
+		}
+	}
+	if timeout > 0 {
+		if err := e.signal(c, sig, before.Status == runtime.StatusPaused); err != nil {
+			return e.restore(c, before, err)
 		}
 		if e.waitExit(ctx, c, time.Duration(timeout)*time.Second) {
 			return nil
 		}
 	}
-	if err := e.signal(c, unix.SIGKILL); err != nil {
-		return err
+	if err := e.signal(c, unix.SIGKILL, before.Status == runtime.StatusPaused); err != nil {
+		return e.restore(c, before, err)
 	}
 	if !e.waitExit(ctx, c, 10*time.Second) {
-		return fmt.Errorf("container %s did not exit after SIGKILL", c.Name)
+		return e.restore(c, before, fmt.Errorf("container %s did not exit after SIGKILL", c.Name))
 	}
 	return nil
 }
 
+// restore puts back the status a failed stop found (it changes nothing if
+// the container exited meanwhile).
+func (e *Engine) restore(c *Container, st runtime.State, err error) error {
+	if ok, _ := e.writeState(c.ID, st, runtime.StatusStopping); ok {
+		c.State = st
+	}
+	return err
+}
+
+// waitStarted waits, briefly, for a starting container to run or fail.
+func (e *Engine) waitStarted(ctx context.Context, c *Container) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for delay := time.Millisecond; c.State.Status == runtime.StatusStarting; delay = min(delay*2, 50*time.Millisecond) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(delay)
+		if err := e.reload(c); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // signal delivers sig to the container's init. With a private PID
-// namespace, SIGKILL to init takes the whole container down.
-func (e *Engine) signal(c *Container, sig unix.Signal) error {
+// namespace, SIGKILL to init takes the whole container down. A frozen
+// process acts on its signal once thawed: stop, kill and rm -f of a paused
+// container thaw it, as Docker does (the monitor's exit record, whenever it
+// comes, wins over the status the engine recorded).
+func (e *Engine) signal(c *Container, sig unix.Signal, paused bool) error {
 	if c.State.Pid <= 0 {
 		return fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
-	}
-	// A frozen process acts on its signal once thawed: stop, kill and rm -f
-	// of a paused container unpause it, as Docker does. It is recorded
-	// running before the signal, which may kill it at once (cgroup v2), so
-	// that the monitor's exit record comes last (see container_freeze.go).
-	paused := c.State.Status == runtime.StatusPaused
-	if paused {
-		if err := e.recordRunning(c); err != nil {
-			return err
-		}
 	}
 	var err error
 	if kerr := unix.Kill(c.State.Pid, sig); kerr != nil && kerr != unix.ESRCH {
 		err = fmt.Errorf("signalling container %s: %w", c.Name, kerr)
 	}
 	if paused {
-		err = errors.Join(err, e.resume(c))
+		err = errors.Join(err, runtime.Resume(e.stateRoot(), c.ID))
 	}
 	return err
 }
 
-// waitExit polls the recorded state until the container exited.
+// waitExit polls the container's row until it exited.
 func (e *Engine) waitExit(ctx context.Context, c *Container, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
-		st, err := runtime.ReadState(c.StatePath())
-		if err == nil {
-			st = checkLiveness(st)
-			if st.Status == runtime.StatusExited || st.Status == runtime.StatusCreated {
-				c.State = st
-				return true
-			}
+		if err := e.reload(c); err != nil {
+			return errdefs.IsNotFound(err) // removed: its exit went with it
+		}
+		if !c.Running() {
+			return true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return false
@@ -157,7 +198,7 @@ func (e *Engine) ContainerKill(ctx context.Context, ref string, o ContainerKillO
 	if !c.Running() {
 		return fmt.Errorf("cannot kill container %s: it is not running: %w", c.Name, errdefs.ErrConflict)
 	}
-	return e.signal(c, sig)
+	return e.signal(c, sig, c.State.Status == runtime.StatusPaused)
 }
 
 // ContainerWait blocks until the container exits and returns its exit code.
@@ -211,38 +252,61 @@ type ContainerRemoveOptions struct {
 // ContainerRemove deletes a stopped container (a running one with Force):
 // record, writable layer, logs, run directory.
 func (e *Engine) ContainerRemove(ctx context.Context, ref string, o ContainerRemoveOptions) (string, error) {
-	c, err := e.lookupContainer(ref)
+	c, unlock, err := e.lockedState(ref)
 	if err != nil {
 		return "", err
 	}
+	defer unlock()
 	if c.Running() {
 		if !o.Force {
-			return "", fmt.Errorf("cannot remove container %s: it is running: stop it first or use -f: %w", c.Name, errdefs.ErrConflict)
+			return "", fmt.Errorf("cannot remove container %s: it is %s: stop it first or use -f: %w", c.Name, c.State.Status, errdefs.ErrConflict)
 		}
-		if err := e.signal(c, unix.SIGKILL); err != nil {
-			return "", err
+		if c.State.Status == runtime.StatusStarting {
+			e.waitStarted(ctx, c)
 		}
-		e.waitExit(ctx, c, 10*time.Second)
+		// The monitor records the exit without the lock; its exit command
+		// waits for it and then finds the container gone.
+		if c.State.Pid > 0 {
+			if err := e.signal(c, unix.SIGKILL, c.State.Status == runtime.StatusPaused); err != nil {
+				return "", err
+			}
+		}
+		if !e.waitExit(ctx, c, 10*time.Second) {
+			return "", fmt.Errorf("cannot remove container %s: it did not exit after SIGKILL: %w", c.Name, errdefs.ErrConflict)
+		}
 	}
-	return c.ID, e.removeContainer(c)
+	return c.ID, e.removeLocked(c)
 }
 
-func (e *Engine) removeContainer(c *Container) error {
-	unlock, err := lockContainer(c)
-	if err != nil {
+// removeLocked deletes c, whose lock the caller holds and which is not
+// running: it is marked removing first, so an interrupted removal shows in
+// ps and the next rm finishes it.
+func (e *Engine) removeLocked(c *Container) error {
+	st := c.State
+	st.Status = runtime.StatusRemoving
+	if err := e.transition(c, st); err != nil {
 		return err
 	}
-	defer unlock()
-	// A start may have won the lock since the caller looked.
-	if st, err := runtime.ReadState(c.StatePath()); err == nil && checkLiveness(st).Status == runtime.StatusRunning {
-		return fmt.Errorf("cannot remove container %s: it is running (started again meanwhile?): %w", c.Name, errdefs.ErrConflict)
-	}
 	e.releaseRuntime(c)
+	if _, err := e.imageStore(); err != nil {
+		return err
+	}
 	// Deleting the container unmounts its layer first (every count).
 	if err := e.store.DeleteContainer(c.ID); err != nil && !errdefs.IsNotFound(err) {
 		return err
 	}
-	return nil
+	// Everything but the lock, which we hold: a waiter that gets it next
+	// finds the row gone.
+	entries, _ := os.ReadDir(c.dir)
+	for _, ent := range entries {
+		if ent.Name() != "lock" {
+			os.RemoveAll(filepath.Join(c.dir, ent.Name()))
+		}
+	}
+	if err := e.db.DeleteContainer(context.Background(), c.ID); err != nil {
+		return err
+	}
+	return os.RemoveAll(c.dir)
 }
 
 // releaseRuntime removes what a run leaves under the run root. A container
@@ -255,58 +319,42 @@ func (e *Engine) releaseRuntime(c *Container) {
 }
 
 // stopOrphan kills and destroys what a monitor that died without recording
-// the exit (kill -9, OOM killer) left running: nobody else would ever stop
-// the container's processes, and they would keep its root filesystem busy.
-func (e *Engine) stopOrphan(c *Container) {
-	lc, err := libcontainer.Load(e.stateRoot(), c.ID)
-	if err != nil {
-		return // never started, or its monitor destroyed it
-	}
-	if st, err := lc.Status(); err == nil && st != libcontainer.Stopped {
-		lc.Signal(unix.SIGKILL)
-		for i := 0; i < 200; i++ {
-			if st, err := lc.Status(); err != nil || st == libcontainer.Stopped {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	lc.Destroy()
-}
+// the exit (kill -9, OOM killer) left running: the container dies with its
+// monitor (see runtime.KillOrphan), and its leftovers would keep its root
+// filesystem busy.
+func (e *Engine) stopOrphan(c *Container) { runtime.KillOrphan(e.stateRoot(), c.ID) }
 
 // ContainerCleanup runs after a container exited: it unmounts the root
 // filesystem, releases the run directory, and removes --rm containers. The
 // monitor runs it as its exit command; a foreground run calls it directly.
 func (e *Engine) ContainerCleanup(ctx context.Context, ref string) error {
-	c, err := e.lookupContainer(ref)
+	c, unlock, err := e.lockedState(ref)
 	if errdefs.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	defer unlock()
+	// The exit command of an earlier run can get here after a restart
+	// started the container again: the state under the lock decides.
 	if c.Running() {
 		return nil
 	}
 	if c.Config.AutoRemove {
-		return e.removeContainer(c)
-	}
-	unlock, err := lockContainer(c)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	// The exit command of an earlier run can get here after a restart
-	// started the container again: look at the state under the lock.
-	if st, err := runtime.ReadState(c.StatePath()); err != nil || checkLiveness(st).Status == runtime.StatusRunning {
-		return err
+		return e.removeLocked(c)
 	}
 	e.releaseRuntime(c)
+	if _, err := e.imageStore(); err != nil {
+		return err
+	}
 	return e.store.Unmount(c.ID, true)
 }
 
-// ContainerRename gives a container a new unique name.
+// ContainerRename gives a container a new unique name: the database's
+// constraint decides between concurrent renames and creates.
 func (e *Engine) ContainerRename(ctx context.Context, ref, name string) error {
+	name = strings.TrimPrefix(name, "/")
 	if !validName.MatchString(name) {
 		return invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
@@ -314,20 +362,10 @@ func (e *Engine) ContainerRename(ctx context.Context, ref, name string) error {
 	if err != nil {
 		return err
 	}
-	// containers/storage's AddNames takes a name away from the container
-	// that has it instead of failing.
-	if other, err := e.store.Container(name); err == nil && other.Name == name && other.ID != c.ID {
-		return fmt.Errorf("the container name %q is already in use by container %s: %w", name, other.ID[:12], errdefs.ErrConflict)
+	if c.Name == name {
+		return invalid("renaming container %s to the name it already has", name)
 	}
-	if err := e.store.Rename(c.ID, c.Name, name); err != nil {
-		return err
-	}
-	c.Config.Name = name
-	meta, err := json.Marshal(c.Config)
-	if err != nil {
-		return err
-	}
-	return e.store.SetMetadata(c.ID, string(meta))
+	return e.db.RenameContainer(ctx, c.ID, name)
 }
 
 // ContainerExists reports whether ref names a container.
@@ -360,7 +398,7 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (Containe
 			continue
 		}
 		rw, _, _ := e.ContainerSizes(c)
-		if err := e.removeContainer(c); err != nil && !errdefs.IsNotFound(err) {
+		if _, err := e.ContainerRemove(ctx, c.ID, ContainerRemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, err)
 			continue
 		}
@@ -371,7 +409,10 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (Containe
 }
 
 // ContainerRestart stops a container (as ContainerStop), releases what the
-// run held, and starts it again detached.
+// run held, and starts it again detached, all under the container's lock:
+// the exit command of the run being stopped waits for it, then finds the
+// container running again and leaves it alone (a --rm container is not
+// removed by a restart, as in Docker).
 func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerStopOptions) error {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
@@ -387,22 +428,21 @@ func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerSt
 		return err
 	}
 	defer mp.Abandon()
-	// Stop and start under the container's lock: the exit command of the
-	// run being stopped waits for it, then finds the container running
-	// again and leaves it alone (a --rm container is not removed by a
-	// restart, as in Docker).
-	unlock, err := lockContainer(c)
+	if _, err := e.imageStore(); err != nil {
+		return err
+	}
+	c, unlock, err := e.lockedState(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := e.stopContainer(ctx, c, o); err != nil {
+	if err := e.stopLocked(ctx, c, o); err != nil {
 		return err
 	}
 	e.releaseRuntime(c)
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
 	}
-	_, err = e.launch(c, false, mp)
+	_, err = e.startLocked(c, false, mp)
 	return err
 }

@@ -86,7 +86,10 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 		}
 		defer mp.Abandon()
 	}
-	conn, err := e.launch(c, o.Attach != nil, mp)
+	// A foreground start releases the lock once the container is recorded
+	// starting and the monitor waits for its attach: a concurrent start
+	// then sees a starting container (running, to it) and leaves it alone.
+	conn, err := e.startLocked(c, o.Attach != nil, mp)
 	unlock()
 	if err != nil {
 		return ContainerStartResult{}, err
@@ -121,19 +124,48 @@ func (e *Engine) runDir(id string) string { return filepath.Join(e.paths.RunRoot
 
 func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "runc") }
 
-// launch mounts the root filesystem, writes the spec and the monitor's
-// config, and starts the monitor. With wait it returns the attach
-// connection the monitor waits for before starting the container.
-func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (net.Conn, error) {
-	e.stopOrphan(c) // what a killed monitor left running would make the start fail
-	rootfs, err := e.store.Mount(c.ID)
-	if err != nil {
+// startLocked records c starting with its monitor mp, and launches it; c's
+// lock is held. A start that fails before the monitor took over restores
+// the status it found, with the error; one that the monitor failed is
+// recorded by the monitor (exited, 125/126/127).
+func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (net.Conn, error) {
+	if _, err := e.imageStore(); err != nil {
 		return nil, err
 	}
-	fail := func(err error) (net.Conn, error) {
+	before := c.State
+	st := runtime.State{Status: runtime.StatusStarting, MonitorPid: mp.pid, MonitorStart: mp.start}
+	if err := e.transition(c, st); err != nil {
+		return nil, err
+	}
+	conn, handedOver, err := e.launch(c, wait, mp)
+	if err != nil && !handedOver {
+		before.Error = err.Error()
+		e.writeState(c.ID, before, runtime.StatusStarting)
+	}
+	if err == nil && !wait {
+		// "started": record it now rather than in the next reader's fold.
+		e.reload(c)
+	}
+	return conn, err
+}
+
+// launch mounts the root filesystem, writes the spec and the monitor's
+// config, and starts the monitor. handedOver reports that the monitor got
+// its config (from then on it records the outcome). With wait it returns the attach
+// connection the monitor waits for before starting the container.
+func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn net.Conn, handedOver bool, err error) {
+	e.stopOrphan(c) // what a killed monitor left running would make the start fail
+	rootfs, err := e.store.Mount(c.ID)
+	if errdefs.IsNotFound(err) {
+		return nil, false, fmt.Errorf("container %s has no root filesystem (its creation was interrupted): remove it with skiff rm: %w", c.Name, errdefs.ErrFailedPrecondition)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	fail := func(err error) (net.Conn, bool, error) {
 		e.store.Unmount(c.ID, false)
 		os.RemoveAll(e.runDir(c.ID))
-		return nil, err
+		return nil, handedOver, err
 	}
 	opts := c.Config.Spec
 	opts.Rootfs = rootfs
@@ -159,20 +191,21 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (net.Conn, err
 		}
 	}
 	line, err := mp.handOver(mc)
+	handedOver = true
 	if err != nil {
 		return fail(err)
 	}
 	if !wait {
-		return nil, startedOrError(c, line)
+		return nil, true, startedOrError(c, line)
 	}
 	if line != "ready" {
 		return fail(startedOrError(c, line))
 	}
-	conn, err := dialAttach(mc.RunDir)
+	conn, err = dialAttach(mc.RunDir)
 	if err != nil {
 		return fail(fmt.Errorf("container %s: connecting to its monitor: %w", c.Name, err))
 	}
-	return conn, nil
+	return conn, true, nil
 }
 
 func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
@@ -202,10 +235,12 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 // while the engine prepares the container, and it waits on its control
 // pipe until its config is written.
 type MonitorProc struct {
-	id   string // the container it is for
-	bin  string
-	ctl  *os.File // write end of the control pipe (runtime.MonitorControlFd)
-	sync *os.File // read end of the handshake pipe (its fd 3)
+	id    string // the container it is for
+	pid   int
+	start uint64 // its start time, which with pid names it (runtime.ProcessStartTime)
+	bin   string
+	ctl   *os.File // write end of the control pipe (runtime.MonitorControlFd)
+	sync  *os.File // read end of the handshake pipe (its fd 3)
 }
 
 // StartMonitor forks the monitor of container id (which may not exist yet:
@@ -240,8 +275,10 @@ func (e *Engine) StartMonitor(id string, stdio []*os.File) (*MonitorProc, error)
 		ctlW.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	go cmd.Wait() // reap it if it exits while we still run
-	return &MonitorProc{id: id, bin: bin, ctl: ctlW, sync: syncR}, nil
+	pid := cmd.Process.Pid
+	start := runtime.ProcessStartTime(pid) // before Wait can reap it
+	go cmd.Wait()                          // reap it if it exits while we still run
+	return &MonitorProc{id: id, pid: pid, start: start, bin: bin, ctl: ctlW, sync: syncR}, nil
 }
 
 // Abandon tells an unused monitor to exit (it reads the end of its control
@@ -316,9 +353,6 @@ func (e *ExitError) Error() string {
 // ExitCode makes the CLI exit with the container's code.
 func (e *ExitError) ExitCode() int { return e.Code }
 
-// Silent reports an exit status with nothing more to say.
-func (e *ExitError) Silent() bool { return e.Err == nil }
-
 // monitorPath finds skiff-monitor beside the skiff binary, then on PATH.
 func monitorPath() (string, error) {
 	if self, err := os.Executable(); err == nil {
@@ -343,9 +377,5 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return runtime.WriteFileAtomic(path, b, 0o600, false)
 }

@@ -3,18 +3,21 @@
 // and returning a Result struct. The CLI and the Docker API shim are thin
 // layers over it.
 //
-// An Engine holds no state that outlives the process: everything lives in
-// the store on disk (see storage and the per-record files), guarded by file
-// locks, so any number of skiff processes can work on the same root at once.
+// An Engine holds no state that outlives the process: records live in the
+// state database (engine/statedb), layers in containers/storage, and
+// per-container flocks order lifecycle changes, so any number of skiff
+// processes can work on the same root at once.
 package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"github.com/skiff-engine/skiff/imagestore"
 	"github.com/skiff-engine/skiff/storage"
 	"github.com/skiff-engine/skiff/userns"
@@ -42,6 +45,10 @@ type Engine struct {
 	store  *storage.Store
 	images *imagestore.Store
 	err    error
+
+	dbOnce sync.Once
+	db     *statedb.DB
+	dbErr  error
 }
 
 // New reads the configuration and resolves paths; the store is opened on
@@ -99,6 +106,20 @@ func (e *Engine) imageStore() (*imagestore.Store, error) {
 	return e.images, e.err
 }
 
+// openDB opens the state database once per process. Commands that only
+// read records (ps, inspect, logs) need nothing else: containers/storage
+// stays closed.
+func (e *Engine) openDB() error {
+	e.dbOnce.Do(func() {
+		if err := os.MkdirAll(e.paths.GraphRoot, 0o700); err != nil {
+			e.dbErr = fmt.Errorf("creating %s: %w", e.paths.GraphRoot, err)
+			return
+		}
+		e.db, e.dbErr = statedb.Open(context.Background(), filepath.Join(e.paths.GraphRoot, "skiff.db"))
+	})
+	return e.dbErr
+}
+
 // imageOptions points containers/image at the files this user's engine uses.
 func (e *Engine) imageOptions() imagestore.Options {
 	o := imagestore.Options{
@@ -121,10 +142,15 @@ func (e *Engine) authStore() *imagestore.Store {
 	return imagestore.New(nil, e.imageOptions())
 }
 
-// Close releases the store; layers stay mounted for running containers.
+// Close releases the store and the database; layers stay mounted for
+// running containers.
 func (e *Engine) Close() error {
-	if e.store != nil {
-		return e.store.Shutdown(false)
+	var err error
+	if e.db != nil {
+		err = e.db.Close()
 	}
-	return nil
+	if e.store != nil {
+		err = errors.Join(err, e.store.Shutdown(false))
+	}
+	return err
 }

@@ -10,7 +10,6 @@ import (
 // Paths are the per-user locations of the design's "On disk" table.
 type Paths struct {
 	Rootless   bool
-	HostUID    int
 	ConfigHome string // $XDG_CONFIG_HOME or ~/.config
 	GraphRoot  string // images, layers, container rootfs, volumes, records
 	RunRoot    string // locks, sockets, exit files, libcontainer state
@@ -21,7 +20,7 @@ type Paths struct {
 // means "running for an unprivileged user", including inside skiff's user
 // namespace where the euid is 0.
 func DefaultPaths() Paths {
-	p := Paths{Rootless: userns.Rootless(), HostUID: userns.HostUID()}
+	p := Paths{Rootless: userns.Rootless()}
 	home, _ := os.UserHomeDir()
 	p.ConfigHome = os.Getenv("XDG_CONFIG_HOME")
 	if p.ConfigHome == "" {

@@ -3,6 +3,9 @@ package runtime
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/runc/libcontainer"
@@ -94,4 +97,27 @@ func NewProcess(p *specs.Process, init bool) (*libcontainer.Process, error) {
 	}
 	lp.CPUAffinity = aff
 	return lp, nil
+}
+
+// KillOrphan kills and destroys container id if it still runs with no
+// monitor left (libcontainer's state names its init by pid and start time,
+// so a reused pid is never hit), waiting up to 10 s for it to go. The
+// container's init gets SIGKILL as its parent-death signal, so this finds
+// something only where that could not act: the init had not set it yet, or
+// an exec of a binary with file capabilities cleared it.
+func KillOrphan(stateRoot, id string) {
+	lc, err := libcontainer.Load(stateRoot, id)
+	if err != nil {
+		return // never started, or its monitor destroyed it
+	}
+	if st, err := lc.Status(); err == nil && st != libcontainer.Stopped {
+		lc.Signal(unix.SIGKILL)
+		for i := 0; i < 200; i++ {
+			if st, err := lc.Status(); err != nil || st == libcontainer.Stopped {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	lc.Destroy()
 }

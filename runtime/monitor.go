@@ -96,15 +96,22 @@ const MonitorControlEnv = "_SKIFF_MONITOR_CONTROL_FD"
 // stderr with the passthrough log driver.
 var PassthroughFds = [3]uintptr{5, 6, 7}
 
-// Status is a container's lifecycle state.
+// Status is a container's lifecycle state. The monitor records only
+// running and exited in its State file; the others are the engine's, kept
+// in its state database (see engine/lifecycle.go for the transitions).
 type Status string
 
 const (
-	StatusCreated Status = "created"
-	StatusRunning Status = "running"
-	StatusPaused  Status = "paused"
-	StatusExited  Status = "exited"
+	StatusCreated  Status = "created"
+	StatusStarting Status = "starting" // a start holds a monitor that has not started the process yet
+	StatusRunning  Status = "running"
+	StatusPaused   Status = "paused"
+	StatusStopping Status = "stopping" // stop sent the stop signal and waits
+	StatusExited   Status = "exited"
+	StatusRemoving Status = "removing" // rm is under way (or was interrupted)
 )
+
+func (s Status) String() string { return string(s) }
 
 // State is the record of a container's last run, written by the monitor.
 type State struct {
@@ -119,41 +126,60 @@ type State struct {
 	Error        string    `json:"error,omitempty"`
 }
 
-// WriteState records st at path atomically (temp file, rename). durable
-// adds an fsync before the rename: for what must survive a crash (an exit
-// status); a running state lost in a crash reads as the previous state, and
-// a dead monitor makes that exited anyway.
+// WriteState records st at path atomically. durable adds the fsyncs: for
+// what must survive a crash (an exit status); a running state lost in a
+// crash reads as the previous state, and a dead monitor makes that exited
+// anyway.
 func WriteState(path string, st State, durable bool) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
+	return WriteFileAtomic(path, b, 0o600, durable)
+}
+
+// WriteFileAtomic replaces path with data through a temporary file and a
+// rename, so that a reader sees the old content or the new, never a part.
+// durable fsyncs the file before the rename and the directory after it, so
+// that the new content survives a crash of the machine too.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode, durable bool) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(b); err != nil {
+	fail := func(err error) error {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err
 	}
-	if err := syncIf(durable, tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			return fail(err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func syncIf(durable bool, f *os.File) error {
 	if !durable {
 		return nil
 	}
-	return f.Sync()
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // ReadState reads a State; a missing file is a container never started.

@@ -87,7 +87,8 @@ func Err(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, types.ErrImageUnknown), errors.Is(err, types.ErrLayerUnknown),
-		errors.Is(err, types.ErrContainerUnknown), errors.Is(err, types.ErrNotAnImage):
+		errors.Is(err, types.ErrContainerUnknown), errors.Is(err, types.ErrNotAnImage),
+		errors.Is(err, types.ErrNotAContainer):
 		return kindError{err, errdefs.ErrNotFound}
 	case errors.Is(err, types.ErrDuplicateName), errors.Is(err, types.ErrDuplicateID):
 		return kindError{err, errdefs.ErrAlreadyExists}

@@ -34,6 +34,7 @@ import (
 	"os"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"golang.org/x/sys/unix"
 	// Device cgroup rules, and nsenter's C constructor that joins the
 	// container's namespaces before the Go runtime starts in `init`.
 	_ "github.com/opencontainers/cgroups/devices"
@@ -42,6 +43,12 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
+		if os.Getenv("_LIBCONTAINER_INITTYPE") == "standard" {
+			// The container dies with its monitor: the monitor's thread
+			// that started us lives as long as the monitor (runMonitor
+			// locks it). libcontainer keeps the signal across its setuid.
+			unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+		}
 		libcontainer.Init() // never returns
 	}
 	if len(os.Args) != 3 {

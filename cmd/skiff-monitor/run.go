@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	goruntime "runtime"
+
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 
@@ -50,6 +52,10 @@ type monitor struct {
 }
 
 func runMonitor(path string) int {
+	// The container's init has a parent-death signal, which the kernel
+	// sends when the thread that forked it ends: keep the container start
+	// on this thread, which lives as long as the process.
+	goruntime.LockOSThread()
 	m := &monitor{syncFd: syncPipe(), started: make(chan struct{})}
 	// Started ahead of need, the monitor waits for the engine to write its
 	// config: "go" on the control pipe, or its end when the engine gave up.
@@ -164,7 +170,7 @@ func (m *monitor) stop() {
 // opens the log.
 func (m *monitor) prepare() error {
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	if err := writeFileAtomic(filepath.Join(m.cfg.RunDir, "monitor.pid"), pid); err != nil {
+	if err := runtime.WriteFileAtomic(filepath.Join(m.cfg.RunDir, "monitor.pid"), pid, 0o644, false); err != nil {
 		return fmt.Errorf("monitor pid file: %w", err)
 	}
 	ln, err := listenAttach(m.cfg.RunDir)
@@ -239,6 +245,7 @@ func (m *monitor) fail(err error) int {
 // clients, and runs the exit command unless a client owns the clean-up.
 func (m *monitor) finish(st runtime.State) {
 	st.StartedAt = m.startedAt
+	st.MonitorPid, st.MonitorStart = os.Getpid(), runtime.ProcessStartTime(os.Getpid()) // names this run
 	st.FinishedAt = time.Now().UTC()
 	if m.log != nil {
 		m.log.Close()
@@ -268,14 +275,6 @@ func runDetached(argv []string) {
 	if cmd.Start() == nil {
 		cmd.Process.Release()
 	}
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // exitCode is Docker's: the status, or 128+signal.

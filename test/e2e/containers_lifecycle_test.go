@@ -19,6 +19,11 @@ func TestContainerStopKillRestart(t *testing.T) {
 		slow := startBackground(t, s.Cmd("stop", "-t", "2", "stubborn"))
 
 		s.Run("run", "-d", "--init", "--name", "polite", bb, "sleep", "1000").MustSucceed(t)
+		// A signal that reaches tini before it installs its handlers is
+		// dropped (pid 1 of a namespace): wait until it runs its child.
+		eventually(t, 10*time.Second, "tini never started sleep", func() bool {
+			return strings.Contains(s.Run("top", "polite").Stdout, "sleep 1000")
+		})
 		if r := s.Run("stop", "polite").MustSucceed(t); r.Duration > 2*time.Second {
 			t.Errorf("stop of sleep under --init took %v: the init should pass SIGTERM on", r.Duration)
 		}
