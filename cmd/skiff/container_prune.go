@@ -16,7 +16,7 @@ func containerPruneCommand() *cli.Command {
 		Usage: "remove all stopped containers",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
-			&cli.StringSliceFlag{Name: "filter", Usage: "filter (label=...)"},
+			&cli.StringSliceFlag{Name: "filter", Usage: "filter by key=value: until, label, label!"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 0); err != nil {
