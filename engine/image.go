@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"slices"
 
 	"github.com/containerd/errdefs"
 
@@ -231,6 +233,9 @@ func (e *Engine) ImagePrune(ctx context.Context, o ImagePruneOptions) (ImagePrun
 		return res, err
 	}
 	if o.All {
+		if slices.ContainsFunc(f["dangling"], func(v string) bool { return v == "true" || v == "1" }) {
+			return res, fmt.Errorf("--all prunes every unused image, dangling=true only the dangling ones: use one of them: %w", errdefs.ErrInvalidArgument)
+		}
 		f["dangling"] = append(f["dangling"], "false")
 	} else if !f.Has("dangling") {
 		f["dangling"] = []string{"true"}

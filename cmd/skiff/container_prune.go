@@ -27,6 +27,9 @@ func containerPruneCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				res, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
+				if err != nil && len(res.Removed) == 0 {
+					return err // a bad filter: one line, no summary
+				}
 				if len(res.Removed) > 0 {
 					fmt.Println("Deleted Containers:")
 					for _, id := range res.Removed {

@@ -319,6 +319,9 @@ func imagePruneCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				res, err := e.ImagePrune(ctx, engine.ImagePruneOptions{All: c.Bool("all"), Filters: c.StringSlice("filter")})
+				if err != nil && len(res.Deleted) == 0 {
+					return err // a bad filter: one line, no summary
+				}
 				if len(res.Deleted) > 0 {
 					fmt.Println("Deleted Images:")
 					for _, d := range res.Deleted {
