@@ -45,15 +45,3 @@ func TestUserConfigOverridesSystem(t *testing.T) {
 		t.Fatalf("user config not read: %+v %v", cfg, err)
 	}
 }
-
-func TestMatchReference(t *testing.T) {
-	names := []string{"docker.io/library/busybox:latest", "127.0.0.1:5000/tools/bb:2"}
-	for pattern, want := range map[string]bool{
-		"busybox": true, "busybox:latest": true, "busy*": true, "busybox:1": false,
-		"127.0.0.1:5000/tools/*": true, "alpine": false,
-	} {
-		if got := matchReference(names, pattern); got != want {
-			t.Errorf("matchReference(%q) = %v, want %v", pattern, got, want)
-		}
-	}
-}

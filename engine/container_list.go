@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	units "github.com/docker/go-units"
 
-	"github.com/skiff-engine/skiff/imagestore"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// ContainerListOptions are ps's flags.
+// ContainerListOptions are ps's flags. Filters are Docker's "key=value"
+// filters (container_filter.go has the keys): the CLI's --filter of ps and
+// of start, stop and rm, or the API's filters flattened.
 type ContainerListOptions struct {
 	All     bool
 	Last    int // -n: the last N created (implies All)
@@ -24,16 +24,26 @@ type ContainerListOptions struct {
 // ContainerList lists containers, newest first: one read of the records and
 // one state file per container, no subprocesses.
 func (e *Engine) ContainerList(ctx context.Context, o ContainerListOptions) ([]*Container, error) {
+	return e.listMatching(o, e.containerFilterSpec())
+}
+
+// listMatching lists the containers that spec's compiled filters select.
+func (e *Engine) listMatching(o ContainerListOptions, spec filterSpec[*Container]) ([]*Container, error) {
+	f, err := ParseFilters(o.Filters)
+	if err != nil {
+		return nil, err
+	}
+	match, err := spec.compile(f)
+	if err != nil {
+		return nil, err
+	}
 	all, err := e.listContainers()
 	if err != nil {
 		return nil, err
 	}
-	match, err := e.containerFilter(o.Filters)
-	if err != nil {
-		return nil, err
-	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Created.After(all[j].Created) })
-	showAll := o.All || o.Last > 0 || len(o.Filters) > 0 && hasStatusFilter(o.Filters)
+	// Docker: a status filter shows stopped containers without -a.
+	showAll := o.All || o.Last > 0 || f.Has("status")
 	var out []*Container
 	for _, c := range all {
 		if !showAll && !c.Running() {
@@ -47,86 +57,6 @@ func (e *Engine) ContainerList(ctx context.Context, o ContainerListOptions) ([]*
 		out = out[:o.Last]
 	}
 	return out, nil
-}
-
-func hasStatusFilter(filters []string) bool {
-	for _, f := range filters {
-		if strings.HasPrefix(f, "status=") || strings.HasPrefix(f, "exited=") {
-			return true
-		}
-	}
-	return false
-}
-
-// containerFilter compiles Docker's ps filters; filters with the same key
-// are ORed, different keys ANDed.
-func (e *Engine) containerFilter(filters []string) (func(*Container) bool, error) {
-	byKey := map[string][]func(*Container) bool{}
-	for _, f := range filters {
-		key, val, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, invalid("bad filter %q: use key=value", f)
-		}
-		p, err := e.containerPredicate(key, val)
-		if err != nil {
-			return nil, err
-		}
-		byKey[key] = append(byKey[key], p)
-	}
-	return func(c *Container) bool {
-		for _, preds := range byKey {
-			any := false
-			for _, p := range preds {
-				if p(c) {
-					any = true
-					break
-				}
-			}
-			if !any {
-				return false
-			}
-		}
-		return true
-	}, nil
-}
-
-func (e *Engine) containerPredicate(key, val string) (func(*Container) bool, error) {
-	switch key {
-	case "name":
-		return func(c *Container) bool { return strings.Contains(c.Name, strings.TrimPrefix(val, "/")) }, nil
-	case "id":
-		return func(c *Container) bool { return strings.HasPrefix(c.ID, val) }, nil
-	case "label":
-		k, v, hasVal := strings.Cut(val, "=")
-		return func(c *Container) bool {
-			got, ok := c.Config.Labels[k]
-			return ok && (!hasVal || got == v)
-		}, nil
-	case "status":
-		switch val {
-		case "created", "running", "paused", "exited", "restarting", "removing", "dead":
-		default:
-			return nil, invalid("invalid status filter %q: use created, running, paused, exited, restarting, removing or dead", val)
-		}
-		return func(c *Container) bool { return string(c.State.Status) == val }, nil
-	case "exited":
-		code, err := strconv.Atoi(val)
-		if err != nil {
-			return nil, invalid("invalid exited filter %q: use an exit code", val)
-		}
-		return func(c *Container) bool { return c.State.Status == runtime.StatusExited && c.State.ExitCode == code }, nil
-	case "ancestor":
-		id := ""
-		if is, err := e.imageStore(); err == nil {
-			if img, err := is.Lookup(val); err == nil {
-				id = img.ID
-			}
-		}
-		return func(c *Container) bool {
-			return c.ImageID == id || c.Config.Image == val || imagestore.FamiliarName(c.Config.ImageName) == val
-		}, nil
-	}
-	return nil, invalid("unknown filter %q: ps takes name, id, label, status, ancestor, exited", key)
 }
 
 // Status is Docker's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago".

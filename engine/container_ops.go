@@ -388,7 +388,7 @@ type ContainerPruneResult struct {
 // carries on past one it cannot remove (the error then joins them all).
 func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (ContainerPruneResult, error) {
 	var res ContainerPruneResult
-	list, err := e.ContainerList(ctx, ContainerListOptions{All: true, Filters: filters})
+	list, err := e.listMatching(ContainerListOptions{All: true, Filters: filters}, containerPruneSpec(time.Now()))
 	if err != nil {
 		return res, err
 	}

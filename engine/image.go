@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path"
-	"strings"
+	"slices"
 
 	"github.com/containerd/errdefs"
 
@@ -45,20 +44,29 @@ func (e *Engine) ImagePush(ctx context.Context, source, dest string, o ImagePush
 	return is.Push(ctx, source, dest, imagestore.PushOptions{TLSVerify: o.TLSVerify, Progress: o.Progress, Terminal: o.Terminal})
 }
 
-// ImageListOptions select images: Filters are Docker's key=value filters
-// (dangling, label, before, since, reference).
+// ImageListOptions select images: Filters are Docker's "key=value"
+// filters (image_filter.go has the keys).
 type ImageListOptions struct {
 	All     bool
 	Filters []string
 }
 
-// ImageList lists local images matching every filter.
+// ImageList lists local images matching every filter. With a reference
+// filter, an image carries only the names that match.
 func (e *Engine) ImageList(ctx context.Context, o ImageListOptions) ([]imagestore.Image, error) {
+	f, err := ParseFilters(o.Filters)
+	if err != nil {
+		return nil, err
+	}
+	return e.listImages(ctx, f, false)
+}
+
+func (e *Engine) listImages(ctx context.Context, filters Filters, prune bool) ([]imagestore.Image, error) {
 	is, err := e.imageStore()
 	if err != nil {
 		return nil, err
 	}
-	match, err := e.imageFilter(ctx, is, o.Filters)
+	f, err := compileImageFilter(is, filters, prune)
 	if err != nil {
 		return nil, err
 	}
@@ -68,79 +76,26 @@ func (e *Engine) ImageList(ctx context.Context, o ImageListOptions) ([]imagestor
 	}
 	out := imgs[:0]
 	for _, img := range imgs {
-		if match(img) {
+		if img, ok := f.apply(img, imageLabels(ctx, is, img.ID)); ok {
 			out = append(out, img)
 		}
 	}
 	return out, nil
 }
 
-// imageFilter compiles Docker's image filters into one predicate.
-func (e *Engine) imageFilter(ctx context.Context, is *imagestore.Store, filters []string) (func(imagestore.Image) bool, error) {
-	var preds []func(imagestore.Image) bool
-	for _, f := range filters {
-		key, val, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, fmt.Errorf("bad filter %q: use key=value (dangling, label, before, since, reference): %w", f, errdefs.ErrInvalidArgument)
-		}
-		switch key {
-		case "dangling":
-			want := val == "true" || val == "1"
-			if !want && val != "false" && val != "0" {
-				return nil, fmt.Errorf("bad filter %q: dangling takes true or false: %w", f, errdefs.ErrInvalidArgument)
+// imageLabels reads an image's config labels at the first call.
+func imageLabels(ctx context.Context, is *imagestore.Store, id string) func() map[string]string {
+	var labels map[string]string
+	read := false
+	return func() map[string]string {
+		if !read {
+			read = true
+			if _, cfg, err := is.Config(ctx, id); err == nil {
+				labels = cfg.Config.Labels
 			}
-			preds = append(preds, func(i imagestore.Image) bool { return i.Dangling() == want })
-		case "before", "since":
-			ref, err := is.Lookup(val)
-			if err != nil {
-				return nil, err
-			}
-			t, before := ref.Created, key == "before"
-			preds = append(preds, func(i imagestore.Image) bool {
-				if before {
-					return i.Created.Before(t)
-				}
-				return i.Created.After(t)
-			})
-		case "reference":
-			preds = append(preds, func(i imagestore.Image) bool { return matchReference(i.Names, val) })
-		case "label":
-			lk, lv, hasVal := strings.Cut(val, "=")
-			preds = append(preds, func(i imagestore.Image) bool {
-				_, cfg, err := is.Config(ctx, i.ID)
-				if err != nil {
-					return false
-				}
-				v, ok := cfg.Config.Labels[lk]
-				return ok && (!hasVal || v == lv)
-			})
-		default:
-			return nil, fmt.Errorf("unknown filter %q: images takes dangling, label, before, since, reference: %w", key, errdefs.ErrInvalidArgument)
 		}
+		return labels
 	}
-	return func(i imagestore.Image) bool {
-		for _, p := range preds {
-			if !p(i) {
-				return false
-			}
-		}
-		return true
-	}, nil
-}
-
-// matchReference matches Docker's reference filter: a glob against the
-// familiar name, with or without the tag.
-func matchReference(names []string, pattern string) bool {
-	for _, n := range names {
-		fam := imagestore.FamiliarName(n)
-		repo, _ := imagestore.SplitRepoTag(n)
-		for _, cand := range []string{fam, repo, n} {
-			if ok, _ := path.Match(pattern, cand); ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // ImageRemoveOptions tune ImageRemove.
@@ -271,11 +226,21 @@ type ImagePruneResult struct {
 // ImagePrune deletes dangling images (every unused image with All).
 func (e *Engine) ImagePrune(ctx context.Context, o ImagePruneOptions) (ImagePruneResult, error) {
 	var res ImagePruneResult
-	filters := o.Filters
-	if !o.All {
-		filters = append(filters, "dangling=true")
+	// dangling is a mode here, as Docker's: true (the default) prunes the
+	// dangling images, false (-a) every unused one.
+	f, err := ParseFilters(o.Filters)
+	if err != nil {
+		return res, err
 	}
-	imgs, err := e.ImageList(ctx, ImageListOptions{Filters: filters})
+	if o.All {
+		if slices.ContainsFunc(f["dangling"], func(v string) bool { return v == "true" || v == "1" }) {
+			return res, fmt.Errorf("--all prunes every unused image, dangling=true only the dangling ones: use one of them: %w", errdefs.ErrInvalidArgument)
+		}
+		f["dangling"] = append(f["dangling"], "false")
+	} else if !f.Has("dangling") {
+		f["dangling"] = []string{"true"}
+	}
+	imgs, err := e.listImages(ctx, f, true)
 	if err != nil {
 		return res, err
 	}

@@ -115,3 +115,14 @@ func SplitRepoTag(name string) (repo, tag string) {
 }
 
 var errNoCandidates = errors.New("no registry to pull from")
+
+// ReferenceForms are the spellings of a stored name that Docker's reference
+// filter matches its pattern against: busybox:latest, busybox,
+// docker.io/library/busybox:latest and docker.io/library/busybox.
+func ReferenceForms(name string) []string {
+	n, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return []string{name}
+	}
+	return []string{reference.FamiliarString(n), reference.FamiliarName(n), reference.TagNameOnly(n).String(), n.Name()}
+}

@@ -16,7 +16,7 @@ func containerPruneCommand() *cli.Command {
 		Usage: "remove all stopped containers",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
-			&cli.StringSliceFlag{Name: "filter", Usage: "filter (label=...)"},
+			&cli.StringSliceFlag{Name: "filter", Usage: "filter by key=value: until, label, label!"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 0); err != nil {
@@ -27,6 +27,9 @@ func containerPruneCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				res, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
+				if err != nil && len(res.Removed) == 0 {
+					return err // a bad filter: one line, no summary
+				}
 				if len(res.Removed) > 0 {
 					fmt.Println("Deleted Containers:")
 					for _, id := range res.Removed {

@@ -109,17 +109,8 @@ func parseTime(s, flag string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
+	if t, err := engine.ParseTimestamp(s, time.Now()); err == nil {
+		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("invalid --%s %q: use a timestamp (2006-01-02T15:04:05Z), a unix time, or a duration like 10m", flag, s)
 }

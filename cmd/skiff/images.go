@@ -132,7 +132,7 @@ func imagesCommand(name string, aliases ...string) *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only show image IDs"},
 			&cli.BoolFlag{Name: "digests", Usage: "show digests"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
-			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter: dangling=, label=, before=, since=, reference="},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output by key=value (reference, dangling, label, before, since, until); one key twice: either, different keys: all"},
 			&cli.StringFlag{Name: "format", Usage: "Go template, or json"},
 		},
 		Action: func(c *cli.Context) error {
@@ -302,7 +302,7 @@ func imagePruneCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all images no container uses, not just dangling ones"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
-			&cli.StringSliceFlag{Name: "filter", Usage: "filter: label=, before=, since="},
+			&cli.StringSliceFlag{Name: "filter", Usage: "filter by key=value: until, label, label!"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 0); err != nil {
@@ -319,6 +319,9 @@ func imagePruneCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				res, err := e.ImagePrune(ctx, engine.ImagePruneOptions{All: c.Bool("all"), Filters: c.StringSlice("filter")})
+				if err != nil && len(res.Deleted) == 0 {
+					return err // a bad filter: one line, no summary
+				}
 				if len(res.Deleted) > 0 {
 					fmt.Println("Deleted Images:")
 					for _, d := range res.Deleted {

@@ -35,7 +35,7 @@ func psCommand(name string, aliases ...string) *cli.Command {
 			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "show n last created containers (includes all states)"},
 			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the latest created container (includes all states)"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
-			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output (name, id, label, status, ancestor, exited)"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output by key=value (id, name, label, status, exited, ancestor, before, since, volume, network, ...); one key twice: either, different keys: all"},
 			&cli.StringFlag{Name: "format", Usage: "Go template, or json"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes"},
 			&cli.BoolFlag{Name: "external", Usage: "show containers of other tools too (podman; skiff has only its own)"},

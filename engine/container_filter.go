@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Docker's container states, the values status= takes.
+var containerStates = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+
+// containerFilterSpec is ps's filter keys: the keys docker's ps takes, with
+// its matching rules (moby daemon/list.go), plus podman's label!.
+func (e *Engine) containerFilterSpec() filterSpec[*Container] {
+	keys := labelKeys(func(c *Container) map[string]string { return c.Config.Labels })
+	keys["id"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
+		return func(c *Container) bool { return strings.HasPrefix(c.ID, v) }, nil
+	}}
+	keys["name"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
+		// Docker's names start with a slash; a pattern may or may not.
+		m := matchName(v)
+		return func(c *Container) bool { return m(c.Name) || m("/"+c.Name) }, nil
+	}}
+	keys["status"] = filterKey[*Container]{check: oneOf(containerStates...), match: func(v string) (func(*Container) bool, error) {
+		return func(c *Container) bool { return string(c.State.Status) == v }, nil
+	}}
+	keys["exited"] = filterKey[*Container]{check: exitCodes, match: func(v string) (func(*Container) bool, error) {
+		code, _ := strconv.Atoi(v)
+		// A container that never ran has no exit code.
+		return func(c *Container) bool {
+			return !c.Running() && !c.State.StartedAt.IsZero() && c.State.ExitCode == code
+		}, nil
+	}}
+	keys["ancestor"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
+		// Docker: an image that does not exist matches nothing, no error.
+		id := ""
+		if is, err := e.imageStore(); err == nil {
+			if img, err := is.Lookup(v); err == nil {
+				id = img.ID
+			}
+		}
+		return func(c *Container) bool { return id != "" && c.ImageID == id }, nil
+	}}
+	created := func(before bool) filterKey[*Container] {
+		return filterKey[*Container]{all: true, match: func(v string) (func(*Container) bool, error) {
+			ref, err := e.lookupContainer(v)
+			if err != nil {
+				return nil, err
+			}
+			t := ref.Created
+			if before {
+				return func(c *Container) bool { return c.Created.Before(t) }, nil
+			}
+			return func(c *Container) bool { return c.Created.After(t) }, nil
+		}}
+	}
+	keys["before"], keys["since"] = created(true), created(false)
+	keys["volume"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
+		return func(c *Container) bool {
+			for _, m := range c.Config.Spec.Mounts {
+				if m.Destination == v || m.Source != "" && m.Source == v {
+					return true
+				}
+			}
+			return false
+		}, nil
+	}}
+	keys["network"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
+		// The networks a container has today are none and host (a joined
+		// namespace path is no network); user networks come later.
+		return func(c *Container) bool {
+			return (c.Config.NetworkMode == "none" || c.Config.NetworkMode == "host") && c.Config.NetworkMode == v
+		}, nil
+	}}
+	noPorts := func(string) (func(*Container) bool, error) {
+		// No container publishes or exposes a port yet.
+		return func(*Container) bool { return false }, nil
+	}
+	keys["publish"] = filterKey[*Container]{check: portRange, match: noPorts}
+	keys["expose"] = filterKey[*Container]{check: portRange, match: noPorts}
+	keys["health"] = filterKey[*Container]{check: oneOf("starting", "healthy", "unhealthy", "none"), match: func(v string) (func(*Container) bool, error) {
+		// No container has a healthcheck yet: every one is "none".
+		return func(*Container) bool { return v == "none" }, nil
+	}}
+	keys["isolation"] = filterKey[*Container]{match: func(string) (func(*Container) bool, error) {
+		// Windows only; docker on Linux accepts and ignores it.
+		return func(*Container) bool { return true }, nil
+	}}
+	keys["is-task"] = boolKey(func(*Container) bool { return false }) // no swarm services
+	return filterSpec[*Container]{what: "containers", keys: keys}
+}
+
+// containerPruneSpec is container prune's keys, Docker's: until, label, label!.
+func containerPruneSpec(now time.Time) filterSpec[*Container] {
+	keys := labelKeys(func(c *Container) map[string]string { return c.Config.Labels })
+	keys["until"] = untilKey(now, func(c *Container) time.Time { return c.Created })
+	return filterSpec[*Container]{what: "container prune", keys: keys}
+}
+
+// untilKey matches what was created before a time.
+func untilKey[T any](now time.Time, created func(T) time.Time) filterKey[T] {
+	return filterKey[T]{all: true, match: func(v string) (func(T) bool, error) {
+		t, err := ParseTimestamp(v, now)
+		if err != nil {
+			return nil, badFilterValue("until", v, "a timestamp (2006-01-02T15:04:05Z), a unix time, or a duration like 10m")
+		}
+		return func(x T) bool { return created(x).Before(t) }, nil
+	}}
+}
+
+func exitCodes(key string, values []string) error {
+	for _, v := range values {
+		if _, err := strconv.Atoi(v); err != nil {
+			return badFilterValue(key, v, "an exit code")
+		}
+	}
+	return nil
+}
