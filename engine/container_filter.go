@@ -22,7 +22,7 @@ func (e *Engine) containerFilterSpec() filterSpec[*Container] {
 		return func(c *Container) bool { return m(c.Name) || m("/"+c.Name) }, nil
 	}}
 	keys["status"] = filterKey[*Container]{check: oneOf(containerStates...), match: func(v string) (func(*Container) bool, error) {
-		return func(c *Container) bool { return string(c.State.Status) == v }, nil
+		return func(c *Container) bool { return dockerStatus(c.State.Status) == v }, nil
 	}}
 	keys["exited"] = filterKey[*Container]{check: exitCodes, match: func(v string) (func(*Container) bool, error) {
 		code, _ := strconv.Atoi(v)
