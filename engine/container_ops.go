@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -153,9 +152,11 @@ func (e *Engine) signal(c *Container, sig unix.Signal, paused bool) error {
 	if c.State.Pid <= 0 {
 		return fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
 	}
-	var err error
-	if kerr := unix.Kill(c.State.Pid, sig); kerr != nil && kerr != unix.ESRCH {
-		err = fmt.Errorf("signalling container %s: %w", c.Name, kerr)
+	err := runtime.Signal(e.stateRoot(), c.ID, sig)
+	if errdefs.IsConflict(err) {
+		err = nil // it exited meanwhile: its monitor records that
+	} else if err != nil {
+		err = fmt.Errorf("signalling container %s: %w", c.Name, err)
 	}
 	if paused {
 		err = errors.Join(err, runtime.Resume(e.stateRoot(), c.ID))
@@ -222,26 +223,14 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string) (int, error) {
 	return c.State.ExitCode, nil
 }
 
-// exitFromMonitor connects to the container's attach socket and reads
-// frames (ignoring the output) until the monitor reports the exit code. ok
-// is false when the monitor cannot be reached or hangs up without it.
+// exitFromMonitor asks the container's monitor for the exit code; ok is
+// false when the monitor cannot be reached or hangs up without it.
 func (e *Engine) exitFromMonitor(ctx context.Context, c *Container) (int, bool) {
 	a, err := runtime.Dial(e.runDir(c.ID))
 	if err != nil {
 		return 0, false
 	}
-	defer a.Close()
-	stop := context.AfterFunc(ctx, func() { a.Close() })
-	defer stop()
-	for {
-		kind, payload, err := a.ReadFrame()
-		if err != nil {
-			return 0, false
-		}
-		if kind == runtime.FrameExit && len(payload) == 4 {
-			return int(int32(binary.BigEndian.Uint32(payload))), true
-		}
-	}
+	return a.WaitExit(ctx)
 }
 
 // ContainerRemoveOptions tune ContainerRemove.

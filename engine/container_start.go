@@ -1,18 +1,14 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/containerd/errdefs"
 
@@ -78,7 +74,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 		stream.Stdin, stream.Stdout, stream.Stderr = nil, io.Discard, io.Discard
 		aio = &stream
 	}
-	if mp == nil || mp.id != c.ID {
+	if mp == nil || mp.ID != c.ID {
 		// Fork it now: its start-up overlaps the mount and the spec.
 		if mp, err = e.StartMonitor(c.ID, stdio); err != nil {
 			unlock()
@@ -97,7 +93,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	if conn == nil {
 		return ContainerStartResult{}, nil
 	}
-	return streamAttach(ctx, conn, aio, true)
+	return stream(ctx, c, conn, aio, true)
 }
 
 // passthroughFiles are the caller's stdin, stdout and stderr, which the
@@ -128,12 +124,12 @@ func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "run
 // lock is held. A start that fails before the monitor took over restores
 // the status it found, with the error; one that the monitor failed is
 // recorded by the monitor (exited, 125/126/127).
-func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (net.Conn, error) {
+func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (*runtime.AttachConn, error) {
 	if _, err := e.imageStore(); err != nil {
 		return nil, err
 	}
 	before := c.State
-	st := runtime.State{Status: runtime.StatusStarting, MonitorPid: mp.pid, MonitorStart: mp.start}
+	st := runtime.State{Status: runtime.StatusStarting, MonitorPid: mp.Pid, MonitorStart: mp.Start}
 	if err := e.transition(c, st); err != nil {
 		return nil, err
 	}
@@ -153,7 +149,7 @@ func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (net.Conn
 // config, and starts the monitor. handedOver reports that the monitor got
 // its config (from then on it records the outcome). With wait it returns the attach
 // connection the monitor waits for before starting the container.
-func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn net.Conn, handedOver bool, err error) {
+func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime.AttachConn, handedOver bool, err error) {
 	e.stopOrphan(c) // what a killed monitor left running would make the start fail
 	rootfs, err := e.store.Mount(c.ID)
 	if errdefs.IsNotFound(err) {
@@ -162,7 +158,7 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn net.Conn
 	if err != nil {
 		return nil, false, err
 	}
-	fail := func(err error) (net.Conn, bool, error) {
+	fail := func(err error) (*runtime.AttachConn, bool, error) {
 		e.store.Unmount(c.ID, false)
 		os.RemoveAll(e.runDir(c.ID))
 		return nil, handedOver, err
@@ -190,18 +186,18 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn net.Conn
 			os.Remove(f)
 		}
 	}
-	line, err := mp.handOver(mc)
+	err = mp.Go(mc)
 	handedOver = true
 	if err != nil {
-		return fail(err)
+		if !wait {
+			return nil, true, startError(c, err) // the monitor cleans up
+		}
+		return fail(startError(c, err))
 	}
 	if !wait {
-		return nil, true, startedOrError(c, line)
+		return nil, true, nil
 	}
-	if line != "ready" {
-		return fail(startedOrError(c, line))
-	}
-	conn, err = dialAttach(mc.RunDir)
+	conn, err = runtime.DialWait(mc.RunDir)
 	if err != nil {
 		return fail(fmt.Errorf("container %s: connecting to its monitor: %w", c.Name, err))
 	}
@@ -231,109 +227,25 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 	}
 }
 
-// MonitorProc is a skiff-monitor started ahead of need: its runtime starts
-// while the engine prepares the container, and it waits on its control
-// pipe until its config is written.
-type MonitorProc struct {
-	id    string // the container it is for
-	pid   int
-	start uint64 // its start time, which with pid names it (runtime.ProcessStartTime)
-	bin   string
-	ctl   *os.File // write end of the control pipe (runtime.MonitorControlFd)
-	sync  *os.File // read end of the handshake pipe (its fd 3)
-}
+// MonitorProc is a skiff-monitor forked ahead of need (see StartMonitor).
+type MonitorProc = runtime.MonitorProcess
 
 // StartMonitor forks the monitor of container id (which may not exist yet:
-// see ContainerCreateOptions.ID) for a ContainerStart to come. stdio are the
-// caller's stdin, stdout and stderr for the passthrough log driver (nil
-// otherwise). One that is never handed to a start must be abandoned.
+// see ContainerCreateOptions.ID) for a ContainerStart to come, so that its
+// start-up overlaps create. stdio are the caller's stdin, stdout and stderr
+// for the passthrough log driver (nil otherwise). One that is never handed
+// to a start must be abandoned.
 func (e *Engine) StartMonitor(id string, stdio []*os.File) (*MonitorProc, error) {
-	bin, err := monitorPath()
-	if err != nil {
-		return nil, err
-	}
-	syncR, syncW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		syncR.Close()
-		syncW.Close()
-		return nil, err
-	}
-	// Its arguments name its container, for ps and for whoever looks.
-	cmd := exec.Command(bin, "run", filepath.Join(e.runDir(id), "monitor.json"))
-	cmd.ExtraFiles = append([]*os.File{syncW, ctlR}, stdio...) // fds 3, 4, then runtime.PassthroughFds
-	cmd.Env = append(os.Environ(), runtime.MonitorControlEnv+"="+strconv.Itoa(runtime.MonitorControlFd))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	syncW.Close()
-	ctlR.Close()
-	if err != nil {
-		syncR.Close()
-		ctlW.Close()
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	pid := cmd.Process.Pid
-	start := runtime.ProcessStartTime(pid) // before Wait can reap it
-	go cmd.Wait()                          // reap it if it exits while we still run
-	return &MonitorProc{id: id, pid: pid, start: start, bin: bin, ctl: ctlW, sync: syncR}, nil
+	return runtime.ForkMonitor(id, e.runDir(id), stdio)
 }
 
-// Abandon tells an unused monitor to exit (it reads the end of its control
-// pipe). Safe on nil and after use.
-func (mp *MonitorProc) Abandon() {
-	if mp == nil || mp.ctl == nil {
-		return
+// startError names the container in a failed start, keeping its code.
+func startError(c *Container, err error) error {
+	var se *runtime.StartError
+	if errors.As(err, &se) {
+		return &ExitError{Code: se.Code, Err: fmt.Errorf("container %s: %s", c.Name, se.Message)}
 	}
-	mp.ctl.Close()
-	mp.sync.Close()
-	mp.ctl, mp.sync = nil, nil
-}
-
-// handOver names the written config to the monitor and reads the first
-// line of its handshake (the second too without WaitAttach).
-func (mp *MonitorProc) handOver(mc runtime.MonitorConfig) (string, error) {
-	if mp.ctl == nil || mp.id != mc.ID {
-		return "", fmt.Errorf("no monitor was started for container %s", mc.ID)
-	}
-	_, err := mp.ctl.WriteString("go\n")
-	mp.ctl.Close()
-	mp.ctl = nil
-	defer func() { mp.sync.Close(); mp.sync = nil }()
-	if err != nil {
-		return "", fmt.Errorf("the container monitor (%s) exited before it got its config: %w", mp.bin, err)
-	}
-	r := bufio.NewReader(mp.sync)
-	line, err := r.ReadString('\n')
-	line = strings.TrimSpace(line)
-	if err != nil && line == "" {
-		return "", fmt.Errorf("the container monitor exited during start-up (see %s)", mc.StatePath)
-	}
-	if line == "ready" && !mc.WaitAttach {
-		line, _ = r.ReadString('\n')
-		line = strings.TrimSpace(line)
-	}
-	return line, nil
-}
-
-// startedOrError reads "started PID" or "error MSG" from the handshake.
-func startedOrError(c *Container, line string) error {
-	if strings.HasPrefix(line, "started ") {
-		return nil
-	}
-	msg := strings.TrimPrefix(line, "error ")
-	if msg == "" {
-		msg = "the container monitor exited without starting the container"
-	}
-	return startError(c, msg)
-}
-
-// startError carries Docker's exit codes for a command that cannot run,
-// read from the monitor's message (the state it records may come later).
-func startError(c *Container, msg string) error {
-	return &ExitError{Code: runtime.StartExitCode(msg), Err: fmt.Errorf("container %s: %s", c.Name, msg)}
+	return err
 }
 
 // ExitError is a container's exit status, or Docker's 126/127 for a command
@@ -353,24 +265,7 @@ func (e *ExitError) Error() string {
 // ExitCode makes the CLI exit with the container's code.
 func (e *ExitError) ExitCode() int { return e.Code }
 
-// monitorPath finds skiff-monitor beside the skiff binary, then on PATH.
-func monitorPath() (string, error) {
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "skiff-monitor")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("skiff-monitor"); err == nil {
-		return p, nil
-	}
-	for _, p := range []string{"/usr/libexec/skiff/skiff-monitor", "/usr/local/libexec/skiff/skiff-monitor"} {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("skiff-monitor not found beside skiff or on PATH: install both binaries (make install): %w", errdefs.ErrNotFound)
-}
+func monitorPath() (string, error) { return runtime.MonitorBinary() }
 
 func writeJSONFile(path string, v any) error {
 	b, err := json.Marshal(v)

@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
 	"github.com/opencontainers/cgroups"
@@ -120,4 +122,19 @@ func KillOrphan(stateRoot, id string) {
 		}
 	}
 	lc.Destroy()
+}
+
+// Signal sends sig to container id's init through libcontainer, which
+// checks the init's start time, so a reused pid is never hit (and with a
+// shared PID namespace, SIGKILL reaches every process of the cgroup). A
+// container that does not run is errdefs.ErrConflict.
+func Signal(stateRoot, id string, sig unix.Signal) error {
+	lc, err := libcontainer.Load(stateRoot, id)
+	if err == nil {
+		err = lc.Signal(sig)
+	}
+	if errors.Is(err, libcontainer.ErrNotExist) || errors.Is(err, libcontainer.ErrNotRunning) {
+		return fmt.Errorf("container %s is not running: %w", id, errdefs.ErrConflict)
+	}
+	return err
 }

@@ -67,7 +67,7 @@ func runMonitor(path string) int {
 		err = json.Unmarshal(b, &m.cfg)
 	}
 	if err != nil {
-		m.say("error monitor config: " + err.Error())
+		m.say("error 125 monitor config: " + err.Error())
 		return 1
 	}
 	if m.cfg.LogDriver == "" {
@@ -76,7 +76,7 @@ func runMonitor(path string) int {
 	if c, err := libcontainer.Load(m.cfg.StateRoot, m.cfg.ID); err == nil {
 		if st, _ := c.Status(); st != libcontainer.Stopped {
 			// Another monitor owns it: touch none of its files.
-			m.say(fmt.Sprintf("error container %s is already %s", m.cfg.ID, st))
+			m.say(fmt.Sprintf("error 125 container %s is already %s", m.cfg.ID, st))
 			return 1
 		}
 	}
@@ -234,10 +234,10 @@ func (m *monitor) report(what, detail string) {
 // fail records a start that failed, tells the engine, and cleans up. A
 // client gets FrameError, then FrameExit with the same code as State.
 func (m *monitor) fail(err error) int {
-	msg := err.Error()
-	m.report("error", msg)
+	se := runtime.NewStartError(err)
+	m.report("error", se.Encode())
 	close(m.started)
-	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: runtime.StartExitCode(msg), Error: msg})
+	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: se.Code, Error: se.Message})
 	return 1
 }
 

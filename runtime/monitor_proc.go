@@ -1,0 +1,173 @@
+package runtime
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/containerd/errdefs"
+)
+
+// This file is the engine's side of the start-up handshake (described at
+// the top of monitor.go): forking the monitor, handing it its config, and
+// reading what it reports.
+
+// MonitorProcess is a skiff-monitor forked ahead of need: its runtime starts
+// while the engine prepares the container, and it waits on its control pipe
+// until its config is written. Pid and Start name it (a pid plus its start
+// time is never reused); the monitor records the same pair in State.
+type MonitorProcess struct {
+	ID    string // the container it is for
+	Pid   int
+	Start uint64
+	bin   string
+	ctl   *os.File // write end of the control pipe (MonitorControlFd)
+	sync  *os.File // read end of the handshake pipe (its fd 3)
+}
+
+// MonitorBinary finds skiff-monitor beside the running binary, then on
+// PATH, then in the libexec directories.
+func MonitorBinary() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "skiff-monitor")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("skiff-monitor"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/libexec/skiff/skiff-monitor", "/usr/local/libexec/skiff/skiff-monitor"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("skiff-monitor not found beside skiff or on PATH: install both binaries (make install): %w", errdefs.ErrNotFound)
+}
+
+// ForkMonitor starts the monitor of container id, whose config will be
+// runDir/monitor.json, in its own session. stdio are the caller's stdin,
+// stdout and stderr for the passthrough log driver (PassthroughFds), nil
+// otherwise. A monitor that is never handed a config must be abandoned.
+func ForkMonitor(id, runDir string, stdio []*os.File) (*MonitorProcess, error) {
+	bin, err := MonitorBinary()
+	if err != nil {
+		return nil, err
+	}
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		syncR.Close()
+		syncW.Close()
+		return nil, err
+	}
+	// Its arguments name its container, for ps and for whoever looks.
+	cmd := exec.Command(bin, "run", filepath.Join(runDir, "monitor.json"))
+	cmd.ExtraFiles = append([]*os.File{syncW, ctlR}, stdio...) // fds 3, 4, then PassthroughFds
+	cmd.Env = append(os.Environ(), MonitorControlEnv+"="+strconv.Itoa(MonitorControlFd))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	syncW.Close()
+	ctlR.Close()
+	if err != nil {
+		syncR.Close()
+		ctlW.Close()
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	pid := cmd.Process.Pid
+	start := ProcessStartTime(pid) // before Wait can reap it
+	go cmd.Wait()                  // reap it if it exits while we still run
+	return &MonitorProcess{ID: id, Pid: pid, Start: start, bin: bin, ctl: ctlW, sync: syncR}, nil
+}
+
+// Abandon tells an unused monitor to exit (it reads the end of its control
+// pipe). Safe on nil and after use.
+func (m *MonitorProcess) Abandon() {
+	if m == nil || m.ctl == nil {
+		return
+	}
+	m.ctl.Close()
+	m.sync.Close()
+	m.ctl, m.sync = nil, nil
+}
+
+// Go tells the monitor that mc is written and reads its report: with
+// WaitAttach it returns once the monitor waits for its attach ("ready"),
+// else once the container runs. A failed start is a *StartError.
+func (m *MonitorProcess) Go(mc MonitorConfig) error {
+	if m == nil || m.ctl == nil || m.ID != mc.ID {
+		return fmt.Errorf("no monitor was started for container %s", mc.ID)
+	}
+	_, err := m.ctl.WriteString("go\n")
+	m.ctl.Close()
+	m.ctl = nil
+	defer func() { m.sync.Close(); m.sync = nil }()
+	if err != nil {
+		return fmt.Errorf("the container monitor (%s) exited before it got its config: %w", m.bin, err)
+	}
+	r := bufio.NewReader(m.sync)
+	line := readLine(r)
+	if line == "" {
+		return fmt.Errorf("the container monitor exited during start-up (see %s)", mc.StatePath)
+	}
+	if line == "ready" {
+		if mc.WaitAttach {
+			return nil
+		}
+		line = readLine(r)
+	}
+	if strings.HasPrefix(line, "started ") {
+		return nil
+	}
+	return ParseStartError(strings.TrimPrefix(line, "error "))
+}
+
+func readLine(r *bufio.Reader) string {
+	line, _ := r.ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// StartError is a container process that could not be started, with
+// Docker's exit code for it: 127 the command was not found, 126 it cannot be
+// invoked, 125 anything else. The monitor classifies libcontainer's error
+// where it happens and reports code and message ("<code> <message>" on the
+// handshake pipe and in FrameError).
+type StartError struct {
+	Code    int
+	Message string
+}
+
+func (e *StartError) Error() string { return e.Message }
+
+// ExitCode is the code a CLI exits with.
+func (e *StartError) ExitCode() int { return e.Code }
+
+// Encode is the wire form.
+func (e *StartError) Encode() string { return strconv.Itoa(e.Code) + " " + e.Message }
+
+// NewStartError classifies a failure to start a process.
+func NewStartError(err error) *StartError {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	return &StartError{Code: StartExitCode(msg), Message: msg}
+}
+
+// ParseStartError reads the wire form; a message without a code is an
+// engine failure (125).
+func ParseStartError(s string) *StartError {
+	code, msg, ok := strings.Cut(s, " ")
+	if n, err := strconv.Atoi(code); ok && err == nil && n >= 125 && n <= 127 {
+		return &StartError{Code: n, Message: msg}
+	}
+	if s == "" {
+		s = "the container monitor exited without starting the container"
+	}
+	return &StartError{Code: 125, Message: s}
+}
