@@ -59,6 +59,10 @@ func commands() []*cli.Command {
 
 // usageError keeps flag mistakes to one line, exit 125, like docker.
 func usageError(c *cli.Context, err error, _ bool) error {
+	err = flagError(c.Command.Flags, err)
+	if c.Lineage()[1] == nil { // the app itself
+		return fmt.Errorf("%v: see 'skiff --help'", err)
+	}
 	return fmt.Errorf("%v: see 'skiff %s --help'", err, c.Command.FullName())
 }
 

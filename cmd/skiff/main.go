@@ -24,7 +24,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		os.Exit(exitEngine)
 	}
-	err := newApp().Run(os.Args)
+	app := newApp()
+	err := app.Run(reorderArgs(app, os.Args))
 	if err == nil {
 		return
 	}
