@@ -289,7 +289,11 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string) error {
 		return nil
 	}
 	if c.Config.AutoRemove {
-		return e.removeContainer(c)
+		if err := e.removeContainer(c); err != nil {
+			return err
+		}
+		e.removeImageAfter(c)
+		return nil
 	}
 	unlock, err := lockContainer(c)
 	if err != nil {
