@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/skiff-engine/skiff/engine"
 )
 
 func TestReorderArgs(t *testing.T) {
@@ -63,5 +65,39 @@ func TestFlagError(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestCompleteWithoutStore(t *testing.T) {
+	app := newApp()
+	for _, tc := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"sa"}, "save"},
+		{[]string{"--root", "/x", "sa"}, "save"},
+		{[]string{"container", "ren"}, "rename"},
+		{[]string{"save", "--o"}, "--output"},
+		{[]string{"save", "busybox", "-o", ""}, ""},
+		{[]string{"stop", "--t"}, "--time --timeout"},
+		{[]string{"version", ""}, ""},
+		{[]string{"__complete"}, ""},
+	} {
+		if got := strings.Join(complete(app, engine.Options{}, tc.words), " "); got != tc.want {
+			t.Errorf("complete(%q) = %q, want %q", tc.words, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		cmd  string
+		n    int
+		want string
+	}{
+		{"rm", 0, "container"}, {"rm", 5, "container"}, {"run", 0, "image"}, {"run", 1, ""}, {"run", 4, ""},
+		{"exec", 0, "container"}, {"exec", 1, ""}, {"tag", 0, "image"}, {"tag", 1, ""}, {"images", 0, "image"},
+		{"rename", 1, ""}, {"top", 1, ""}, {"pull", 0, ""},
+	} {
+		if got := argKind(findCommand(app.Commands, tc.cmd), tc.n); got != tc.want {
+			t.Errorf("argKind(%s, %d) = %q, want %q", tc.cmd, tc.n, got, tc.want)
+		}
 	}
 }

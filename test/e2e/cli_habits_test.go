@@ -336,3 +336,50 @@ func inspectID(t *testing.T, s *Skiff, ref string) string {
 	t.Helper()
 	return s.Run("inspect", "--format", "{{.Id}}", ref).MustSucceed(t).Out()
 }
+
+// skiff completion SHELL, and what its scripts offer: commands, flags,
+// container and image names of the store in use.
+func TestCLICompletion(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		s.Run("create", "--name", "webby", bb, "true").MustSucceed(t)
+		s.Run("completion", "bash").Assert(t, Expect{Stdout: "complete -o default -F _skiff skiff"})
+		s.Run("completion", "zsh").Assert(t, Expect{Stdout: "compdef _skiff skiff"})
+		s.Run("completion", "fish").Assert(t, Expect{Stdout: "complete -c skiff"})
+		s.Run("completion", "tcsh").MustFail(t, 125, "use bash, zsh or fish")
+
+		for _, tc := range []struct {
+			words []string
+			want  string
+		}{
+			{[]string{"ima"}, "image\nimages\n"},
+			{[]string{"image", "l"}, "list\nload\nls\n"},
+			{[]string{"logs", "--fo"}, "--follow\n"},
+			{[]string{"rm", "we"}, "webby\n"},
+			{[]string{"rm", "webby", "we"}, "webby\n"},
+			{[]string{"container", "start", "-a", "w"}, "webby\n"},
+			{[]string{"rmi", "bu"}, "busybox:latest\n"},
+			{[]string{"run", "--rm", "bu"}, "busybox:latest\n"},
+			{[]string{"run", bb, "we"}, ""},
+			{[]string{"stop", "-t", ""}, ""},
+			{[]string{"__comp"}, ""},
+		} {
+			if got := s.Run(append([]string{"__complete"}, tc.words...)...).MustSucceed(t).Stdout; got != tc.want {
+				t.Errorf("__complete %q: %q, want %q", tc.words, got, tc.want)
+			}
+		}
+
+		// The bash script itself, as bash runs it.
+		words := []string{skiffBin(t)}
+		if !s.Rootless() {
+			words = append(words, "--root", s.Root, "--runroot", s.RunRoot)
+		}
+		words = append(words, "rm", "we")
+		script := `source <("$1" completion bash) && COMP_WORDS=("$@") && COMP_CWORD=$(($# - 1)) && _skiff && printf '%s\n' "${COMPREPLY[@]}"`
+		r := s.RunCommand("/bin/bash", append([]string{"-c", script, "bash"}, words...)...).MustSucceed(t)
+		if r.Stdout != "webby\n" {
+			t.Errorf("bash completion of 'skiff rm we': %q", r.Stdout)
+		}
+	})
+}
