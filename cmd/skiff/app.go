@@ -54,7 +54,7 @@ func commands() []*cli.Command {
 	cmds = append(cmds, imageCommands()...)
 	cmds = append(cmds, containerCommands()...)
 	cmds = append(cmds, imageGroup(), containerGroup(), systemGroup(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand(),
-		completionCommand(), completeCommand())
+		completionCommand(), completeCommand(), manCommand())
 	return cmds
 }
 

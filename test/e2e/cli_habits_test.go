@@ -383,3 +383,30 @@ func TestCLICompletion(t *testing.T) {
 		}
 	})
 }
+
+// Man pages generated from the command definitions, readable by man(1);
+// generating them as a user starts no rootless namespace.
+func TestCLIManPages(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		dir := filepath.Join(s.Home, "man")
+		s.Run("__man", dir).MustSucceed(t)
+		for _, page := range []string{"skiff.1", "skiff-stop.1", "skiff-image-ls.1", "skiff-completion.1"} {
+			if _, err := os.Stat(filepath.Join(dir, page)); err != nil {
+				t.Errorf("skiff __man wrote no %s: %v", page, err)
+			}
+		}
+		s.Setenv("MANWIDTH", "200")
+		r := s.RunCommand("/usr/bin/man", "-l", filepath.Join(dir, "skiff-stop.1")).MustSucceed(t)
+		for _, want := range []string{"skiff-stop - stop one or more running containers", "--time, -t, --timeout VALUE", "--all, -a"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("man skiff-stop lacks %q:\n%s", want, r.Stdout)
+			}
+		}
+		if s.Rootless() {
+			if _, err := os.Stat(filepath.Join(s.RuntimeDir, "skiff")); err == nil {
+				t.Errorf("skiff __man as a user created its run root (a pause process)")
+			}
+		}
+	})
+}
