@@ -3,6 +3,7 @@
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
 GO      ?= go
 empty :=
 space := $(empty) $(empty)
@@ -17,7 +18,7 @@ DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
 
 BIN := bin/skiff bin/skiff-monitor
 
-.PHONY: all build install deps test test-unit test-e2e test-quick demo bench clean
+.PHONY: all build install man deps test test-unit test-e2e test-quick demo bench clean
 
 all: build
 
@@ -31,9 +32,15 @@ bin/skiff-monitor: FORCE
 
 FORCE:
 
-install: build
-	install -d $(DESTDIR)$(BINDIR)
+# Man pages from the command definitions (skiff __man), one per command.
+man: bin/skiff
+	rm -rf bin/man
+	./bin/skiff __man bin/man
+
+install: build man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 bin/skiff bin/skiff-monitor $(DESTDIR)$(BINDIR)/
+	install -m 0644 bin/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 
 # Idempotent: installs only what is missing.
 deps:

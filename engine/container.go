@@ -56,6 +56,8 @@ type ContainerConfig struct {
 	LogMaxSize  int64               `json:"log_max_size,omitempty"`
 	LogMaxFiles int                 `json:"log_max_files,omitempty"`
 	NetworkMode string              `json:"network_mode"`
+	RunTimeout  int                 `json:"run_timeout,omitempty"`  // --timeout, seconds
+	RemoveImage bool                `json:"remove_image,omitempty"` // --rmi
 	Spec        runtime.SpecOptions `json:"spec"`
 }
 

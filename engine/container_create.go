@@ -67,6 +67,12 @@ type ContainerCreateOptions struct {
 	LogOpts     []string
 	Network     string
 	CIDFile     string
+
+	// podman's run/create options (container_extra.go).
+	Replace     bool   // remove an existing container of this Name first
+	Timezone    string // a zone of the host's /usr/share/zoneinfo, or "local"
+	RunTimeout  int    // seconds the container may run before SIGKILL; 0: no limit
+	RemoveImage bool   // with AutoRemove: remove the image too, unless in use
 }
 
 // ContainerCreateResult names the new container.
@@ -97,6 +103,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) 
 	}
 	cfg, err := e.buildConfig(ctx, o)
 	if err != nil {
+		return ContainerCreateResult{}, err
+	}
+	if err := e.replaceContainer(ctx, o); err != nil {
 		return ContainerCreateResult{}, err
 	}
 	return e.commitContainer(o, cfg)
@@ -150,6 +159,9 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 		cfg.Cmd = o.Command
 	}
 	if spec.Env, err = mergeEnv(c.Env, o.EnvFiles, o.Env); err != nil {
+		return cfg, err
+	}
+	if err := applyExtraOptions(&cfg, &spec, o); err != nil {
 		return cfg, err
 	}
 	spec.Cwd = firstNonEmpty(o.Workdir, c.WorkingDir)

@@ -331,7 +331,11 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string) error {
 		return nil
 	}
 	if c.Config.AutoRemove {
-		return e.removeLocked(c)
+		if err := e.removeLocked(c); err != nil {
+			return err
+		}
+		e.removeImageAfter(c)
+		return nil
 	}
 	e.releaseRuntime(c)
 	if _, err := e.imageStore(); err != nil {

@@ -222,7 +222,7 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 		ID: c.ID, Bundle: c.dir, StateRoot: e.stateRoot(), RunDir: e.runDir(c.ID), StatePath: c.StatePath(),
 		LogDriver: c.Config.LogDriver, LogPath: c.LogPath(), LogMaxSize: c.Config.LogMaxSize, LogMaxFiles: c.Config.LogMaxFiles,
 		Terminal: c.Config.Tty, Stdin: c.Config.OpenStdin, WaitAttach: wait, Rootless: e.paths.Rootless, Volatile: c.Config.AutoRemove,
-		StopSignal: c.Config.StopSignal, StopTimeout: &c.Config.StopTimeout,
+		StopSignal: c.Config.StopSignal, StopTimeout: &c.Config.StopTimeout, Timeout: c.Config.RunTimeout,
 		ExitCommand: exit,
 	}
 }

@@ -69,6 +69,10 @@ type MonitorConfig struct {
 	StopSignal  string `json:"stop_signal,omitempty"`
 	StopTimeout *int   `json:"stop_timeout,omitempty"`
 
+	// Timeout (seconds, podman's --timeout): the container gets SIGKILL
+	// when it runs longer; 0: no limit.
+	Timeout int `json:"timeout,omitempty"`
+
 	// Volatile: the container is removed when it exits (--rm), so its
 	// final state need not survive a crash (no fsync).
 	Volatile bool `json:"volatile,omitempty"`

@@ -96,6 +96,10 @@ func runMonitor(path string) int {
 	}
 	m.report("started", strconv.Itoa(pid))
 	close(m.started)
+	if m.cfg.Timeout > 0 {
+		p := m.process
+		time.AfterFunc(time.Duration(m.cfg.Timeout)*time.Second, func() { p.Signal(unix.SIGKILL) })
+	}
 	go m.acceptLoop()
 	code, oom := m.wait()
 	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})

@@ -53,12 +53,17 @@ func commands() []*cli.Command {
 	var cmds []*cli.Command
 	cmds = append(cmds, imageCommands()...)
 	cmds = append(cmds, containerCommands()...)
-	cmds = append(cmds, imageGroup(), containerGroup(), systemGroup(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand())
+	cmds = append(cmds, imageGroup(), containerGroup(), systemGroup(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand(),
+		completionCommand(), completeCommand(), manCommand())
 	return cmds
 }
 
 // usageError keeps flag mistakes to one line, exit 125, like docker.
 func usageError(c *cli.Context, err error, _ bool) error {
+	err = flagError(c.Command.Flags, err)
+	if c.Lineage()[1] == nil { // the app itself
+		return fmt.Errorf("%v: see 'skiff --help'", err)
+	}
 	return fmt.Errorf("%v: see 'skiff %s --help'", err, c.Command.FullName())
 }
 

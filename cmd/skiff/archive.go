@@ -19,6 +19,8 @@ func saveCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to a file instead of stdout"},
 			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "docker-archive or oci-archive"},
+			// podman's; skiff's archives always hold every image named.
+			&cli.BoolFlag{Name: "multi-image-archive", Aliases: []string{"m"}, Usage: "accepted: every image named goes into the one archive anyway (podman)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c, 1, -1); err != nil {

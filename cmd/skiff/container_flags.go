@@ -131,7 +131,7 @@ func parseLogFlags(c *cli.Context, o *engine.ContainerCreateOptions) {
 
 func createFlags() []cli.Flag {
 	var fs []cli.Flag
-	for _, group := range [][]cli.Flag{processFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags()} {
+	for _, group := range [][]cli.Flag{processFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags(), extraFlags()} {
 		fs = append(fs, group...)
 	}
 	return fs
@@ -150,6 +150,7 @@ func createOptions(c *cli.Context) (engine.ContainerCreateOptions, error) {
 	parseSecurityFlags(c, &o)
 	parseNetworkFlags(c, &o)
 	parseLogFlags(c, &o)
+	parseExtraFlags(c, &o)
 	if err := parseResourceFlags(c, &o); err != nil {
 		return o, err
 	}

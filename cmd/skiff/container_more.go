@@ -44,22 +44,23 @@ func topCommand() *cli.Command {
 }
 
 func pauseCommand() *cli.Command {
-	return eachContainerCommand("pause", "pause all processes within one or more containers", (*engine.Engine).ContainerPause)
+	return eachContainerCommand("pause", "pause all processes within one or more containers", runningOnly, (*engine.Engine).ContainerPause)
 }
 
 func unpauseCommand() *cli.Command {
-	return eachContainerCommand("unpause", "unpause all processes within one or more containers", (*engine.Engine).ContainerUnpause)
+	return eachContainerCommand("unpause", "unpause all processes within one or more containers", pausedOnly, (*engine.Engine).ContainerUnpause)
 }
 
-// eachContainerCommand is a command without flags that applies op to
-// every container named.
-func eachContainerCommand(name, usage string, op func(*engine.Engine, context.Context, string) error) *cli.Command {
+// eachContainerCommand is a command whose only flag is --all that applies
+// op to every container named (or, with --all, every one sel accepts).
+func eachContainerCommand(name, usage string, sel selection, op func(*engine.Engine, context.Context, string) error) *cli.Command {
 	return &cli.Command{
 		Name:      name,
 		Usage:     usage,
 		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     targetFlags(name, false),
 		Action: func(c *cli.Context) error {
-			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error { return op(e, ctx, ref) })
+			return perContainer(c, sel, func(ctx context.Context, e *engine.Engine, ref string) error { return op(e, ctx, ref) })
 		},
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
@@ -39,7 +40,7 @@ func runCommand() *cli.Command {
 	flags := append(createFlags(),
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
 		&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy received signals to the container (non-TTY)"},
-		detachKeysFlag,
+		detachKeysFlag, attachFlag,
 	)
 	return &cli.Command{
 		Name:                   "run",
@@ -55,6 +56,13 @@ func runCommand() *cli.Command {
 			keys, err := detachKeys(c)
 			if err != nil {
 				return err
+			}
+			streams, err := attachStreams(c)
+			if err != nil {
+				return err
+			}
+			if streams["stdin"] {
+				o.Interactive = true
 			}
 			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
 				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
@@ -89,18 +97,25 @@ func runCommand() *cli.Command {
 					fmt.Println(created.ID)
 					return nil
 				}
-				return runForeground(ctx, e, created.ID, o, keys, c.Bool("sig-proxy"), mp)
+				return runForeground(ctx, e, created.ID, o, streams, keys, c.Bool("sig-proxy"), mp)
 			})
 		},
 	}
 }
 
-// runForeground streams the container's stdio until it exits, then cleans up
-// (and removes it with --rm) and returns its exit code.
-func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.ContainerCreateOptions, keys []byte, sigProxy bool, mp *engine.MonitorProc) error {
+// runForeground streams the container's stdio (only the streams of -a when
+// given) until it exits, then cleans up (and removes it with --rm) and
+// returns its exit code.
+func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.ContainerCreateOptions, streams map[string]bool, keys []byte, sigProxy bool, mp *engine.MonitorProc) error {
 	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
-	if o.Interactive {
+	if o.Interactive && (streams == nil || streams["stdin"]) {
 		aio.Stdin = os.Stdin
+	}
+	if streams != nil && !streams["stdout"] {
+		aio.Stdout = io.Discard
+	}
+	if streams != nil && !streams["stderr"] {
+		aio.Stderr = io.Discard
 	}
 	if o.Tty {
 		restore, size, resize := rawTerminal()
@@ -171,31 +186,31 @@ func startCommand() *cli.Command {
 		Name:      "start",
 		Usage:     "start one or more stopped containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
+			// docker's -a is --attach; podman's --all has no short form here.
 			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach STDOUT/STDERR and forward signals"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "attach the container's STDIN"},
+			&cli.BoolFlag{Name: "all", Usage: allFlagUsage["start"]},
 			detachKeysFlag,
-		},
+		}, targetFlags("start", true)[1:]...),
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, -1); err != nil {
+			if err := checkTargets(c); err != nil {
 				return err
 			}
 			if _, err := detachKeys(c); err != nil {
 				return err
 			}
 			attach := c.Bool("attach") || c.Bool("interactive")
-			if attach && c.NArg() > 1 {
+			if attach && (c.NArg() > 1 || selecting(c)) {
 				return fmt.Errorf("you cannot start and attach multiple containers at once")
 			}
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				if attach {
-					return startAttached(ctx, e, c)
-				}
-				return eachContainer(c, func(ref string) error {
-					_, err := e.ContainerStart(ctx, ref, engine.ContainerStartOptions{})
-					return err
-				})
+			if attach {
+				return withEngine(c, func(ctx context.Context, e *engine.Engine) error { return startAttached(ctx, e, c) })
+			}
+			return perContainer(c, notRunning, func(ctx context.Context, e *engine.Engine, ref string) error {
+				_, err := e.ContainerStart(ctx, ref, engine.ContainerStartOptions{})
+				return err
 			})
 		},
 	}
@@ -234,44 +249,25 @@ func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error 
 	return nil
 }
 
-// perContainer is the body of the verbs that take CONTAINER [CONTAINER...]:
-// at least one argument, one engine, fn for each.
-func perContainer(c *cli.Context, fn func(context.Context, *engine.Engine, string) error) error {
-	if err := requireArgs(c, 1, -1); err != nil {
-		return err
-	}
-	return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-		return eachContainer(c, func(ref string) error { return fn(ctx, e, ref) })
-	})
-}
-
-// eachContainer runs fn for every argument, printing each that succeeded
-// (docker prints the name as given) and reporting every failure; the exit
-// code is 125 if any failed.
-func eachContainer(c *cli.Context, fn func(ref string) error) error {
-	var failed error
-	for _, ref := range c.Args().Slice() {
-		if err := fn(ref); err != nil {
-			fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
-			failed = &silentError{code: exitEngine}
-			continue
-		}
-		fmt.Println(ref)
-	}
-	return failed
-}
-
-var timeFlag = &cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before killing the container"}
-
 func stopCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "stop",
 		Usage:     "stop one or more running containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     []cli.Flag{timeFlag},
+		Flags: append(targetFlags("stop", true), timeFlag("timeout"),
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist (podman)"}),
+		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
-			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
-				return e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
+			t, err := stopTime(c)
+			if err != nil {
+				return err
+			}
+			return perContainer(c, runningOnly, func(ctx context.Context, e *engine.Engine, ref string) error {
+				err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: t})
+				if err != nil && c.Bool("ignore") && isNotFound(err) {
+					return nil
+				}
+				return err
 			})
 		},
 	}
@@ -279,13 +275,18 @@ func stopCommand() *cli.Command {
 
 func restartCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "restart",
-		Usage:     "restart one or more containers",
-		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     []cli.Flag{timeFlag},
+		Name:                   "restart",
+		Usage:                  "restart one or more containers",
+		ArgsUsage:              "CONTAINER [CONTAINER...]",
+		Flags:                  append(targetFlags("restart", false), timeFlag()),
+		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
-			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
-				return e.ContainerRestart(ctx, ref, engine.ContainerStopOptions{Timeout: c.Int("time")})
+			t, err := stopTime(c)
+			if err != nil {
+				return err
+			}
+			return perContainer(c, anyContainer, func(ctx context.Context, e *engine.Engine, ref string) error {
+				return e.ContainerRestart(ctx, ref, engine.ContainerStopOptions{Timeout: t})
 			})
 		},
 	}
@@ -296,9 +297,11 @@ func killCommand() *cli.Command {
 		Name:      "kill",
 		Usage:     "kill one or more running containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send to the container"}},
+		Flags: append(targetFlags("kill", false),
+			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send to the container"}),
+		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
-			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
+			return perContainer(c, runningOnly, func(ctx context.Context, e *engine.Engine, ref string) error {
 				return e.ContainerKill(ctx, ref, engine.ContainerKillOptions{Signal: c.String("signal")})
 			})
 		},
@@ -310,15 +313,20 @@ func rmCommand(name string) *cli.Command {
 		Name:      name,
 		Usage:     "remove one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
+		Flags: append(targetFlags("rm", true),
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the removal of a running container (uses SIGKILL)"},
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes associated with the container"},
 			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist (podman)"},
-		},
+			timeFlag(),
+		),
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
-			return perContainer(c, func(ctx context.Context, e *engine.Engine, ref string) error {
-				_, err := e.ContainerRemove(ctx, ref, engine.ContainerRemoveOptions{Force: c.Bool("force")})
+			t, err := stopTime(c)
+			if err != nil {
+				return err
+			}
+			return perContainer(c, anyContainer, func(ctx context.Context, e *engine.Engine, ref string) error {
+				err := removeContainer(ctx, e, ref, c.Bool("force"), t)
 				if err != nil && c.Bool("ignore") && isNotFound(err) {
 					return nil
 				}
@@ -328,30 +336,16 @@ func rmCommand(name string) *cli.Command {
 	}
 }
 
-func waitCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "wait",
-		Usage:     "block until containers stop, then print their exit codes",
-		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, -1); err != nil {
-				return err
-			}
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				var failed error
-				for _, ref := range c.Args().Slice() {
-					code, err := e.ContainerWait(ctx, ref)
-					if err != nil {
-						fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
-						failed = &silentError{code: exitEngine}
-						continue
-					}
-					fmt.Println(code)
-				}
-				return failed
-			})
-		},
+// removeContainer is rm of one container; with --force and --time (podman)
+// a running one is stopped politely first.
+func removeContainer(ctx context.Context, e *engine.Engine, ref string, force bool, time int) error {
+	if force && time >= 0 {
+		if err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: time}); err != nil {
+			return err
+		}
 	}
+	_, err := e.ContainerRemove(ctx, ref, engine.ContainerRemoveOptions{Force: force})
+	return err
 }
 
 func attachCommand() *cli.Command {

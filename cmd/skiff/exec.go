@@ -67,8 +67,8 @@ func execCommand() *cli.Command {
 func logsCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "logs",
-		Usage:     "fetch the logs of a container",
-		ArgsUsage: "CONTAINER",
+		Usage:     "fetch the logs of one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "follow log output"},
 			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines to show from the end of the logs"},
@@ -78,7 +78,7 @@ func logsCommand() *cli.Command {
 		},
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, 1); err != nil {
+			if err := requireArgs(c, 1, -1); err != nil {
 				return err
 			}
 			o := engine.ContainerLogsOptions{Follow: c.Bool("follow"), Timestamps: c.Bool("timestamps"), Stdout: os.Stdout, Stderr: os.Stderr, Tail: -1}
@@ -97,7 +97,10 @@ func logsCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return e.ContainerLogs(ctx, c.Args().First(), o)
+				if c.NArg() == 1 {
+					return e.ContainerLogs(ctx, c.Args().First(), o)
+				}
+				return logsOfSeveral(ctx, e, c.Args().Slice(), o)
 			})
 		},
 	}

@@ -18,8 +18,9 @@ import (
 // table describes one listing: its default format and the column header
 // for each field a template may name (Docker's names).
 type table struct {
-	format  string // default, "table {{.A}}\t{{.B}}"
-	headers map[string]string
+	format    string // default, "table {{.A}}\t{{.B}}"
+	headers   map[string]string
+	noHeading bool // --noheading: a table template prints no header row
 }
 
 var templateFuncs = template.FuncMap{
@@ -82,7 +83,9 @@ func renderTo(w io.Writer, format string, t table, rows []any) error {
 	if isTable {
 		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
 		out = tw
-		fmt.Fprintln(tw, headerLine(format, t.headers))
+		if !t.noHeading {
+			fmt.Fprintln(tw, headerLine(format, t.headers))
+		}
 	}
 	for _, r := range rows {
 		if err := tmpl.Execute(out, r); err != nil {

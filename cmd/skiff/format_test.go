@@ -22,8 +22,8 @@ func TestRender(t *testing.T) {
 			"127.0.0.1:5000/app   1         ba9876543210   3 days ago    12MB\n"},
 		{"template with escaped tab", `{{.Repository}}\t{{.Tag}}`, "busybox\tlatest\n127.0.0.1:5000/app\t1\n"},
 		{"table template", "table {{.ID}} {{.Size}}", "IMAGE ID SIZE\n0123456789ab 4.26MB\nba9876543210 12MB\n"},
-		{"json", "json", `{"Repository":"busybox","Tag":"latest","Digest":"","ID":"0123456789ab","CreatedSince":"2 hours ago","CreatedAt":"","Size":"4.26MB","Containers":""}` + "\n" +
-			`{"Repository":"127.0.0.1:5000/app","Tag":"1","Digest":"","ID":"ba9876543210","CreatedSince":"3 days ago","CreatedAt":"","Size":"12MB","Containers":""}` + "\n"},
+		{"json", "json", `{"Repository":"busybox","Tag":"latest","Digest":"","ID":"0123456789ab","CreatedSince":"2 hours ago","CreatedAt":"","Size":"4.26MB","VirtualSize":"","Containers":""}` + "\n" +
+			`{"Repository":"127.0.0.1:5000/app","Tag":"1","Digest":"","ID":"ba9876543210","CreatedSince":"3 days ago","CreatedAt":"","Size":"12MB","VirtualSize":"","Containers":""}` + "\n"},
 		{"funcs", `{{upper .Tag}} {{json .Repository}}`, "LATEST \"busybox\"\n1 \"127.0.0.1:5000/app\"\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,6 +35,17 @@ func TestRender(t *testing.T) {
 				t.Fatalf("got:\n%q\nwant:\n%q", b.String(), tc.want)
 			}
 		})
+	}
+	noHead := imagesTable
+	noHead.noHeading = true
+	var nb bytes.Buffer
+	if err := render(&nb, "", noHead, rows); err != nil || strings.Contains(nb.String(), "REPOSITORY") || !strings.HasPrefix(nb.String(), "busybox ") {
+		t.Fatalf("--noheading: %v\n%s", err, nb.String())
+	}
+	var lb bytes.Buffer
+	ps := []any{psRow{Names: "web", labels: map[string]string{"a": "1", "b": "2"}, Labels: joinLabels(map[string]string{"b": "2", "a": "1"})}}
+	if err := render(&lb, `{{.Names}} {{.Label "b"}} {{.Labels}} [{{.Label "none"}}]`, psTable, ps); err != nil || lb.String() != "web 2 a=1,b=2 []\n" {
+		t.Fatalf(".Label and .Labels: %v %q", err, lb.String())
 	}
 	var b bytes.Buffer
 	if err := render(&b, "{{.Nope", imagesTable, rows); err == nil || !strings.Contains(err.Error(), "invalid --format") {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -113,7 +115,11 @@ type imageRow struct {
 	CreatedSince string
 	CreatedAt    string
 	Size         string
+	VirtualSize  string
 	Containers   string
+
+	created time.Time
+	bytes   int64
 }
 
 var imagesTable = table{
@@ -134,10 +140,15 @@ func imagesCommand(name string, aliases ...string) *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output by key=value (reference, dangling, label, before, since, until); one key twice: either, different keys: all"},
 			&cli.StringFlag{Name: "format", Usage: "Go template, or json"},
+			&cli.StringFlag{Name: "sort", Value: "created", Usage: "sort by created, id, repository, size or tag (podman)"},
+			&cli.BoolFlag{Name: "noheading", Aliases: []string{"n"}, Usage: "do not print the header row (podman)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 1); err != nil {
 				return err
+			}
+			if _, ok := imageSorts[c.String("sort")]; !ok {
+				return fmt.Errorf("invalid --sort %q: use created, id, repository, size or tag", c.String("sort"))
 			}
 			filters := c.StringSlice("filter")
 			if c.NArg() == 1 {
@@ -162,17 +173,7 @@ func printImages(c *cli.Context, imgs []engine.Image) error {
 		}
 		return shortID(img.ID)
 	}
-	if c.Bool("quiet") {
-		seen := map[string]bool{}
-		for _, img := range imgs {
-			if !seen[img.ID] {
-				seen[img.ID] = true
-				fmt.Println(id(img))
-			}
-		}
-		return nil
-	}
-	var rows []any
+	var rows []imageRow
 	for _, img := range imgs {
 		names := img.Names
 		if len(names) == 0 {
@@ -181,7 +182,7 @@ func printImages(c *cli.Context, imgs []engine.Image) error {
 		for _, n := range names {
 			r := imageRow{Repository: "<none>", Tag: "<none>", Digest: "<none>", ID: id(img),
 				CreatedSince: ago(img.Created), CreatedAt: img.Created.Format("2006-01-02 15:04:05 -0700 MST"),
-				Size: humanSize(img.Size), Containers: "N/A"}
+				Size: humanSize(img.Size), VirtualSize: humanSize(img.Size), Containers: "N/A", created: img.Created, bytes: img.Size}
 			if n != "" {
 				r.Repository, r.Tag = engine.SplitRepoTag(n)
 			}
@@ -191,11 +192,37 @@ func printImages(c *cli.Context, imgs []engine.Image) error {
 			rows = append(rows, r)
 		}
 	}
+	less := imageSorts[c.String("sort")]
+	sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
+	if c.Bool("quiet") {
+		seen := map[string]bool{}
+		for _, r := range rows {
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				fmt.Println(r.ID)
+			}
+		}
+		return nil
+	}
+	anys := make([]any, len(rows))
+	for i, r := range rows {
+		anys[i] = r
+	}
 	t := imagesTable
 	if c.Bool("digests") {
 		t.format = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 	}
-	return render(os.Stdout, c.String("format"), t, rows)
+	t.noHeading = c.Bool("noheading")
+	return render(os.Stdout, c.String("format"), t, anys)
+}
+
+// imageSorts are podman's images --sort keys; created is newest first.
+var imageSorts = map[string]func(a, b imageRow) bool{
+	"created":    func(a, b imageRow) bool { return a.created.After(b.created) },
+	"id":         func(a, b imageRow) bool { return a.ID < b.ID },
+	"repository": func(a, b imageRow) bool { return a.Repository < b.Repository },
+	"size":       func(a, b imageRow) bool { return a.bytes < b.bytes },
+	"tag":        func(a, b imageRow) bool { return a.Tag < b.Tag },
 }
 
 func rmiCommand(name string) *cli.Command {

@@ -20,11 +20,12 @@ func main() {
 	if reexec.Init() {
 		return
 	}
-	if err := userns.Join(os.Stderr); err != nil {
+	if err := joinUnlessPrintOnly(os.Args); err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		os.Exit(exitEngine)
 	}
-	err := newApp().Run(os.Args)
+	app := newApp()
+	err := app.Run(reorderArgs(app, os.Args))
 	if err == nil {
 		return
 	}
@@ -35,4 +36,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
 	}
 	os.Exit(code)
+}
+
+// joinUnlessPrintOnly joins the rootless namespace, except for the commands
+// that only print what the command definitions say (completion scripts, man
+// pages): they open no store, and `make man` as a user must not leave a
+// pause process behind.
+func joinUnlessPrintOnly(args []string) error {
+	if len(args) > 1 && (args[1] == "completion" || args[1] == "__man") {
+		return nil
+	}
+	return userns.Join(os.Stderr)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	units "github.com/docker/go-units"
@@ -15,7 +16,12 @@ import (
 // psRow is one line of `ps`, with Docker's template field names.
 type psRow struct {
 	ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Size, Names, Labels, Mounts, Networks string
+
+	labels map[string]string
 }
+
+// Label is docker's and podman's {{.Label "key"}}: one label's value.
+func (r psRow) Label(key string) string { return r.labels[key] }
 
 var psTable = table{
 	format: "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
@@ -39,6 +45,8 @@ func psCommand(name string, aliases ...string) *cli.Command {
 			&cli.StringFlag{Name: "format", Usage: "Go template, or json"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes"},
 			&cli.BoolFlag{Name: "external", Usage: "show containers of other tools too (podman; skiff has only its own)"},
+			&cli.StringFlag{Name: "sort", Value: "created", Usage: "sort by created, id, image, names, runningfor, size or status (podman)"},
+			&cli.BoolFlag{Name: "noheading", Usage: "do not print the header row (podman)"},
 		},
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
@@ -48,6 +56,9 @@ func psCommand(name string, aliases ...string) *cli.Command {
 			o := engine.ContainerListOptions{All: c.Bool("all"), Last: c.Int("last"), Filters: c.StringSlice("filter")}
 			if c.Bool("latest") {
 				o.Last = 1
+			}
+			if _, ok := psSorts[c.String("sort")]; !ok {
+				return fmt.Errorf("invalid --sort %q: use created, id, image, names, runningfor, size or status", c.String("sort"))
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				list, err := e.ContainerList(ctx, o)
@@ -63,8 +74,9 @@ func psCommand(name string, aliases ...string) *cli.Command {
 func printPs(c *cli.Context, e *engine.Engine, list []*engine.Container) error {
 	noTrunc := c.Bool("no-trunc")
 	// Sizes walk each writable layer: only when shown, as Docker.
-	withSize := c.Bool("size") || strings.Contains(c.String("format"), ".Size")
+	withSize := c.Bool("size") || strings.Contains(c.String("format"), ".Size") || c.String("sort") == "size"
 	if c.Bool("quiet") {
+		sortContainers(list, c.String("sort"), nil)
 		for _, ctr := range list {
 			if noTrunc {
 				fmt.Println(ctr.ID)
@@ -74,6 +86,17 @@ func printPs(c *cli.Context, e *engine.Engine, list []*engine.Container) error {
 		}
 		return nil
 	}
+	sizes := map[string]int64{}
+	if withSize {
+		for _, ctr := range list {
+			// A container being removed meanwhile has none.
+			if rw, rootfs, err := e.ContainerSizes(ctr); err == nil {
+				sizes[ctr.ID] = rw
+				sizes[ctr.ID+"/virtual"] = rootfs
+			}
+		}
+	}
+	sortContainers(list, c.String("sort"), sizes)
 	rows := make([]any, 0, len(list))
 	for _, ctr := range list {
 		r := psRow{ID: ctr.ShortID(), Image: imageColumn(ctr), Command: ctr.Command(),
@@ -85,17 +108,16 @@ func printPs(c *cli.Context, e *engine.Engine, list []*engine.Container) error {
 			r.ID = ctr.ID
 		}
 		r.Command = fmt.Sprintf("%q", r.Command)
-		var labels []string
-		for k, v := range ctr.Config.Labels {
-			labels = append(labels, k+"="+v)
+		r.labels = ctr.Config.Labels
+		r.Labels = joinLabels(ctr.Config.Labels)
+		var mounts []string
+		for _, m := range ctr.Config.Spec.Mounts {
+			mounts = append(mounts, firstNonEmpty(m.Source, m.Destination))
 		}
-		r.Labels = strings.Join(labels, ",")
-		if withSize {
-			// Docker's "2B (virtual 4.26MB)"; a container being removed
-			// meanwhile has none.
-			if rw, rootfs, err := e.ContainerSizes(ctr); err == nil {
-				r.Size = units.HumanSizeWithPrecision(float64(rw), 3) + " (virtual " + units.HumanSizeWithPrecision(float64(rootfs), 3) + ")"
-			}
+		r.Mounts = strings.Join(mounts, ",")
+		if rw, ok := sizes[ctr.ID]; ok {
+			// Docker's "2B (virtual 4.26MB)".
+			r.Size = units.HumanSizeWithPrecision(float64(rw), 3) + " (virtual " + units.HumanSizeWithPrecision(float64(sizes[ctr.ID+"/virtual"]), 3) + ")"
 		}
 		rows = append(rows, r)
 	}
@@ -103,6 +125,7 @@ func printPs(c *cli.Context, e *engine.Engine, list []*engine.Container) error {
 	if c.Bool("size") {
 		t.format += "\t{{.Size}}"
 	}
+	t.noHeading = c.Bool("noheading")
 	return render(os.Stdout, c.String("format"), t, rows)
 }
 
@@ -120,4 +143,43 @@ func truncateCommand(s string) string {
 		return s
 	}
 	return string([]rune(s)[:19]) + "…"
+}
+
+// psSorts are podman's ps --sort keys; created (newest first) is the
+// default order.
+var psSorts = map[string]func(a, b *engine.Container, sizes map[string]int64) bool{
+	"created":    func(a, b *engine.Container, _ map[string]int64) bool { return a.Created.After(b.Created) },
+	"runningfor": func(a, b *engine.Container, _ map[string]int64) bool { return a.Created.After(b.Created) },
+	"id":         func(a, b *engine.Container, _ map[string]int64) bool { return a.ID < b.ID },
+	"image":      func(a, b *engine.Container, _ map[string]int64) bool { return imageColumn(a) < imageColumn(b) },
+	"names":      func(a, b *engine.Container, _ map[string]int64) bool { return a.Name < b.Name },
+	"status":     func(a, b *engine.Container, _ map[string]int64) bool { return a.Status() < b.Status() },
+	"size":       func(a, b *engine.Container, s map[string]int64) bool { return s[a.ID] < s[b.ID] },
+}
+
+func sortContainers(list []*engine.Container, key string, sizes map[string]int64) {
+	less := psSorts[key]
+	sort.SliceStable(list, func(i, j int) bool { return less(list[i], list[j], sizes) })
+}
+
+// joinLabels is docker's Labels column: key=value, comma-separated, by key.
+func joinLabels(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + labels[k]
+	}
+	return strings.Join(keys, ",")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

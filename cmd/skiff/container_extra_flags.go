@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/skiff-engine/skiff/engine"
+)
+
+// podman's create/run flags that Docker lacks (engine/container_extra.go).
+func extraFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "replace", Usage: "stop and remove an existing container of the same --name first (podman)"},
+		&cli.StringFlag{Name: "tz", Usage: "time zone of the container, e.g. Europe/Paris, or local for the host's (podman)"},
+		&cli.IntFlag{Name: "timeout", Usage: "seconds the container may run before it is killed; 0: no limit (podman)"},
+		&cli.BoolFlag{Name: "rmi", Usage: "with --rm: remove the image too once the container is removed, unless in use (podman)"},
+	}
+}
+
+func parseExtraFlags(c *cli.Context, o *engine.ContainerCreateOptions) {
+	o.Replace = c.Bool("replace")
+	o.Timezone = c.String("tz")
+	o.RunTimeout = c.Int("timeout")
+	o.RemoveImage = c.Bool("rmi")
+}
+
+// attachFlag is docker run's -a: attach only the streams named.
+var attachFlag = &cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach to STDIN, STDOUT or STDERR (repeatable; default all, STDIN with -i)"}
+
+// attachStreams reads -a: which of stdin, stdout and stderr a foreground
+// run attaches; nil when -a is not given (all, stdin with -i).
+func attachStreams(c *cli.Context) (map[string]bool, error) {
+	if !c.IsSet("attach") {
+		return nil, nil
+	}
+	if c.Bool("detach") {
+		return nil, fmt.Errorf("conflicting options: cannot specify both --attach and --detach")
+	}
+	streams := map[string]bool{}
+	for _, s := range c.StringSlice("attach") {
+		switch v := strings.ToLower(s); v {
+		case "stdin", "stdout", "stderr":
+			streams[v] = true
+		default:
+			return nil, fmt.Errorf("invalid --attach %q: use stdin, stdout or stderr", s)
+		}
+	}
+	return streams, nil
+}
