@@ -151,6 +151,9 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	if spec.Env, err = mergeEnv(c.Env, o.EnvFiles, o.Env); err != nil {
 		return cfg, err
 	}
+	if err := runtime.CheckProcessSize(spec.Args, spec.Env, spec.Ulimits); err != nil {
+		return cfg, err
+	}
 	spec.Cwd = firstNonEmpty(o.Workdir, c.WorkingDir)
 	if spec.Cwd != "" && !filepath.IsAbs(spec.Cwd) {
 		return cfg, invalid("the working directory %q is not an absolute path", spec.Cwd)

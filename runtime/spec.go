@@ -108,6 +108,9 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckProcessSize(o.Args, env, o.Ulimits); err != nil {
+		return nil, err
+	}
 	cwd := "/"
 	if o.Cwd != "" {
 		cwd = filepath.Clean(o.Cwd)
