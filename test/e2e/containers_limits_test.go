@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/skiff-engine/skiff/test/fixture"
 )
 
 // An environment execve would refuse is refused by run before anything is
@@ -28,5 +32,44 @@ func TestRunEnvTooLarge(t *testing.T) {
 		// The largest variable Linux takes still works.
 		max := s.WriteFile("max.env", []byte("A="+strings.Repeat("v", 131071-2)+"\n"))
 		s.Run("run", "--rm", "--env-file", max, bb, "sh", "-c", `echo ${#A}`).Assert(t, Expect{Stdout: "131069"})
+	})
+}
+
+// Messages and behaviour where Docker's differed.
+func TestRunDockerMessages(t *testing.T) {
+	t.Parallel()
+	bb, err := fixture.BusyboxLayer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An image whose WORKDIR is a symlink to a directory that does not exist.
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(&tar.Header{Name: "wd", Typeflag: tar.TypeSymlink, Linkname: "/srv/made/here"})
+	tw.Close()
+	cfg := fixture.BusyboxConfig()
+	cfg.WorkingDir = "/wd"
+	img, err := fixture.New([]fixture.Layer{bb, fixture.NewLayer(b.Bytes(), "ln -s /srv/made/here /wd")}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := Archive(t, fixture.DockerArchive, fixture.Tagged{Image: img, Tags: []string{"dangling-wd:1"}})
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		// --name /web is the name web, as Docker's API names containers.
+		s.Run("run", "--name", "/web", bb, "true").MustSucceed(t)
+		if psRow(t, s, "web") == "" {
+			t.Errorf("--name /web: no container named web:\n%s", s.Run("ps", "-a"))
+		}
+		s.Run("rm", "web").MustSucceed(t)
+
+		s.Run("load", "-i", archive).MustSucceed(t)
+		// The process starts in the symlink's target, created as Docker does.
+		s.Run("run", "--rm", "dangling-wd:1", "pwd").Assert(t, Expect{Stdout: "/srv/made/here\n"})
+
+		r := s.Run("run", "--rm", "--memory", "99999999999g", bb, "true").MustFail(t, 125, `invalid --memory "99999999999g": too large`)
+		requireOneLine(t, r)
+		s.Run("run", "--rm", "--memory", "12q", bb, "true").MustFail(t, 125, "use a number with an optional unit")
+		requireNoContainers(t, s, "the runs of TestRunDockerMessages")
 	})
 }
