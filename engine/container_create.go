@@ -90,6 +90,7 @@ var (
 // ContainerCreate validates every option, resolves the image (pulling it
 // when allowed), and writes the record. A failure leaves nothing behind.
 func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) (ContainerCreateResult, error) {
+	o.Name = strings.TrimPrefix(o.Name, "/") // Docker's API names containers "/web"
 	if o.Name != "" && !validName.MatchString(o.Name) {
 		return ContainerCreateResult{}, invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
@@ -169,6 +170,9 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 		return cfg, invalid("the working directory %q is not an absolute path", spec.Cwd)
 	}
 	spec.User = firstNonEmpty(o.User, c.User)
+	if err := runtime.CheckProcess(spec); err != nil {
+		return cfg, err
+	}
 	cfg.StopSignal = firstNonEmpty(o.StopSignal, c.StopSignal, "SIGTERM")
 	if _, err := runtime.ParseSignal(cfg.StopSignal); err != nil {
 		return cfg, invalid("invalid stop signal %q", cfg.StopSignal)

@@ -135,6 +135,9 @@ func parseSecurityOpts(spec *runtime.SpecOptions, opts []string) error {
 func parseResources(spec *runtime.SpecOptions, o ContainerCreateOptions) error {
 	if o.Memory != "" {
 		n, err := units.RAMInBytes(o.Memory)
+		if err == nil && (n < 0 || n >= 1<<62) { // the unit's product overflowed
+			return invalid("invalid --memory %q: too large (the limit must be below 4EiB)", o.Memory)
+		}
 		if err != nil || n <= 0 {
 			return invalid("invalid --memory %q: use a number with an optional unit (b, k, m, g), e.g. 512m", o.Memory)
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -357,19 +358,20 @@ func (s *Store) loadDocker(ctx context.Context, path string) (LoadResult, error)
 	if err != nil {
 		return LoadResult{}, badArchive(err)
 	}
-	var res LoadResult
+	if len(lists) == 0 {
+		return LoadResult{}, fmt.Errorf("the docker-archive's manifest.json lists no image: %w", errdefs.ErrInvalidArgument)
+	}
+	var images []archived
 	for _, refs := range lists {
-		var names []reference.Named
+		a := archived{src: refs[0]}
 		for _, ref := range refs {
 			if n := ref.DockerReference(); n != nil {
-				names = append(names, n)
+				a.names = append(a.names, n)
 			}
 		}
-		if err := s.loadOne(ctx, sys, refs[0], names, &res); err != nil {
-			return res, err
-		}
+		images = append(images, a)
 	}
-	return res, nil
+	return s.loadAll(ctx, sys, images)
 }
 
 func (s *Store) loadOCI(ctx context.Context, path string) (LoadResult, error) {
@@ -391,14 +393,41 @@ func (s *Store) loadOCI(ctx context.Context, path string) (LoadResult, error) {
 	if err != nil {
 		return LoadResult{}, badArchive(err)
 	}
-	sys := s.sys(TLSDefault)
-	var res LoadResult
+	if len(list) == 0 {
+		return LoadResult{}, fmt.Errorf("the oci-archive's index.json lists no image: %w", errdefs.ErrInvalidArgument)
+	}
+	var images []archived
 	for _, item := range list {
-		var names []reference.Named
+		a := archived{src: item.Reference}
 		if n, err := ParseName(item.ManifestDescriptor.Annotations["org.opencontainers.image.ref.name"]); err == nil {
-			names = append(names, n)
+			a.names = append(a.names, n)
 		}
-		if err := s.loadOne(ctx, sys, item.Reference, names, &res); err != nil {
+		images = append(images, a)
+	}
+	return s.loadAll(ctx, s.sys(TLSDefault), images)
+}
+
+// archived is one image of an archive and the names it carries there.
+type archived struct {
+	src   types.ImageReference
+	names []reference.Named
+}
+
+// loadAll checks the layers of every image before it stores any, then
+// copies them in.
+func (s *Store) loadAll(ctx context.Context, sys *types.SystemContext, images []archived) (LoadResult, error) {
+	for i, a := range images {
+		if err := s.checkLayers(ctx, sys, a.src); err != nil {
+			what := fmt.Sprintf("image %d of the archive", i+1)
+			if len(a.names) > 0 {
+				what = reference.FamiliarString(a.names[0])
+			}
+			return LoadResult{}, fmt.Errorf("cannot load %s: %w", what, err)
+		}
+	}
+	var res LoadResult
+	for _, a := range images {
+		if err := s.loadOne(ctx, sys, a.src, a.names, &res); err != nil {
 			return res, err
 		}
 	}
@@ -443,6 +472,11 @@ func loadError(err error) error {
 		if containsFold(msg, s) {
 			return badArchive(err)
 		}
+	}
+	// containers/storage applies layers in a re-executed child: its exit
+	// status must not become skiff's.
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		return fmt.Errorf("loading image: %v", err)
 	}
 	return fmt.Errorf("loading image: %w", err)
 }

@@ -37,11 +37,15 @@ func (s *Store) Login(ctx context.Context, registry, username, password string, 
 	}
 	sys := s.sys(o.TLSVerify)
 	if err := docker.CheckAuth(ctx, sys, username, password, registry); err != nil {
-		msg := err.Error()
-		if strings.Contains(msg, "unauthorized") || strings.Contains(msg, "401") || strings.Contains(msg, "invalid username/password") {
-			return "", fmt.Errorf("login to %s failed: wrong username or password: %w", registry, errdefs.ErrUnauthenticated)
+		switch kind := registryKind(err); {
+		case errdefs.IsUnauthorized(kind), errdefs.IsPermissionDenied(kind):
+			return "", fmt.Errorf("login to %s failed: wrong username or password: %w", registry, kind)
+		case errdefs.IsUnavailable(kind):
+			return "", fmt.Errorf("login to %s failed: registry unreachable: %s: %w", registry, lastCause(err.Error()), kind)
+		case kind != nil:
+			return "", fmt.Errorf("login to %s failed: %v: %w", registry, err, kind)
 		}
-		return "", fmt.Errorf("login to %s failed: registry unreachable: %s: %w", registry, lastCause(msg), errdefs.ErrUnavailable)
+		return "", fmt.Errorf("login to %s failed: %w", registry, err)
 	}
 	path, err := config.SetCredentials(sys, registry, username, password)
 	if err != nil {

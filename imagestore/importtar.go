@@ -32,7 +32,9 @@ type ImportOptions struct {
 
 // Import turns a (possibly compressed) tarball into a one-layer image. The
 // layer is applied by containers/storage, which refuses entries that would
-// land outside the layer ("../", symlinks pointing out).
+// land outside the layer ("../", symlinks pointing out). Entries it could
+// not apply (see layerChecker) are refused first, as
+// errdefs.ErrInvalidArgument naming the entry, and nothing is stored.
 func (s *Store) Import(ctx context.Context, r io.Reader, o ImportOptions) (Image, error) {
 	var named reference.Named
 	if o.Reference != "" {
@@ -105,15 +107,20 @@ func writeLayerBlob(dir string, r io.Reader) (imgspecv1.Descriptor, digest.Diges
 	}
 	diff := sha256.New()
 	tr := tar.NewReader(io.TeeReader(dr, diff))
+	check := newLayerChecker(false)
 	entries := 0
 	for {
-		_, err := tr.Next()
+		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			f.Close()
 			return imgspecv1.Descriptor{}, "", notATar(err)
+		}
+		if err := check.check(h); err != nil {
+			f.Close()
+			return imgspecv1.Descriptor{}, "", fmt.Errorf("cannot import the archive: %w", err)
 		}
 		entries++
 	}

@@ -151,25 +151,6 @@ func applyPlatform(sys *types.SystemContext, platform string) error {
 	return nil
 }
 
-// registryError turns containers/image's registry failures into one line
-// that names the image and a kind the CLI and API can map.
-func registryError(named reference.Named, err error) error {
-	msg := err.Error()
-	var unauth docker.ErrUnauthorizedForCredentials
-	switch {
-	case errors.As(err, &unauth), strings.Contains(msg, "unauthorized"), strings.Contains(msg, "authentication required"):
-		return fmt.Errorf("%s: access denied: log in with `skiff login %s` or check the credentials: %w", named, reference.Domain(named), errdefs.ErrUnauthenticated)
-	case strings.Contains(msg, "manifest unknown"), strings.Contains(msg, "name unknown"), strings.Contains(msg, "not found"):
-		return fmt.Errorf("%s: image not found in registry %s: %w", named, reference.Domain(named), errdefs.ErrNotFound)
-	case strings.Contains(msg, "no space left on device"):
-		return fmt.Errorf("%s: no space left on device in the image store; free space or use --root elsewhere: %w", named, errdefs.ErrResourceExhausted)
-	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "i/o timeout"),
-		strings.Contains(msg, "server gave HTTP response to HTTPS client"), strings.Contains(msg, "certificate"):
-		return fmt.Errorf("%s: registry %s unreachable: %s: %w", named, reference.Domain(named), lastCause(msg), errdefs.ErrUnavailable)
-	}
-	return fmt.Errorf("%s: %w", named, err)
-}
-
 // lastCause keeps the innermost part of a long wrapped error message.
 func lastCause(msg string) string {
 	parts := strings.Split(msg, ": ")

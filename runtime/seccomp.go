@@ -24,20 +24,20 @@ import (
 // libseccomp 2.5.4 predates several that glibc already uses); the price is
 // that a future dangerous system call is allowed until listed here.
 //
-// Differences from Docker, on purpose:
-//   - ptrace is allowed (Docker too, on kernels >= 4.8, where ptrace can no
-//     longer bypass seccomp), but process_vm_readv/writev are refused
-//     without CAP_SYS_PTRACE (Docker allows them on >= 4.8).
+// What Docker's profile allows, this one allows, on each ABI of the
+// architecture (on amd64: x86-64, i386 and x32); docs/security.md lists
+// what this profile allows beyond Docker's:
 //   - personality is not restricted to Docker's five argument values: a
 //     denylist cannot express "any value but these" through runc (several
 //     conditions on one argument become alternatives), and what it guards,
 //     e.g. ADDR_NO_RANDOMIZE, only weakens the caller's own processes.
 //   - obsolete 32-bit x86 calls that are harmless (signal, sigaction, nice,
-//     readdir, olduname...) are allowed.
-//   - pivot_root stays refused even with CAP_SYS_ADMIN, as in Docker; use
-//     --security-opt seccomp=unconfined to nest container runtimes.
+//     readdir, olduname...) and arch_prctl are allowed to i386 programs.
+//   - a system call newer than Docker's list, or than libseccomp's table,
+//     is allowed.
 //
-// Names libseccomp does not know (lsm_* on 2.5.4) are skipped by runc.
+// Names libseccomp does not know (lsm_* and open_tree_attr on 2.5.4) are
+// skipped by runc.
 var deniedSyscalls = []struct {
 	unless []string // any of these capabilities lifts the refusal
 	names  []string
@@ -55,7 +55,7 @@ var deniedSyscalls = []struct {
 	}},
 	{[]string{"CAP_SYS_ADMIN"}, []string{
 		"mount", "umount", "umount2", "fsopen", "fsconfig", "fsmount", "fspick",
-		"move_mount", "open_tree", "mount_setattr", "unshare", "setns",
+		"move_mount", "open_tree", "open_tree_attr", "mount_setattr", "unshare", "setns",
 		"sethostname", "setdomainname", "quotactl", "quotactl_fd",
 		"fanotify_init", "lookup_dcookie",
 		"lsm_get_self_attr", "lsm_set_self_attr", "lsm_list_modules",
@@ -68,7 +68,10 @@ var deniedSyscalls = []struct {
 	{[]string{"CAP_SYS_CHROOT"}, []string{"chroot"}},
 	{[]string{"CAP_SYS_MODULE"}, []string{"init_module", "finit_module", "delete_module"}},
 	{[]string{"CAP_SYS_PACCT"}, []string{"acct"}},
-	{[]string{"CAP_SYS_PTRACE"}, []string{"kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev"}},
+	// ptrace, process_vm_readv and process_vm_writev are allowed, as by
+	// Docker on kernels >= 4.8, where ptrace can no longer bypass seccomp;
+	// the kernel's ptrace access check still guards them.
+	{[]string{"CAP_SYS_PTRACE"}, []string{"kcmp", "pidfd_getfd", "process_madvise"}},
 	{[]string{"CAP_SYS_RAWIO"}, []string{"iopl", "ioperm"}},
 	{[]string{"CAP_SYS_TIME"}, []string{"settimeofday", "stime", "clock_settime", "clock_settime64"}},
 	{[]string{"CAP_SYS_TTY_CONFIG"}, []string{"vhangup"}},
@@ -132,18 +135,44 @@ func defaultSeccomp(caps []string, arch string) *specs.LinuxSeccomp {
 		// makes glibc and Go fall back to clone, which is checked above.
 		rules = append(rules, specs.LinuxSyscall{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &enosys})
 	}
-	// AF_ALG exposes the kernel's crypto API, AF_VSOCK the hypervisor.
-	for _, family := range []uint64{unix.AF_ALG, unix.AF_VSOCK} {
-		rules = append(rules, specs.LinuxSyscall{
-			Names: []string{"socket"}, Action: specs.ActErrno, ErrnoRet: &eperm,
-			Args: []specs.LinuxSeccompArg{{Index: 0, Value: family, Op: specs.OpEqualTo}},
-		})
-	}
+	rules = append(rules, socketFamilyRules()...)
 	return &specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
 		Architectures: slices.Clone(seccompArches[arch]),
 		Syscalls:      rules,
 	}
+}
+
+// socketFamilyRules refuse socket(2) of AF_ALG (the kernel's crypto API)
+// and AF_VSOCK (the hypervisor), as Docker does.
+//
+// The family is an int: the rule compares its low 32 bits only, or a family
+// with high bits set would pass the rule and still reach the kernel as
+// AF_VSOCK. The second condition, "type holds only the bits the kernel
+// accepts", is true of every socket(2) that can succeed; it is there for
+// the multiplexed socketcall(2) of i386 (and s390). libseccomp adds every
+// rule on socket to socketcall(SYS_SOCKET, args) as well, replacing the
+// first condition by the call number, because socketcall passes socket's
+// arguments in memory, out of seccomp's reach. Without a second condition
+// the rule would refuse every socket an i386 program opens through
+// socketcall (Docker allows socketcall); socketcall's second argument is
+// that pointer, which has bits outside the type mask (it would have to lie
+// below 0x80810 to match, and the call is then refused, never let through).
+func socketFamilyRules() []specs.LinuxSyscall {
+	eperm := uint(unix.EPERM)
+	const low32 = 0xffffffff
+	const typeBits = 0xf | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC // SOCK_TYPE_MASK and the flags
+	var rules []specs.LinuxSyscall
+	for _, family := range []uint64{unix.AF_ALG, unix.AF_VSOCK} {
+		rules = append(rules, specs.LinuxSyscall{
+			Names: []string{"socket"}, Action: specs.ActErrno, ErrnoRet: &eperm,
+			Args: []specs.LinuxSeccompArg{
+				{Index: 0, Value: low32, ValueTwo: family, Op: specs.OpMaskedEqual},
+				{Index: 1, Value: low32 &^ typeBits, ValueTwo: 0, Op: specs.OpMaskedEqual},
+			},
+		})
+	}
+	return rules
 }
 
 // dockerProfile is the seccomp profile format of Docker and podman: OCI's

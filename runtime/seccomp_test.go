@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/skiff-engine/skiff/test/fixture"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,7 +38,7 @@ var mustDeny = []string{
 	"reboot", "swapon", "swapoff", "acct", "settimeofday", "clock_settime", "stime",
 	"bpf", "perf_event_open", "keyctl", "add_key", "request_key", "open_by_handle_at",
 	"userfaultfd", "ioperm", "iopl", "lookup_dcookie", "quotactl", "mount", "umount2",
-	"pivot_root", "unshare", "setns", "kcmp", "process_vm_readv", "process_vm_writev",
+	"pivot_root", "unshare", "setns", "kcmp", "pidfd_getfd",
 	"syslog", "vm86", "uselib", "nfsservctl", "create_module", "get_kernel_syms",
 	"query_module", "_sysctl", "sysfs", "ustat", "fsopen", "open_tree", "move_mount",
 	"io_uring_setup", "vhangup", "mbind",
@@ -54,7 +57,7 @@ func TestDefaultSeccompProfile(t *testing.T) {
 			t.Errorf("%s: errno %d, want EPERM", name, got)
 		}
 	}
-	for _, name := range []string{"ptrace", "read", "chroot", "personality", "clone", "socket"} {
+	for _, name := range []string{"ptrace", "process_vm_readv", "process_vm_writev", "read", "chroot", "personality", "clone", "socket", "socketcall"} {
 		if deniedBy(p, name) != 0 {
 			t.Errorf("%s refused", name)
 		}
@@ -86,7 +89,7 @@ func TestDefaultSeccompCapabilities(t *testing.T) {
 	}{
 		{name: "SYS_ADMIN", caps: append(slices.Clone(defaultCaps), "CAP_SYS_ADMIN"),
 			allowed: []string{"mount", "umount2", "unshare", "setns", "bpf", "perf_event_open", "syslog", "fsopen", "clone3"},
-			refused: []string{"pivot_root", "kexec_load", "keyctl", "reboot", "process_vm_readv"}},
+			refused: []string{"pivot_root", "kexec_load", "keyctl", "reboot", "kcmp"}},
 		{name: "SYS_PTRACE", caps: append(slices.Clone(defaultCaps), "CAP_SYS_PTRACE"),
 			allowed: []string{"process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd"},
 			refused: []string{"mount", "clone3"}, cloneRestrictions: true},
@@ -167,6 +170,23 @@ func TestDefaultSeccompEnforced(t *testing.T) {
 		}
 		return errno
 	}
+	// i386 programs, run from this thread, inherit its filter.
+	dir := t.TempDir()
+	run386 := func(socketcall bool, family uint8) unix.Errno {
+		path := filepath.Join(dir, fmt.Sprintf("socket-%v-%d", socketcall, family))
+		if err := os.WriteFile(path, fixture.I386Socket(socketcall, family), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		err := exec.Command(path).Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("i386 program (does the kernel have IA32 emulation?): %v", err)
+		}
+		if exit != nil {
+			return unix.Errno(exit.ExitCode())
+		}
+		return 0
+	}
 	pid := uintptr(unix.Getpid())
 	path, _ := unix.BytePtrFromString("/nonexistent-skiff-test")
 	tmpfs, _ := unix.BytePtrFromString("tmpfs")
@@ -184,13 +204,19 @@ func TestDefaultSeccompEnforced(t *testing.T) {
 		{"reboot(bad magic)", call(unix.SYS_REBOOT, 0, 0, 0, 0), unix.EPERM},
 		{"bpf(NULL)", call(unix.SYS_BPF, 0, 0, 0), unix.EPERM},
 		{"perf_event_open(NULL)", call(unix.SYS_PERF_EVENT_OPEN, 0, 0, 0, ^uintptr(0), 0), unix.EPERM},
-		{"process_vm_readv(self)", call(unix.SYS_PROCESS_VM_READV, pid, 0, 0, 0, 0, 0), unix.EPERM},
+		{"socket(AF_VSOCK | 1<<32)", call(unix.SYS_SOCKET, unix.AF_VSOCK|1<<32, unix.SOCK_STREAM, 0), unix.EPERM},
+		{"socket(AF_VSOCK, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK)", call(unix.SYS_SOCKET, unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0), unix.EPERM},
+		{"i386 socket(AF_VSOCK)", run386(false, unix.AF_VSOCK), unix.EPERM},
 		{"userfaultfd", call(unix.SYS_USERFAULTFD, 0), unix.EPERM},
 		{"socket(AF_VSOCK)", call(unix.SYS_SOCKET, unix.AF_VSOCK, unix.SOCK_STREAM, 0), unix.EPERM},
 		{"socket(AF_ALG)", call(unix.SYS_SOCKET, unix.AF_ALG, unix.SOCK_SEQPACKET, 0), unix.EPERM},
 		// Allowed.
 		{"getpid", call(unix.SYS_GETPID), 0},
 		{"socket(AF_UNIX)", call(unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM, 0), 0},
+		{"i386 socket(AF_UNIX)", run386(false, unix.AF_UNIX), 0},
+		// Docker allows socketcall; its arguments are out of seccomp's reach.
+		{"i386 socketcall(SYS_SOCKET, AF_UNIX)", run386(true, unix.AF_UNIX), 0},
+		{"process_vm_readv(self, none)", call(unix.SYS_PROCESS_VM_READV, pid, 0, 0, 0, 0, 0), 0},
 		{"clone(CLONE_THREAD) reaches the kernel", call(unix.SYS_CLONE, unix.CLONE_THREAD), unix.EINVAL},
 		{"ptrace(no such pid) reaches the kernel", call(unix.SYS_PTRACE, unix.PTRACE_PEEKDATA, 1<<30, 0, 0), unix.ESRCH},
 		{"chroot(missing) reaches the kernel", call(unix.SYS_CHROOT, uintptr(unsafe.Pointer(path))), unix.ENOENT},

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -65,11 +67,26 @@ func CheckOptions(o SpecOptions) error {
 	if _, err := containerRlimits(o.Ulimits, h); err != nil {
 		return err
 	}
+
 	if _, err := containerResources(o, h); err != nil {
 		return err
 	}
 	_, err = containerSeccomp(o, caps, h)
 	return err
+}
+
+// CheckProcess reports at create what GenerateSpec would reject at start
+// about the process once the image's command, environment and user are
+// merged in: a command or environment execve refuses, a numeric --user
+// outside skiff's user namespace (a name is resolved only at start).
+func CheckProcess(o SpecOptions) error {
+	if err := CheckProcessSize(o.Args, o.Env, o.Ulimits); err != nil {
+		return err
+	}
+	if uid, gid, ok := numericUser(o.User); ok {
+		return checkIDsMapped(o.User, uid, gid, nil)
+	}
+	return nil
 }
 
 func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
@@ -78,6 +95,9 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 	}
 	uid, gid, gids, home, err := ResolveUser(o.Rootfs, o.User, o.GroupAdd)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkIDsMapped(o.User, uid, gid, gids); err != nil {
 		return nil, err
 	}
 	caps, err := containerCaps(o, h)
@@ -108,9 +128,15 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckProcessSize(o.Args, env, o.Ulimits); err != nil {
+		return nil, err
+	}
 	cwd := "/"
 	if o.Cwd != "" {
 		cwd = filepath.Clean(o.Cwd)
+	}
+	if err := makeWorkdir(o.Rootfs, cwd); err != nil {
+		return nil, err
 	}
 
 	args := o.Args
@@ -174,6 +200,24 @@ func checkOptions(o SpecOptions) error {
 		if !filepath.IsAbs(o.NetNS) {
 			return invalidf("network namespace %q: want none, host or the absolute path of a namespace", o.NetNS)
 		}
+	}
+	return nil
+}
+
+// makeWorkdir creates the working directory inside rootfs, as Docker's
+// create does: every symlink resolved as if rootfs were "/", a dangling one
+// included (/wd -> /srv/app makes /srv/app). runc's own mkdir after
+// pivot_root fails on a dangling symlink ("mkdir /wd: file exists").
+func makeWorkdir(rootfs, cwd string) error {
+	resolved, err := securejoin.SecureJoin(rootfs, cwd)
+	if err == nil {
+		var rel string
+		if rel, err = filepath.Rel(rootfs, resolved); err == nil {
+			err = pathrs.MkdirAll(rootfs, rel, 0o755)
+		}
+	}
+	if err != nil {
+		return invalidf("the working directory %s cannot be created in the container: %v", cwd, err)
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/skiff-engine/skiff/test/fixture"
 )
 
 // Docker's security defaults and the flags that change them, as the
@@ -90,5 +93,35 @@ echo timer_list=$(wc -c </proc/timer_list)
 			t.Errorf("--privileged: /proc/sys is not writable")
 		}
 		requireNoContainers(t, s, "run --rm with security flags")
+	})
+}
+
+// The default profile treats 32-bit x86 programs as Docker's does: socket
+// through the multiplexed socketcall(2) works (the family is out of
+// seccomp's reach there), the direct socket(2) is checked like the 64-bit
+// one.
+func TestSeccompI386(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		for _, p := range []struct {
+			name       string
+			socketcall bool
+			family     uint8
+			code       int
+		}{
+			{"socketcall-unix", true, 1, 0},
+			{"socket-unix", false, 1, 0},
+			{"socket-vsock", false, 40, 1}, // EPERM, as Docker
+		} {
+			path := s.WriteFile(p.name, fixture.I386Socket(p.socketcall, p.family))
+			if err := os.Chmod(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := s.Run("run", "--rm", "-v", path+":/"+p.name+":ro", bb, "/"+p.name)
+			if r.ExitCode != p.code {
+				t.Errorf("i386 %s: exit %d (the errno), want %d\n%s", p.name, r.ExitCode, p.code, r)
+			}
+		}
 	})
 }
