@@ -202,27 +202,6 @@ func (e *Engine) ContainerKill(ctx context.Context, ref string, o ContainerKillO
 	return e.signal(c, sig, c.State.Status == runtime.StatusPaused)
 }
 
-// ContainerWait blocks until the container exits and returns its exit code.
-func (e *Engine) ContainerWait(ctx context.Context, ref string) (int, error) {
-	c, err := e.lookupContainer(ref)
-	if err != nil {
-		return 0, err
-	}
-	if c.Running() {
-		// The monitor tells its clients the exit code, even of a --rm
-		// container whose record is gone right after.
-		if code, ok := e.exitFromMonitor(ctx, c); ok {
-			return code, nil
-		}
-		for !e.waitExit(ctx, c, time.Hour) {
-			if ctx.Err() != nil {
-				return 0, ctx.Err()
-			}
-		}
-	}
-	return c.State.ExitCode, nil
-}
-
 // exitFromMonitor asks the container's monitor for the exit code; ok is
 // false when the monitor cannot be reached or hangs up without it.
 func (e *Engine) exitFromMonitor(ctx context.Context, c *Container) (int, bool) {
@@ -412,7 +391,7 @@ func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerSt
 		return err
 	}
 	if c.Config.LogDriver == runtime.LogPassthrough {
-		_, err := passthroughFiles(c, nil) // there is no caller's stdio to start it with
+		_, err := passthroughFiles(c.Name, nil) // there is no caller's stdio to start it with
 		return err
 	}
 	// The new run's monitor starts up while the old run stops.

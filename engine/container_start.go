@@ -64,7 +64,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	var stdio []*os.File
 	aio := o.Attach
 	if c.Config.LogDriver == runtime.LogPassthrough {
-		if stdio, err = passthroughFiles(c, aio); err != nil {
+		if stdio, err = passthroughFiles(c.Name, aio); err != nil {
 			unlock()
 			return ContainerStartResult{}, err
 		}
@@ -99,9 +99,9 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 // passthroughFiles are the caller's stdin, stdout and stderr, which the
 // passthrough log driver hands to the container: only a foreground start
 // from a process with real files has them.
-func passthroughFiles(c *Container, aio *AttachIO) ([]*os.File, error) {
+func passthroughFiles(name string, aio *AttachIO) ([]*os.File, error) {
 	if aio == nil {
-		return nil, fmt.Errorf("container %s uses the passthrough log driver, which needs a foreground run (no -d) or start -a: %w", c.Name, errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("container %s uses the passthrough log driver, which needs a foreground run (no -d) or start -a: %w", name, errdefs.ErrInvalidArgument)
 	}
 	out, ok1 := aio.Stdout.(*os.File)
 	errf, ok2 := aio.Stderr.(*os.File)
@@ -110,7 +110,7 @@ func passthroughFiles(c *Container, aio *AttachIO) ([]*os.File, error) {
 		in, ok3 = out, true // fills the slot: the monitor reads it only with -i
 	}
 	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("container %s uses the passthrough log driver, which needs the caller's own stdio files: %w", c.Name, errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("container %s uses the passthrough log driver, which needs the caller's own stdio files: %w", name, errdefs.ErrInvalidArgument)
 	}
 	return []*os.File{in, out, errf}, nil
 }

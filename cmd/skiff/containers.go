@@ -71,43 +71,46 @@ func runCommand() *cli.Command {
 				return fmt.Errorf("--log-driver passthrough hands the container your stdio, which -d gives up: drop -d or choose another log driver")
 			}
 			o.PullProgress = os.Stderr
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				// The monitor starts up while the container is created.
-				var stdio []*os.File
-				if o.LogDriver == "passthrough" {
-					stdio = []*os.File{os.Stdin, os.Stdout, os.Stderr}
-				}
-				o.ID = engine.NewContainerID()
-				mp, err := e.StartMonitor(o.ID, stdio)
-				if err != nil {
-					return err
-				}
-				defer mp.Abandon()
-				created, err := e.ContainerCreate(ctx, o)
-				if err != nil {
-					return err
-				}
-				if c.Bool("detach") {
-					if _, err := e.ContainerStart(ctx, created.ID, engine.ContainerStartOptions{Monitor: mp}); err != nil {
-						// As Docker: the container stays (Created, or Exited
-						// with 126/127) unless --rm.
-						e.ContainerCleanup(context.WithoutCancel(ctx), created.ID)
-						return err
+			ro := engine.ContainerRunOptions{Create: o, Detach: c.Bool("detach")}
+			if !ro.Detach {
+				restore := func() {}
+				defer func() { restore() }()
+				ro.IO = runStreams(o, streams)
+				if o.Tty {
+					ro.Created = func(_ string, aio *engine.AttachIO) {
+						restore, aio.Size, aio.Resize = rawTerminal()
+						if o.Interactive {
+							aio.DetachKeys = keys
+						}
 					}
-					fmt.Println(created.ID)
-					return nil
 				}
-				return runForeground(ctx, e, created.ID, o, streams, keys, c.Bool("sig-proxy"), mp)
+				if !o.Tty && c.Bool("sig-proxy") {
+					sigs, stop := signalsToProxy()
+					defer stop()
+					ro.Signals = sigs
+				}
+			}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				res, err := e.ContainerRun(ctx, ro)
+				if err != nil {
+					return err
+				}
+				switch {
+				case ro.Detach:
+					fmt.Println(res.ID)
+				case res.ExitCode != 0 && !res.Detached:
+					return &silentError{code: res.ExitCode}
+				}
+				return nil
 			})
 		},
 	}
 }
 
-// runForeground streams the container's stdio (only the streams of -a when
-// given) until it exits, then cleans up (and removes it with --rm) and
-// returns its exit code.
-func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.ContainerCreateOptions, streams map[string]bool, keys []byte, sigProxy bool, mp *engine.MonitorProc) error {
-	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
+// runStreams are a foreground run's streams: the caller's stdio, only the
+// streams of -a when given.
+func runStreams(o engine.ContainerCreateOptions, streams map[string]bool) engine.AttachIO {
+	aio := engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr}
 	if o.Interactive && (streams == nil || streams["stdin"]) {
 		aio.Stdin = os.Stdin
 	}
@@ -117,31 +120,21 @@ func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.Co
 	if streams != nil && !streams["stderr"] {
 		aio.Stderr = io.Discard
 	}
-	if o.Tty {
-		restore, size, resize := rawTerminal()
-		defer restore()
-		aio.Size, aio.Resize = size, resize
-		if o.Interactive {
-			aio.DetachKeys = keys
+	return aio
+}
+
+// signalsToProxy are the signals a shell sends, for the container.
+func signalsToProxy() (<-chan unix.Signal, func()) {
+	ch := make(chan os.Signal, 8)
+	out := make(chan unix.Signal, 8)
+	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	go func() {
+		for s := range ch {
+			out <- s.(unix.Signal)
 		}
-	} else if sigProxy {
-		stop := proxySignals(ctx, e, id)
-		defer stop()
-	}
-	res, err := e.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: aio, Monitor: mp})
-	if res.Detached {
-		return nil
-	}
-	if cerr := e.ContainerCleanup(context.WithoutCancel(ctx), id); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if res.ExitCode != 0 {
-		return &silentError{code: res.ExitCode}
-	}
-	return nil
+		close(out)
+	}()
+	return out, func() { signal.Stop(ch); close(ch) }
 }
 
 // proxySignals forwards the signals a shell sends to the container.
@@ -386,7 +379,7 @@ func attachCommand() *cli.Command {
 					stop := proxySignals(ctx, e, info.ID)
 					defer stop()
 				}
-				res, err := e.ContainerStart(ctx, info.ID, engine.ContainerStartOptions{Attach: aio})
+				res, err := e.ContainerAttach(ctx, info.ID, engine.ContainerAttachOptions{IO: *aio})
 				if err != nil || res.Detached {
 					return err
 				}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,13 +31,13 @@ func waitCommand() *cli.Command {
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				var failed error
 				for _, ref := range c.Args().Slice() {
-					code, err := waitFor(ctx, e, ref, cond)
+					res, err := e.ContainerWait(ctx, ref, engine.ContainerWaitOptions{Condition: cond})
 					if err != nil {
 						fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
 						failed = &silentError{code: exitEngine}
 						continue
 					}
-					fmt.Println(code)
+					fmt.Println(res.ExitCode)
 				}
 				return failed
 			})
@@ -46,53 +45,3 @@ func waitCommand() *cli.Command {
 	}
 }
 
-// waitPoll is how often wait looks for a start or a removal, which the
-// engine does not announce.
-const waitPoll = 100 * time.Millisecond
-
-// waitFor is docker's wait conditions on top of the engine's wait for an
-// exit: next-exit first waits for a run that started after the call (a
-// running container's current run counts), removed waits for the record to
-// go after the exit.
-func waitFor(ctx context.Context, e *engine.Engine, ref, cond string) (int, error) {
-	info, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{})
-	if err != nil {
-		return 0, err
-	}
-	if cond == "next-exit" && !info.State.Running {
-		for {
-			now, err := e.ContainerInspect(ctx, info.ID, engine.ContainerInspectOptions{})
-			if err != nil {
-				return 0, err
-			}
-			if now.State.Running || now.State.StartedAt != info.State.StartedAt {
-				break
-			}
-			if err := sleepCtx(ctx, waitPoll); err != nil {
-				return 0, err
-			}
-		}
-	}
-	code, err := e.ContainerWait(ctx, info.ID)
-	if err != nil || cond != "removed" {
-		return code, err
-	}
-	for {
-		ok, err := e.ContainerExists(ctx, info.ID)
-		if err != nil || !ok {
-			return code, err
-		}
-		if err := sleepCtx(ctx, waitPoll); err != nil {
-			return 0, err
-		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
-}
