@@ -44,4 +44,3 @@ func waitCommand() *cli.Command {
 		},
 	}
 }
-
