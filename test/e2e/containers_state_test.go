@@ -283,3 +283,47 @@ func checkDatabase(t testing.TB, s *Skiff) {
 		t.Fatal(err)
 	}
 }
+
+// 20 clients creating and removing containers of a few shared names in a
+// loop: each create either wins its name or is refused as in use, every
+// rm removes what it names or finds nothing, and nothing is left behind.
+func TestContainerSharedNameLoops(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		const workers, rounds, names = 20, 3, 4
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var bad []string
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range rounds {
+					name := "shared-" + string(rune('a'+(w+i)%names))
+					r := s.Run("create", "--name", name, bb, "true")
+					ok := r.ExitCode == 0 || r.ExitCode == 125 && strings.Contains(r.Stderr, "already in use")
+					rm := s.Run("rm", "-f", name)
+					ok = ok && (rm.ExitCode == 0 || rm.ExitCode == 125 && strings.Contains(rm.Stderr, "no such container"))
+					if !ok {
+						mu.Lock()
+						bad = append(bad, r.String()+rm.String())
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(bad) > 0 {
+			t.Fatalf("%d create/rm pairs failed other than by losing a race; first:\n%s", len(bad), bad[0])
+		}
+		if left := psIDs(t, s); len(left) > 0 {
+			s.Run(append([]string{"rm", "-f"}, left...)...).MustSucceed(t)
+		}
+		checkDatabase(t, s)
+		if left := containerLayers(t, s); len(left) > 0 {
+			t.Errorf("layers without a record: %q", left)
+		}
+		requireClean(t, s, "shared-name create/rm loops")
+	})
+}
