@@ -23,7 +23,7 @@ func rejoinMonitors(dir string) (int, error) {
 	for _, f := range files {
 		pid, perr := readPid(f)
 		config := filepath.Join(filepath.Dir(f), "monitor.json")
-		if perr != nil || !isMonitor(pid, config) {
+		if perr != nil || !isMonitor(pid, config) || !otherUserNS(pid) {
 			continue
 		}
 		pause, jerr := joinMonitor(pid, config)
@@ -55,8 +55,20 @@ func joinMonitor(pid int, config string) (int, error) {
 	return spawnPauseIn(user, mnt)
 }
 
+// runningMonitors counts the live monitors of the run root dir.
+func runningMonitors(dir string) int {
+	files, _ := filepath.Glob(filepath.Join(dir, "c", "*", "monitor.pid"))
+	n := 0
+	for _, f := range files {
+		if pid, err := readPid(f); err == nil && isMonitor(pid, filepath.Join(filepath.Dir(f), "monitor.json")) {
+			n++
+		}
+	}
+	return n
+}
+
 // isMonitor reports that pid is a live monitor of ours started for config
-// (argv "skiff-monitor run <config>") in a user namespace other than ours.
+// (argv "skiff-monitor run <config>").
 func isMonitor(pid int, config string) bool {
 	if !isOurs(pid, monitorComm) {
 		return false
@@ -66,9 +78,11 @@ func isMonitor(pid int, config string) bool {
 		return false
 	}
 	argv := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-	if len(argv) != 3 || argv[1] != "run" || argv[2] != config {
-		return false
-	}
+	return len(argv) == 3 && argv[1] == "run" && argv[2] == config
+}
+
+// otherUserNS reports that pid is in a user namespace other than ours.
+func otherUserNS(pid int) bool {
 	theirs, err1 := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
 	ours, err2 := os.Readlink("/proc/self/ns/user")
 	return err1 == nil && err2 == nil && theirs != ours

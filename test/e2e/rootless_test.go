@@ -17,10 +17,10 @@ import (
 // no subordinate ids. Rootless only: rootful skiff has no pause process,
 // no XDG run root and maps no ids.
 
-// After kill -9 of the pause process, the next command re-makes it inside
-// the namespaces the running containers' monitors still hold, so exec and
-// top reach them; with no monitor left, fresh namespaces are made and a
-// stopped container starts again.
+// After kill -9 of the pause process (or system migrate), the next command
+// re-makes it inside the namespaces the running containers' monitors still
+// hold, so exec and top reach them; with no monitor left, fresh namespaces
+// are made and a stopped container starts again.
 func TestRootlessPauseKilled(t *testing.T) {
 	t.Parallel()
 	s := NewSkiff(t, Rootless)
@@ -46,6 +46,10 @@ func TestRootlessPauseKilled(t *testing.T) {
 	if got := status(t, s, "keep"); !strings.HasPrefix(got, "Up") {
 		t.Errorf("status after the pause was re-made: %q", got)
 	}
+	// system migrate ends the pause the same way, and says what happens next.
+	s.Run("system", "migrate").Assert(t, Expect{Stderr: "WARNING: 1 container(s) still run in the old namespace, so the next skiff command joins it again"})
+	s.Run("exec", "keep", "echo", "hi").Assert(t, Expect{Stdout: "hi\n"})
+	pause = pausePid(t, s.RunRoot)
 
 	// No monitor left: fresh namespaces, and the container starts in them.
 	s.Run("stop", "-t", "0", "keep").MustSucceed(t)
