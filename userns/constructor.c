@@ -41,10 +41,6 @@ static void note(const char *what, const char *detail)
 		why[0] = 0;
 }
 
-/* The pause process: wait until the parent has written our id maps (it
- * writes one byte on the socket at fd), detach from the caller's session and
- * stdio, ack, and sleep forever. Signals a terminal or a dying session sends
- * are ignored; SIGTERM and SIGKILL still end it (Migrate uses SIGKILL). */
 /* Re-made pause (_SKIFF_PAUSE_JOIN=1): hold the user and mount namespaces
  * of a running monitor, open on fds 4 and 5, instead of new ones. A failure
  * is told to the parent on the handshake socket. */
@@ -68,6 +64,10 @@ fail:
 	_exit(1);
 }
 
+/* The pause process: wait until the parent has written our id maps (it
+ * writes one byte on the socket at fd), detach from the caller's session and
+ * stdio, ack, and sleep forever. Signals a terminal or a dying session sends
+ * are ignored; SIGTERM and SIGKILL still end it (Migrate uses SIGKILL). */
 static void pause_main(const char *fdstr, const char *join)
 {
 	static const int ignored[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTSTP,
