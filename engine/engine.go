@@ -128,8 +128,9 @@ func (e *Engine) imageOptions() imagestore.Options {
 		TmpDir:         filepath.Join(e.paths.GraphRoot, "tmp"),
 	}
 	// Without XDG_RUNTIME_DIR containers/image would pick /run/containers/0,
-	// which the rootless user cannot write.
-	if o.AuthFile == "" && e.paths.Rootless && os.Getenv("XDG_RUNTIME_DIR") == "" {
+	// which the rootless user cannot write; when the store's recorded run
+	// root overrides XDG_RUNTIME_DIR, credentials follow it.
+	if o.AuthFile == "" && e.paths.Rootless && userns.RuntimeDir() != os.Getenv("XDG_RUNTIME_DIR") {
 		o.AuthFile = e.paths.AuthFile
 	}
 	os.MkdirAll(o.TmpDir, 0o700)

@@ -30,7 +30,7 @@ func DefaultPaths() Paths {
 		p.GraphRoot = "/var/lib/skiff"
 		p.RunRoot = "/run/skiff"
 		p.AuthFile = "/run/containers/0/auth.json"
-		if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
+		if x := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(x) { // relative: ignored here, refused rootless
 			p.AuthFile = filepath.Join(x, "containers", "auth.json")
 		}
 		return p

@@ -41,11 +41,34 @@ static void note(const char *what, const char *detail)
 		why[0] = 0;
 }
 
+/* Re-made pause (_SKIFF_PAUSE_JOIN=1): hold the user and mount namespaces
+ * of a running monitor, open on fds 4 and 5, instead of new ones. A failure
+ * is told to the parent on the handshake socket. */
+static void pause_join(int fd)
+{
+	char msg[256];
+
+	if (setns(4, CLONE_NEWUSER) < 0) {
+		snprintf(msg, sizeof msg, "joining the monitor's user namespace: %s", strerror(errno));
+		goto fail;
+	}
+	if (setns(5, CLONE_NEWNS) < 0) {
+		snprintf(msg, sizeof msg, "joining the monitor's mount namespace: %s", strerror(errno));
+		goto fail;
+	}
+	close(4);
+	close(5);
+	return;
+fail:
+	if (write(fd, msg, strlen(msg)) < 0) {}
+	_exit(1);
+}
+
 /* The pause process: wait until the parent has written our id maps (it
  * writes one byte on the socket at fd), detach from the caller's session and
  * stdio, ack, and sleep forever. Signals a terminal or a dying session sends
  * are ignored; SIGTERM and SIGKILL still end it (Migrate uses SIGKILL). */
-static void pause_main(const char *fdstr)
+static void pause_main(const char *fdstr, const char *join)
 {
 	static const int ignored[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTSTP,
 				      SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGALRM};
@@ -59,6 +82,8 @@ static void pause_main(const char *fdstr)
 		if (write(2, msg, sizeof msg - 1) < 0) {}
 		_exit(1);
 	}
+	if (join && strcmp(join, "1") == 0)
+		pause_join(fd);
 	setsid();
 	if (chdir("/") < 0) {}
 	nul = open("/dev/null", O_RDWR);
@@ -79,21 +104,82 @@ static void pause_main(const char *fdstr)
 		pause();
 }
 
+/* Reads up to n-1 bytes of path, NUL-terminated; -1 when unreadable. */
+static ssize_t read_small(const char *path, char *buf, size_t n)
+{
+	ssize_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, n - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = 0;
+	return len;
+}
+
+/* A real directory owned by us. */
+static int usable_dir(const char *dir)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+}
+
+/* The run root recorded for this store (statedir.go): used instead of the
+ * computed one when it differs, is from this boot and is usable. */
+static int recorded_dir(char *dir, size_t n, const char *computed)
+{
+	const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char path[PATH_MAX], rec[PATH_MAX + 64], boot[64], *nl, *rboot;
+	int len;
+
+	if (data && data[0] == '/')
+		len = snprintf(path, sizeof path, "%s/skiff/runroot", data);
+	else if (home && home[0] == '/')
+		len = snprintf(path, sizeof path, "%s/.local/share/skiff/runroot", home);
+	else
+		return -1;
+	if (len < 0 || (size_t)len >= sizeof path || read_small(path, rec, sizeof rec) <= 0)
+		return -1;
+	if (read_small("/proc/sys/kernel/random/boot_id", boot, sizeof boot) <= 0)
+		return -1;
+	boot[strcspn(boot, "\n")] = 0;
+	nl = strchr(rec, '\n');
+	if (!nl || rec[0] != '/')
+		return -1;
+	*nl = 0;
+	rboot = nl + 1;
+	rboot[strcspn(rboot, "\n")] = 0;
+	if (!boot[0] || strcmp(rboot, boot) != 0 || strcmp(rec, computed) == 0 || !usable_dir(rec))
+		return -1;
+	if ((size_t)snprintf(dir, n, "%s", rec) >= n)
+		return -1;
+	return 0;
+}
+
 /* StateDir() of the Go side, checked the same way: a directory we own. */
 static int state_dir(char *dir, size_t n)
 {
 	const char *x = getenv("XDG_RUNTIME_DIR");
+	char computed[PATH_MAX];
 	struct stat st;
 	int len;
 
+	if (x && *x && x[0] != '/') {
+		note("XDG_RUNTIME_DIR", "not an absolute path");
+		return -1;
+	}
 	if (x && *x)
-		len = snprintf(dir, n, "%s/skiff", x);
+		len = snprintf(computed, sizeof computed, "%s/skiff", x);
 	else
-		len = snprintf(dir, n, "/tmp/skiff-run-%u", (unsigned)getuid());
-	if (len < 0 || (size_t)len >= n) {
+		len = snprintf(computed, sizeof computed, "/tmp/skiff-run-%u", (unsigned)getuid());
+	if (len < 0 || (size_t)len >= sizeof computed || (size_t)len >= n) {
 		note("XDG_RUNTIME_DIR", "too long");
 		return -1;
 	}
+	if (recorded_dir(dir, n, computed) < 0)
+		memcpy(dir, computed, (size_t)len + 1);
 	if (lstat(dir, &st) < 0) {
 		note(dir, strerror(errno));
 		return -1;
@@ -214,7 +300,7 @@ __attribute__((constructor)) static void skiff_userns_init(void)
 	const char *p = getenv("_SKIFF_PAUSE_FD"), *off = getenv("_SKIFF_NOJOIN");
 
 	if (p && *p)
-		pause_main(p);
+		pause_main(p, getenv("_SKIFF_PAUSE_JOIN"));
 	if (geteuid() == 0) /* rootful, or already inside (a child of a joined process) */
 		return;
 	if (off && strcmp(off, "1") == 0) {

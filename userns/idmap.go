@@ -17,6 +17,11 @@ type idRange struct{ start, count int }
 // that belong to the user, matched by name or by numeric uid as shadow does.
 // Malformed lines are skipped: one bad line must not cost the user all ids.
 func parseSubIDs(r io.Reader, name string, uid int) []idRange {
+	return parseSubIDLines(r, func(owner string) bool { return owner == name || owner == strconv.Itoa(uid) })
+}
+
+// parseSubIDLines returns the ranges of the owners that match.
+func parseSubIDLines(r io.Reader, match func(owner string) bool) []idRange {
 	var out []idRange
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -25,7 +30,7 @@ func parseSubIDs(r io.Reader, name string, uid int) []idRange {
 			continue
 		}
 		f := strings.Split(line, ":")
-		if len(f) != 3 || (f[0] != name && f[0] != strconv.Itoa(uid)) || f[0] == "" {
+		if len(f) != 3 || f[0] == "" || !match(f[0]) {
 			continue
 		}
 		start, err1 := strconv.Atoi(f[1])
@@ -36,6 +41,32 @@ func parseSubIDs(r io.Reader, name string, uid int) []idRange {
 		out = append(out, idRange{start, count})
 	}
 	return out
+}
+
+// firstFreeSubID is where a new range of subordinate ids can start without
+// overlapping any range of any owner in the files' contents: above the
+// highest one, and never below 100000 (shadow's SUB_UID_MIN), so that it
+// stays clear of real users' ids.
+func firstFreeSubID(files ...io.Reader) int {
+	first := 100000
+	for _, f := range files {
+		for _, r := range parseSubIDLines(f, func(string) bool { return true }) {
+			first = max(first, r.start+r.count)
+		}
+	}
+	return first
+}
+
+// freeSubIDs is firstFreeSubID of the files at paths (a missing file has
+// no ranges). A range that starts there fits whatever its size.
+func freeSubIDs(paths ...string) int {
+	var readers []io.Reader
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil {
+			readers = append(readers, strings.NewReader(string(b)))
+		}
+	}
+	return firstFreeSubID(readers...)
 }
 
 // readSubIDs is parseSubIDs on a file; a missing file means no ranges.

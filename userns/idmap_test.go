@@ -107,3 +107,23 @@ func TestWithoutEnv(t *testing.T) {
 		t.Errorf("input modified: %v", env)
 	}
 }
+
+func TestFirstFreeSubID(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		subuid, subgid string
+		want           int
+	}{
+		{"no ranges at all", "", "", 100000},
+		{"above the highest range of any owner", "alice:100000:65536\nbob:300000:65536\n", "alice:100000:65536\n", 365536},
+		{"subgid higher than subuid", "alice:100000:65536\n", "carol:500000:10\n", 500010},
+		{"below the floor does not count", "old:1000:500\n", "", 100000},
+		{"bad and commented lines are skipped", "# x:900000:1\nbad:line\nalice:100000:65536\n", "", 165536},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := firstFreeSubID(strings.NewReader(tc.subuid), strings.NewReader(tc.subgid)); got != tc.want {
+				t.Errorf("got %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -27,11 +27,15 @@ func Join(warn io.Writer) error {
 	if !Rootless() {
 		return nil
 	}
+	if err := checkRuntimeDirEnv(); err != nil {
+		return err
+	}
 	dir, err := ensureStateDir()
 	if err != nil {
 		return err
 	}
 	if inside() {
+		remember()
 		os.Unsetenv(reexecEnv) // a nested skiff (e.g. under `skiff unshare`) starts afresh
 		os.Setenv("_CONTAINERS_USERNS_CONFIGURED", "done")
 		os.Setenv("_CONTAINERS_ROOTLESS_UID", strconv.Itoa(HostUID()))
@@ -48,6 +52,7 @@ func Join(warn io.Writer) error {
 	if err := ensurePause(dir, warn); err != nil {
 		return err
 	}
+	remember()
 	env := append(withoutEnv(os.Environ(), noJoinEnv, reexecEnv), reexecEnv+"=1")
 	err = syscall.Exec("/proc/self/exe", os.Args, env)
 	return fmt.Errorf("re-executing skiff inside its user namespace: %w", err)
@@ -69,8 +74,10 @@ next:
 }
 
 // ensurePause makes sure a live pause process is recorded in pause.pid,
-// creating one if needed. The lock serialises concurrent first invocations:
-// whoever comes second finds the first one's pause.
+// creating one if needed: inside the namespaces of a running monitor when
+// there is one (the old pause died under running containers), else in fresh
+// namespaces. The lock serialises concurrent first invocations: whoever
+// comes second finds the first one's pause.
 func ensurePause(dir string, warn io.Writer) error {
 	unlock, err := lockState(dir)
 	if err != nil {
@@ -80,7 +87,10 @@ func ensurePause(dir string, warn io.Writer) error {
 	if pid, err := readPidFile(dir); err == nil && isPause(pid) {
 		return nil
 	}
-	pid, err := startPause(warn)
+	pid, err := rejoinMonitors(dir)
+	if err != nil {
+		pid, err = startPause(warn)
+	}
 	if err != nil {
 		return err
 	}
@@ -111,14 +121,17 @@ func lockState(dir string) (func(), error) {
 }
 
 // readPidFile returns the pid recorded in dir/pause.pid.
-func readPidFile(dir string) (int, error) {
-	b, err := os.ReadFile(dir + "/pause.pid")
+func readPidFile(dir string) (int, error) { return readPid(dir + "/pause.pid") }
+
+// readPid reads a pid file ("%d\n").
+func readPid(path string) (int, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("%s/pause.pid: no pid in %q", dir, b)
+		return 0, fmt.Errorf("%s: no pid in %q", path, b)
 	}
 	return pid, nil
 }
@@ -139,7 +152,10 @@ func writePidFile(dir string, pid int) error {
 
 // isPause mirrors the constructor's check: a live, non-zombie process owned
 // by us whose comm is skiff-pause. Anything else means a stale pid file.
-func isPause(pid int) bool {
+func isPause(pid int) bool { return isOurs(pid, pauseComm) }
+
+// isOurs reports a live, non-zombie process owned by us named comm.
+func isOurs(pid int, comm string) bool {
 	path := fmt.Sprintf("/proc/%d/stat", pid)
 	var st syscall.Stat_t
 	if syscall.Stat(path, &st) != nil || int(st.Uid) != os.Geteuid() {
@@ -155,5 +171,5 @@ func isPause(pid int) bool {
 		return false
 	}
 	state := s[end+2]
-	return s[open+1:end] == pauseComm && state != 'Z' && state != 'X'
+	return s[open+1:end] == comm && state != 'Z' && state != 'X'
 }

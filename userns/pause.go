@@ -24,6 +24,7 @@ type idPlan struct {
 	newuidmap string
 	newgidmap string
 	singleWhy string // why single, for the warning
+	fix       string // what to do about it, for the warning
 	userName  string
 }
 
@@ -40,17 +41,24 @@ func planIDs() idPlan {
 	switch {
 	case len(p.uidRanges) == 0 || len(p.gidRanges) == 0:
 		p.single, p.singleWhy = true, fmt.Sprintf("user %s has no entry in /etc/subuid and /etc/subgid", p.userName)
+		first := freeSubIDs("/etc/subuid", "/etc/subgid")
+		p.fix = fmt.Sprintf("run (as root) `usermod --add-subuids %[1]d-%[2]d --add-subgids %[1]d-%[2]d %[3]s` (a range no other user has)",
+			first, first+subIDCount-1, p.userName)
 	case p.newuidmap == "" || p.newgidmap == "":
-		p.single, p.singleWhy = true, "newuidmap/newgidmap are not installed (Debian package uidmap)"
+		p.single, p.singleWhy = true, "newuidmap/newgidmap are not installed"
+		p.fix = "install them (Debian package uidmap)"
 	}
 	return p
 }
 
+// subIDCount is the size of the range suggested to a user without one:
+// 65536 ids, shadow's default SUB_UID_COUNT, enough for any image.
+const subIDCount = 65536
+
 // warnSingle is the one line a user sees when only their own id is mapped.
 func (p idPlan) warnSingle(w io.Writer) {
 	fmt.Fprintf(w, "WARNING: %s, so only uid %d is mapped into skiff's user namespace and images with files of other owners may fail; "+
-		"to fix it add \"%s:100000:65536\" to /etc/subuid and /etc/subgid (as root), then run `skiff system migrate`\n",
-		p.singleWhy, p.uid, p.userName)
+		"to fix it %s, then run `skiff system migrate`\n", p.singleWhy, p.uid, p.fix)
 }
 
 // startPause creates the pause process and returns its pid. A failing
@@ -65,6 +73,7 @@ func startPause(warn io.Writer) (int, error) {
 	var mapErr *idMapError
 	if errors.As(err, &mapErr) && !p.single {
 		p.single, p.singleWhy = true, mapErr.Error()
+		p.fix = fmt.Sprintf("check the lines of %s in /etc/subuid and /etc/subgid", p.userName)
 		p.warnSingle(warn)
 		pid, err = spawnPause(p)
 	}
@@ -82,19 +91,33 @@ func (e *idMapError) Error() string { return e.msg }
 // once it has set its name and detached, so a joiner that reads pause.pid
 // never sees a half-made pause.
 func spawnPause(p idPlan) (int, error) {
+	return spawn(syscall.CLONE_NEWUSER|syscall.CLONE_NEWNS, nil, p.write)
+}
+
+// spawnPauseIn starts the pause process in existing namespaces: the child
+// joins user and mount (passed as fds 4 and 5) before it acks.
+func spawnPauseIn(user, mnt *os.File) (int, error) {
+	return spawn(0, []*os.File{user, mnt}, nil)
+}
+
+func spawn(clone uintptr, nsFiles []*os.File, prepare func(pid int) error) (int, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("creating the pause handshake socket: %w", err)
 	}
 	parent, child := os.NewFile(uintptr(fds[0]), "pause-parent"), os.NewFile(uintptr(fds[1]), "pause-child")
 	defer parent.Close()
+	env := []string{pauseEnv + "=3"}
+	if len(nsFiles) > 0 {
+		env = append(env, joinEnv+"=1")
+	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        []string{pauseComm},
-		Env:         []string{pauseEnv + "=3"},
+		Env:         env,
 		Dir:         "/",
-		ExtraFiles:  []*os.File{child},
-		SysProcAttr: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS},
+		ExtraFiles:  append([]*os.File{child}, nsFiles...),
+		SysProcAttr: &syscall.SysProcAttr{Cloneflags: clone},
 	}
 	err = cmd.Start()
 	child.Close()
@@ -107,15 +130,23 @@ func spawnPause(p idPlan) (int, error) {
 		cmd.Wait()
 		return 0, err
 	}
-	if err := p.write(pid); err != nil {
-		return fail(err)
+	if prepare != nil {
+		if err := prepare(pid); err != nil {
+			return fail(err)
+		}
 	}
-	var ack [1]byte
 	if _, err := parent.Write([]byte{1}); err != nil {
 		return fail(fmt.Errorf("starting the pause process: %w", err))
 	}
-	if _, err := io.ReadFull(parent, ack[:]); err != nil {
-		return fail(fmt.Errorf("the pause process died while starting: %w", err))
+	// "1" when ready; otherwise the child says what failed, then exits.
+	var ack [256]byte
+	n, err := parent.Read(ack[:])
+	switch {
+	case n > 0 && ack[0] == '1':
+	case n > 0:
+		return fail(fmt.Errorf("starting the pause process: %s", ack[:n]))
+	default:
+		return fail(fmt.Errorf("the pause process died while starting: %v", err))
 	}
 	cmd.Process.Release()
 	return pid, nil

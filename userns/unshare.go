@@ -3,6 +3,7 @@ package userns
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -11,10 +12,12 @@ import (
 
 // Migrate stops the pause process (SIGKILL, then removes pause.pid) so the
 // next invocation creates a fresh namespace, e.g. with new /etc/subuid
-// ranges. Processes already inside keep the old namespaces until they exit.
-// It works from inside the namespace (the pause is in our pid namespace and
-// owned by the same user) and is a no-op when no pause runs.
-func Migrate() error {
+// ranges. Processes already inside keep the old namespaces until they exit,
+// and while a container monitor runs the next invocation joins its
+// namespaces again (ensurePause): Migrate says so on warn. It works from
+// inside the namespace (the pause is in our pid namespace and owned by the
+// same user) and is a no-op when no pause runs.
+func Migrate(warn io.Writer) error {
 	dir := StateDir()
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -35,6 +38,10 @@ func Migrate() error {
 	}
 	if err := os.Remove(dir + "/pause.pid"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing the pause pid file: %w", err)
+	}
+	if n := runningMonitors(dir); n > 0 {
+		fmt.Fprintf(warn, "WARNING: %d container(s) still run in the old namespace, so the next skiff command joins it again with its old id mappings; "+
+			"stop them and run `skiff system migrate` again for a fresh namespace\n", n)
 	}
 	return nil
 }

@@ -24,15 +24,29 @@
 //     is the only code that runs on its own, and for euid 0 it does nothing
 //     unless it was started as the pause process.
 //
-// On disk, in StateDir() ($XDG_RUNTIME_DIR/skiff, or /tmp/skiff-run-$UID,
-// 0700, owned by the user):
+// When the pause process is gone (killed, OOM) while containers still run,
+// their monitors still hold the namespaces: the slow path then starts a new
+// pause process that joins the user and mount namespaces of a running
+// monitor of this run root (found through its monitor.pid), so the
+// containers stay reachable. Only when no monitor runs are fresh namespaces
+// created.
+//
+// On disk, in StateDir() (the recorded run root, see statedir.go, else
+// $XDG_RUNTIME_DIR/skiff or /tmp/skiff-run-$UID; 0700, owned by the user):
 //
 //	pause.pid   pid of the pause process, "%d\n", replaced atomically
 //	pause.lock  flock taken while the pause is checked, created or stopped
+//	c/<id>/monitor.pid  written by each container's monitor (runtime/monitor.go),
+//	            whose argv is "skiff-monitor run c/<id>/monitor.json": read
+//	            only to re-join after the pause died
+//
+// and <data home>/skiff/runroot records the run root in use (statedir.go).
 //
 // Environment used between skiff processes:
 //
 //	_SKIFF_PAUSE_FD=N  the child is the pause process; N is its handshake socket
+//	_SKIFF_PAUSE_JOIN=1  with _SKIFF_PAUSE_FD: setns into the user and mount
+//	                   namespaces open on fds 4 and 5 instead of new ones
 //	_SKIFF_REEXEC=1    set for the re-exec after the slow path; stops a loop
 //	_SKIFF_NOJOIN=1    disables the constructor's fast join, forcing the slow
 //	                   path once (debugging); Join drops it for the re-exec
@@ -41,11 +55,13 @@ package userns
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
 const (
 	pauseEnv  = "_SKIFF_PAUSE_FD"
+	joinEnv   = "_SKIFF_PAUSE_JOIN"
 	reexecEnv = "_SKIFF_REEXEC"
 	noJoinEnv = "_SKIFF_NOJOIN"
 	pauseComm = "skiff-pause"
@@ -92,11 +108,19 @@ func SingleID() bool {
 	return inside() && len(m) == 1 && m[0].count == 1
 }
 
-// RuntimeDir is $XDG_RUNTIME_DIR, or /tmp/skiff-run-$HOSTUID when unset.
-// When rootless the fallback is created 0700 if missing; Join refuses to go
-// on when it is a symlink or not owned by the user, so callers can rely on
-// it afterwards.
+// RuntimeDir is the directory StateDir is in (where containers/image keeps
+// auth.json): $XDG_RUNTIME_DIR, or /tmp/skiff-run-$HOSTUID when unset; when
+// StateDir comes from the record, the runtime directory it was recorded in,
+// so that credentials follow the run root. When rootless the /tmp fallback
+// is created 0700 if missing; Join refuses to go on when it is a symlink or
+// not owned by the user, so callers can rely on it afterwards.
 func RuntimeDir() string {
+	if c := stateDirOnce(); c.fromRecord {
+		if filepath.Base(c.dir) == "skiff" {
+			return filepath.Dir(c.dir)
+		}
+		return c.dir
+	}
 	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
 		return x
 	}
@@ -107,22 +131,13 @@ func RuntimeDir() string {
 	return dir
 }
 
-// StateDir is the rootless run root, where pause.pid and pause.lock live:
-// $XDG_RUNTIME_DIR/skiff, or /tmp/skiff-run-$HOSTUID when unset.
-func StateDir() string {
-	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
-		return x + "/skiff"
-	}
-	return RuntimeDir()
-}
-
 // ensureStateDir creates StateDir 0700 and checks it is a real directory
 // owned by us: the /tmp fallback is in a world-writable place, where another
 // user could have planted a symlink or a directory of their own.
 func ensureStateDir() (string, error) {
 	dir := StateDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
+		if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && dir == computedStateDir() {
 			// Typical after su: the variable still names the previous user's directory.
 			return "", fmt.Errorf("creating the skiff state directory: %w (XDG_RUNTIME_DIR=%s: point it at a directory of your own, or unset it to use /tmp/skiff-run-%d)", err, x, HostUID())
 		}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/skiff-engine/skiff/engine"
+	"github.com/skiff-engine/skiff/userns"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -127,7 +129,14 @@ func setLogLevel(c *cli.Context) error {
 	default:
 		return fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", c.String("log-level"))
 	}
-	return setLibraryLogLevel(c.String("log-level"))
+	if err := setLibraryLogLevel(c.String("log-level")); err != nil {
+		return err
+	}
+	// Join chose the run root before the flags were parsed.
+	if note := userns.StateDirNote(); note != "" {
+		logrus.Info(note)
+	}
+	return nil
 }
 
 func versionCommand() *cli.Command {

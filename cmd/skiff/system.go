@@ -20,7 +20,7 @@ func systemGroup() *cli.Command {
 					if err := requireArgs(c, 0, 0); err != nil {
 						return err
 					}
-					return userns.Migrate()
+					return userns.Migrate(os.Stderr)
 				},
 			},
 		},

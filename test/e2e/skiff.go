@@ -102,6 +102,12 @@ func ForEachMode(t *testing.T, fn func(t *testing.T, s *Skiff)) {
 // tests run as root, as the current user otherwise.
 func NewSkiff(t testing.TB, m Mode) *Skiff {
 	t.Helper()
+	return newSkiff(t, m, rootlessAccount)
+}
+
+// newSkiff is NewSkiff with the rootless account given.
+func newSkiff(t testing.TB, m Mode, rootless func() (account, error)) *Skiff {
+	t.Helper()
 	if m == Rootful {
 		RequiresRoot(t)
 	}
@@ -120,7 +126,7 @@ func NewSkiff(t testing.TB, m Mode) *Skiff {
 		s.account = account{name: "root"}
 	} else {
 		s.Root, s.RunRoot = filepath.Join(s.DataHome, "skiff"), filepath.Join(s.RuntimeDir, "skiff")
-		acct, err := rootlessAccount()
+		acct, err := rootless()
 		if err != nil {
 			t.Fatalf("rootless test user: %v", err)
 		}

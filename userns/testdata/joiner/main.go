@@ -62,7 +62,7 @@ func run(reexec bool, args []string) error {
 		}
 		return nil
 	case "migrate":
-		return userns.Migrate()
+		return userns.Migrate(os.Stderr)
 	case "unshare":
 		return userns.Unshare(args[1:], nil)
 	}
