@@ -205,7 +205,10 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime
 }
 
 func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
-	self, _ := os.Executable()
+	self := e.opts.SkiffBinary
+	if self == "" {
+		self, _ = os.Executable()
+	}
 	// The exit command opens the same store with the same settings.
 	exit := []string{self, "--root", e.paths.GraphRoot, "--runroot", e.paths.RunRoot}
 	if d := e.store.Driver(); d != "" {

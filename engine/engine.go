@@ -33,6 +33,10 @@ type Options struct {
 	StorageOpts    []string // --storage-opt
 	AuthFile       string   // --authfile, REGISTRY_AUTH_FILE
 	RegistriesConf string   // CONTAINERS_REGISTRIES_CONF
+	// SkiffBinary is the skiff CLI a monitor runs as its exit command
+	// ("container cleanup"); "" is this process's own executable, which is
+	// right for the CLI and for `system service`.
+	SkiffBinary string
 }
 
 // Engine performs skiff's operations against one store.
