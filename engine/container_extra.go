@@ -103,7 +103,7 @@ func (e *Engine) replaceContainer(ctx context.Context, o ContainerCreateOptions)
 	if old.Name != o.Name { // an ID prefix, not the name
 		return nil
 	}
-	if err := e.ContainerStop(ctx, old.ID, ContainerStopOptions{Timeout: -1}); err != nil {
+	if _, err := e.ContainerStop(ctx, old.ID, ContainerStopOptions{Timeout: -1}); err != nil {
 		return fmt.Errorf("--replace: cannot stop container %s, which has the name: %w", o.Name, err)
 	}
 	if _, err := e.ContainerRemove(ctx, old.ID, ContainerRemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {

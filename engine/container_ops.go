@@ -69,13 +69,18 @@ type ContainerStopOptions struct {
 // ContainerStop sends the stop signal, waits, then kills. Stopping a
 // container that is not running succeeds, as in Docker. The lock is held
 // throughout, so a start or restart cannot interleave.
-func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopOptions) error {
+func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopOptions) (ContainerStopResult, error) {
 	c, unlock, err := e.lockedState(ref)
 	if err != nil {
-		return err
+		return ContainerStopResult{}, err
 	}
 	defer unlock()
-	return e.stopLocked(ctx, c, o)
+	return ContainerStopResult{ID: c.ID}, e.stopLocked(ctx, c, o)
+}
+
+// ContainerStopResult names the container stopped.
+type ContainerStopResult struct {
+	ID string
 }
 
 // stopLocked stops c, whose lock the caller holds.
@@ -187,19 +192,24 @@ type ContainerKillOptions struct {
 }
 
 // ContainerKill sends a signal to a running container.
-func (e *Engine) ContainerKill(ctx context.Context, ref string, o ContainerKillOptions) error {
+func (e *Engine) ContainerKill(ctx context.Context, ref string, o ContainerKillOptions) (ContainerKillResult, error) {
 	sig, err := runtime.ParseSignal(firstNonEmpty(o.Signal, "SIGKILL"))
 	if err != nil {
-		return invalid("invalid signal %q", o.Signal)
+		return ContainerKillResult{}, invalid("invalid signal %q", o.Signal)
 	}
 	c, err := e.lookupContainer(ref)
 	if err != nil {
-		return err
+		return ContainerKillResult{}, err
 	}
 	if !c.Running() {
-		return fmt.Errorf("cannot kill container %s: it is not running: %w", c.Name, errdefs.ErrConflict)
+		return ContainerKillResult{}, fmt.Errorf("cannot kill container %s: it is not running: %w", c.Name, errdefs.ErrConflict)
 	}
-	return e.signal(c, sig, c.State.Status == runtime.StatusPaused)
+	return ContainerKillResult{ID: c.ID}, e.signal(c, sig, c.State.Status == runtime.StatusPaused)
+}
+
+// ContainerKillResult names the container signalled.
+type ContainerKillResult struct {
+	ID string
 }
 
 // exitFromMonitor asks the container's monitor for the exit code; ok is
@@ -219,7 +229,17 @@ type ContainerRemoveOptions struct {
 
 // ContainerRemove deletes a stopped container (a running one with Force):
 // record, writable layer, logs, run directory.
-func (e *Engine) ContainerRemove(ctx context.Context, ref string, o ContainerRemoveOptions) (string, error) {
+func (e *Engine) ContainerRemove(ctx context.Context, ref string, o ContainerRemoveOptions) (ContainerRemoveResult, error) {
+	id, err := e.containerRemove(ctx, ref, o)
+	return ContainerRemoveResult{ID: id}, err
+}
+
+// ContainerRemoveResult names the container removed.
+type ContainerRemoveResult struct {
+	ID string
+}
+
+func (e *Engine) containerRemove(ctx context.Context, ref string, o ContainerRemoveOptions) (string, error) {
 	c, unlock, err := e.lockedState(ref)
 	if err != nil {
 		return "", err
@@ -295,58 +315,89 @@ func (e *Engine) stopOrphan(c *Container) { runtime.KillOrphan(e.stateRoot(), c.
 // ContainerCleanup runs after a container exited: it unmounts the root
 // filesystem, releases the run directory, and removes --rm containers. The
 // monitor runs it as its exit command; a foreground run calls it directly.
-func (e *Engine) ContainerCleanup(ctx context.Context, ref string) error {
+func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o ContainerCleanupOptions) (ContainerCleanupResult, error) {
 	c, unlock, err := e.lockedState(ref)
 	if errdefs.IsNotFound(err) {
-		return nil
+		return ContainerCleanupResult{}, nil
 	}
 	if err != nil {
-		return err
+		return ContainerCleanupResult{}, err
 	}
 	defer unlock()
 	// The exit command of an earlier run can get here after a restart
 	// started the container again: the state under the lock decides.
 	if c.Running() {
-		return nil
+		return ContainerCleanupResult{}, nil
 	}
 	if c.Config.AutoRemove {
 		if err := e.removeLocked(c); err != nil {
-			return err
+			return ContainerCleanupResult{}, err
 		}
 		e.removeImageAfter(c)
-		return nil
+		return ContainerCleanupResult{Removed: true}, nil
 	}
 	e.releaseRuntime(c)
 	if _, err := e.imageStore(); err != nil {
-		return err
+		return ContainerCleanupResult{}, err
 	}
-	return e.store.Unmount(c.ID, true)
+	return ContainerCleanupResult{}, e.store.Unmount(c.ID, true)
+}
+
+// ContainerCleanupOptions tune ContainerCleanup (none yet).
+type ContainerCleanupOptions struct{}
+
+// ContainerCleanupResult reports what the clean-up did.
+type ContainerCleanupResult struct {
+	Removed bool // an AutoRemove container was removed
 }
 
 // ContainerRename gives a container a new unique name: the database's
 // constraint decides between concurrent renames and creates.
-func (e *Engine) ContainerRename(ctx context.Context, ref, name string) error {
-	name = strings.TrimPrefix(name, "/")
+func (e *Engine) ContainerRename(ctx context.Context, ref string, o ContainerRenameOptions) (ContainerRenameResult, error) {
+	name := strings.TrimPrefix(o.Name, "/")
 	if !validName.MatchString(name) {
-		return invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+		return ContainerRenameResult{}, invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
 	c, err := e.lookupContainer(ref)
 	if err != nil {
-		return err
+		return ContainerRenameResult{}, err
 	}
 	if c.Name == name {
-		return invalid("renaming container %s to the name it already has", name)
+		return ContainerRenameResult{}, invalid("renaming container %s to the name it already has", name)
 	}
-	return e.db.RenameContainer(ctx, c.ID, name)
+	return ContainerRenameResult{ID: c.ID}, e.db.RenameContainer(ctx, c.ID, name)
+}
+
+// ContainerRenameOptions give the new name.
+type ContainerRenameOptions struct {
+	Name string
+}
+
+// ContainerRenameResult names the container renamed.
+type ContainerRenameResult struct {
+	ID string
 }
 
 // ContainerExists reports whether ref names a container.
-func (e *Engine) ContainerExists(ctx context.Context, ref string) (bool, error) {
+func (e *Engine) ContainerExists(ctx context.Context, ref string, o ContainerExistsOptions) (ContainerExistsResult, error) {
 	_, err := e.lookupContainer(ref)
 	if errdefs.IsNotFound(err) {
-		return false, nil
+		return ContainerExistsResult{}, nil
 	}
-	return err == nil, err
+	return ContainerExistsResult{Exists: err == nil}, err
+}
+
+// ContainerExistsOptions tune ContainerExists (none yet).
+type ContainerExistsOptions struct{}
+
+// ContainerExistsResult says whether the container exists.
+type ContainerExistsResult struct {
+	Exists bool
+}
+
+// ContainerPruneOptions: Docker's filters ("key=value").
+type ContainerPruneOptions struct {
+	Filters []string
 }
 
 // ContainerPruneResult: the IDs removed and the bytes their writable
@@ -358,9 +409,9 @@ type ContainerPruneResult struct {
 
 // ContainerPrune removes every stopped container matching the filters, and
 // carries on past one it cannot remove (the error then joins them all).
-func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (ContainerPruneResult, error) {
+func (e *Engine) ContainerPrune(ctx context.Context, o ContainerPruneOptions) (ContainerPruneResult, error) {
 	var res ContainerPruneResult
-	list, err := e.listMatching(ContainerListOptions{All: true, Filters: filters}, containerPruneSpec(time.Now()))
+	list, err := e.listMatching(ContainerListOptions{All: true, Filters: o.Filters}, containerPruneSpec(time.Now()))
 	if err != nil {
 		return res, err
 	}
@@ -370,7 +421,7 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (Containe
 			continue
 		}
 		rw, _, _ := e.ContainerSizes(c)
-		if _, err := e.ContainerRemove(ctx, c.ID, ContainerRemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
+		if _, err := e.containerRemove(ctx, c.ID, ContainerRemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, err)
 			continue
 		}
@@ -385,7 +436,19 @@ func (e *Engine) ContainerPrune(ctx context.Context, filters []string) (Containe
 // the exit command of the run being stopped waits for it, then finds the
 // container running again and leaves it alone (a --rm container is not
 // removed by a restart, as in Docker).
-func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerStopOptions) error {
+func (e *Engine) ContainerRestart(ctx context.Context, ref string, o ContainerRestartOptions) (ContainerRestartResult, error) {
+	return ContainerRestartResult{}, e.restart(ctx, ref, ContainerStopOptions(o))
+}
+
+// ContainerRestartOptions tune ContainerRestart: the stop's timeout.
+type ContainerRestartOptions struct {
+	Timeout int // seconds before SIGKILL; -1: the container's own
+}
+
+// ContainerRestartResult reports a restart (nothing yet).
+type ContainerRestartResult struct{}
+
+func (e *Engine) restart(ctx context.Context, ref string, o ContainerStopOptions) error {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
 		return err

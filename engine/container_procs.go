@@ -127,11 +127,19 @@ func (p PortMapping) HostAddr() string {
 // and host exist so far, which publish nothing: the list is empty until
 // the networking issue adds -p (its mappings will be recorded in the
 // container's config and listed here).
-func (e *Engine) ContainerPorts(ctx context.Context, ref string) ([]PortMapping, error) {
+func (e *Engine) ContainerPorts(ctx context.Context, ref string, o ContainerPortsOptions) (ContainerPortsResult, error) {
 	if _, err := e.lookupContainer(ref); err != nil {
-		return nil, err
+		return ContainerPortsResult{}, err
 	}
-	return nil, nil
+	return ContainerPortsResult{}, nil
+}
+
+// ContainerPortsOptions tune ContainerPorts (none yet).
+type ContainerPortsOptions struct{}
+
+// ContainerPortsResult are the container's published ports.
+type ContainerPortsResult struct {
+	Ports []PortMapping
 }
 
 // ParsePortProto reads docker port's PRIVATE_PORT[/PROTO] (proto tcp when

@@ -69,7 +69,10 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		return ContainerRunResult{}, err
 	}
 	res := ContainerRunResult{ID: created.ID, Name: created.Name, Warnings: created.Warnings}
-	cleanup := func() error { return e.ContainerCleanup(context.WithoutCancel(ctx), created.ID) }
+	cleanup := func() error {
+		_, err := e.ContainerCleanup(context.WithoutCancel(ctx), created.ID, ContainerCleanupOptions{})
+		return err
+	}
 	if o.Detach {
 		if _, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Monitor: mp}); err != nil {
 			cleanup()

@@ -44,11 +44,17 @@ func topCommand() *cli.Command {
 }
 
 func pauseCommand() *cli.Command {
-	return eachContainerCommand("pause", "pause all processes within one or more containers", runningOnly, (*engine.Engine).ContainerPause)
+	return eachContainerCommand("pause", "pause all processes within one or more containers", runningOnly, func(e *engine.Engine, ctx context.Context, ref string) error {
+		_, err := e.ContainerPause(ctx, ref, engine.ContainerPauseOptions{})
+		return err
+	})
 }
 
 func unpauseCommand() *cli.Command {
-	return eachContainerCommand("unpause", "unpause all processes within one or more containers", pausedOnly, (*engine.Engine).ContainerUnpause)
+	return eachContainerCommand("unpause", "unpause all processes within one or more containers", pausedOnly, func(e *engine.Engine, ctx context.Context, ref string) error {
+		_, err := e.ContainerUnpause(ctx, ref, engine.ContainerPauseOptions{})
+		return err
+	})
 }
 
 // eachContainerCommand is a command whose only flag is --all that applies
@@ -83,7 +89,8 @@ func portCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				ref := c.Args().First()
-				ports, err := e.ContainerPorts(ctx, ref)
+				res, err := e.ContainerPorts(ctx, ref, engine.ContainerPortsOptions{})
+				ports := res.Ports
 				if err != nil {
 					return err
 				}

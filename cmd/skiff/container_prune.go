@@ -26,7 +26,7 @@ func containerPruneCommand() *cli.Command {
 				return nil
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				res, err := e.ContainerPrune(ctx, c.StringSlice("filter"))
+				res, err := e.ContainerPrune(ctx, engine.ContainerPruneOptions{Filters: c.StringSlice("filter")})
 				if err != nil && len(res.Removed) == 0 {
 					return err // a bad filter: one line, no summary
 				}
@@ -54,11 +54,11 @@ func containerExistsCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				ok, err := e.ContainerExists(ctx, c.Args().First())
+				res, err := e.ContainerExists(ctx, c.Args().First(), engine.ContainerExistsOptions{})
 				if err != nil {
 					return err
 				}
-				if !ok {
+				if !res.Exists {
 					return &silentError{code: 1}
 				}
 				return nil

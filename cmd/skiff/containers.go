@@ -232,7 +232,7 @@ func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error 
 	if res.Detached {
 		return nil
 	}
-	e.ContainerCleanup(context.WithoutCancel(ctx), info.ID)
+	e.ContainerCleanup(context.WithoutCancel(ctx), info.ID, engine.ContainerCleanupOptions{})
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func stopCommand() *cli.Command {
 				return err
 			}
 			return perContainer(c, runningOnly, func(ctx context.Context, e *engine.Engine, ref string) error {
-				err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: t})
+				_, err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: t})
 				if err != nil && c.Bool("ignore") && isNotFound(err) {
 					return nil
 				}
@@ -279,7 +279,8 @@ func restartCommand() *cli.Command {
 				return err
 			}
 			return perContainer(c, anyContainer, func(ctx context.Context, e *engine.Engine, ref string) error {
-				return e.ContainerRestart(ctx, ref, engine.ContainerStopOptions{Timeout: t})
+				_, err := e.ContainerRestart(ctx, ref, engine.ContainerRestartOptions{Timeout: t})
+				return err
 			})
 		},
 	}
@@ -295,7 +296,8 @@ func killCommand() *cli.Command {
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
 			return perContainer(c, runningOnly, func(ctx context.Context, e *engine.Engine, ref string) error {
-				return e.ContainerKill(ctx, ref, engine.ContainerKillOptions{Signal: c.String("signal")})
+				_, err := e.ContainerKill(ctx, ref, engine.ContainerKillOptions{Signal: c.String("signal")})
+				return err
 			})
 		},
 	}
@@ -333,7 +335,7 @@ func rmCommand(name string) *cli.Command {
 // a running one is stopped politely first.
 func removeContainer(ctx context.Context, e *engine.Engine, ref string, force bool, time int) error {
 	if force && time >= 0 {
-		if err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: time}); err != nil {
+		if _, err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: time}); err != nil {
 			return err
 		}
 	}
@@ -402,7 +404,8 @@ func renameCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return e.ContainerRename(ctx, c.Args().Get(0), c.Args().Get(1))
+				_, err := e.ContainerRename(ctx, c.Args().Get(0), engine.ContainerRenameOptions{Name: c.Args().Get(1)})
+				return err
 			})
 		},
 	}
@@ -419,7 +422,8 @@ func cleanupCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return e.ContainerCleanup(ctx, c.Args().First())
+				_, err := e.ContainerCleanup(ctx, c.Args().First(), engine.ContainerCleanupOptions{})
+				return err
 			})
 		},
 	}
