@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -28,6 +29,8 @@ type ContainerExecOptions struct {
 	// ContainerExec's streams. The process reads Stdin (nil: /dev/null)
 	// and writes Stdout and Stderr (nil: discarded; with Tty all output
 	// goes to Stdout, and Stderr, or else Stdout, gets exec's own errors).
+	// Stdout and Stderr are written from two goroutines: one writer given
+	// for both must take concurrent writes.
 	// Size is the terminal's first size (rows, columns; zero: the pty's
 	// default) and Resize its changes.
 	Stdin          io.Reader
@@ -67,8 +70,9 @@ func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecO
 	if cfg.Resize {
 		s.Resize = o.Resize
 	}
-	if o.Tty && s.Stderr == nil {
-		s.Stderr = o.Stdout
+	if o.Tty && s.Stderr == nil && s.Stdout != nil {
+		w := &lockedWriter{w: s.Stdout}
+		s.Stdout, s.Stderr = w, w
 	}
 	code, err := runtime.RunExec(ctx, bin, path, s)
 	if err != nil {
@@ -76,6 +80,18 @@ func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecO
 		return ContainerExecResult{}, err
 	}
 	return ContainerExecResult{ExitCode: code}, nil
+}
+
+// lockedWriter serializes the writes of two copying goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // ContainerExecCommandResult is the skiff-monitor invocation that runs an
