@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -15,56 +16,136 @@ import (
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// ContainerExecOptions are exec's flags.
+// ContainerExecOptions describe a process to run in a running container.
 type ContainerExecOptions struct {
-	Cmd         []string
-	Env         []string
-	User        string
-	Workdir     string
-	Tty         bool
+	Cmd        []string
+	Env        []string // KEY=VALUE, over the container's environment
+	User       string   // name or uid, [:group or gid]
+	Workdir    string   // absolute; "": the container's
+	Privileged bool
+	Tty        bool // a pty for the process
+	Detach     bool // start it and return: no stdio, no terminal
+
+	// ContainerExec's streams. The process reads Stdin (nil: /dev/null)
+	// and writes Stdout and Stderr (nil: discarded; with Tty all output
+	// goes to Stdout, and Stderr, or else Stdout, gets exec's own errors).
+	// Stdout and Stderr are written from two goroutines: one writer given
+	// for both must take concurrent writes.
+	// Size is the terminal's first size (rows, columns; zero: the pty's
+	// default) and Resize its changes.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Size           [2]uint16
+	Resize         <-chan [2]uint16
+
+	// Interactive is ContainerExecCommand's: the process reads the stdin
+	// of the command (exec -i). ContainerExec gives input exactly when
+	// Stdin is set.
 	Interactive bool
-	Detach      bool
-	Privileged  bool
 }
 
-// ExecCommand is the skiff-monitor invocation that runs an exec. The CLI
-// replaces itself with it (execve), so the process that libcontainer
-// re-executes as the setns init is the small monitor, not skiff.
-type ExecCommand struct {
+// ContainerExecResult is how an exec ended.
+type ContainerExecResult struct {
+	// ExitCode is the process's, or Docker's 126 (cannot be invoked), 127
+	// (not found) or 125 (exec failed), whose message went to Stderr.
+	ExitCode int
+}
+
+// ContainerExec runs a process in a running container with the streams
+// of o, waits for it and returns its exit code. The process gets pipes or
+// a pty that skiff-monitor, run as a child, copies to and from the
+// streams; never a descriptor of ours. The error is for what fails before
+// the process could be started (no such container, not running, bad
+// options) and for a cancelled ctx (the process gets SIGTERM).
+func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecOptions) (ContainerExecResult, error) {
+	if o.Detach {
+		o.Stdin, o.Resize = nil, nil
+	}
+	cfg := runtime.ExecConfig{Stdin: o.Stdin != nil, Resize: o.Tty && o.Resize != nil}
+	bin, path, err := e.prepareExec(ref, o, cfg)
+	if err != nil {
+		return ContainerExecResult{}, err
+	}
+	s := runtime.ExecStreams{Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr}
+	if cfg.Resize {
+		s.Resize = o.Resize
+	}
+	if o.Tty && s.Stderr == nil && s.Stdout != nil {
+		w := &lockedWriter{w: s.Stdout}
+		s.Stdout, s.Stderr = w, w
+	}
+	code, err := runtime.RunExec(ctx, bin, path, s)
+	if err != nil {
+		os.Remove(path) // when the monitor did not get to read it
+		return ContainerExecResult{}, err
+	}
+	return ContainerExecResult{ExitCode: code}, nil
+}
+
+// lockedWriter serializes the writes of two copying goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// ContainerExecCommandResult is the skiff-monitor invocation that runs an
+// exec with the stdio of whoever runs it (which the process never gets:
+// see runtime.ExecConfig).
+type ContainerExecCommandResult struct {
 	Path string
 	Args []string
 }
 
-// ContainerExec prepares a process to run in a running container.
-func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecOptions) (ExecCommand, error) {
+// ContainerExecCommand prepares an exec for the CLI's fast path: the CLI
+// replaces itself with the returned command (execve), so there is no
+// process between the caller's stdio and the monitor, and the process
+// libcontainer re-executes to enter the container is the small monitor,
+// not skiff. The streams of o are not used (Interactive is). A command
+// that is never run leaves its config file in the container's run
+// directory until the container stops.
+func (e *Engine) ContainerExecCommand(ctx context.Context, ref string, o ContainerExecOptions) (ContainerExecCommandResult, error) {
+	bin, path, err := e.prepareExec(ref, o, runtime.ExecConfig{Stdin: o.Interactive && !o.Detach})
+	if err != nil {
+		return ContainerExecCommandResult{}, err
+	}
+	return ContainerExecCommandResult{Path: bin, Args: []string{"skiff-monitor", "exec", path}}, nil
+}
+
+// prepareExec checks the container and writes the monitor's config (cfg
+// with the container's fields and the process filled in).
+func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.ExecConfig) (bin, path string, err error) {
 	if len(o.Cmd) == 0 {
-		return ExecCommand{}, invalid("exec needs a command")
+		return "", "", invalid("exec needs a command")
 	}
 	c, err := e.lookupContainer(ref)
 	if err != nil {
-		return ExecCommand{}, err
+		return "", "", err
 	}
 	if !c.Running() {
-		return ExecCommand{}, fmt.Errorf("container %s is not running: start it first: %w", c.Name, errdefs.ErrConflict)
+		return "", "", fmt.Errorf("container %s is not running: start it first: %w", c.Name, errdefs.ErrConflict)
 	}
 	if c.State.Status == runtime.StatusPaused {
-		return ExecCommand{}, fmt.Errorf("container %s is paused, unpause the container before exec: %w", c.Name, errdefs.ErrConflict)
+		return "", "", fmt.Errorf("container %s is paused, unpause the container before exec: %w", c.Name, errdefs.ErrConflict)
 	}
 	proc, err := e.execProcess(c, o)
 	if err != nil {
-		return ExecCommand{}, err
+		return "", "", err
 	}
-	cfg := runtime.ExecConfig{ID: c.ID, StateRoot: e.stateRoot(), Process: proc, Detach: o.Detach}
-	path := filepath.Join(e.runDir(c.ID), fmt.Sprintf("exec-%d.json", time.Now().UnixNano()))
+	if bin, err = monitorPath(); err != nil {
+		return "", "", err
+	}
+	cfg.ID, cfg.StateRoot, cfg.Process, cfg.Detach = c.ID, e.stateRoot(), proc, o.Detach
+	path = filepath.Join(e.runDir(c.ID), fmt.Sprintf("exec-%d.json", time.Now().UnixNano()))
 	if err := writeJSONFile(path, cfg); err != nil {
-		return ExecCommand{}, err
+		return "", "", err
 	}
-	bin, err := monitorPath()
-	if err != nil {
-		os.Remove(path)
-		return ExecCommand{}, err
-	}
-	return ExecCommand{Path: bin, Args: []string{"skiff-monitor", "exec", path}}, nil
+	return bin, path, nil
 }
 
 // execProcess starts from the container's own process (capabilities,
@@ -80,8 +161,11 @@ func (e *Engine) execProcess(c *Container, o ContainerExecOptions) (specs.Proces
 	}
 	p := *spec.Process
 	p.Args = o.Cmd
-	p.Terminal = o.Tty
+	p.Terminal = o.Tty && !o.Detach
 	p.ConsoleSize = nil
+	if p.Terminal && o.Size[0] != 0 && o.Size[1] != 0 {
+		p.ConsoleSize = &specs.Box{Height: uint(o.Size[0]), Width: uint(o.Size[1])}
+	}
 	if o.Workdir != "" {
 		if !filepath.IsAbs(o.Workdir) {
 			return p, invalid("the working directory %q is not an absolute path", o.Workdir)

@@ -9,21 +9,41 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// ExecConfig is one `skiff exec`: the CLI writes it to a file under the
-// container's run dir and replaces itself with
-// "skiff-monitor exec <file>", which reads and removes the file, runs
-// Process in the container with the monitor's own stdio (or a pty when
-// Process.Terminal) and exits with the process's exit code:
-// 125 when the engine side fails (container not running...), 126 when
-// the command cannot be invoked, 127 when it is not found.
+// ExecConfig is one `skiff exec`: the engine writes it to a file under the
+// container's run dir and runs "skiff-monitor exec <file>", either by
+// replacing the skiff CLI with it (execve: the fast path) or as a child
+// with pipes for stdio (RunExec: the stream form). The monitor reads and
+// removes the file, runs Process in the container and exits with the
+// process's exit code: 125 when the engine side fails (container not
+// running...), 126 when the command cannot be invoked, 127 when it is not
+// found.
+//
+// The process never gets the monitor's own descriptors: they are the
+// caller's (a file, a terminal, a socket), and a process holding one could
+// reopen it through /proc/self/fd with the caller's access, outside the
+// container's mount namespace. It gets pipes (or a pty, Process.Terminal)
+// whose other ends the monitor copies to and from its stdio, and
+// /dev/null for stdin without Stdin.
 type ExecConfig struct {
 	ID        string        `json:"id"`
 	StateRoot string        `json:"state_root"` // libcontainer root, as MonitorConfig.StateRoot
 	Process   specs.Process `json:"process"`
+	// Stdin: the monitor copies its stdin to the process's (exec -i) and
+	// closes it at end of file; without it the process reads /dev/null.
+	Stdin bool `json:"stdin,omitempty"`
+	// Resize: with Process.Terminal, terminal sizes arrive on ExecResizeFd
+	// (EncodeResize payloads, 4 bytes each, until end of file) instead of
+	// following the monitor's own terminal. Process.ConsoleSize is the
+	// first size.
+	Resize bool `json:"resize,omitempty"`
 	// Detach: start the process and exit 0 at once; it gets /dev/null for
 	// stdio and no terminal (nothing would hold the pty master).
 	Detach bool `json:"detach,omitempty"`
 }
+
+// ExecResizeFd is the monitor's descriptor for terminal sizes with
+// ExecConfig.Resize.
+const ExecResizeFd = 3
 
 // ReadExecConfig reads an ExecConfig and removes its file: it holds the
 // process's environment, which may carry secrets.

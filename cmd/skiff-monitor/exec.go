@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -15,7 +16,9 @@ import (
 )
 
 // runExec runs one `skiff exec` process (see runtime.ExecConfig) and
-// returns its exit code.
+// returns its exit code. Our stdio are the caller's descriptors; the
+// process only ever gets pipes or a pty whose other ends we copy, or
+// /dev/null.
 func runExec(path string) int {
 	cfg, err := runtime.ReadExecConfig(path)
 	if err != nil {
@@ -36,6 +39,11 @@ func runExec(path string) int {
 	if err != nil {
 		return execError(125, err)
 	}
+	// A caller that stops reading (exec ... | head -1) must not kill us
+	// before the process ends: Go exits on EPIPE at fd 1 or 2 unless
+	// SIGPIPE is caught. Caught, not ignored: the process would inherit
+	// an ignored disposition.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
 	switch {
 	case cfg.Detach:
 		// nil stdio is /dev/null; nobody would hold a pty master.
@@ -44,16 +52,9 @@ func runExec(path string) int {
 		}
 		return 0
 	case cfg.Process.Terminal:
-		return execPty(c, p)
+		return execPty(c, p, cfg)
 	}
-	p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
-	sigs := forwardSignals(p)
-	defer signal.Stop(sigs)
-	if err := c.Run(p); err != nil {
-		return execError(runtime.StartExitCode(err.Error()), err)
-	}
-	ps, _ := p.Wait()
-	return exitCode(ps)
+	return execPipes(c, p, cfg.Stdin)
 }
 
 func execError(code int, err error) int {
@@ -78,10 +79,93 @@ func forwardSignals(p *libcontainer.Process) chan os.Signal {
 	return sigs
 }
 
+// execPipes runs the process with a pipe for stdout and one for stderr
+// (and one for stdin with stdin set; /dev/null otherwise), copied to and
+// from our stdio.
+func execPipes(c *libcontainer.Container, p *libcontainer.Process, stdin bool) int {
+	var theirs, ours []*os.File
+	defer func() {
+		for _, f := range append(theirs, ours...) {
+			f.Close()
+		}
+	}()
+	var inW *os.File
+	if stdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return execError(125, err)
+		}
+		p.Stdin, inW = r, w
+		theirs, ours = append(theirs, r), append(ours, w)
+	}
+	outs := make([]*os.File, 2)
+	for i := range outs {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return execError(125, err)
+		}
+		outs[i] = r
+		theirs, ours = append(theirs, w), append(ours, r)
+	}
+	p.Stdout, p.Stderr = theirs[len(theirs)-2], theirs[len(theirs)-1]
+	sigs := forwardSignals(p)
+	defer signal.Stop(sigs)
+	err := c.Run(p)
+	for _, f := range theirs {
+		f.Close() // the process holds them now; ours see its end of file
+	}
+	theirs = nil
+	if err != nil {
+		return execError(runtime.StartExitCode(err.Error()), err)
+	}
+	if inW != nil {
+		go func() { io.Copy(inW, os.Stdin); inW.Close() }()
+	}
+	var copies sync.WaitGroup
+	for i, dst := range []*os.File{os.Stdout, os.Stderr} {
+		copies.Add(1)
+		go func() { defer copies.Done(); copyOutput(dst, outs[i]) }()
+	}
+	ps, _ := p.Wait()
+	drain(&copies, outs...)
+	return exitCode(ps)
+}
+
+// copyOutput copies the process's output to ours until its end (or a
+// deadline). When our side is gone, it closes the pipe so that the process
+// gets EPIPE (or SIGPIPE) as it would have writing to a broken pipe itself.
+func copyOutput(dst io.Writer, src *os.File) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				src.Close()
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// drain waits for the rest of the output after the process exited. A
+// process it left in the background may hold the pipes (or the pty) open,
+// so the wait is bounded; such a process gets EPIPE or a hang-up once we
+// are gone.
+func drain(copies *sync.WaitGroup, srcs ...*os.File) {
+	for _, f := range srcs {
+		f.SetReadDeadline(time.Now().Add(drainTimeout))
+	}
+	copies.Wait()
+}
+
 // execPty runs the process on a pty whose master we copy to and from our
-// stdio, with our terminal (if stdin is one) in raw mode and its size
-// followed.
-func execPty(c *libcontainer.Container, p *libcontainer.Process) int {
+// stdio. With stdin (-i) and a terminal there, ours goes in raw mode. The
+// pty's size is Process.ConsoleSize, then what arrives on
+// runtime.ExecResizeFd (cfg.Resize), or else follows our terminal's.
+func execPty(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.ExecConfig) int {
 	parent, child, err := consoleSocket()
 	if err != nil {
 		return execError(125, err)
@@ -89,10 +173,12 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process) int {
 	defer parent.Close()
 	stdin := int(os.Stdin.Fd())
 	sizeFd := -1 // our terminal, whose size the process's follows
-	for _, fd := range []int{stdin, int(os.Stdout.Fd())} {
-		if term.IsTerminal(fd) {
-			sizeFd = fd
-			break
+	if !cfg.Resize {
+		for _, fd := range []int{stdin, int(os.Stdout.Fd())} {
+			if term.IsTerminal(fd) {
+				sizeFd = fd
+				break
+			}
 		}
 	}
 	if sizeFd >= 0 {
@@ -100,6 +186,8 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process) int {
 			p.ConsoleHeight, p.ConsoleWidth = ws.Row, ws.Col
 		}
 	}
+	// nil stdio: libcontainer's init starts on /dev/null and puts the pty
+	// slave on 0, 1 and 2; the slave is all the process has.
 	p.ConsoleSocket = child
 	sigs := forwardSignals(p)
 	defer signal.Stop(sigs)
@@ -115,12 +203,15 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process) int {
 		return execError(125, err)
 	}
 	defer master.Close()
-	if term.IsTerminal(stdin) {
+	if cfg.Stdin && term.IsTerminal(stdin) {
 		if old, err := term.MakeRaw(stdin); err == nil {
 			defer term.Restore(stdin, old)
 		}
 	}
-	if sizeFd >= 0 {
+	switch {
+	case cfg.Resize:
+		go followSizes(os.NewFile(runtime.ExecResizeFd, "resize"), master)
+	case sizeFd >= 0:
 		winch := make(chan os.Signal, 1)
 		signal.Notify(winch, unix.SIGWINCH)
 		defer signal.Stop(winch)
@@ -132,13 +223,28 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process) int {
 			}
 		}()
 	}
-	go io.Copy(master, os.Stdin)
-	out := make(chan struct{})
-	go func() { io.Copy(os.Stdout, master); close(out) }()
+	if cfg.Stdin {
+		go io.Copy(master, os.Stdin)
+	}
+	var copies sync.WaitGroup
+	copies.Add(1)
+	go func() { defer copies.Done(); copyOutput(os.Stdout, master) }()
 	ps, _ := p.Wait()
-	// The rest of the output; a process left in the background may hold
-	// the terminal open, so do not wait for its end for long.
-	master.SetReadDeadline(time.Now().Add(drainTimeout))
-	<-out
+	drain(&copies, master)
 	return exitCode(ps)
+}
+
+// followSizes applies the terminal sizes read from r to the pty until r
+// ends.
+func followSizes(r *os.File, master *os.File) {
+	defer r.Close()
+	buf := make([]byte, 4)
+	for {
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return
+		}
+		if h, w, err := runtime.DecodeResize(buf); err == nil {
+			setSize(master, h, w)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,14 +42,16 @@ func (f *fixture) kill() {
 	}
 }
 
-// execCmd is `skiff-monitor exec` for args, as the CLI prepares it.
-func (f *fixture) execCmd(p specs.Process, detach bool) *exec.Cmd {
+// execCmd is `skiff-monitor exec` for p, as the engine prepares it: cfg
+// gives the flags (Stdin, Detach, Resize), the rest is filled in.
+func (f *fixture) execCmd(p specs.Process, cfg runtime.ExecConfig) *exec.Cmd {
 	f.t.Helper()
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
 	p.Env = append(p.Env, "PATH=/bin")
-	b, err := json.Marshal(runtime.ExecConfig{ID: f.cfg.ID, StateRoot: f.cfg.StateRoot, Process: p, Detach: detach})
+	cfg.ID, cfg.StateRoot, cfg.Process = f.cfg.ID, f.cfg.StateRoot, p
+	b, err := json.Marshal(cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -74,7 +77,7 @@ func TestExecExitCodes(t *testing.T) {
 		{[]string{"/etc"}, 126, "", "is a directory"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			cmd := f.execCmd(specs.Process{Args: tc.args}, false)
+			cmd := f.execCmd(specs.Process{Args: tc.args}, runtime.ExecConfig{})
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
@@ -94,7 +97,7 @@ func TestExecExitCodes(t *testing.T) {
 
 func TestExecDetach(t *testing.T) {
 	f, _ := runningContainer(t)
-	cmd := f.execCmd(specs.Process{Args: []string{"sh", "-c", "sleep 0.2; echo hi > /tmp/detached"}}, true)
+	cmd := f.execCmd(specs.Process{Args: []string{"sh", "-c", "sleep 0.2; echo hi > /tmp/detached"}}, runtime.ExecConfig{Detach: true})
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -109,7 +112,7 @@ func TestExecDetach(t *testing.T) {
 
 func TestExecNotRunning(t *testing.T) {
 	f := newFixture(t, "true")
-	cmd := f.execCmd(specs.Process{Args: []string{"true"}}, false)
+	cmd := f.execCmd(specs.Process{Args: []string{"true"}}, runtime.ExecConfig{})
 	out, _ := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 125 || !strings.Contains(string(out), "Error: container "+f.cfg.ID+" is not running") {
 		t.Errorf("exit %d, output %q; want 125 and not running", code, out)
@@ -122,7 +125,7 @@ func TestExecTerminal(t *testing.T) {
 	f, _ := runningContainer(t)
 	master, slave := openPty(t)
 	unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 120})
-	cmd := f.execCmd(specs.Process{Terminal: true, Args: []string{"sh", "-c", "tty; stty size; read x; stty size; exit 4"}}, false)
+	cmd := f.execCmd(specs.Process{Terminal: true, Args: []string{"sh", "-c", "tty; stty size; read x; stty size; exit 4"}}, runtime.ExecConfig{Stdin: true})
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
@@ -190,4 +193,123 @@ func openPty(t *testing.T) (master, slave *os.File) {
 	}
 	t.Cleanup(func() { m.Close(); s.Close() })
 	return m, s
+}
+
+// TestExecStdio: with files for its stdio (the caller's), the monitor
+// gives the process pipes and /dev/null, copies stdin to its end, and does
+// not wait for a background process that keeps the output open.
+func TestExecStdio(t *testing.T) {
+	f, _ := runningContainer(t)
+	dir := t.TempDir()
+	files := func(stdin string) (in, out *os.File) {
+		in, err := os.Create(filepath.Join(dir, "in"))
+		if err == nil {
+			_, err = in.WriteString(stdin)
+		}
+		if err == nil {
+			_, err = in.Seek(0, 0)
+		}
+		if err == nil {
+			out, err = os.Create(filepath.Join(dir, "out"))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { in.Close(); out.Close() })
+		return in, out
+	}
+	read := func(f *os.File) string {
+		b, _ := os.ReadFile(f.Name())
+		return string(b)
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		stdin bool
+		want  string
+	}{
+		{"without -i", []string{"sh", "-c", "for i in 0 1 2; do readlink /proc/$$/fd/$i; done | sed 's/:.*//'; cat"}, false, "/dev/null\npipe\npipe\n"},
+		{"with -i", []string{"sh", "-c", "readlink /proc/$$/fd/0 | sed 's/:.*//'; cat"}, true, "pipe\ntyped\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, out := files("typed\n")
+			var stderr bytes.Buffer
+			cmd := f.execCmd(specs.Process{Args: tc.args}, runtime.ExecConfig{Stdin: tc.stdin})
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%v: %s", err, stderr.String())
+			}
+			if got := read(out); got != tc.want {
+				t.Errorf("stdout %q, want %q", got, tc.want)
+			}
+		})
+	}
+	t.Run("background", func(t *testing.T) {
+		_, out := files("")
+		cmd := f.execCmd(specs.Process{Args: []string{"sh", "-c", "(sleep 5; echo late) & echo now"}}, runtime.ExecConfig{})
+		cmd.Stdout = out
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > drainTimeout+time.Second {
+			t.Errorf("exec took %v: it waited for the background process", d)
+		}
+		time.Sleep(5*time.Second - time.Since(start) + 500*time.Millisecond)
+		if got := read(out); got != "now\n" {
+			t.Errorf("stdout %q, want only \"now\\n\": the background process wrote to the caller's file", got)
+		}
+	})
+}
+
+// TestExecResize: a terminal sized by Process.ConsoleSize and then by the
+// sizes on ExecResizeFd, with stdin and stdout pipes (the stream form).
+func TestExecResize(t *testing.T) {
+	f, _ := runningContainer(t)
+	p := specs.Process{Terminal: true, ConsoleSize: &specs.Box{Height: 30, Width: 100},
+		Args: []string{"sh", "-c", "stty size; read x; stty size; exit 3"}}
+	cmd := f.execCmd(p, runtime.ExecConfig{Stdin: true, Resize: true})
+	sizeR, sizeW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sizeW.Close()
+	cmd.ExtraFiles = []*os.File{sizeR}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuf
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sizeR.Close()
+	waitFor(t, func() bool { return strings.Contains(out.String(), "30 100\r\n") }, "the first size")
+	sizeW.Write(runtime.EncodeResize(25, 80))
+	time.Sleep(100 * time.Millisecond)
+	stdin.Write([]byte("go\n"))
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(out.String(), "25 80\r\n") {
+		t.Errorf("exit %d, output %q; want 3 and 25 80", code, out.String())
+	}
+}
+
+// syncBuf is a bytes.Buffer that a copying goroutine writes while the
+// test reads.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

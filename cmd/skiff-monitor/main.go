@@ -25,8 +25,11 @@
 // would be inherited by the container's processes.
 //
 // `exec` replaces the skiff CLI (execve) so that the process libcontainer
-// re-executes to enter the container is this small binary, not skiff. It
-// exits with the process's exit code, or Docker's 125/126/127.
+// re-executes to enter the container is this small binary, not skiff, or
+// runs as the engine's child with pipes (runtime.RunExec). Either way its
+// stdio belong to its caller, and the process gets only pipes or a pty
+// that it copies. It exits with the process's exit code, or Docker's
+// 125/126/127.
 package main
 
 import (

@@ -661,7 +661,7 @@ func TestRootlessInUserNamespace(t *testing.T) {
 		t.Fatalf("first frame %d %q %v, want FrameStarted", typ, p, err)
 	}
 
-	ex := f.execCmd(specs.Process{Args: []string{"sh", "-c", "exit 8"}}, false)
+	ex := f.execCmd(specs.Process{Args: []string{"sh", "-c", "exit 8"}}, runtime.ExecConfig{})
 	os.Chown(ex.Args[2], 65534, 65534)
 	ex = exec.Command("nsenter", append([]string{"-t", strconv.Itoa(m.cmd.Process.Pid), "-U", "-m", "--"}, ex.Args...)...)
 	ex.Path, _ = exec.LookPath("nsenter")

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/engine"
 )
@@ -42,26 +44,61 @@ func execCommand() *cli.Command {
 			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
 				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
 			}
-			var cmd engine.ExecCommand
+			if os.Getenv(execStreamEnv) == "1" {
+				return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+					return execStreams(ctx, e, c.Args().First(), o)
+				})
+			}
+			var cmd engine.ContainerExecCommandResult
 			err := withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				var err error
-				cmd, err = e.ContainerExec(ctx, c.Args().First(), o)
+				cmd, err = e.ContainerExecCommand(ctx, c.Args().First(), o)
 				return err
 			})
 			if err != nil {
 				return err
 			}
-			if !o.Interactive {
-				// The process gets no stdin, as with docker exec without -i.
-				if null, err := os.Open(os.DevNull); err == nil {
-					syscall.Dup2(int(null.Fd()), 0)
-				}
-			}
-			// Replace skiff with the monitor: it runs the process with our
-			// stdio and exits with its status.
+			// The fast path: replace skiff with the monitor, which relays our
+			// stdio to the process and exits with its status.
 			return syscall.Exec(cmd.Path, cmd.Args, os.Environ())
 		},
 	}
+}
+
+// execStreamEnv set to 1 makes exec run through the engine's stream form
+// (skiff stays between the terminal and the monitor) instead of replacing
+// itself with the monitor: what an API server does, for debugging and for
+// the tests of that path. Output and exit codes are the same.
+const execStreamEnv = "SKIFF_EXEC_STREAM"
+
+// execStreams runs an exec with our stdio as its streams.
+func execStreams(ctx context.Context, e *engine.Engine, ref string, o engine.ContainerExecOptions) error {
+	o.Stdout, o.Stderr = os.Stdout, os.Stderr
+	if o.Interactive {
+		o.Stdin = os.Stdin
+	}
+	if o.Tty && o.Interactive {
+		restore, size, resize := rawTerminal()
+		defer restore()
+		o.Size, o.Resize = size, resize
+	} else if o.Tty {
+		o.Size = terminalSize()
+	}
+	// Ctrl-C and Ctrl-\ reach the process from the terminal (it is in our
+	// process group); SIGTERM and SIGHUP to us are passed on.
+	quiet := make(chan os.Signal, 1)
+	signal.Notify(quiet, unix.SIGINT, unix.SIGQUIT)
+	defer signal.Stop(quiet)
+	ctx, stop := signal.NotifyContext(ctx, unix.SIGTERM, unix.SIGHUP)
+	defer stop()
+	res, err := e.ContainerExec(ctx, ref, o)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return &silentError{code: res.ExitCode}
+	}
+	return nil
 }
 
 func logsCommand() *cli.Command {
