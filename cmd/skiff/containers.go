@@ -62,19 +62,19 @@ func runCommand() *cli.Command {
 				return err
 			}
 			if streams["stdin"] {
-				o.Interactive = true
+				o.OpenStdin = true
 			}
-			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
+			if o.Tty && o.OpenStdin && !isTerminal(os.Stdin) {
 				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
 			}
-			if c.Bool("detach") && o.LogDriver == "passthrough" {
+			if c.Bool("detach") && o.LogConfig.Type == "passthrough" {
 				return fmt.Errorf("--log-driver passthrough hands the container your stdio, which -d gives up: drop -d or choose another log driver")
 			}
 			o.PullProgress = os.Stderr
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				// The monitor starts up while the container is created.
 				var stdio []*os.File
-				if o.LogDriver == "passthrough" {
+				if o.LogConfig.Type == "passthrough" {
 					stdio = []*os.File{os.Stdin, os.Stdout, os.Stderr}
 				}
 				o.ID = engine.NewContainerID()
@@ -83,7 +83,7 @@ func runCommand() *cli.Command {
 					return err
 				}
 				defer mp.Abandon()
-				created, err := e.ContainerCreate(ctx, o)
+				created, err := createContainer(ctx, e, c, o)
 				if err != nil {
 					return err
 				}
@@ -108,7 +108,7 @@ func runCommand() *cli.Command {
 // returns its exit code.
 func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.ContainerCreateOptions, streams map[string]bool, keys []byte, sigProxy bool, mp *engine.MonitorProc) error {
 	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
-	if o.Interactive && (streams == nil || streams["stdin"]) {
+	if o.OpenStdin && (streams == nil || streams["stdin"]) {
 		aio.Stdin = os.Stdin
 	}
 	if streams != nil && !streams["stdout"] {
@@ -121,7 +121,7 @@ func runForeground(ctx context.Context, e *engine.Engine, id string, o engine.Co
 		restore, size, resize := rawTerminal()
 		defer restore()
 		aio.Size, aio.Resize = size, resize
-		if o.Interactive {
+		if o.OpenStdin {
 			aio.DetachKeys = keys
 		}
 	} else if sigProxy {
@@ -170,7 +170,7 @@ func createCommand() *cli.Command {
 			}
 			o.PullProgress = os.Stderr
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				res, err := e.ContainerCreate(ctx, o)
+				res, err := createContainer(ctx, e, c, o)
 				if err != nil {
 					return err
 				}
@@ -179,6 +179,25 @@ func createCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// createContainer is the engine's create with --cidfile around it: the
+// file is claimed first and gets the ID; a failure leaves neither.
+func createContainer(ctx context.Context, e *engine.Engine, c *cli.Context, o engine.ContainerCreateOptions) (engine.ContainerCreateResult, error) {
+	cid, err := openCIDFile(c.String("cidfile"))
+	if err != nil {
+		return engine.ContainerCreateResult{}, err
+	}
+	res, err := e.ContainerCreate(ctx, o)
+	if err != nil {
+		cid.discard()
+		return res, err
+	}
+	if err := cid.write(res.ID); err != nil {
+		e.ContainerRemove(context.WithoutCancel(ctx), res.ID, engine.ContainerRemoveOptions{Force: true})
+		return engine.ContainerCreateResult{}, err
+	}
+	return res, nil
 }
 
 func startCommand() *cli.Command {

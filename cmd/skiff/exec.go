@@ -36,14 +36,18 @@ func execCommand() *cli.Command {
 			if _, err := detachKeys(c); err != nil {
 				return err
 			}
-			o := engine.ContainerExecOptions{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
+			env, err := parseEnv(nil, c.StringSlice("env"), os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			o := engine.ContainerExecOptions{Cmd: c.Args().Tail(), Env: env, User: c.String("user"),
 				Workdir: c.String("workdir"), Tty: c.Bool("tty"), Interactive: c.Bool("interactive"),
 				Detach: c.Bool("detach"), Privileged: c.Bool("privileged")}
 			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
 				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
 			}
 			var cmd engine.ExecCommand
-			err := withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+			err = withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				var err error
 				cmd, err = e.ContainerExec(ctx, c.Args().First(), o)
 				return err
