@@ -5,17 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
-	units "github.com/docker/go-units"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/skiff-engine/skiff/engine/statedb"
@@ -25,8 +25,13 @@ import (
 	"github.com/skiff-engine/skiff/storage"
 )
 
-// ContainerCreateOptions are `create`/`run` flags, already split from the
-// command line but not yet validated.
+// ContainerCreateOptions are a new container's options, typed and shaped
+// as Docker's Config and HostConfig (field names follow moby's
+// api/types/container), so that the command line (cmd/skiff parses its
+// flags into them) and the API (its JSON maps onto them) create containers
+// alike. Nothing here is command-line syntax: the environment is merged
+// already, sizes are bytes, files are read. ContainerCreate validates them
+// once, through runtime.CheckOptions.
 type ContainerCreateOptions struct {
 	ID           string // "" chooses one; else from NewContainerID (to start its monitor ahead)
 	Name         string
@@ -34,46 +39,50 @@ type ContainerCreateOptions struct {
 	Pull         string    // missing (default), always, never
 	PullProgress io.Writer // pull output when the image must be pulled
 
-	Command       []string // arguments after the image
-	Entrypoint    string
-	EntrypointSet bool // --entrypoint given ("" clears the image's)
-	Env           []string
-	EnvFiles      []string
-	Workdir       string
-	User          string
+	// The process, as Docker's Config.
+	Cmd           []string // replaces the image's CMD when not empty
+	Entrypoint    []string // with EntrypointSet replaces the image's ENTRYPOINT (empty: none) and drops its CMD
+	EntrypointSet bool
+	Env           []string // NAME=value, applied over the image's; later ones win
+	WorkingDir    string
+	User          string // name, uid, name:group or uid:gid; "" for the image's
 	GroupAdd      []string
-	Hostname      string
-	Labels        []string // key=value
+	Hostname      string // "" for the short ID (the host's name with NetworkMode host)
+	Labels        map[string]string
 	Tty           bool
-	Interactive   bool
+	OpenStdin     bool
+	StopSignal    string // "" for the image's, else SIGTERM
+	StopTimeout   *int   // seconds; nil for 10
 
-	Volumes     []string // -v SRC:DST[:ro]
-	Tmpfs       []string // --tmpfs DST[:OPTS]
-	ReadOnly    bool
-	Privileged  bool
-	CapAdd      []string
-	CapDrop     []string
-	SecurityOpt []string
-	Memory      string
-	CPUs        float64
-	PidsLimit   int64
-	Ulimits     []string
-	Init        bool
+	// The host side, as Docker's HostConfig.
+	Mounts         []Mount // bind mounts and tmpfs, in order
+	ReadonlyRootfs bool
+	Privileged     bool
+	CapAdd         []string
+	CapDrop        []string
+	Security       SecurityOptions
+	Resources      Resources
+	LogConfig      ContainerLogConfig
+	NetworkMode    string // none (the default), host, or ns:PATH
+	Init           bool
+	AutoRemove     bool
 
-	StopSignal  string
-	StopTimeout int // -1: default (10 s)
-	AutoRemove  bool
-	LogDriver   string
-	LogOpts     []string
-	Network     string
-	CIDFile     string
-
-	// podman's run/create options (container_extra.go).
+	// podman's options (container_extra.go).
 	Replace     bool   // remove an existing container of this Name first
 	Timezone    string // a zone of the host's /usr/share/zoneinfo, or "local"
-	RunTimeout  int    // seconds the container may run before SIGKILL; 0: no limit
+	RunTimeout  uint   // seconds the container may run before SIGKILL; 0: no limit
 	RemoveImage bool   // with AutoRemove: remove the image too, unless in use
 }
+
+// The typed parts of ContainerCreateOptions are runtime's, which validates
+// them.
+type (
+	Mount              = runtime.Mount
+	SecurityOptions    = runtime.SecurityOptions
+	Resources          = runtime.Resources
+	Ulimit             = runtime.Ulimit
+	ContainerLogConfig = runtime.LogConfig // LogConfig is skiff.toml's [log]
+)
 
 // ContainerCreateResult names the new container.
 type ContainerCreateResult struct {
@@ -97,11 +106,6 @@ func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) 
 	if o.ID != "" && !validID.MatchString(o.ID) {
 		return ContainerCreateResult{}, invalid("invalid container ID %q: 64 lowercase hex digits", o.ID)
 	}
-	if o.CIDFile != "" {
-		if _, err := os.Stat(o.CIDFile); err == nil {
-			return ContainerCreateResult{}, invalid("container ID file found, make sure the other container isn't running or delete %s", o.CIDFile)
-		}
-	}
 	cfg, err := e.buildConfig(ctx, o)
 	if err != nil {
 		return ContainerCreateResult{}, err
@@ -116,24 +120,21 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, errdefs.ErrInvalidArgument)...)
 }
 
-// buildConfig turns options and the image into a ContainerConfig.
+// buildConfig turns options and the image into a ContainerConfig, and
+// validates the result once (runtime.CheckOptions) before anything exists.
 func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (ContainerConfig, error) {
-	cfg := ContainerConfig{Image: o.Image, Created: time.Now().UTC(), Tty: o.Tty, OpenStdin: o.Interactive,
-		AutoRemove: o.AutoRemove, StopTimeout: 10}
-	if o.StopTimeout >= 0 {
-		cfg.StopTimeout = o.StopTimeout
+	cfg := ContainerConfig{Image: o.Image, Created: time.Now().UTC(), Tty: o.Tty, OpenStdin: o.OpenStdin,
+		AutoRemove: o.AutoRemove, StopTimeout: 10, RunTimeout: int(o.RunTimeout), RemoveImage: o.RemoveImage,
+		LogDriver: firstNonEmpty(o.LogConfig.Type, runtime.LogJSONFile), LogMaxSize: o.LogConfig.MaxSize,
+		LogMaxFiles: max(o.LogConfig.MaxFile, 1)}
+	if o.StopTimeout != nil {
+		cfg.StopTimeout = *o.StopTimeout
 	}
-	if err := parseLogOptions(&cfg, o.LogDriver, o.LogOpts); err != nil {
+	if err := runtime.CheckLogConfig(o.LogConfig, o.Tty); err != nil {
 		return cfg, err
 	}
-	if cfg.LogDriver == runtime.LogPassthrough && o.Tty {
-		return cfg, invalid("--log-driver passthrough hands the container your stdio as they are: drop -t")
-	}
-	spec, err := e.specFromFlags(o)
+	spec, err := e.specOptions(o)
 	if err != nil {
-		return cfg, err
-	}
-	if err := runtime.CheckOptions(spec); err != nil {
 		return cfg, err
 	}
 	img, imgCfg, err := e.resolveImage(ctx, o)
@@ -145,41 +146,28 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 		cfg.ImageName = img.Names[0]
 	}
 	c := imgCfg.Config
-	cfg.Entrypoint, cfg.Cmd = c.Entrypoint, c.Cmd
-	spec.Args = mergeCommand(c.Entrypoint, c.Cmd, o)
-	if len(spec.Args) == 0 {
-		return cfg, invalid("no command specified: the image has no CMD or ENTRYPOINT; give one after the image name")
-	}
-	if o.EntrypointSet {
-		cfg.Entrypoint = nil
-		if o.Entrypoint != "" {
-			cfg.Entrypoint = []string{o.Entrypoint}
-		}
-	}
-	if len(o.Command) > 0 {
-		cfg.Cmd = o.Command
-	}
-	if spec.Env, err = mergeEnv(c.Env, o.EnvFiles, o.Env); err != nil {
-		return cfg, err
-	}
-	if err := applyExtraOptions(&cfg, &spec, o); err != nil {
-		return cfg, err
-	}
-	spec.Cwd = firstNonEmpty(o.Workdir, c.WorkingDir)
-	if spec.Cwd != "" && !filepath.IsAbs(spec.Cwd) {
-		return cfg, invalid("the working directory %q is not an absolute path", spec.Cwd)
-	}
+	cfg.Entrypoint, cfg.Cmd = command(c.Entrypoint, c.Cmd, o)
+	spec.Args = append(slices.Clone(cfg.Entrypoint), cfg.Cmd...)
+	spec.Cwd = firstNonEmpty(o.WorkingDir, c.WorkingDir)
 	spec.User = firstNonEmpty(o.User, c.User)
-	if err := runtime.CheckProcess(spec); err != nil {
+	if spec.Env, err = runtime.MergeEnv(c.Env, o.Env); err != nil {
+		return cfg, err
+	}
+	if err := applyTimezone(&spec, o.Timezone); err != nil {
+		return cfg, err
+	}
+	if err := runtime.CheckOptions(spec); err != nil {
 		return cfg, err
 	}
 	cfg.StopSignal = firstNonEmpty(o.StopSignal, c.StopSignal, "SIGTERM")
 	if _, err := runtime.ParseSignal(cfg.StopSignal); err != nil {
 		return cfg, invalid("invalid stop signal %q", cfg.StopSignal)
 	}
-	if cfg.Labels, err = mergeLabels(c.Labels, o.Labels); err != nil {
-		return cfg, err
+	cfg.Labels = maps.Clone(c.Labels)
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
 	}
+	maps.Copy(cfg.Labels, o.Labels)
 	cfg.NetworkMode = spec.NetNS
 	cfg.Spec = spec
 	return cfg, nil
@@ -198,7 +186,7 @@ func (e *Engine) resolveImage(ctx context.Context, o ContainerCreateOptions) (im
 	switch pull {
 	case "missing", "always", "never":
 	default:
-		return imagestore.Image{}, nil, invalid("invalid --pull %q: use missing, always or never", pull)
+		return imagestore.Image{}, nil, invalid("invalid pull policy %q: use missing, always or never", pull)
 	}
 	img, cfg, err := is.Config(ctx, o.Image)
 	if pull == "always" || (errdefs.IsNotFound(err) && pull == "missing") {
@@ -211,125 +199,22 @@ func (e *Engine) resolveImage(ctx context.Context, o ContainerCreateOptions) (im
 		return is.Config(ctx, o.Image)
 	}
 	if errdefs.IsNotFound(err) {
-		return imagestore.Image{}, nil, fmt.Errorf("no such image: %s (--pull=never): %w", o.Image, errdefs.ErrNotFound)
+		return imagestore.Image{}, nil, fmt.Errorf("no such image: %s (and the pull policy is never): %w", o.Image, errdefs.ErrNotFound)
 	}
 	return img, cfg, err
 }
 
-// mergeCommand applies Docker's rules: --entrypoint replaces the image's
-// ENTRYPOINT and drops its CMD; arguments after the image replace CMD.
-func mergeCommand(entry, cmd []string, o ContainerCreateOptions) []string {
+// command is the ENTRYPOINT and CMD the container runs, by Docker's rules:
+// a set entrypoint replaces the image's and drops its CMD; a command given
+// replaces CMD.
+func command(entry, cmd []string, o ContainerCreateOptions) ([]string, []string) {
 	if o.EntrypointSet {
-		entry, cmd = nil, nil
-		if o.Entrypoint != "" {
-			entry = []string{o.Entrypoint}
-		}
+		entry, cmd = o.Entrypoint, nil
 	}
-	if len(o.Command) > 0 {
-		cmd = o.Command
+	if len(o.Cmd) > 0 {
+		cmd = o.Cmd
 	}
-	return append(append([]string{}, entry...), cmd...)
-}
-
-// mergeEnv layers the image's env, --env-file files, then -e. A bare -e KEY
-// takes the value from the caller's environment, or is dropped.
-func mergeEnv(image []string, files, flags []string) ([]string, error) {
-	env := append([]string{}, image...)
-	set := func(kv string) {
-		k, _, _ := strings.Cut(kv, "=")
-		for i, e := range env {
-			if strings.HasPrefix(e, k+"=") {
-				env[i] = kv
-				return
-			}
-		}
-		env = append(env, kv)
-	}
-	var all []string
-	for _, f := range files {
-		lines, err := readEnvFile(f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, lines...)
-	}
-	all = append(all, flags...)
-	for _, kv := range all {
-		k, _, hasValue := strings.Cut(kv, "=")
-		if k == "" || strings.ContainsAny(k, " \t") {
-			return nil, invalid("invalid environment variable %q", kv)
-		}
-		if !hasValue {
-			v, ok := os.LookupEnv(k)
-			if !ok {
-				continue
-			}
-			kv = k + "=" + v
-		}
-		set(kv)
-	}
-	return env, nil
-}
-
-func readEnvFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, invalid("--env-file %s: %v", path, errors.Unwrap(err))
-	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		out = append(out, line)
-	}
-	return out, nil
-}
-
-func mergeLabels(image map[string]string, flags []string) (map[string]string, error) {
-	labels := map[string]string{}
-	for k, v := range image {
-		labels[k] = v
-	}
-	for _, l := range flags {
-		k, v, _ := strings.Cut(l, "=")
-		if k == "" {
-			return nil, invalid("invalid label %q: use key=value", l)
-		}
-		labels[k] = v
-	}
-	return labels, nil
-}
-
-func parseLogOptions(cfg *ContainerConfig, driver string, opts []string) error {
-	cfg.LogDriver = firstNonEmpty(driver, "json-file")
-	switch cfg.LogDriver {
-	case "json-file", "k8s-file", "none", "passthrough":
-	default:
-		return invalid("unknown log driver %q: use json-file, k8s-file, none or passthrough", cfg.LogDriver)
-	}
-	cfg.LogMaxFiles = 1
-	for _, o := range opts {
-		k, v, _ := strings.Cut(o, "=")
-		switch k {
-		case "max-size":
-			n, err := units.RAMInBytes(v)
-			if err != nil || n < 0 {
-				return invalid("invalid --log-opt max-size=%s: use a size like 10m", v)
-			}
-			cfg.LogMaxSize = n
-		case "max-file":
-			var n int
-			if _, err := fmt.Sscan(v, &n); err != nil || n < 1 {
-				return invalid("invalid --log-opt max-file=%s: use a number >= 1", v)
-			}
-			cfg.LogMaxFiles = n
-		default:
-			return invalid("unknown --log-opt %q: use max-size= or max-file=", k)
-		}
-	}
-	return nil
+	return slices.Clone(entry), slices.Clone(cmd)
 }
 
 // commitContainer writes the container: its directory, its row (which
@@ -343,7 +228,8 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	if id == "" {
 		id = NewContainerID()
 	}
-	cfg.Spec.ID, cfg.Spec.Hostname = id, containerHostname(id, o.Hostname, cfg.Spec.NetNS == "host")
+	cfg.Spec.ID = id
+	cfg.Spec.Hostname = runtime.Hostname(cfg.Spec)
 	meta, err := json.Marshal(cfg)
 	if err != nil {
 		return ContainerCreateResult{}, err
@@ -381,16 +267,6 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	if err := writeContainerFiles(dir, &cfg); err != nil {
 		return fail(err)
 	}
-	if o.CIDFile != "" {
-		f, err := os.OpenFile(o.CIDFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			_, err = f.WriteString(id)
-			f.Close()
-		}
-		if err != nil {
-			return fail(invalid("--cidfile %s: %v", o.CIDFile, err))
-		}
-	}
 	return res, nil
 }
 
@@ -405,20 +281,6 @@ func NewContainerID() string {
 			return id
 		}
 	}
-}
-
-// containerHostname is --hostname, else the short ID, else with
-// --network host the host's name.
-func containerHostname(id, given string, hostNet bool) string {
-	if given != "" {
-		return given
-	}
-	if hostNet {
-		if h, err := os.Hostname(); err == nil {
-			return h
-		}
-	}
-	return id[:12]
 }
 
 // writeContainerFiles writes the hosts, hostname and resolv.conf files the

@@ -172,7 +172,7 @@ func (e *Engine) execProcess(c *Container, o ContainerExecOptions) (specs.Proces
 		}
 		p.Cwd = o.Workdir
 	}
-	env, err := mergeEnv(p.Env, nil, o.Env)
+	env, err := runtime.MergeEnv(p.Env, o.Env)
 	if err != nil {
 		return p, err
 	}

@@ -13,49 +13,35 @@ import (
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// podman's create/run options that Docker lacks: --replace, --tz,
-// --timeout and --rmi. Each is a typed field of ContainerCreateOptions.
+// podman's create/run options that Docker lacks: Replace, Timezone,
+// RunTimeout and RemoveImage (--replace, --tz, --timeout and --rmi). Each
+// is a typed field of ContainerCreateOptions; RunTimeout needs no check
+// (unsigned), RemoveImage acts only with AutoRemove.
 
 // zoneinfoDir is where the host's time zones are (tzdata).
 const zoneinfoDir = "/usr/share/zoneinfo"
 
-// applyExtraOptions checks --tz, --timeout and --rmi and records them.
-func applyExtraOptions(cfg *ContainerConfig, spec *runtime.SpecOptions, o ContainerCreateOptions) error {
-	if o.RunTimeout < 0 {
-		return invalid("invalid --timeout %d: use a number of seconds, 0 for no limit", o.RunTimeout)
-	}
-	cfg.RunTimeout = o.RunTimeout
-	if o.RemoveImage && !o.AutoRemove {
-		return invalid("--rmi removes the image after the container is removed: add --rm")
-	}
-	cfg.RemoveImage = o.RemoveImage
-	if o.Replace && o.Name == "" {
-		return invalid("--replace replaces the container of the same name: add --name")
-	}
-	if o.Timezone == "" {
+// applyTimezone is Timezone: the zone's file bound at /etc/localtime, and
+// TZ pointing at it.
+func applyTimezone(spec *runtime.SpecOptions, tz string) error {
+	if tz == "" {
 		return nil
 	}
-	zone, err := timezoneFile(o.Timezone)
+	zone, err := timezoneFile(tz)
 	if err != nil {
 		return err
 	}
 	for _, m := range spec.Mounts {
 		if filepath.Clean(m.Destination) == "/etc/localtime" {
-			return invalid("--tz and a mount at /etc/localtime both set the time zone: choose one")
+			return invalid("a time zone and a mount at /etc/localtime both set the time zone: choose one")
 		}
 	}
-	spec.Mounts = append(spec.Mounts, runtime.Mount{Type: "bind", Source: zone, Destination: "/etc/localtime", Options: []string{"ro"}})
+	spec.Mounts = append(spec.Mounts, runtime.Mount{Type: "bind", Source: zone, Destination: "/etc/localtime", ReadOnly: true})
 	// The zone's name in TZ only helps where the image has zoneinfo; where
 	// it has not (busybox, distroless) libc would fall back to UTC. TZ
 	// pointing at the file works with glibc and musl alike.
-	env := spec.Env[:0]
-	for _, kv := range spec.Env {
-		if !strings.HasPrefix(kv, "TZ=") {
-			env = append(env, kv)
-		}
-	}
-	spec.Env = append(env, "TZ=:/etc/localtime")
-	return nil
+	spec.Env, err = runtime.MergeEnv(spec.Env, []string{"TZ=:/etc/localtime"})
+	return err
 }
 
 // timezoneFile is the host's file for a zone name, or the host's own
@@ -65,7 +51,7 @@ func timezoneFile(tz string) (string, error) {
 	if tz == "local" {
 		path = "/etc/localtime"
 	} else if filepath.IsAbs(tz) || strings.Contains(tz, "..") {
-		return "", invalid("invalid --tz %q: use a zone such as Europe/Paris, or local", tz)
+		return "", invalid("invalid time zone %q: use a zone such as Europe/Paris, or local", tz)
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err == nil {
@@ -76,7 +62,7 @@ func timezoneFile(tz string) (string, error) {
 	}
 	if err != nil {
 		if tz == "local" {
-			return "", invalid("--tz local: the host's /etc/localtime is unusable (%v): name a zone such as Europe/Paris", err)
+			return "", invalid("time zone local: the host's /etc/localtime is unusable (%v): name a zone such as Europe/Paris", err)
 		}
 		return "", invalid("unknown time zone %q: use a name under %s such as Europe/Paris, or local", tz, zoneinfoDir)
 	}
@@ -86,11 +72,11 @@ func timezoneFile(tz string) (string, error) {
 	return real, nil
 }
 
-// replaceContainer is --replace: the container that has the new one's name
+// replaceContainer is Replace: the container that has the new one's name
 // is stopped (its stop signal and timeout) and removed first. One that
 // cannot be stopped is left as it is, and the create fails.
 func (e *Engine) replaceContainer(ctx context.Context, o ContainerCreateOptions) error {
-	if !o.Replace {
+	if !o.Replace || o.Name == "" {
 		return nil
 	}
 	old, err := e.lookupContainer(o.Name)
@@ -104,15 +90,15 @@ func (e *Engine) replaceContainer(ctx context.Context, o ContainerCreateOptions)
 		return nil
 	}
 	if _, err := e.ContainerStop(ctx, old.ID, ContainerStopOptions{Timeout: -1}); err != nil {
-		return fmt.Errorf("--replace: cannot stop container %s, which has the name: %w", o.Name, err)
+		return fmt.Errorf("cannot replace container %s: stopping it failed: %w", o.Name, err)
 	}
 	if _, err := e.ContainerRemove(ctx, old.ID, ContainerRemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {
-		return fmt.Errorf("--replace: cannot remove container %s: %w", o.Name, err)
+		return fmt.Errorf("cannot replace container %s: removing it failed: %w", o.Name, err)
 	}
 	return nil
 }
 
-// removeImageAfter is --rmi, once the --rm container is gone: the image
+// removeImageAfter is RemoveImage, once the --rm container is gone: the image
 // as the user named it is removed, as rmi would (a name of an image that
 // has others is only untagged), unless another container uses it or it is
 // already gone.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skiff-engine/skiff/runtime"
@@ -183,7 +184,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		out.State.Pid = st.Pid
 	}
 	hc := InspectHostConfig{NetworkMode: c.Config.NetworkMode, AutoRemove: c.Config.AutoRemove, Privileged: s.Privileged,
-		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: int64(s.CPUs * 1e9),
+		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: s.NanoCPUs,
 		PidsLimit: s.PidsLimit, GroupAdd: s.GroupAdd, Tmpfs: map[string]string{},
 		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": logConfig(c.Config)}, SecurityOpt: securityOpt(s),
 		Ulimits: []InspectUlimit{}, RestartPolicy: RestartPolicy{Name: "no"}}
@@ -196,10 +197,18 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 	}
 	for _, m := range s.Mounts {
 		if m.Type == "tmpfs" {
-			hc.Tmpfs[m.Destination] = joinOpts(m.Options)
+			opts := m.Options
+			if m.ReadOnly {
+				opts = append(slices.Clone(opts), "ro")
+			}
+			hc.Tmpfs[m.Destination] = joinOpts(opts)
 			continue
 		}
-		mode, rw := joinOpts(m.Options), !slices.Contains(m.Options, "ro")
+		opts := m.Options
+		if m.ReadOnly && !slices.Contains(opts, "ro") {
+			opts = append([]string{"ro"}, opts...)
+		}
+		mode, rw := joinOpts(opts), !slices.Contains(opts, "ro")
 		bind := m.Source + ":" + m.Destination
 		if mode != "" {
 			bind += ":" + mode
@@ -214,19 +223,32 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 	return out, nil
 }
 
-// securityOpt gives back the --security-opt values the spec options hold.
+// securityOpt gives back Docker's SecurityOpt strings for the typed
+// security options (a profile as its JSON, as Docker's inspect shows it).
 func securityOpt(s runtime.SpecOptions) []string {
 	var out []string
 	if s.NoNewPrivileges {
 		out = append(out, "no-new-privileges")
 	}
-	if s.Seccomp != "" {
+	switch {
+	case len(s.SeccompProfile) > 0:
+		out = append(out, "seccomp="+string(s.SeccompProfile))
+	case s.Seccomp != "":
 		out = append(out, "seccomp="+s.Seccomp)
+	}
+	for _, l := range s.Label {
+		out = append(out, "label="+l)
+	}
+	if s.AppArmor != "" {
+		out = append(out, "apparmor="+s.AppArmor)
+	}
+	if len(s.Unmask) > 0 {
+		out = append(out, "unmask="+strings.Join(s.Unmask, ":"))
 	}
 	return out
 }
 
-// logConfig is LogConfig.Config: the --log-opt values given.
+// logConfig is LogConfig.Config: the log options given, as strings.
 func logConfig(c ContainerConfig) map[string]string {
 	out := map[string]string{}
 	if c.LogMaxSize > 0 {

@@ -23,10 +23,12 @@ type ContainerRunOptions struct {
 	// Signals are forwarded to the container while a foreground run
 	// waits (the CLI's --sig-proxy); nil forwards nothing.
 	Signals <-chan unix.Signal
-	// Created, when set, is called once the container exists and before
-	// a foreground run attaches: a terminal goes raw only after the pull's
-	// progress is printed, and can set IO's size then.
-	Created func(id string, io *AttachIO)
+	// Created, when set, is called once the container exists, before it
+	// starts: the CLI writes its --cidfile there, and a foreground run's
+	// terminal goes raw only after the pull's progress is printed (io is
+	// the foreground run's streams, nil when detached). An error removes
+	// the container and ends the run.
+	Created func(id string, io *AttachIO) error
 }
 
 // ContainerRunResult is the new container and, for a foreground run, how
@@ -49,7 +51,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		o.Create.ID = NewContainerID()
 	}
 	var stdio []*os.File
-	if o.Create.LogDriver == runtime.LogPassthrough {
+	if o.Create.LogConfig.Type == runtime.LogPassthrough {
 		if o.Detach {
 			return ContainerRunResult{}, invalid("the passthrough log driver hands the container the caller's stdio, which a detached run gives up: choose another log driver")
 		}
@@ -69,6 +71,18 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		return ContainerRunResult{}, err
 	}
 	res := ContainerRunResult{ID: created.ID, Name: created.Name, Warnings: created.Warnings}
+	aio := o.IO
+	aio.CleanupOwner = true
+	if o.Created != nil {
+		io := &aio
+		if o.Detach {
+			io = nil
+		}
+		if err := o.Created(created.ID, io); err != nil {
+			e.ContainerRemove(context.WithoutCancel(ctx), created.ID, ContainerRemoveOptions{Force: true})
+			return ContainerRunResult{}, err
+		}
+	}
 	cleanup := func() error {
 		_, err := e.ContainerCleanup(context.WithoutCancel(ctx), created.ID, ContainerCleanupOptions{})
 		return err
@@ -84,11 +98,6 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		done := make(chan struct{})
 		defer close(done)
 		go e.forwardSignals(created.ID, o.Signals, done)
-	}
-	aio := o.IO
-	aio.CleanupOwner = true
-	if o.Created != nil {
-		o.Created(created.ID, &aio)
 	}
 	started, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Attach: &aio, Monitor: mp})
 	if started.Detached {

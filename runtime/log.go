@@ -204,3 +204,23 @@ func (w *LogWriter) shift() error {
 	}
 	return os.Rename(w.path, w.path+".1")
 }
+
+// CheckLogConfig validates a container's log configuration; terminal says
+// the container has a terminal. Errors are errdefs InvalidArgument.
+func CheckLogConfig(l LogConfig, terminal bool) error {
+	switch l.Type {
+	case "", LogJSONFile, LogK8sFile, LogNone, LogPassthrough:
+	default:
+		return invalidf("unknown log driver %q: use json-file, k8s-file, none or passthrough", l.Type)
+	}
+	if l.Type == LogPassthrough && terminal {
+		return invalidf("the passthrough log driver hands the container the caller's stdio as they are: it cannot also have a terminal")
+	}
+	if l.MaxSize < 0 {
+		return invalidf("log max-size %d: want a size of 0 (no limit) or more", l.MaxSize)
+	}
+	if l.MaxFile < 0 {
+		return invalidf("log max-file %d: want a number of files, at least 1", l.MaxFile)
+	}
+	return nil
+}

@@ -8,12 +8,13 @@ type SpecOptions struct {
 	Rootfs   string `json:",omitempty"` // absolute path of the mounted root filesystem (set at each start)
 
 	// Process. Args is the final argv (ENTRYPOINT+CMD already merged by the
-	// engine, Docker's rules). Env is the final environment (image env,
-	// then -e/--env-file; PATH, HOSTNAME, TERM added by GenerateSpec when absent).
+	// engine, Docker's rules). Env is the final environment (the image's,
+	// then the user's, merged by MergeEnv; PATH, HOSTNAME, TERM added by
+	// GenerateSpec when absent).
 	Args     []string `json:",omitempty"`
 	Env      []string `json:",omitempty"`
 	User     string   `json:",omitempty"` // "", "name", "uid", "name:group", "uid:gid": resolved against Rootfs/etc/passwd and /etc/group
-	GroupAdd []string `json:",omitempty"` // --group-add: names (resolved in /etc/group) or numeric ids
+	GroupAdd []string `json:",omitempty"` // supplementary groups: names (resolved in /etc/group) or numeric ids
 	Cwd      string   `json:",omitempty"` // "" means "/"
 	Terminal bool     `json:",omitempty"`
 
@@ -24,44 +25,75 @@ type SpecOptions struct {
 	ResolvConfFile string `json:"-"`
 	HostnameFile   string `json:"-"`
 
-	Mounts   []Mount `json:",omitempty"` // -v binds and --tmpfs, in order
-	ReadOnly bool    `json:",omitempty"` // --read-only root filesystem
+	Mounts   []Mount `json:",omitempty"` // the user's binds and tmpfs, in order
+	ReadOnly bool    `json:",omitempty"` // read-only root filesystem
 
 	// Security.
-	Privileged      bool     `json:",omitempty"`
-	CapAdd          []string `json:",omitempty"` // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL"
-	CapDrop         []string `json:",omitempty"`
-	NoNewPrivileges bool     `json:",omitempty"`
-	Seccomp         string   `json:",omitempty"` // "" (default profile), "unconfined", or a path to a profile JSON
+	Privileged bool     `json:",omitempty"`
+	CapAdd     []string `json:",omitempty"` // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL"
+	CapDrop    []string `json:",omitempty"`
+	SecurityOptions
 
-	// Resources; zero means unset. On hosts where cgroups cannot be used
-	// (rootless without delegation, hybrid) a set value is an error.
-	Memory    int64    `json:",omitempty"` // bytes
-	CPUs      float64  `json:",omitempty"` // --cpus
-	PidsLimit int64    `json:",omitempty"`
-	Ulimits   []Ulimit `json:",omitempty"`
+	Resources
 
 	// Namespaces: NetNS is "none" (private, loopback only), "host", or the
 	// path of a network namespace to join.
 	NetNS string `json:",omitempty"`
 
-	// InitPath is a static init binary (tini-static) for --init; "" for none.
+	// InitPath is a static init binary (tini-static) run as PID 1; "" for none.
 	InitPath string `json:",omitempty"`
 
 	Rootless bool `json:",omitempty"` // inside skiff's user namespace: no cgroup delegation, no CAP_SYS_ADMIN on the host
 }
 
-// Mount is a bind mount or a tmpfs.
-type Mount struct {
-	Type        string   // "bind" or "tmpfs"
-	Source      string   // host path for bind (must exist), "" for tmpfs
-	Destination string   // absolute path in the container
-	Options     []string // "ro", "rw", "nosuid", "size=64m", "mode=1777", ...
+// SecurityOptions are what Docker's HostConfig.SecurityOpt strings say,
+// typed. Embedded in SpecOptions, so recorded with the container.
+type SecurityOptions struct {
+	NoNewPrivileges bool `json:",omitempty"`
+	// Seccomp is "" (the default profile, or SeccompProfile when given) or
+	// "unconfined" (none).
+	Seccomp        string `json:",omitempty"`
+	SeccompProfile []byte `json:",omitempty"` // a profile's JSON (Docker's format or OCI's)
+	// Unmask lists paths to leave out of Docker's masked and read-only
+	// /proc and /sys paths (podman's unmask); "ALL" leaves all of them out.
+	Unmask []string `json:",omitempty"`
+	// Label (SELinux) and AppArmor are accepted and recorded, not applied:
+	// neither exists on the hosts skiff targets.
+	Label    []string `json:",omitempty"`
+	AppArmor string   `json:",omitempty"`
 }
 
-// Ulimit is one --ulimit: name without RLIMIT_ ("nofile"), soft and hard.
+// Resources are the container's limits, as Docker's HostConfig.Resources;
+// zero means unset. On hosts where cgroups cannot be used (rootless without
+// delegation, hybrid) a set memory, CPU or pids limit is an error.
+type Resources struct {
+	Memory    int64    `json:",omitempty"` // bytes; at least MinMemory
+	NanoCPUs  int64    `json:",omitempty"` // CPUs in units of 1e-9
+	PidsLimit int64    `json:",omitempty"` // 0 or -1: no limit
+	Ulimits   []Ulimit `json:",omitempty"`
+}
+
+// Mount is a bind mount or a tmpfs (Docker's mount types; "volume" arrives
+// with volumes).
+type Mount struct {
+	Type        string   // "bind" or "tmpfs"
+	Source      string   // absolute host path for bind (must exist), "" for tmpfs
+	Destination string   // absolute path in the container
+	ReadOnly    bool     `json:",omitempty"`
+	Options     []string `json:",omitempty"` // propagation, "nosuid", tmpfs "size=64m", "mode=1777", ...
+}
+
+// Ulimit is one rlimit: name without RLIMIT_ ("nofile"), soft and hard;
+// RLIM_INFINITY for unlimited.
 type Ulimit struct {
 	Name string
 	Soft uint64
 	Hard uint64
+}
+
+// LogConfig is the container's log driver and its options, typed.
+type LogConfig struct {
+	Type    string // LogJSONFile (the default for ""), LogK8sFile, LogNone, LogPassthrough
+	MaxSize int64  // bytes before the log rotates; 0: unlimited
+	MaxFile int    // files kept, the live one included; 0 means 1
 }

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ulimitResources maps --ulimit names (Docker's) to resources.
+// ulimitResources maps ulimit names (Docker's) to resources.
 var ulimitResources = map[string]int{
 	"as":         unix.RLIMIT_AS,
 	"core":       unix.RLIMIT_CORE,
@@ -36,47 +36,6 @@ var ulimitResources = map[string]int{
 // defaultNofile caps the default soft RLIMIT_NOFILE.
 const defaultNofile = 1 << 20
 
-// ParseUlimit parses one --ulimit, "name=soft[:hard]", with Docker's rules
-// and messages; "unlimited" or -1 is RLIM_INFINITY. Errors are errdefs
-// InvalidArgument.
-func ParseUlimit(s string) (Ulimit, error) {
-	name, val, ok := strings.Cut(s, "=")
-	if !ok {
-		return Ulimit{}, invalidf("invalid ulimit argument: %s", s)
-	}
-	name = strings.ToLower(name)
-	if _, ok := ulimitResources[name]; !ok {
-		return Ulimit{}, invalidf("invalid ulimit type: %s", name)
-	}
-	parts := strings.Split(val, ":")
-	if len(parts) > 2 {
-		return Ulimit{}, invalidf("too many limit value arguments - %s, can only have up to two, `soft[:hard]`", val)
-	}
-	var lim [2]uint64
-	for i, p := range parts {
-		v, err := parseLimit(p)
-		if err != nil {
-			return Ulimit{}, invalidf("invalid ulimit value %q in %s: want a number, -1 or unlimited", p, s)
-		}
-		lim[i] = v
-	}
-	u := Ulimit{Name: name, Soft: lim[0], Hard: lim[0]}
-	if len(parts) == 2 {
-		u.Hard = lim[1]
-	}
-	if u.Soft > u.Hard {
-		return Ulimit{}, invalidf("ulimit soft limit must be less than or equal to hard limit: %s > %s", limitString(u.Soft), limitString(u.Hard))
-	}
-	return u, nil
-}
-
-func parseLimit(s string) (uint64, error) {
-	if s == "unlimited" || s == "-1" {
-		return unix.RLIM_INFINITY, nil
-	}
-	return strconv.ParseUint(s, 10, 64)
-}
-
 func limitString(v uint64) string {
 	if v == unix.RLIM_INFINITY {
 		return "unlimited"
@@ -94,9 +53,9 @@ func (u Ulimit) String() string {
 // containerRlimits: RLIMIT_NOFILE defaults to soft min(2^20, hard), hard =
 // skiff's own hard limit (never more: on hosts such as this project's,
 // even root cannot raise it, and podman and crun fail every run there);
-// other limits are inherited from skiff. An explicit --ulimit above what
+// other limits are inherited from skiff. An explicit ulimit above what
 // the container can be given is an error naming the limit. The last
-// --ulimit of a name wins.
+// ulimit of a name wins.
 func containerRlimits(ulimits []Ulimit, h host) ([]specs.POSIXRlimit, error) {
 	var out []specs.POSIXRlimit
 	if !slices.ContainsFunc(ulimits, func(u Ulimit) bool { return strings.EqualFold(u.Name, "nofile") }) {
@@ -113,14 +72,14 @@ func containerRlimits(ulimits []Ulimit, h host) ([]specs.POSIXRlimit, error) {
 			return nil, invalidf("invalid ulimit type: %s", u.Name)
 		}
 		if u.Soft > u.Hard {
-			return nil, invalidf("--ulimit %s: soft limit must be less than or equal to hard limit", u)
+			return nil, invalidf("ulimit %s: the soft limit must be less than or equal to the hard limit", u)
 		}
 		_, ceiling, err := h.rlimit(res)
 		if err != nil {
 			return nil, err
 		}
 		if u.Hard > ceiling {
-			return nil, invalidf("--ulimit %s: the host's hard limit is %s", u, limitString(ceiling))
+			return nil, invalidf("ulimit %s: the host's hard limit is %s", u, limitString(ceiling))
 		}
 		rl := specs.POSIXRlimit{Type: "RLIMIT_" + strings.ToUpper(u.Name), Soft: u.Soft, Hard: u.Hard}
 		if i := slices.IndexFunc(out, func(r specs.POSIXRlimit) bool { return r.Type == rl.Type }); i >= 0 {

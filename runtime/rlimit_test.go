@@ -9,41 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestParseUlimit(t *testing.T) {
-	inf := uint64(unix.RLIM_INFINITY)
-	tests := []struct {
-		in   string
-		want Ulimit
-		err  string
-	}{
-		{in: "nofile=1024:2048", want: Ulimit{"nofile", 1024, 2048}},
-		{in: "nproc=512", want: Ulimit{"nproc", 512, 512}},
-		{in: "NOFILE=10", want: Ulimit{"nofile", 10, 10}},
-		{in: "core=0:unlimited", want: Ulimit{"core", 0, inf}},
-		{in: "memlock=-1", want: Ulimit{"memlock", inf, inf}},
-		{in: "nofile", err: "invalid ulimit argument: nofile"},
-		{in: "files=10", err: "invalid ulimit type: files"},
-		{in: "nofile=1:2:3", err: "too many limit value arguments - 1:2:3, can only have up to two, `soft[:hard]`"},
-		{in: "nofile=2048:1024", err: "ulimit soft limit must be less than or equal to hard limit: 2048 > 1024"},
-		{in: "nofile=lots", err: `invalid ulimit value "lots" in nofile=lots: want a number, -1 or unlimited`},
-		{in: "nofile=", err: `invalid ulimit value "" in nofile=: want a number, -1 or unlimited`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseUlimit(tt.in)
-			if tt.err != "" {
-				if err == nil || err.Error() != tt.err || !errdefs.IsInvalidArgument(err) {
-					t.Fatalf("error %v, want InvalidArgument %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("got %+v, %v, want %+v", got, err, tt.want)
-			}
-		})
-	}
-}
-
 func TestContainerRlimits(t *testing.T) {
 	inf := uint64(unix.RLIM_INFINITY)
 	tests := []struct {
@@ -71,20 +36,20 @@ func TestContainerRlimits(t *testing.T) {
 			want:    []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 20000, Hard: 20000}}},
 		{name: "explicit above the hard limit", cur: 20000, max: 20000,
 			ulimits: []Ulimit{{"nofile", 30000, 30000}},
-			err:     "--ulimit nofile=30000: the host's hard limit is 20000"},
+			err:     "ulimit nofile=30000: the host's hard limit is 20000"},
 		{name: "explicit hard above the hard limit", cur: 20000, max: 20000,
 			ulimits: []Ulimit{{"nofile", 1024, 40000}},
-			err:     "--ulimit nofile=1024:40000: the host's hard limit is 20000"},
+			err:     "ulimit nofile=1024:40000: the host's hard limit is 20000"},
 		{name: "unlimited above a finite limit", cur: 20000, max: 20000,
 			ulimits: []Ulimit{{"core", inf, inf}},
-			err:     "--ulimit core=unlimited: the host's hard limit is 20000"},
+			err:     "ulimit core=unlimited: the host's hard limit is 20000"},
 		{name: "root with CAP_SYS_RESOURCE may raise", cur: 20000, max: 1 << 20,
 			ulimits: []Ulimit{{"nofile", 30000, 30000}},
 			want:    []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 30000, Hard: 30000}}},
 		{name: "unknown name", cur: 20000, max: 20000,
 			ulimits: []Ulimit{{"files", 1, 1}}, err: "invalid ulimit type: files"},
 		{name: "soft above hard", cur: 20000, max: 20000,
-			ulimits: []Ulimit{{"nofile", 2, 1}}, err: "--ulimit nofile=2:1: soft limit must be less than or equal to hard limit"},
+			ulimits: []Ulimit{{"nofile", 2, 1}}, err: "ulimit nofile=2:1: the soft limit must be less than or equal to the hard limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,16 +96,20 @@ var seccompArches = map[string][]specs.Arch{
 	"loong64": {specs.ArchLOONGARCH64},
 }
 
-// containerSeccomp: none for --privileged (as Docker) or "unconfined", the
-// default profile for "", else the profile file named by o.Seccomp.
+// containerSeccomp: none for a privileged container (as Docker) or
+// "unconfined", else o.SeccompProfile when given, else the default profile.
 func containerSeccomp(o SpecOptions, caps []string, h host) (*specs.LinuxSeccomp, error) {
 	switch {
+	case o.Seccomp != "" && o.Seccomp != "unconfined":
+		return nil, invalidf("seccomp %q: want unconfined, or a profile", o.Seccomp)
+	case o.Seccomp == "unconfined" && len(o.SeccompProfile) > 0:
+		return nil, invalidf("seccomp: both unconfined and a profile given; choose one")
 	case o.Privileged || o.Seccomp == "unconfined":
 		return nil, nil
-	case o.Seccomp == "":
-		return defaultSeccomp(caps, h.arch), nil
+	case len(o.SeccompProfile) > 0:
+		return parseSeccompProfile(o.SeccompProfile, caps, h)
 	}
-	return loadSeccompProfile(o.Seccomp, caps, h)
+	return defaultSeccomp(caps, h.arch), nil
 }
 
 func defaultSeccomp(caps []string, arch string) *specs.LinuxSeccomp {
@@ -212,22 +215,18 @@ type dockerFilter struct {
 	MinKernel string   `json:"minKernel"`
 }
 
-// loadSeccompProfile reads a Docker-format (or plain OCI) seccomp profile
+// parseSeccompProfile reads a Docker-format (or plain OCI) seccomp profile
 // and resolves it for this container as Docker does: archMap entries of
 // this architecture, rules whose includes/excludes match its capabilities,
-// architecture and kernel. Errors are errdefs InvalidArgument naming path.
-func loadSeccompProfile(path string, caps []string, h host) (*specs.LinuxSeccomp, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, invalidf("seccomp profile: %v", err)
-	}
+// architecture and kernel. Errors are errdefs InvalidArgument.
+func parseSeccompProfile(b []byte, caps []string, h host) (*specs.LinuxSeccomp, error) {
 	var p dockerProfile
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, invalidf("seccomp profile %s: not valid JSON: %v", path, err)
+		return nil, invalidf("seccomp profile: not valid JSON: %v", err)
 	}
 	s, err := p.resolve(caps, h)
 	if err != nil {
-		return nil, invalidf("seccomp profile %s: %v", path, err)
+		return nil, invalidf("seccomp profile: %v", err)
 	}
 	return s, nil
 }

@@ -274,7 +274,11 @@ func TestLoadSeccompProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, err := loadSeccompProfile(filepath.Join("testdata/seccomp", tt.file), tt.caps, testHost())
+			b, err := os.ReadFile(filepath.Join("testdata/seccomp", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := parseSeccompProfile(b, tt.caps, testHost())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,12 +326,8 @@ func TestLoadSeccompProfileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "profile.json")
-			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := loadSeccompProfile(path, defaultCaps, testHost())
-			want := "seccomp profile " + path + ": " + tt.err
+			_, err := parseSeccompProfile([]byte(tt.content), defaultCaps, testHost())
+			want := "seccomp profile: " + tt.err
 			if err == nil || err.Error() != want || !errdefs.IsInvalidArgument(err) {
 				t.Errorf("error %v\nwant InvalidArgument %q", err, want)
 			}
@@ -336,15 +336,19 @@ func TestLoadSeccompProfileErrors(t *testing.T) {
 }
 
 func TestContainerSeccompChoice(t *testing.T) {
+	profile, err := os.ReadFile("testdata/seccomp/oci-format.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		o    SpecOptions
 		want string // "none", "default" or "file"
 	}{
 		{SpecOptions{}, "default"},
-		{SpecOptions{Seccomp: "unconfined"}, "none"},
+		{SpecOptions{SecurityOptions: SecurityOptions{Seccomp: "unconfined"}}, "none"},
 		{SpecOptions{Privileged: true}, "none"},
-		{SpecOptions{Privileged: true, Seccomp: "testdata/seccomp/oci-format.json"}, "none"},
-		{SpecOptions{Seccomp: "testdata/seccomp/oci-format.json"}, "file"},
+		{SpecOptions{Privileged: true, SecurityOptions: SecurityOptions{SeccompProfile: profile}}, "none"},
+		{SpecOptions{SecurityOptions: SecurityOptions{SeccompProfile: profile}}, "file"},
 	} {
 		s, err := containerSeccomp(tt.o, defaultCaps, testHost())
 		if err != nil {

@@ -72,7 +72,7 @@ func containerCaps(o SpecOptions, h host) ([]string, error) {
 	}
 	for _, c := range add {
 		if !slices.Contains(bounding, c) {
-			return nil, invalidf("--cap-add %s: skiff itself does not hold it (not in this process's capability bounding set)", c)
+			return nil, invalidf("capability %s cannot be added: skiff itself does not hold it (not in this process's capability bounding set)", c)
 		}
 		if !slices.Contains(caps, c) {
 			caps = append(caps, c)

@@ -36,7 +36,7 @@ func TestContainerCaps(t *testing.T) {
 		{name: "defaults outside the bounding set are left out", bounding: without(all, "CAP_NET_RAW", "CAP_MKNOD"),
 			want: without(defaultCaps, "CAP_NET_RAW", "CAP_MKNOD")},
 		{name: "add outside the bounding set", add: []string{"SYS_RESOURCE"}, bounding: without(all, "CAP_SYS_RESOURCE"),
-			err: "--cap-add CAP_SYS_RESOURCE: skiff itself does not hold it (not in this process's capability bounding set)"},
+			err: "capability CAP_SYS_RESOURCE cannot be added: skiff itself does not hold it (not in this process's capability bounding set)"},
 		{name: "unknown", add: []string{"NET_WIZARD"}, err: `unknown capability: "CAP_NET_WIZARD"`},
 		{name: "unknown drop", drop: []string{"CAP_"}, err: `unknown capability: "CAP_"`},
 	}

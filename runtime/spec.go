@@ -3,7 +3,6 @@ package runtime
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -55,11 +54,30 @@ func GenerateSpec(o SpecOptions) (*specs.Spec, error) {
 	return generateSpec(o, thisHost)
 }
 
-// CheckOptions reports at create what GenerateSpec would reject at start,
-// except what needs the root filesystem (the user and groups): capability
-// names, the seccomp profile, ulimits, mounts and resource limits.
+// CheckOptions is the one validation of a container's options, for every
+// caller (the command line and the API alike): it reports at create what
+// GenerateSpec would reject at start, except what needs the root
+// filesystem (the user and groups). o carries the final command and
+// environment, the image's merged in. Errors are errdefs InvalidArgument,
+// NotImplemented or FailedPrecondition; their messages name options, never
+// a command line's flags.
 func CheckOptions(o SpecOptions) error {
-	h := thisHost
+	return checkOptions(o, thisHost)
+}
+
+func checkOptions(o SpecOptions, h host) error {
+	if err := checkProcess(o); err != nil {
+		return err
+	}
+	if err := CheckProcess(o); err != nil {
+		return err
+	}
+	if _, err := MergeEnv(o.Env); err != nil {
+		return err
+	}
+	if _, err := containerMounts(o, h); err != nil {
+		return err
+	}
 	caps, err := containerCaps(o, h)
 	if err != nil {
 		return err
@@ -69,6 +87,9 @@ func CheckOptions(o SpecOptions) error {
 	}
 
 	if _, err := containerResources(o, h); err != nil {
+		return err
+	}
+	if err := checkUnmask(o.Unmask); err != nil {
 		return err
 	}
 	_, err = containerSeccomp(o, caps, h)
@@ -90,7 +111,7 @@ func CheckProcess(o SpecOptions) error {
 }
 
 func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
-	if err := checkOptions(o); err != nil {
+	if err := checkStart(o); err != nil {
 		return nil, err
 	}
 	uid, gid, gids, home, err := ResolveUser(o.Rootfs, o.User, o.GroupAdd)
@@ -120,10 +141,10 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	hostname := o.Hostname
-	if hostname == "" {
-		hostname = o.ID[:min(12, len(o.ID))]
+	if err := checkUnmask(o.Unmask); err != nil {
+		return nil, err
 	}
+	hostname := Hostname(o)
 	env, err := containerEnv(o.Env, hostname, home, o.Terminal)
 	if err != nil {
 		return nil, err
@@ -171,8 +192,8 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 		},
 	}
 	if !o.Privileged {
-		s.Linux.MaskedPaths = slices.Clone(maskedPaths)
-		s.Linux.ReadonlyPaths = slices.Clone(readonlyPaths)
+		s.Linux.MaskedPaths = unmasked(maskedPaths, o.Unmask)
+		s.Linux.ReadonlyPaths = unmasked(readonlyPaths, o.Unmask)
 	}
 	return s, nil
 }
@@ -181,14 +202,21 @@ func invalidf(format string, args ...any) error {
 	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf(format, args...))
 }
 
-func checkOptions(o SpecOptions) error {
+// checkStart checks what a start adds to the recorded options.
+func checkStart(o SpecOptions) error {
 	switch {
 	case o.ID == "":
 		return invalidf("container ID must not be empty")
 	case !filepath.IsAbs(o.Rootfs):
 		return invalidf("root filesystem path %q is not absolute", o.Rootfs)
+	}
+	return checkProcess(o)
+}
+
+func checkProcess(o SpecOptions) error {
+	switch {
 	case len(o.Args) == 0:
-		return invalidf("no command specified")
+		return invalidf("no command specified: the image has no CMD or ENTRYPOINT and none was given")
 	case o.Cwd != "" && !filepath.IsAbs(o.Cwd):
 		return invalidf("the working directory '%s' is invalid, it needs to be an absolute path", o.Cwd)
 	case len(o.Hostname) > 64:
@@ -222,24 +250,52 @@ func makeWorkdir(rootfs, cwd string) error {
 	return nil
 }
 
+// Hostname is the container's host name: the one given, else with the
+// host's network the host's name, else the short ID (Docker's choices).
+func Hostname(o SpecOptions) string {
+	if o.Hostname != "" {
+		return o.Hostname
+	}
+	if o.NetNS == "host" {
+		if h, err := os.Hostname(); err == nil {
+			return h
+		}
+	}
+	return o.ID[:min(12, len(o.ID))]
+}
+
+// MergeEnv layers environments, each NAME=value: a later value of a name
+// replaces the earlier one in place, new names are appended (Docker's
+// order: the image's, then the user's). Errors are InvalidArgument.
+func MergeEnv(layers ...[]string) ([]string, error) {
+	var out []string
+	for _, env := range layers {
+		for _, kv := range env {
+			k, _, ok := strings.Cut(kv, "=")
+			if !ok || k == "" || strings.ContainsRune(kv, 0) {
+				return nil, invalidf("invalid environment variable %q: want NAME=value", kv)
+			}
+			if i := slices.IndexFunc(out, func(e string) bool { return strings.HasPrefix(e, k+"=") }); i >= 0 {
+				out[i] = kv
+			} else {
+				out = append(out, kv)
+			}
+		}
+	}
+	return out, nil
+}
+
 // containerEnv orders the environment as Docker does: PATH, HOSTNAME and
 // TERM first, each replaced in place by the image's or user's value, then
 // the rest; HOME last when nobody set it.
 func containerEnv(env []string, hostname, home string, terminal bool) ([]string, error) {
-	out := []string{defaultPathEnv, "HOSTNAME=" + hostname}
+	defaults := []string{defaultPathEnv, "HOSTNAME=" + hostname}
 	if terminal {
-		out = append(out, "TERM=xterm")
+		defaults = append(defaults, "TERM=xterm")
 	}
-	for _, kv := range env {
-		k, _, ok := strings.Cut(kv, "=")
-		if !ok || k == "" || strings.ContainsRune(kv, 0) {
-			return nil, invalidf("invalid environment variable %q: want NAME=value", kv)
-		}
-		if i := slices.IndexFunc(out, func(e string) bool { return strings.HasPrefix(e, k+"=") }); i >= 0 {
-			out[i] = kv
-		} else {
-			out = append(out, kv)
-		}
+	out, err := MergeEnv(defaults, env)
+	if err != nil {
+		return nil, err
 	}
 	if !slices.ContainsFunc(out, func(e string) bool { return strings.HasPrefix(e, "HOME=") }) {
 		out = append(out, "HOME="+home)
@@ -284,28 +340,31 @@ func cgroupsPath(o SpecOptions) string {
 // deny-all device rule matters: without it a cgroup v1 container inherits
 // its parent's allow-all.
 func containerResources(o SpecOptions, h host) (*specs.LinuxResources, error) {
-	var flags []string
+	var limits []string
 	if o.Memory != 0 {
-		flags = append(flags, "--memory")
+		limits = append(limits, "a memory limit")
 	}
-	if o.CPUs != 0 {
-		flags = append(flags, "--cpus")
+	if o.NanoCPUs != 0 {
+		limits = append(limits, "a CPU limit")
 	}
 	if o.PidsLimit > 0 {
-		flags = append(flags, "--pids-limit")
+		limits = append(limits, "a pids limit")
 	}
-	if len(flags) > 0 {
+	if len(limits) > 0 {
 		if why := h.cgroups(o.Rootless); why != "" {
 			them := "it"
-			if len(flags) > 1 {
+			if len(limits) > 1 {
 				them = "them"
 			}
 			return nil, errdefs.ErrFailedPrecondition.WithMessage(fmt.Sprintf(
 				"%s cannot be applied: rootless containers on this host have no cgroup delegation (%s); run without %s or as root",
-				strings.Join(flags, ", "), why, them))
+				strings.Join(limits, " and "), why, them))
 		}
 	}
-	if o.Rootless && len(flags) == 0 {
+	if o.PidsLimit < -1 {
+		return nil, invalidf("pids limit %d: want a positive number, or 0 or -1 for no limit", o.PidsLimit)
+	}
+	if o.Rootless && len(limits) == 0 {
 		return nil, nil
 	}
 	r := &specs.LinuxResources{}
@@ -315,23 +374,39 @@ func containerResources(o SpecOptions, h host) (*specs.LinuxResources, error) {
 		r.Devices = []specs.LinuxDeviceCgroup{{Allow: o.Privileged, Access: "rwm"}}
 	}
 	if o.Memory != 0 {
-		if o.Memory < 6<<20 {
-			return nil, invalidf("minimum memory limit allowed is 6MB")
+		if o.Memory < MinMemory {
+			return nil, invalidf("memory limit %s is below the minimum of 6 MB", byteSize(o.Memory))
 		}
 		r.Memory = &specs.LinuxMemory{Limit: &o.Memory}
 	}
-	if o.CPUs != 0 {
-		if o.CPUs < 0.01 || o.CPUs > float64(h.numCPU) {
+	if o.NanoCPUs != 0 {
+		if o.NanoCPUs < 1e7 || o.NanoCPUs > int64(h.numCPU)*1e9 {
 			return nil, invalidf("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", h.numCPU, h.numCPU)
 		}
 		period := uint64(100000)
-		quota := int64(math.Round(o.CPUs * float64(period)))
+		quota := o.NanoCPUs * int64(period) / 1e9
 		r.CPU = &specs.LinuxCPU{Period: &period, Quota: &quota}
 	}
 	if o.PidsLimit > 0 {
 		r.Pids = &specs.LinuxPids{Limit: &o.PidsLimit}
 	}
 	return r, nil
+}
+
+// MinMemory is the smallest memory limit a container may have (Docker's).
+const MinMemory = 6 << 20
+
+// byteSize writes n as a user would: 4k, 512m, 1g when exact, else bytes.
+func byteSize(n int64) string {
+	for _, u := range []struct {
+		unit  string
+		scale int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if n%u.scale == 0 {
+			return strconv.FormatInt(n/u.scale, 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // CgroupsUsable reports whether a container can be given resource limits:
@@ -410,6 +485,9 @@ func containerMounts(o SpecOptions, h host) ([]specs.Mount, error) {
 		sm, err := userMount(m)
 		if err != nil {
 			return nil, err
+		}
+		if slices.ContainsFunc(user, func(u specs.Mount) bool { return u.Destination == sm.Destination }) {
+			return nil, invalidf("duplicate mount point: %s", sm.Destination)
 		}
 		user = append(user, sm)
 	}
@@ -504,13 +582,23 @@ func userMount(m Mount) (specs.Mount, error) {
 		if _, err := os.Stat(m.Source); err != nil {
 			return specs.Mount{}, invalidf("invalid mount config for type \"bind\": bind source path does not exist: %s", m.Source)
 		}
-		opts, err := bindOptions(m.Options)
+		opts, err := bindOptions(m.Options, m.ReadOnly)
 		if err != nil {
 			return specs.Mount{}, err
 		}
 		return specs.Mount{Destination: dst, Type: "bind", Source: filepath.Clean(m.Source), Options: opts}, nil
 	case "tmpfs":
-		return specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: tmpfsOptions(m.Options)}, nil
+		opts := tmpfsOptions(m.Options)
+		if m.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		return specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: opts}, nil
+	case "volume":
+		what := fmt.Sprintf("named volumes (%q)", m.Source)
+		if m.Source == "" {
+			what = "anonymous volumes (" + dst + ")"
+		}
+		return specs.Mount{}, errdefs.ErrNotImplemented.WithMessage(what + " arrive with volume support; use an absolute host path")
 	}
 	return specs.Mount{}, invalidf("mount type %q for %s: want bind or tmpfs", m.Type, m.Destination)
 }
@@ -518,15 +606,20 @@ func userMount(m Mount) (specs.Mount, error) {
 // bindOptions: "rbind" (or "bind" when asked), "ro" or "rw", the user's
 // other flags, then the propagation ("rprivate" unless given), as Docker.
 // SELinux relabel flags are accepted and ignored: skiff does not label.
-func bindOptions(in []string) ([]string, error) {
+func bindOptions(in []string, readOnly bool) ([]string, error) {
 	kind, mode, prop := "rbind", "rw", "rprivate"
+	if readOnly {
+		mode = "ro"
+	}
 	var flags []string
 	for _, opt := range in {
 		switch opt {
 		case "bind", "rbind":
 			kind = opt
 		case "ro", "rw":
-			mode = opt
+			if !readOnly {
+				mode = opt
+			}
 		case "shared", "rshared", "slave", "rslave", "private", "rprivate":
 			prop = opt
 		case "z", "Z", "nocopy", "consistent", "cached", "delegated":
@@ -551,6 +644,30 @@ func tmpfsOptions(in []string) []string {
 	for _, opt := range in {
 		if !slices.Contains(out, opt) {
 			out = append(out, opt)
+		}
+	}
+	return out
+}
+
+// checkUnmask accepts "ALL" or absolute paths.
+func checkUnmask(paths []string) error {
+	for _, p := range paths {
+		if p != "ALL" && !filepath.IsAbs(p) {
+			return invalidf("unmask %q: want ALL or absolute paths", p)
+		}
+	}
+	return nil
+}
+
+// unmasked is defaults without the paths of unmask (all with "ALL").
+func unmasked(defaults, unmask []string) []string {
+	if slices.Contains(unmask, "ALL") {
+		return nil
+	}
+	var out []string
+	for _, p := range defaults {
+		if !slices.Contains(unmask, p) {
+			out = append(out, p)
 		}
 	}
 	return out

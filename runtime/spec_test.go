@@ -114,7 +114,7 @@ func TestGenerateSpec(t *testing.T) {
 		{"netns-path", func(o *SpecOptions, _ string) { o.NetNS = "/run/skiff/netns/skiff-c0ffee012345" }},
 		{"resources-rootful", func(o *SpecOptions, _ string) {
 			o.Memory = 512 << 20
-			o.CPUs = 1.5
+			o.NanoCPUs = 1.5e9
 			o.PidsLimit = 100
 			o.Ulimits = []Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}, {Name: "nproc", Soft: 512, Hard: 512}}
 		}},
@@ -202,7 +202,8 @@ func TestGenerateSpecErrors(t *testing.T) {
 			"the working directory 'work' is invalid, it needs to be an absolute path"},
 		{"relative rootfs", func(o *SpecOptions) { o.Rootfs = "rootfs" }, errdefs.IsInvalidArgument,
 			`root filesystem path "rootfs" is not absolute`},
-		{"no command", func(o *SpecOptions) { o.Args = nil }, errdefs.IsInvalidArgument, "no command specified"},
+		{"no command", func(o *SpecOptions) { o.Args = nil }, errdefs.IsInvalidArgument,
+			"no command specified: the image has no CMD or ENTRYPOINT and none was given"},
 		{"no id", func(o *SpecOptions) { o.ID = "" }, errdefs.IsInvalidArgument, "container ID must not be empty"},
 		{"bind source missing", func(o *SpecOptions) {
 			o.Mounts = []Mount{{Type: "bind", Source: "/nonexistent/skiff-test", Destination: "/data"}}
@@ -217,17 +218,23 @@ func TestGenerateSpecErrors(t *testing.T) {
 			o.Mounts = []Mount{{Type: "tmpfs", Destination: "tmp"}}
 		}, errdefs.IsInvalidArgument, `invalid mount config: destination "tmp" is not an absolute path`},
 		{"mount type", func(o *SpecOptions) {
-			o.Mounts = []Mount{{Type: "volume", Destination: "/v"}}
-		}, errdefs.IsInvalidArgument, `mount type "volume" for /v: want bind or tmpfs`},
+			o.Mounts = []Mount{{Type: "overlay", Destination: "/v"}}
+		}, errdefs.IsInvalidArgument, `mount type "overlay" for /v: want bind or tmpfs`},
+		{"named volume", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "volume", Source: "data", Destination: "/v"}}
+		}, errdefs.IsNotImplemented, `named volumes ("data") arrive with volume support; use an absolute host path`},
+		{"duplicate mount point", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "tmpfs", Destination: "/v"}, {Type: "bind", Source: "/", Destination: "/v/"}}
+		}, errdefs.IsInvalidArgument, "duplicate mount point: /v"},
 		{"bind option", func(o *SpecOptions) {
 			o.Mounts = []Mount{{Type: "bind", Source: "/", Destination: "/host", Options: []string{"size=1m"}}}
 		}, errdefs.IsInvalidArgument, `invalid mount option "size=1m" for a bind mount`},
 		{"rootless memory", func(o *SpecOptions) { o.Rootless = true; o.Memory = 64 << 20 }, errdefs.IsFailedPrecondition,
-			"--memory cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without it or as root"},
-		{"rootless limits", func(o *SpecOptions) { o.Rootless = true; o.CPUs = 1; o.PidsLimit = 10 }, errdefs.IsFailedPrecondition,
-			"--cpus, --pids-limit cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without them or as root"},
-		{"memory too small", func(o *SpecOptions) { o.Memory = 1 << 20 }, errdefs.IsInvalidArgument, "minimum memory limit allowed is 6MB"},
-		{"too many cpus", func(o *SpecOptions) { o.CPUs = 8 }, errdefs.IsInvalidArgument,
+			"a memory limit cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without it or as root"},
+		{"rootless limits", func(o *SpecOptions) { o.Rootless = true; o.NanoCPUs = 1e9; o.PidsLimit = 10 }, errdefs.IsFailedPrecondition,
+			"a CPU limit and a pids limit cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without them or as root"},
+		{"memory too small", func(o *SpecOptions) { o.Memory = 4 << 10 }, errdefs.IsInvalidArgument, "memory limit 4k is below the minimum of 6 MB"},
+		{"too many cpus", func(o *SpecOptions) { o.NanoCPUs = 8e9 }, errdefs.IsInvalidArgument,
 			"range of CPUs is from 0.01 to 4.00, as there are only 4 CPUs available"},
 		{"netns relative", func(o *SpecOptions) { o.NetNS = "bridge" }, errdefs.IsInvalidArgument,
 			`network namespace "bridge": want none, host or the absolute path of a namespace`},
@@ -238,9 +245,9 @@ func TestGenerateSpecErrors(t *testing.T) {
 		{"unknown user", func(o *SpecOptions) { o.User = "ghost" }, errdefs.IsInvalidArgument,
 			"unable to find user ghost: no matching entries in passwd file"},
 		{"ulimit above hard", func(o *SpecOptions) { o.Ulimits = []Ulimit{{Name: "nofile", Soft: 30000, Hard: 30000}} }, errdefs.IsInvalidArgument,
-			"--ulimit nofile=30000: the host's hard limit is 20000"},
-		{"seccomp file missing", func(o *SpecOptions) { o.Seccomp = "/nonexistent/profile.json" }, errdefs.IsInvalidArgument,
-			"seccomp profile: open /nonexistent/profile.json: no such file or directory"},
+			"ulimit nofile=30000: the host's hard limit is 20000"},
+		{"seccomp neither default nor unconfined", func(o *SpecOptions) { o.Seccomp = "/nonexistent/profile.json" }, errdefs.IsInvalidArgument,
+			`seccomp "/nonexistent/profile.json": want unconfined, or a profile`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

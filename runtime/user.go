@@ -38,7 +38,7 @@ func ResolveUser(rootfs, userSpec string, groupAdd []string) (uid, gid uint32, a
 	}
 	extra, err := user.GetAdditionalGroups(groupAdd, group.reader())
 	if err != nil {
-		return 0, 0, nil, "", invalidf("--group-add: %v", err)
+		return 0, 0, nil, "", invalidf("supplementary group: %v", err)
 	}
 	slices.Sort(extra) // GetAdditionalGroups returns them in map order
 	for _, g := range append(eu.Sgids, extra...) {

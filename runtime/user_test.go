@@ -39,7 +39,7 @@ func TestResolveUser(t *testing.T) {
 		{name: "unknown group", user: "nobody:ghosts",
 			want: want{err: "unable to find group ghosts: no matching entries in group file"}},
 		{name: "unknown group-add", groupAdd: []string{"ghosts"},
-			want: want{err: "--group-add: unable to find group ghosts: no matching entries in group file"}},
+			want: want{err: "supplementary group: unable to find group ghosts: no matching entries in group file"}},
 		{name: "uid out of range", user: "4294967296",
 			want: want{err: "uids and gids must be in range 0-2147483647"}},
 		{name: "no passwd, numeric", user: "1000:1000", setup: remove("etc/passwd", "etc/group"),

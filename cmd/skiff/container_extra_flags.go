@@ -19,11 +19,25 @@ func extraFlags() []cli.Flag {
 	}
 }
 
-func parseExtraFlags(c *cli.Context, o *engine.ContainerCreateOptions) {
+// parseExtraFlags also refuses the combinations that only the command line
+// can get wrong; the engine takes Replace without Name, or RemoveImage
+// without AutoRemove, as nothing to do.
+func parseExtraFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 	o.Replace = c.Bool("replace")
 	o.Timezone = c.String("tz")
-	o.RunTimeout = c.Int("timeout")
 	o.RemoveImage = c.Bool("rmi")
+	t := c.Int("timeout")
+	if t < 0 {
+		return fmt.Errorf("invalid --timeout %d: use a number of seconds, 0 for no limit", t)
+	}
+	o.RunTimeout = uint(t)
+	if o.RemoveImage && !o.AutoRemove {
+		return fmt.Errorf("--rmi removes the image after the container is removed: add --rm")
+	}
+	if o.Replace && o.Name == "" {
+		return fmt.Errorf("--replace replaces the container of the same name: add --name")
+	}
+	return nil
 }
 
 // attachFlag is docker run's -a: attach only the streams named.

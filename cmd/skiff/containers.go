@@ -62,28 +62,37 @@ func runCommand() *cli.Command {
 				return err
 			}
 			if streams["stdin"] {
-				o.Interactive = true
+				o.OpenStdin = true
 			}
-			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
+			if o.Tty && o.OpenStdin && !isTerminal(os.Stdin) {
 				return fmt.Errorf("the input device is not a TTY: drop -t, or run from a terminal")
 			}
-			if c.Bool("detach") && o.LogDriver == "passthrough" {
+			if c.Bool("detach") && o.LogConfig.Type == "passthrough" {
 				return fmt.Errorf("--log-driver passthrough hands the container your stdio, which -d gives up: drop -d or choose another log driver")
 			}
 			o.PullProgress = os.Stderr
+			cid, err := openCIDFile(c.String("cidfile"))
+			if err != nil {
+				return err
+			}
+			defer cid.discard()
+			restore := func() {}
+			defer func() { restore() }()
 			ro := engine.ContainerRunOptions{Create: o, Detach: c.Bool("detach")}
-			if !ro.Detach {
-				restore := func() {}
-				defer func() { restore() }()
-				ro.IO = runStreams(o, streams)
-				if o.Tty {
-					ro.Created = func(_ string, aio *engine.AttachIO) {
-						restore, aio.Size, aio.Resize = rawTerminal()
-						if o.Interactive {
-							aio.DetachKeys = keys
-						}
+			ro.Created = func(id string, aio *engine.AttachIO) error {
+				if err := cid.write(id); err != nil {
+					return err
+				}
+				if aio != nil && o.Tty {
+					restore, aio.Size, aio.Resize = rawTerminal()
+					if o.OpenStdin {
+						aio.DetachKeys = keys
 					}
 				}
+				return nil
+			}
+			if !ro.Detach {
+				ro.IO = runStreams(o, streams)
 				if !o.Tty && c.Bool("sig-proxy") {
 					sigs, stop := signalsToProxy()
 					defer stop()
@@ -111,7 +120,7 @@ func runCommand() *cli.Command {
 // streams of -a when given.
 func runStreams(o engine.ContainerCreateOptions, streams map[string]bool) engine.AttachIO {
 	aio := engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr}
-	if o.Interactive && (streams == nil || streams["stdin"]) {
+	if o.OpenStdin && (streams == nil || streams["stdin"]) {
 		aio.Stdin = os.Stdin
 	}
 	if streams != nil && !streams["stdout"] {
@@ -163,7 +172,7 @@ func createCommand() *cli.Command {
 			}
 			o.PullProgress = os.Stderr
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				res, err := e.ContainerCreate(ctx, o)
+				res, err := createContainer(ctx, e, c, o)
 				if err != nil {
 					return err
 				}
@@ -172,6 +181,25 @@ func createCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// createContainer is the engine's create with --cidfile around it: the
+// file is claimed first and gets the ID; a failure leaves neither.
+func createContainer(ctx context.Context, e *engine.Engine, c *cli.Context, o engine.ContainerCreateOptions) (engine.ContainerCreateResult, error) {
+	cid, err := openCIDFile(c.String("cidfile"))
+	if err != nil {
+		return engine.ContainerCreateResult{}, err
+	}
+	res, err := e.ContainerCreate(ctx, o)
+	if err != nil {
+		cid.discard()
+		return res, err
+	}
+	if err := cid.write(res.ID); err != nil {
+		e.ContainerRemove(context.WithoutCancel(ctx), res.ID, engine.ContainerRemoveOptions{Force: true})
+		return engine.ContainerCreateResult{}, err
+	}
+	return res, nil
 }
 
 func startCommand() *cli.Command {

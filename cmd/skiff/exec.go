@@ -38,7 +38,11 @@ func execCommand() *cli.Command {
 			if _, err := detachKeys(c); err != nil {
 				return err
 			}
-			o := engine.ContainerExecOptions{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
+			env, err := parseEnv(nil, c.StringSlice("env"), os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			o := engine.ContainerExecOptions{Cmd: c.Args().Tail(), Env: env, User: c.String("user"),
 				Workdir: c.String("workdir"), Tty: c.Bool("tty"), Interactive: c.Bool("interactive"),
 				Detach: c.Bool("detach"), Privileged: c.Bool("privileged")}
 			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
@@ -50,7 +54,7 @@ func execCommand() *cli.Command {
 				})
 			}
 			var cmd engine.ContainerExecCommandResult
-			err := withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+			err = withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				var err error
 				cmd, err = e.ContainerExecCommand(ctx, c.Args().First(), o)
 				return err

@@ -244,7 +244,7 @@ func TestCLIRunFlags(t *testing.T) {
 		host := strings.TrimSpace(s.RunCommand("/bin/date", "+%Z").Stdout)
 		s.Run("run", "--rm", "--tz", "local", bb, "date", "+%Z").Assert(t, Expect{Stdout: host + "\n"})
 		s.Run("run", "--rm", "--tz", "Nowhere/City", bb, "true").MustFail(t, 125, "unknown time zone")
-		s.Run("run", "--rm", "--tz", "../../etc/passwd", bb, "true").MustFail(t, 125, "invalid --tz")
+		s.Run("run", "--rm", "--tz", "../../etc/passwd", bb, "true").MustFail(t, 125, "invalid time zone")
 
 		r := s.Run("run", "--rm", "--timeout", "1", bb, "sleep", "30").MustFail(t, 137, "")
 		if r.Duration > 15*time.Second {

@@ -251,7 +251,7 @@ func TestContainerLogDrivers(t *testing.T) {
 		s.Run("rm", "direct").MustSucceed(t)
 		before := psIDs(t, s)
 		s.Run("run", "-d", "--log-driver", "passthrough", bb, "true").MustFail(t, 125, "drop -d")
-		s.Run("run", "--rm", "-t", "--log-driver", "passthrough", bb, "true").MustFail(t, 125, "drop -t")
+		s.Run("run", "--rm", "-t", "--log-driver", "passthrough", bb, "true").MustFail(t, 125, "cannot also have a terminal")
 		if got := psIDs(t, s); len(got) != len(before) {
 			t.Errorf("a refused passthrough run left containers: %q", got)
 		}

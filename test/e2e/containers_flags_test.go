@@ -58,7 +58,7 @@ func TestContainerMoreFlags(t *testing.T) {
 		if r := s.Run("run", "--rm", "--pull", "always", ref, "true").MustSucceed(t); !strings.Contains(r.Stderr, "Pulling from") || !strings.Contains(r.Stderr, "Image is up to date") {
 			t.Errorf("--pull always should pull (and find the image up to date):\n%s", r)
 		}
-		s.Run("run", "--rm", "--pull", "sometimes", bb, "true").MustFail(t, 125, "invalid --pull")
+		s.Run("run", "--rm", "--pull", "sometimes", bb, "true").MustFail(t, 125, "invalid pull policy")
 
 		// logs --since and --until cut at a time between two lines.
 		s.Run("run", "--name", "twolines", bb, "sh", "-c", "echo first; sleep 1; echo second").MustSucceed(t)

@@ -23,8 +23,8 @@ func TestEngineContainerRunAttach(t *testing.T) {
 	// exit code returned, and --rm cleaned up by the call itself.
 	var out, errOut syncBuffer
 	res, err := e.ContainerRun(ctx, engine.ContainerRunOptions{
-		Create: engine.ContainerCreateOptions{Image: bb, Interactive: true, AutoRemove: true, Name: "fg-run",
-			Command: []string{"sh", "-c", "cat; echo to-stderr >&2; exit 7"}},
+		Create: engine.ContainerCreateOptions{Image: bb, OpenStdin: true, AutoRemove: true, Name: "fg-run",
+			Cmd: []string{"sh", "-c", "cat; echo to-stderr >&2; exit 7"}},
 		IO: engine.AttachIO{Stdin: strings.NewReader("from-a-pipe\n"), Stdout: &out, Stderr: &errOut},
 	})
 	if err != nil || res.ExitCode != 7 || out.String() != "from-a-pipe\n" || errOut.String() != "to-stderr\n" {
@@ -37,8 +37,8 @@ func TestEngineContainerRunAttach(t *testing.T) {
 	// A detached run, then ContainerAttach with pipes: input reaches it,
 	// output comes back, and the exit code ends the attachment.
 	res, err = e.ContainerRun(ctx, engine.ContainerRunOptions{Detach: true,
-		Create: engine.ContainerCreateOptions{Image: bb, Interactive: true, Name: "bg-run",
-			Command: []string{"sh", "-c", "read line; echo got $line; exit 3"}}})
+		Create: engine.ContainerCreateOptions{Image: bb, OpenStdin: true, Name: "bg-run",
+			Cmd: []string{"sh", "-c", "read line; echo got $line; exit 3"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
