@@ -203,20 +203,25 @@ type ContainerLogsOptions struct {
 
 // ContainerLogs copies the container's log; with Follow it keeps going
 // until the container exits.
-func (e *Engine) ContainerLogs(ctx context.Context, ref string, o ContainerLogsOptions) error {
+func (e *Engine) ContainerLogs(ctx context.Context, ref string, o ContainerLogsOptions) (ContainerLogsResult, error) {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
-		return err
+		return ContainerLogsResult{}, err
 	}
 	switch c.Config.LogDriver {
 	case "none", "passthrough":
-		return fmt.Errorf("container %s logs with the %q driver, which keeps no log to read: %w", c.Name, c.Config.LogDriver, errdefs.ErrFailedPrecondition)
+		return ContainerLogsResult{}, fmt.Errorf("container %s logs with the %q driver, which keeps no log to read: %w", c.Name, c.Config.LogDriver, errdefs.ErrFailedPrecondition)
 	}
 	// Paused, starting and stopping containers are followed too.
 	stop := func() bool {
 		return ctx.Err() != nil || e.reload(c) != nil || !c.Running()
 	}
-	return runtime.ReadLog(c.LogPath(), c.Config.LogDriver, runtime.LogReadOptions{
+	return ContainerLogsResult{ID: c.ID}, runtime.ReadLog(c.LogPath(), c.Config.LogDriver, runtime.LogReadOptions{
 		Follow: o.Follow, Tail: o.Tail, Since: o.Since, Until: o.Until, Timestamps: o.Timestamps, StopFollowing: stop,
 	}, o.Stdout, o.Stderr)
+}
+
+// ContainerLogsResult names the container whose log was read.
+type ContainerLogsResult struct {
+	ID string
 }

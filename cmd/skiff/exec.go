@@ -139,7 +139,8 @@ func logsCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				if c.NArg() == 1 {
-					return e.ContainerLogs(ctx, c.Args().First(), o)
+					_, err := e.ContainerLogs(ctx, c.Args().First(), o)
+					return err
 				}
 				return logsOfSeveral(ctx, e, c.Args().Slice(), o)
 			})

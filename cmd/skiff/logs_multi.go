@@ -29,7 +29,7 @@ func logsOfSeveral(ctx context.Context, e *engine.Engine, refs []string, o engin
 		out := &prefixWriter{w: o.Stdout, mu: &mu, prefix: []byte(id[:12] + " ")}
 		errOut := &prefixWriter{w: o.Stderr, mu: &mu, prefix: out.prefix}
 		po.Stdout, po.Stderr = out, errOut
-		err := e.ContainerLogs(ctx, id, po)
+		_, err := e.ContainerLogs(ctx, id, po)
 		return errors.Join(err, out.flush(), errOut.flush())
 	}
 	if !o.Follow {
