@@ -128,10 +128,10 @@ func timeOrZero(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// ContainerSizes measures a container's writable layer (SizeRw) and that
+// containerSizes measures a container's writable layer (SizeRw) and that
 // plus its image (SizeRootFs), for ps -s and inspect -s. It walks the
 // layer, so it is only done when asked.
-func (e *Engine) ContainerSizes(c *Container) (rw, rootfs int64, err error) {
+func (e *Engine) containerSizes(c *Container) (rw, rootfs int64, err error) {
 	if _, err := e.imageStore(); err != nil {
 		return 0, 0, err
 	}
@@ -144,22 +144,27 @@ type ContainerInspectOptions struct {
 	Size bool
 }
 
+// ContainerInspectResult carries the inspect document.
+type ContainerInspectResult struct {
+	Container ContainerInspect
+}
+
 // ContainerInspect builds the inspect document of one container.
-func (e *Engine) ContainerInspect(ctx context.Context, ref string, o ContainerInspectOptions) (ContainerInspect, error) {
+func (e *Engine) ContainerInspect(ctx context.Context, ref string, o ContainerInspectOptions) (ContainerInspectResult, error) {
 	c, err := e.lookupContainer(ref)
 	if err != nil {
-		return ContainerInspect{}, err
+		return ContainerInspectResult{}, err
 	}
 	out, err := e.containerInspect(c)
 	if err != nil || !o.Size {
-		return out, err
+		return ContainerInspectResult{Container: out}, err
 	}
-	rw, rootfs, err := e.ContainerSizes(c)
+	rw, rootfs, err := e.containerSizes(c)
 	if err != nil {
-		return out, err
+		return ContainerInspectResult{Container: out}, err
 	}
 	out.SizeRw, out.SizeRootFs = &rw, &rootfs
-	return out, nil
+	return ContainerInspectResult{Container: out}, nil
 }
 
 func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {

@@ -19,12 +19,37 @@ type ContainerListOptions struct {
 	All     bool
 	Last    int // -n: the last N created (implies All)
 	Filters []string
+	Size    bool // measure each container's layers (ps -s): walks them
+}
+
+// ContainerListResult: the containers, newest first, and with Size their
+// sizes by ID (a container removed meanwhile has none).
+type ContainerListResult struct {
+	Containers []*Container
+	Sizes      map[string]ContainerSize
+}
+
+// ContainerSize is a container's writable layer (SizeRw) and that plus its
+// image (SizeRootFs).
+type ContainerSize struct {
+	RW     int64
+	RootFS int64
 }
 
 // ContainerList lists containers, newest first: one read of the records and
-// one state file per container, no subprocesses.
-func (e *Engine) ContainerList(ctx context.Context, o ContainerListOptions) ([]*Container, error) {
-	return e.listMatching(o, e.containerFilterSpec())
+// one state file per container, no subprocesses (unless Size).
+func (e *Engine) ContainerList(ctx context.Context, o ContainerListOptions) (ContainerListResult, error) {
+	list, err := e.listMatching(o, e.containerFilterSpec())
+	if err != nil || !o.Size {
+		return ContainerListResult{Containers: list}, err
+	}
+	res := ContainerListResult{Containers: list, Sizes: map[string]ContainerSize{}}
+	for _, c := range list {
+		if rw, rootfs, err := e.containerSizes(c); err == nil {
+			res.Sizes[c.ID] = ContainerSize{RW: rw, RootFS: rootfs}
+		}
+	}
+	return res, nil
 }
 
 // listMatching lists the containers that spec's compiled filters select.

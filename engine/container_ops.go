@@ -420,7 +420,7 @@ func (e *Engine) ContainerPrune(ctx context.Context, o ContainerPruneOptions) (C
 		if c.Running() {
 			continue
 		}
-		rw, _, _ := e.ContainerSizes(c)
+		rw, _, _ := e.containerSizes(c)
 		if _, err := e.containerRemove(ctx, c.ID, ContainerRemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, err)
 			continue

@@ -19,29 +19,38 @@ type ImagePullOptions struct {
 	Terminal  bool
 }
 
+// ImagePullResult: the image pulled, its full name, and whether it was
+// already there.
+type ImagePullResult = imagestore.PullResult
+
 // ImagePull pulls an image into the local store.
-func (e *Engine) ImagePull(ctx context.Context, name string, o ImagePullOptions) (imagestore.PullResult, error) {
+func (e *Engine) ImagePull(ctx context.Context, name string, o ImagePullOptions) (ImagePullResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return imagestore.PullResult{}, err
+		return ImagePullResult{}, err
 	}
 	return is.Pull(ctx, name, imagestore.PullOptions{TLSVerify: o.TLSVerify, Platform: o.Platform, Progress: o.Progress, Terminal: o.Terminal})
 }
 
 // ImagePushOptions tune ImagePush.
 type ImagePushOptions struct {
+	Dest      string // the registry name to push to; empty: the image's own
 	TLSVerify imagestore.TLSVerify
 	Progress  io.Writer
 	Terminal  bool
 }
 
-// ImagePush pushes a local image to dest (its own name when empty).
-func (e *Engine) ImagePush(ctx context.Context, source, dest string, o ImagePushOptions) (imagestore.PushResult, error) {
+// ImagePushResult: the destination's full name and the manifest's digest
+// and size.
+type ImagePushResult = imagestore.PushResult
+
+// ImagePush pushes the local image ref to o.Dest (its own name when empty).
+func (e *Engine) ImagePush(ctx context.Context, ref string, o ImagePushOptions) (ImagePushResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return imagestore.PushResult{}, err
+		return ImagePushResult{}, err
 	}
-	return is.Push(ctx, source, dest, imagestore.PushOptions{TLSVerify: o.TLSVerify, Progress: o.Progress, Terminal: o.Terminal})
+	return is.Push(ctx, ref, o.Dest, imagestore.PushOptions{TLSVerify: o.TLSVerify, Progress: o.Progress, Terminal: o.Terminal})
 }
 
 // ImageListOptions select images: Filters are Docker's "key=value"
@@ -51,14 +60,20 @@ type ImageListOptions struct {
 	Filters []string
 }
 
+// ImageListResult: the images selected, in the store's order.
+type ImageListResult struct {
+	Images []Image
+}
+
 // ImageList lists local images matching every filter. With a reference
 // filter, an image carries only the names that match.
-func (e *Engine) ImageList(ctx context.Context, o ImageListOptions) ([]imagestore.Image, error) {
+func (e *Engine) ImageList(ctx context.Context, o ImageListOptions) (ImageListResult, error) {
 	f, err := ParseFilters(o.Filters)
 	if err != nil {
-		return nil, err
+		return ImageListResult{}, err
 	}
-	return e.listImages(ctx, f, false)
+	imgs, err := e.listImages(ctx, f, false)
+	return ImageListResult{Images: imgs}, err
 }
 
 func (e *Engine) listImages(ctx context.Context, filters Filters, prune bool) ([]imagestore.Image, error) {
@@ -103,112 +118,178 @@ type ImageRemoveOptions struct {
 	Force bool
 }
 
-// ImageRemove untags or deletes each image, going on after a failure as
-// Docker does; the error reports the first failure.
-func (e *Engine) ImageRemove(ctx context.Context, names []string, o ImageRemoveOptions) ([]imagestore.RemoveResult, error) {
+// ImageRemoveResult: the names removed and the image IDs deleted.
+type ImageRemoveResult = imagestore.RemoveResult
+
+// ImageRemove untags ref, and deletes the image once no name is left or
+// when ref is its ID (deleting an image with several names by ID needs
+// Force). A caller removing several images goes on after a failure, as
+// Docker does.
+func (e *Engine) ImageRemove(ctx context.Context, ref string, o ImageRemoveOptions) (ImageRemoveResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return nil, err
+		return ImageRemoveResult{}, err
 	}
-	var out []imagestore.RemoveResult
-	var first error
-	for _, n := range names {
-		res, err := is.Remove(n, o.Force)
-		if err != nil && first == nil {
-			first = err
-		}
-		out = append(out, res)
-	}
-	return out, first
+	return is.Remove(ref, o.Force)
 }
 
-// ImageTag names an image.
-func (e *Engine) ImageTag(ctx context.Context, source, target string) error {
-	is, err := e.imageStore()
-	if err != nil {
-		return err
-	}
-	return is.Tag(source, target)
+// ImageTagOptions: Target is the new name.
+type ImageTagOptions struct {
+	Target string
 }
 
-// ImageUntag removes names (all when none given) but keeps the image.
-func (e *Engine) ImageUntag(ctx context.Context, image string, names []string) ([]string, error) {
+// ImageTagResult is empty: the tag either exists afterwards or the error says why.
+type ImageTagResult struct{}
+
+// ImageTag gives the image ref the name o.Target.
+func (e *Engine) ImageTag(ctx context.Context, ref string, o ImageTagOptions) (ImageTagResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return nil, err
+		return ImageTagResult{}, err
 	}
-	return is.Untag(image, names)
+	return ImageTagResult{}, is.Tag(ref, o.Target)
 }
 
-// ImageInspect returns Docker's inspect document.
-func (e *Engine) ImageInspect(ctx context.Context, name string) (imagestore.Inspect, error) {
-	is, err := e.imageStore()
-	if err != nil {
-		return imagestore.Inspect{}, err
-	}
-	return is.InspectImage(ctx, name)
+// ImageUntagOptions: Names to remove; none removes them all.
+type ImageUntagOptions struct {
+	Names []string
 }
 
-// ImageExists reports whether name resolves to a local image.
-func (e *Engine) ImageExists(ctx context.Context, name string) (bool, error) {
+// ImageUntagResult lists the names removed.
+type ImageUntagResult struct {
+	Untagged []string
+}
+
+// ImageUntag removes names of the image ref but keeps the image.
+func (e *Engine) ImageUntag(ctx context.Context, ref string, o ImageUntagOptions) (ImageUntagResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return false, err
+		return ImageUntagResult{}, err
 	}
-	_, err = is.Lookup(name)
+	names, err := is.Untag(ref, o.Names)
+	return ImageUntagResult{Untagged: names}, err
+}
+
+// ImageInspectOptions tune ImageInspect (none yet).
+type ImageInspectOptions struct{}
+
+// ImageInspectResult carries Docker's inspect document of the image.
+type ImageInspectResult struct {
+	Image ImageInspect
+}
+
+// ImageInspect builds Docker's inspect document of the image ref.
+func (e *Engine) ImageInspect(ctx context.Context, ref string, o ImageInspectOptions) (ImageInspectResult, error) {
+	is, err := e.imageStore()
+	if err != nil {
+		return ImageInspectResult{}, err
+	}
+	doc, err := is.InspectImage(ctx, ref)
+	return ImageInspectResult{Image: doc}, err
+}
+
+// ImageExistsOptions tune ImageExists (none yet).
+type ImageExistsOptions struct{}
+
+// ImageExistsResult says whether the image exists.
+type ImageExistsResult struct {
+	Exists bool
+}
+
+// ImageExists reports whether ref resolves to a local image.
+func (e *Engine) ImageExists(ctx context.Context, ref string, o ImageExistsOptions) (ImageExistsResult, error) {
+	is, err := e.imageStore()
+	if err != nil {
+		return ImageExistsResult{}, err
+	}
+	_, err = is.Lookup(ref)
 	if errdefs.IsNotFound(err) {
-		return false, nil
+		return ImageExistsResult{}, nil
 	}
-	return err == nil, err
+	return ImageExistsResult{Exists: err == nil}, err
 }
 
 // HistoryEntry is one row of ImageHistory.
 type HistoryEntry = imagestore.HistoryEntry
 
-// ImageHistory lists the build steps of an image.
-func (e *Engine) ImageHistory(ctx context.Context, name string) ([]imagestore.HistoryEntry, error) {
-	is, err := e.imageStore()
-	if err != nil {
-		return nil, err
-	}
-	return is.History(ctx, name)
+// ImageHistoryOptions tune ImageHistory (none yet).
+type ImageHistoryOptions struct{}
+
+// ImageHistoryResult lists the build steps, newest first.
+type ImageHistoryResult struct {
+	Entries []HistoryEntry
 }
 
-// ImageSaveOptions tune ImageSave.
+// ImageHistory lists the build steps of the image ref.
+func (e *Engine) ImageHistory(ctx context.Context, ref string, o ImageHistoryOptions) (ImageHistoryResult, error) {
+	is, err := e.imageStore()
+	if err != nil {
+		return ImageHistoryResult{}, err
+	}
+	entries, err := is.History(ctx, ref)
+	return ImageHistoryResult{Entries: entries}, err
+}
+
+// ImageSaveOptions: the Images to save (names or IDs) and where to.
 type ImageSaveOptions struct {
+	Images []string
 	Format string    // docker-archive (default) or oci-archive
-	Output string    // file path; empty writes to Writer
-	Writer io.Writer // used when Output is empty
+	Path   string    // file path; empty writes to Output
+	Output io.Writer // used when Path is empty
 }
 
-// ImageSave writes images into one archive file.
-func (e *Engine) ImageSave(ctx context.Context, names []string, o ImageSaveOptions) error {
+// ImageSaveResult is empty: the archive is in Path or Output.
+type ImageSaveResult struct{}
+
+// ImageSave writes images into one archive.
+func (e *Engine) ImageSave(ctx context.Context, o ImageSaveOptions) (ImageSaveResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return err
+		return ImageSaveResult{}, err
 	}
-	return is.Save(ctx, names, o.Output, o.Writer, imagestore.SaveOptions{Format: o.Format})
+	return ImageSaveResult{}, is.Save(ctx, o.Images, o.Path, o.Output, imagestore.SaveOptions{Format: o.Format})
 }
 
-// ImageLoad stores every image of an archive read from r.
-func (e *Engine) ImageLoad(ctx context.Context, r io.Reader) (imagestore.LoadResult, error) {
+// ImageLoadOptions: Input is the archive (docker-archive or oci-archive,
+// optionally compressed).
+type ImageLoadOptions struct {
+	Input io.Reader
+}
+
+// ImageLoadResult: the names and IDs of the images loaded.
+type ImageLoadResult = imagestore.LoadResult
+
+// ImageLoad stores every image of the archive read from o.Input.
+func (e *Engine) ImageLoad(ctx context.Context, o ImageLoadOptions) (ImageLoadResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return imagestore.LoadResult{}, err
+		return ImageLoadResult{}, err
 	}
-	return is.Load(ctx, r)
+	return is.Load(ctx, o.Input)
 }
 
-// ImageImportOptions describe the image built by ImageImport.
-type ImageImportOptions = imagestore.ImportOptions
+// ImageImportOptions: Input is the root filesystem tarball (optionally
+// compressed); the rest describes the image built.
+type ImageImportOptions struct {
+	Input     io.Reader
+	Reference string   // name for the new image; empty leaves it untagged
+	Changes   []string // Dockerfile instructions: CMD, ENTRYPOINT, ENV, ...
+	Message   string   // history comment
+}
+
+// ImageImportResult carries the image made.
+type ImageImportResult struct {
+	Image Image
+}
 
 // ImageImport makes a one-layer image from a root filesystem tarball.
-func (e *Engine) ImageImport(ctx context.Context, r io.Reader, o ImageImportOptions) (imagestore.Image, error) {
+func (e *Engine) ImageImport(ctx context.Context, o ImageImportOptions) (ImageImportResult, error) {
 	is, err := e.imageStore()
 	if err != nil {
-		return imagestore.Image{}, err
+		return ImageImportResult{}, err
 	}
-	return is.Import(ctx, r, o)
+	img, err := is.Import(ctx, o.Input, imagestore.ImportOptions{Reference: o.Reference, Changes: o.Changes, Message: o.Message})
+	return ImageImportResult{Image: img}, err
 }
 
 // ImagePruneOptions tune ImagePrune.
@@ -258,17 +339,34 @@ func (e *Engine) ImagePrune(ctx context.Context, o ImagePruneOptions) (ImagePrun
 	return res, nil
 }
 
-// LoginOptions tune Login.
+// LoginOptions: the credentials and how to reach the registry.
 type LoginOptions struct {
+	Username  string
+	Password  string
 	TLSVerify imagestore.TLSVerify
 }
 
-// Login verifies and stores registry credentials; returns the file used.
-func (e *Engine) Login(ctx context.Context, registry, user, password string, o LoginOptions) (string, error) {
-	return e.authStore().Login(ctx, registry, user, password, imagestore.LoginOptions{TLSVerify: o.TLSVerify})
+// LoginResult names the credentials file written.
+type LoginResult struct {
+	AuthFile string
 }
 
-// Logout forgets registry credentials; false when there were none.
-func (e *Engine) Logout(ctx context.Context, registry string) (bool, error) {
-	return e.authStore().Logout(registry)
+// Login verifies the credentials against registry and stores them.
+func (e *Engine) Login(ctx context.Context, registry string, o LoginOptions) (LoginResult, error) {
+	file, err := e.authStore().Login(ctx, registry, o.Username, o.Password, imagestore.LoginOptions{TLSVerify: o.TLSVerify})
+	return LoginResult{AuthFile: file}, err
+}
+
+// LogoutOptions tune Logout (none yet).
+type LogoutOptions struct{}
+
+// LogoutResult: Removed is false when there were no credentials.
+type LogoutResult struct {
+	Removed bool
+}
+
+// Logout forgets the credentials of registry.
+func (e *Engine) Logout(ctx context.Context, registry string, o LogoutOptions) (LogoutResult, error) {
+	removed, err := e.authStore().Logout(registry)
+	return LogoutResult{Removed: removed}, err
 }

@@ -26,15 +26,16 @@ func saveCommand() *cli.Command {
 			if err := requireArgs(c, 1, -1); err != nil {
 				return err
 			}
-			o := engine.ImageSaveOptions{Format: c.String("format"), Output: c.String("output")}
-			if o.Output == "" {
+			o := engine.ImageSaveOptions{Images: c.Args().Slice(), Format: c.String("format"), Path: c.String("output")}
+			if o.Path == "" {
 				if isTerminal(os.Stdout) {
 					return fmt.Errorf("cowardly refusing to save to a terminal: use the -o flag or redirect")
 				}
-				o.Writer = os.Stdout
+				o.Output = os.Stdout
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return e.ImageSave(ctx, c.Args().Slice(), o)
+				_, err := e.ImageSave(ctx, o)
+				return err
 			})
 		},
 	}
@@ -58,7 +59,7 @@ func loadCommand() *cli.Command {
 			}
 			defer in.Close()
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				res, err := e.ImageLoad(ctx, in)
+				res, err := e.ImageLoad(ctx, engine.ImageLoadOptions{Input: in})
 				for _, n := range res.Names {
 					fmt.Printf("Loaded image: %s\n", n)
 				}
@@ -105,13 +106,13 @@ func importCommand() *cli.Command {
 				return err
 			}
 			defer in.Close()
-			o := engine.ImageImportOptions{Reference: c.Args().Get(1), Changes: c.StringSlice("change"), Message: c.String("message")}
+			o := engine.ImageImportOptions{Input: in, Reference: c.Args().Get(1), Changes: c.StringSlice("change"), Message: c.String("message")}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				img, err := e.ImageImport(ctx, in, o)
+				res, err := e.ImageImport(ctx, o)
 				if err != nil {
 					return err
 				}
-				fmt.Printf("sha256:%s\n", img.ID)
+				fmt.Printf("sha256:%s\n", res.Image.ID)
 				return nil
 			})
 		},

@@ -186,14 +186,14 @@ func storeNames(o engine.Options, kind string) []string {
 	defer e.Close()
 	var out []string
 	if kind == "container" {
-		list, _ := e.ContainerList(context.Background(), engine.ContainerListOptions{All: true})
-		for _, c := range list {
+		res, _ := e.ContainerList(context.Background(), engine.ContainerListOptions{All: true})
+		for _, c := range res.Containers {
 			out = append(out, c.Name)
 		}
 		return out
 	}
-	imgs, _ := e.ImageList(context.Background(), engine.ImageListOptions{})
-	for _, img := range imgs {
+	res, _ := e.ImageList(context.Background(), engine.ImageListOptions{})
+	for _, img := range res.Images {
 		for _, n := range img.Names {
 			repo, tag := engine.SplitRepoTag(n)
 			out = append(out, repo+":"+tag)

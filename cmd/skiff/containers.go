@@ -239,10 +239,11 @@ func startCommand() *cli.Command {
 
 func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error {
 	ref := c.Args().First()
-	info, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{})
+	ir, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{})
 	if err != nil {
 		return err
 	}
+	info := ir.Container
 	keys, _ := detachKeys(c) // checked by the start command
 	aio := &engine.AttachIO{Stdout: os.Stdout, Stderr: os.Stderr, CleanupOwner: true}
 	if c.Bool("interactive") {
@@ -390,10 +391,11 @@ func attachCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				info, err := e.ContainerInspect(ctx, c.Args().First(), engine.ContainerInspectOptions{})
+				ir, err := e.ContainerInspect(ctx, c.Args().First(), engine.ContainerInspectOptions{})
 				if err != nil {
 					return err
 				}
+				info := ir.Container
 				if !info.State.Running {
 					return fmt.Errorf("you cannot attach to a stopped container, start it first")
 				}

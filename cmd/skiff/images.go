@@ -93,13 +93,12 @@ func pushCommand() *cli.Command {
 			if err := requireArgs(c, 1, 2); err != nil {
 				return err
 			}
-			var o engine.ImagePushOptions
-			o.TLSVerify = tlsVerify(c)
+			o := engine.ImagePushOptions{Dest: c.Args().Get(1), TLSVerify: tlsVerify(c)}
 			if !c.Bool("quiet") {
 				o.Progress, o.Terminal = os.Stdout, isTerminal(os.Stdout)
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				_, err := e.ImagePush(ctx, c.Args().Get(0), c.Args().Get(1), o)
+				_, err := e.ImagePush(ctx, c.Args().Get(0), o)
 				return err
 			})
 		},
@@ -155,11 +154,11 @@ func imagesCommand(name string, aliases ...string) *cli.Command {
 				filters = append(filters, "reference="+c.Args().First())
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				imgs, err := e.ImageList(ctx, engine.ImageListOptions{All: c.Bool("all"), Filters: filters})
+				res, err := e.ImageList(ctx, engine.ImageListOptions{All: c.Bool("all"), Filters: filters})
 				if err != nil {
 					return err
 				}
-				return printImages(c, imgs)
+				return printImages(c, res.Images)
 			})
 		},
 	}
@@ -241,14 +240,12 @@ func rmiCommand(name string) *cli.Command {
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				var failed error
 				for _, n := range c.Args().Slice() {
-					res, err := e.ImageRemove(ctx, []string{n}, engine.ImageRemoveOptions{Force: c.Bool("force")})
-					for _, r := range res {
-						for _, u := range r.Untagged {
-							fmt.Printf("Untagged: %s\n", u)
-						}
-						for _, d := range r.Deleted {
-							fmt.Printf("Deleted: %s\n", d)
-						}
+					res, err := e.ImageRemove(ctx, n, engine.ImageRemoveOptions{Force: c.Bool("force")})
+					for _, u := range res.Untagged {
+						fmt.Printf("Untagged: %s\n", u)
+					}
+					for _, d := range res.Deleted {
+						fmt.Printf("Deleted: %s\n", d)
 					}
 					if err != nil && !(c.Bool("ignore") && isNotFound(err)) {
 						fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
@@ -272,7 +269,7 @@ func tagCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				for _, t := range c.Args().Slice()[1:] {
-					if err := e.ImageTag(ctx, c.Args().First(), t); err != nil {
+					if _, err := e.ImageTag(ctx, c.Args().First(), engine.ImageTagOptions{Target: t}); err != nil {
 						return err
 					}
 				}
@@ -292,7 +289,7 @@ func untagCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				_, err := e.ImageUntag(ctx, c.Args().First(), c.Args().Tail())
+				_, err := e.ImageUntag(ctx, c.Args().First(), engine.ImageUntagOptions{Names: c.Args().Tail()})
 				return err
 			})
 		},
@@ -309,11 +306,11 @@ func imageExistsCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				ok, err := e.ImageExists(ctx, c.Args().First())
+				res, err := e.ImageExists(ctx, c.Args().First(), engine.ImageExistsOptions{})
 				if err != nil {
 					return err
 				}
-				if !ok {
+				if !res.Exists {
 					return &silentError{code: 1}
 				}
 				return nil

@@ -39,16 +39,16 @@ func inspectCommand() *cli.Command {
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				return inspectEach(c, func(ref string) (any, error) {
 					if kind != "image" {
-						doc, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: c.Bool("size")})
+						res, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: c.Bool("size")})
 						if err == nil || kind == "container" || !isNotFound(err) {
-							return doc, err
+							return res.Container, err
 						}
 					}
-					doc, err := e.ImageInspect(ctx, ref)
+					res, err := e.ImageInspect(ctx, ref, engine.ImageInspectOptions{})
 					if isNotFound(err) && kind == "" {
 						return nil, fmt.Errorf("no such object: %s: %w", ref, errdefs.ErrNotFound)
 					}
-					return doc, err
+					return res.Image, err
 				})
 			})
 		},
@@ -67,7 +67,8 @@ func containerInspectCommand() *cli.Command {
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				return inspectEach(c, func(ref string) (any, error) {
-					return e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: c.Bool("size")})
+					res, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: c.Bool("size")})
+					return res.Container, err
 				})
 			})
 		},
@@ -105,7 +106,10 @@ func imageInspectCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				return inspectEach(c, func(ref string) (any, error) { return e.ImageInspect(ctx, ref) })
+				return inspectEach(c, func(ref string) (any, error) {
+					res, err := e.ImageInspect(ctx, ref, engine.ImageInspectOptions{})
+					return res.Image, err
+				})
 			})
 		},
 	}
@@ -151,11 +155,11 @@ func historyCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				entries, err := e.ImageHistory(ctx, c.Args().First())
+				res, err := e.ImageHistory(ctx, c.Args().First(), engine.ImageHistoryOptions{})
 				if err != nil {
 					return err
 				}
-				return printHistory(c, entries)
+				return printHistory(c, res.Entries)
 			})
 		},
 	}

@@ -34,7 +34,8 @@ func loginCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				if _, err := e.Login(ctx, c.Args().First(), user, pass, engine.LoginOptions{TLSVerify: tlsVerify(c)}); err != nil {
+				o := engine.LoginOptions{Username: user, Password: pass, TLSVerify: tlsVerify(c)}
+				if _, err := e.Login(ctx, c.Args().First(), o); err != nil {
 					return err
 				}
 				fmt.Println("Login Succeeded")
@@ -88,7 +89,7 @@ func logoutCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				removed, err := e.Logout(ctx, c.Args().First())
+				res, err := e.Logout(ctx, c.Args().First(), engine.LogoutOptions{})
 				if err != nil {
 					return err
 				}
@@ -96,7 +97,7 @@ func logoutCommand() *cli.Command {
 				if server == "" {
 					server = "docker.io"
 				}
-				if removed {
+				if res.Removed {
 					fmt.Printf("Removing login credentials for %s\n", server)
 				} else {
 					fmt.Printf("Not logged in to %s\n", server)

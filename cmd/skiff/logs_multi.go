@@ -17,11 +17,11 @@ import (
 func logsOfSeveral(ctx context.Context, e *engine.Engine, refs []string, o engine.ContainerLogsOptions) error {
 	ids := make([]string, len(refs))
 	for i, ref := range refs {
-		info, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{})
+		res, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{})
 		if err != nil {
 			return err
 		}
-		ids[i] = info.ID
+		ids[i] = res.Container.ID
 	}
 	var mu sync.Mutex // one whole line at a time on each stream
 	one := func(id string) error {

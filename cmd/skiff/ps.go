@@ -60,21 +60,22 @@ func psCommand(name string, aliases ...string) *cli.Command {
 			if _, ok := psSorts[c.String("sort")]; !ok {
 				return fmt.Errorf("invalid --sort %q: use created, id, image, names, runningfor, size or status", c.String("sort"))
 			}
+			// Sizes walk each writable layer: only when shown, as Docker.
+			o.Size = !c.Bool("quiet") && (c.Bool("size") || strings.Contains(c.String("format"), ".Size") || c.String("sort") == "size")
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				list, err := e.ContainerList(ctx, o)
+				res, err := e.ContainerList(ctx, o)
 				if err != nil {
 					return err
 				}
-				return printPs(c, e, list)
+				return printPs(c, res)
 			})
 		},
 	}
 }
 
-func printPs(c *cli.Context, e *engine.Engine, list []*engine.Container) error {
+func printPs(c *cli.Context, res engine.ContainerListResult) error {
 	noTrunc := c.Bool("no-trunc")
-	// Sizes walk each writable layer: only when shown, as Docker.
-	withSize := c.Bool("size") || strings.Contains(c.String("format"), ".Size") || c.String("sort") == "size"
+	list := res.Containers
 	if c.Bool("quiet") {
 		sortContainers(list, c.String("sort"), nil)
 		for _, ctr := range list {
@@ -87,14 +88,9 @@ func printPs(c *cli.Context, e *engine.Engine, list []*engine.Container) error {
 		return nil
 	}
 	sizes := map[string]int64{}
-	if withSize {
-		for _, ctr := range list {
-			// A container being removed meanwhile has none.
-			if rw, rootfs, err := e.ContainerSizes(ctr); err == nil {
-				sizes[ctr.ID] = rw
-				sizes[ctr.ID+"/virtual"] = rootfs
-			}
-		}
+	for id, s := range res.Sizes { // a container being removed meanwhile has none
+		sizes[id] = s.RW
+		sizes[id+"/virtual"] = s.RootFS
 	}
 	sortContainers(list, c.String("sort"), sizes)
 	rows := make([]any, 0, len(list))

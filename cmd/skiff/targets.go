@@ -60,12 +60,12 @@ func targets(ctx context.Context, e *engine.Engine, c *cli.Context, sel selectio
 		return c.Args().Slice(), nil
 	}
 	filters := c.StringSlice("filter")
-	list, err := e.ContainerList(ctx, engine.ContainerListOptions{All: true, Filters: filters})
+	res, err := e.ContainerList(ctx, engine.ContainerListOptions{All: true, Filters: filters})
 	if err != nil {
 		return nil, err
 	}
 	var refs []string
-	for _, ctr := range list {
+	for _, ctr := range res.Containers {
 		if len(filters) > 0 || sel(ctr) {
 			refs = append(refs, ctr.ID)
 		}
