@@ -225,7 +225,10 @@ $S rmi bench/big:latest >/dev/null
 $S load -q -i "$B/busybox.tar" >/dev/null
 
 # --- podman: rootful, with the containers.conf that lets it run here ---
+CONF_WHERE="PODMAN_CONF=${PODMAN_CONF:-}"
 if [ -z "${PODMAN_CONF:-}" ]; then
+	CONF_WHERE="$(dirname "$ROOT")/shared/podman-containers.conf"
+	[ "$CONF_WHERE" = /work/shared/podman-containers.conf ] || CONF_WHERE="$CONF_WHERE or /work/shared/podman-containers.conf"
 	for c in "$(dirname "$ROOT")/shared/podman-containers.conf" /work/shared/podman-containers.conf; do
 		[ -f "$c" ] && { PODMAN_CONF=$c; break; }
 	done
@@ -233,8 +236,9 @@ fi
 PODMAN_LINE=""
 if [ -z "$PODMAN" ]; then
 	PODMAN_LINE="podman: not installed, skipped"
+	PODMAN_CONF=""
 elif [ -z "${PODMAN_CONF:-}" ] || [ ! -f "$PODMAN_CONF" ]; then
-	PODMAN_LINE="podman: skipped, no podman-containers.conf in $(dirname "$ROOT")/shared or /work/shared (podman cannot run containers here without it)"
+	PODMAN_LINE="podman: skipped, no $CONF_WHERE (podman cannot run containers here without it)"
 	PODMAN_CONF=""
 else
 	export CONTAINERS_CONF=$PODMAN_CONF
@@ -456,7 +460,7 @@ mkdir -p "$UHOME/run"; chmod 700 "$UHOME/run"; cp "$B/busybox.tar" "$UHOME/"; ch
 section "run --rm --network none busybox true, rootless (as $BUSER)"
 as_user "$SKIFF" load -q -i "$UHOME/busybox.tar" >/dev/null
 AS=as_user measure run_rootless skiff "$SKIFF run --rm --network none busybox true"
-if [ -n "$PODMAN_CONF" ]; then
+if [ -n "$PODMAN_CONF" ]; then  # podman installed and its conf found
 	as_user "$PODMAN" load -q -i "$UHOME/busybox.tar" >/dev/null 2>&1 || true
 	if as_user "$PODMAN" run --rm --network none busybox true >"$B/pod.err" 2>&1; then
 		PR=1
@@ -465,7 +469,7 @@ if [ -n "$PODMAN_CONF" ]; then
 		note "rootless podman cannot run a container here: $(tail -1 "$B/pod.err")"
 	fi
 else
-	note "rootless podman: skipped (${PODMAN_LINE#podman: })"
+	note "rootless podman: ${PODMAN_LINE#podman: }"
 fi
 if [ -n "$R" ]; then
 	# the bundle's files belong to the user, as a rootless store's do
