@@ -16,9 +16,13 @@ export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
 	apache2-utils openssl iproute2 tini gcc make git
 
+# Debian packages only `make bench` needs: the engines it measures skiff
+# against and its tools. The tests never need them.
+BENCH_PKGS := podman docker.io runc hyperfine jq curl python3 util-linux
+
 BIN := bin/skiff bin/skiff-monitor
 
-.PHONY: all build install man deps test test-unit test-e2e test-quick demo bench clean
+.PHONY: all build install man deps bench-deps test test-unit test-e2e test-quick demo bench clean
 
 all: build
 
@@ -51,6 +55,21 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# Idempotent too. Without recommends (fuse-overlayfs would change how
+# rootless podman stores layers), and with no service started by the
+# packages: a docker.io postinst must not start a dockerd on /var/lib/docker
+# with iptables rules (policy-rc.d refuses, unless the host already has one).
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make bench: run as root to install: $$missing" >&2; exit 1; fi; \
+		echo "installing for make bench: $$missing"; \
+		guard=; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; guard=1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; rc=$$?; \
+		if [ -n "$$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+		exit $$rc; \
+	fi
+
 bin/busybox.tar: $(wildcard test/fixture/*.go test/cmd/mkimage/*.go)
 	@mkdir -p bin
 	$(GO) run ./test/cmd/mkimage -o $@ -tag busybox:latest
@@ -73,7 +92,8 @@ test: deps test-unit test-e2e
 test-quick: build
 	$(GO) test -count=1 -timeout 10m ./test/e2e -run '$(E2E)'
 
-bench: build
+# skiff beside podman, docker and a bare runc in one run (RUNS, PS_N, PULL_RUNS: see the script).
+bench: bench-deps build
 	./test/bench/run.sh
 
 clean:

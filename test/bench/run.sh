@@ -1,39 +1,212 @@
 #!/usr/bin/env bash
-# make bench: skiff beside podman on this machine, in one run. A benchmark,
-# not a test: it prints figures (and writes them to $OUT, default
-# bin/bench.md); it fails only when a command it measures fails.
+# make bench: skiff beside podman, docker and a bare `runc run` of a ready
+# bundle, on this machine, in one run, with hyperfine. A benchmark, not a
+# test: it prints figures, writes them with a summary of medians and ratios
+# to $OUT (default bin/bench.md), and fails only when it cannot set up or a
+# skiff command it measures fails. An engine that is missing or cannot run
+# here is skipped with one line that says why.
 #
-# Needs root (for the rootless part it runs as the user skiff-bench, created
-# if absent), hyperfine, and Debian's docker-registry; podman is measured
-# when installed. RUNS=N sets the repetitions (default 10).
+# Needs root, hyperfine, jq, curl, python3, Debian's docker-registry, runc,
+# podman and docker.io (`make bench` installs what is missing; the project's
+# tests need none of podman, docker or hyperfine).
+#
+#   RUNS=N       timed runs of each figure (default 10, after one warm-up run)
+#   PULL_RUNS=N  runs of the 250 MB pull (default 5)
+#   PS_N=N       containers each engine holds for `ps -a` (default 1000)
+#   OUT=FILE     the report (default bin/bench.md), written at the end
+#   PODMAN_CONF  containers.conf for podman; default: shared/podman-containers.conf
+#                next to the repository, else /work/shared/podman-containers.conf
+#
+# Everything lives in one temporary directory: skiff's, podman's and docker's
+# stores and run roots, a private containerd and dockerd (which listens on a
+# unix socket there and nowhere else, with no bridge, no iptables, no
+# forwarding), runc's state and the rootless user's home. Every container
+# runs with --network none (runc: a network namespace with only loopback).
+# The EXIT trap removes the running containers, stops dockerd and
+# containerd, kills what is left of the processes naming the directory and
+# of the bench user's, unmounts and deletes the directory. /var/lib/docker,
+# the host's network and iptables are never touched.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 RUNS=${RUNS:-10}
+PULL_RUNS=${PULL_RUNS:-5}
+PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
+if [ "$(id -u)" != 0 ]; then
+	echo "make bench: run as root (it runs rootful containers and a private dockerd)" >&2
+	exit 2
+fi
+for t in hyperfine jq curl python3 docker-registry setpriv; do
+	command -v "$t" >/dev/null || { echo "make bench: $t is missing (make bench installs it: make bench-deps)" >&2; exit 2; }
+done
+
 B=$(mktemp -d /tmp/skiff-bench.XXXXXX)
 chmod 755 "$B"
+J=$B/json    # hyperfine's JSON, one file per figure and engine
+LOG=$B/report.md
+mkdir "$J"
 SKIFF=$ROOT/bin/skiff
-PODMAN=$(command -v podman || true)
+S="$SKIFF --root $B/s --runroot $B/sr"
 BUSER=skiff-bench
-trap 'cleanup' EXIT
+UHOME=$B/home
+RUNC=$(command -v runc || true)
+PODMAN=$(command -v podman || true)
+DOCKERD=$(command -v dockerd || true)
+# The client that comes with Debian's dockerd (a newer one may sit earlier in PATH).
+DOCKER=${DOCKER:-/usr/bin/docker}
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker || true)
+P=""      # podman, rootful, private store; empty when skipped
+D=""      # docker client on the private socket; empty when skipped
+R=""      # runc with a private state dir; empty when skipped
+PR=""     # podman rootless works
+REG_PID="" CTRD_PID="" DOCKERD_PID=""
+SKIFF_FAILED=""
+NOTES=()  # one line per engine or figure that could not be measured
+unset DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG CONTAINERS_CONF
 
-cleanup() {
-	set +e
-	[ -n "${REG_PID:-}" ] && kill "$REG_PID" 2>/dev/null
-	"$SKIFF" --root "$B/s" --runroot "$B/sr" rm -f bexec >/dev/null 2>&1
-	[ -n "$PODMAN" ] && $PODMAN --root "$B/p" --runroot "$B/pr" rm -f -t 0 bexec >/dev/null 2>&1
-	[ -n "$PODMAN" ] && $PODMAN --root "$B/p" --runroot "$B/pr" rm -a -f >/dev/null 2>&1
-	as_user "$SKIFF" system migrate >/dev/null 2>&1
-	pkill -u "$BUSER" 2>/dev/null
-	grep -o " $B[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
-	rm -rf "$B"
+# Paths outside $B that the engines create although their stores are
+# private: dockerd's plugin dir, the shims' sockets of containerd, runc's
+# state dir for podman's containers, podman's blob-info cache, and (a
+# safeguard: every podman call here names its own dir) the CNI lock.
+# Those absent now are removed at the end, when nothing of ours runs.
+HOST_LEFTOVERS=()
+for p in /run/docker /run/containerd /run/runc /var/lib/containers /etc/cni/net.d/cni.lock; do [ -e "$p" ] || HOST_LEFTOVERS+=("$p"); done
+CGROUPS_NEW=()
+for p in docker libpod_parent skiff-bench-runc; do
+	ls -d /sys/fs/cgroup/*/"$p" /sys/fs/cgroup/"$p" >/dev/null 2>&1 || CGROUPS_NEW+=("$p")
+done
+
+as_user() {
+	setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups env -i HOME="$UHOME" \
+		XDG_RUNTIME_DIR="$UHOME/run" PATH=/usr/bin:/bin:/usr/sbin:/sbin \
+		${PODMAN_CONF:+CONTAINERS_CONF=$PODMAN_CONF} "$@"
 }
 
-say() { printf '%s\n' "$*" | tee -a "$OUT"; }
+# kill_named SIGNAL STRING: signals every process whose command line
+# contains STRING (a path inside $B: only what this script started).
+kill_named() {
+	local p pid
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[ "$pid" = $$ ] && continue
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$2" && kill "-$1" "$pid" 2>/dev/null
+	done
+	return 0
+}
 
-# --- fixtures: a registry on loopback, the busybox image, a 250 MB image ---
-: > "$OUT"
+cleanup() {
+	set +eu
+	trap '' INT TERM
+	echo "cleaning up $B" >&2
+	[ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
+	# Only running containers need stopping; the stores go with $B.
+	if [ -x "$SKIFF" ] && [ -d "$B/s" ]; then
+		ids=$($S ps -q 2>/dev/null); [ -n "$ids" ] && $S rm -f $ids >/dev/null 2>&1
+	fi
+	if [ -n "$P" ]; then
+		ids=$($P ps -q 2>/dev/null); [ -n "$ids" ] && $P rm -f -t 0 $ids >/dev/null 2>&1
+	fi
+	if [ -n "$D" ]; then
+		ids=$($D ps -q 2>/dev/null); [ -n "$ids" ] && $D rm -f $ids >/dev/null 2>&1
+	fi
+	if [ -n "$DOCKERD_PID" ]; then
+		kill "$DOCKERD_PID" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$DOCKERD_PID" 2>/dev/null
+	fi
+	if [ -n "$CTRD_PID" ]; then
+		kill "$CTRD_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$CTRD_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$CTRD_PID" 2>/dev/null
+	fi
+	if [ -n "$RUNC" ] && [ -d "$B/runc" ]; then
+		for id in $($RUNC --root "$B/runc" list -q 2>/dev/null); do $RUNC --root "$B/runc" delete -f "$id" >/dev/null 2>&1; done
+	fi
+	if id "$BUSER" >/dev/null 2>&1 && [ -d "$UHOME" ]; then
+		ids=$(as_user "$SKIFF" ps -q 2>/dev/null); [ -n "$ids" ] && as_user "$SKIFF" rm -f $ids >/dev/null 2>&1
+		[ -n "$PR" ] && as_user "$PODMAN" rm -a -f -t 0 >/dev/null 2>&1
+		as_user "$SKIFF" system migrate >/dev/null 2>&1
+		pkill -KILL -u "$BUSER" 2>/dev/null
+	fi
+	# Whatever is left: monitors, conmon, shims, and containers whose
+	# engine died before it could stop them (by their cgroup).
+	kill_named TERM "$B/"
+	sleep 0.5
+	kill_named KILL "$B/"
+	for cg in "${CGROUPS_NEW[@]}"; do
+		for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
+			[ -d "$d" ] || continue
+			find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null
+		done
+	done
+	sleep 0.2
+	for cg in "${CGROUPS_NEW[@]}"; do
+		for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
+			[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	done
+	grep -o " $B/[^ ]*" /proc/mounts | sort -r | uniq | xargs -r -n1 umount -l 2>/dev/null
+	rm -rf "$B"
+	for p in "${HOST_LEFTOVERS[@]}"; do rm -rf "$p"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say() { printf '%s\n' "$*" | tee -a "$LOG"; }
+note() { NOTES+=("$*"); say "$*"; }
+
+# measure FIG ENGINE CMD [PREPARE]: times CMD (run directly, no shell) RUNS
+# times after WARMUP (default 1) warm-up runs; PREPARE runs untimed before
+# each run. The JSON goes to $J/FIG.ENGINE.json. With AS=as_user,
+# hyperfine itself runs as the bench user (so setpriv and env are not timed).
+measure() {
+	local fig=$1 eng=$2 cmd=$3 prep=${4:-} runs=${MRUNS:-$RUNS} warm=${WARMUP:-1}
+	local out=$J/$fig.$eng.json
+	[ -n "${AS:-}" ] && out=$UHOME/h.json
+	local a=(-N --style none --runs "$runs" --warmup "$warm" --export-json "$out")
+	[ -n "$prep" ] && a+=(--prepare "$prep")
+	if ${AS:-} hyperfine "${a[@]}" -n "$eng" "$cmd" >/dev/null 2>"$B/h.err"; then
+		[ -n "${AS:-}" ] && cp "$out" "$J/$fig.$eng.json"
+		printf '  %-7s %s\n' "$eng" "$(fmt "$(stat_ms "$fig" "$eng" median)")"
+	else
+		note "$fig: $eng failed: $(grep -v '^\s*$' "$B/h.err" | tail -1)"
+		[ "$eng" = skiff ] && SKIFF_FAILED=1
+	fi
+	return 0
+}
+# stat_ms FIG ENGINE FIELD: median, mean, stddev, min or max in ms, or nothing.
+stat_ms() {
+	[ -f "$J/$1.$2.json" ] && jq -r ".results[0].$3 * 1000" "$J/$1.$2.json"
+	return 0
+}
+fmt() { # MS -> "12.3 ms" or "3.21 s"
+	[ -n "$1" ] || { echo "—"; return; }
+	awk -v v="$1" 'BEGIN{ if (v >= 1000) printf "%.2f s", v/1000; else printf "%.1f ms", v }'
+}
+ratio() { # A B -> "0.42×" or "—"
+	[ -n "$1" ] && [ -n "$2" ] || { echo "—"; return; }
+	awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.2f×", a/b }'
+}
+# table FIG ENGINES...: the figure's hyperfine statistics, one row per engine.
+table() {
+	local fig=$1 e; shift
+	say "| engine | median | mean ± σ | min | max |"
+	say "|---|---:|---:|---:|---:|"
+	for e in "$@"; do
+		[ -f "$J/$fig.$e.json" ] || continue
+		say "| $e | $(fmt "$(stat_ms "$fig" "$e" median)") | $(fmt "$(stat_ms "$fig" "$e" mean)") ± $(fmt "$(stat_ms "$fig" "$e" stddev)") | $(fmt "$(stat_ms "$fig" "$e" min)") | $(fmt "$(stat_ms "$fig" "$e" max)") |"
+	done
+	say ""
+}
+section() { say "## $*"; echo "measuring: $*" >&2; }
+
+# --- fixtures: the busybox image, a 250 MB image in a loopback registry ---
+: > "$LOG"
+echo "fixtures in $B" >&2
+go run ./test/cmd/mkimage -o "$B/busybox.tar" -tag busybox:latest >/dev/null
+go run ./test/cmd/mkimage -kind layers -size 250M -layers 3 -gzip -o "$B/big.tar" -tag bench/big:latest >/dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$B/reg"
 cat > "$B/reg/config.yml" <<YML
@@ -46,104 +219,315 @@ docker-registry serve "$B/reg/config.yml" >"$B/reg/log" 2>&1 &
 REG_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
 BIG=127.0.0.1:$PORT/bench/big:latest
-go run ./test/cmd/mkimage -o "$B/busybox.tar" -tag busybox:latest >/dev/null 2>&1
-go run ./test/cmd/mkimage -kind layers -size 250M -layers 3 -gzip -o "$B/big.tar" -tag bench/big:latest >/dev/null 2>&1
-S="$SKIFF --root $B/s --runroot $B/sr"
-$S load -i "$B/big.tar" >/dev/null
+$S load -q -i "$B/big.tar" >/dev/null
 $S push -q --tls-verify=false bench/big:latest "$BIG"
 $S rmi bench/big:latest >/dev/null
-$S load -i "$B/busybox.tar" >/dev/null
+$S load -q -i "$B/busybox.tar" >/dev/null
 
-say "# skiff benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
-say "podman: ${PODMAN:+$($PODMAN --version)}${PODMAN:-not installed}"
-say ""
-
-# hyperfine_md NAME CMD... : runs hyperfine and appends its table.
-hyperfine_md() {
-	local name=$1; shift
-	say "## $name"
-	hyperfine -N --style basic --runs "$RUNS" --warmup 1 --export-markdown "$B/h.md" "$@" >/dev/null 2>"$B/h.err" || { cat "$B/h.err"; say "(failed: $(tail -1 "$B/h.err"))"; return 0; }
-	cat "$B/h.md" | tee -a "$OUT"
-	say ""
-}
-
-# --- pull: 250 MB, 3 layers, loopback registry, empty store each time ---
-say "## pull of a 250 MB 3-layer image from a loopback registry (empty store each run)"
-hyperfine --style basic --runs 5 --export-markdown "$B/h.md" \
-	--prepare "rm -rf $B/pull $B/pullr $B/pp $B/ppr" \
-	-n skiff "$SKIFF --root $B/pull --runroot $B/pullr pull -q --tls-verify=false $BIG" \
-	${PODMAN:+-n podman "$PODMAN --root $B/pp --runroot $B/ppr pull -q --tls-verify=false $BIG"} >/dev/null 2>"$B/h.err" || cat "$B/h.err"
-cat "$B/h.md" | tee -a "$OUT"; say ""
-
-# --- run --rm busybox true, rootful ---
-P=""
-if [ -n "$PODMAN" ]; then
-	P="$PODMAN --root $B/p --runroot $B/pr"
+# --- podman: rootful, with the containers.conf that lets it run here ---
+CONF_WHERE="PODMAN_CONF=${PODMAN_CONF:-}"
+if [ -z "${PODMAN_CONF:-}" ]; then
+	CONF_WHERE="$(dirname "$ROOT")/shared/podman-containers.conf"
+	[ "$CONF_WHERE" = /work/shared/podman-containers.conf ] || CONF_WHERE="$CONF_WHERE or /work/shared/podman-containers.conf"
+	for c in "$(dirname "$ROOT")/shared/podman-containers.conf" /work/shared/podman-containers.conf; do
+		[ -f "$c" ] && { PODMAN_CONF=$c; break; }
+	done
+fi
+PODMAN_LINE=""
+if [ -z "$PODMAN" ]; then
+	PODMAN_LINE="podman: not installed, skipped"
+	PODMAN_CONF=""
+elif [ -z "${PODMAN_CONF:-}" ] || [ ! -f "$PODMAN_CONF" ]; then
+	PODMAN_LINE="podman: skipped, no $CONF_WHERE (podman cannot run containers here without it)"
+	PODMAN_CONF=""
+else
+	export CONTAINERS_CONF=$PODMAN_CONF
+	# libpod's tmp dir and the CNI config dir private too (runc's state
+	# stays in /run/runc: podman's clean-up command ignores --runtime-flag).
+	P="$PODMAN --root $B/p --runroot $B/pr --tmpdir $B/pt --network-config-dir $B/pcni"
+	mkdir -p "$B/pcni"
 	$P load -q -i "$B/busybox.tar" >/dev/null
-	if ! $P run --rm --network none busybox true >"$B/pod.err" 2>&1; then
-		say "rootful podman cannot run containers on this host: $(tail -1 "$B/pod.err")"
-		say "(with default_ulimits cleared in containers.conf it fails next on: crun: cgroups in hybrid mode not supported)"
-		say ""
+	if $P run --rm --network none busybox true >"$B/pod.err" 2>&1; then
+		PODMAN_LINE="podman: $($PODMAN --version | sed 's/podman version //'), runtime $($P info --format '{{.Host.OCIRuntime.Path}}'), cgroup manager $($P info --format '{{.Host.CgroupManager}}'), CONTAINERS_CONF=$PODMAN_CONF"
+	else
+		PODMAN_LINE="podman: rootful podman cannot run a container here, skipped: $(tail -1 "$B/pod.err")"
 		P=""
 	fi
 fi
-hyperfine_md "run --rm --network none busybox true (rootful)" \
-	-n skiff "$S run --rm --network none busybox true" \
-	${P:+-n podman "$P run --rm --network none busybox true"}
 
-# --- exec ---
-$S run -d --name bexec busybox sleep 1000 >/dev/null
+# --- docker: a private containerd and dockerd on a unix socket in $B ---
+DOCKER_LINE=""
+if [ -z "$DOCKERD" ] || [ -z "$DOCKER" ] || ! command -v containerd >/dev/null; then
+	DOCKER_LINE="docker: dockerd, containerd or the docker client not installed, skipped"
+else
+	# Our own containerd, so that neither a system one (/run/containerd) nor
+	# the defaults of one dockerd would start (/opt/containerd) are used.
+	mkdir -p "$B/c"
+	cat > "$B/c/config.toml" <<TOML
+version = 2
+root = "$B/c/root"
+state = "$B/c/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$B/c/containerd.sock"
+[ttrpc]
+  address = ""
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$B/c/opt"
+TOML
+	containerd --config "$B/c/config.toml" >"$B/c/log" 2>&1 &
+	CTRD_PID=$!
+	for _ in $(seq 100); do [ -S "$B/c/containerd.sock" ] && break; sleep 0.1; done
+	# An explicit, empty-ish config file, so /etc/docker/daemon.json (which
+	# could add hosts) is not read; 20.10 would otherwise write /etc/docker/key.json.
+	case $(dockerd --version) in
+	*"version 20."*) echo "{\"deprecated-key-path\": \"$B/d-key.json\"}" > "$B/daemon.json" ;;
+	*) echo "{}" > "$B/daemon.json" ;;
+	esac
+	dockerd --config-file "$B/daemon.json" --containerd "$B/c/containerd.sock" \
+		--data-root "$B/d" --exec-root "$B/dx" --pidfile "$B/d.pid" -H "unix://$B/docker.sock" \
+		--bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+		--userland-proxy=false >"$B/dockerd.log" 2>&1 &
+	DOCKERD_PID=$!
+	D="$DOCKER --config $B/docker-config -H unix://$B/docker.sock"
+	for _ in $(seq 300); do $D version >/dev/null 2>&1 && break; kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+	if ! $D version >/dev/null 2>&1; then
+		DOCKER_LINE="docker: dockerd did not start, skipped: $(tail -1 "$B/dockerd.log")"
+		D=""
+	elif ss -ltnupH 2>/dev/null | grep -qE "pid=($DOCKERD_PID|$CTRD_PID),"; then
+		echo "make bench: dockerd or containerd listens on a network socket; stopping" >&2
+		ss -ltnupH | grep -E "pid=($DOCKERD_PID|$CTRD_PID)," >&2
+		exit 1
+	else
+		DOCKER_LINE="docker: client $($D version --format '{{.Client.Version}}'), dockerd $($D version --format '{{.Server.Version}}'), containerd $(containerd --version | awk '{print $3}'), storage $($D info --format '{{.Driver}}'), cgroup driver $($D info --format '{{.CgroupDriver}}')"
+	fi
+fi
+
+# --- bare runc: a bundle of the busybox layer and `runc spec`, adjusted ---
+RUNC_LINE=""
+mkbundle() { # DIR ARGS_JSON [UID GID]: a bundle of busybox's root filesystem; rootless with UID
+	local dir=$1 args=$2 l
+	mkdir -p "$dir/rootfs"
+	for l in $(tar -xOf "$B/busybox.tar" manifest.json | jq -r '.[0].Layers[]'); do
+		tar -xOf "$B/busybox.tar" "$l" | tar -x -C "$dir/rootfs"
+	done
+	if [ -n "${3:-}" ]; then
+		# runc's rootless spec maps the caller's ids and shares the host's
+		# network: map the user's instead, and give it a network namespace.
+		(cd "$dir" && "$RUNC" spec --rootless)
+		jq --argjson a "$args" --argjson u "$3" --argjson g "$4" '.process.terminal=false | .process.args=$a
+			| .linux.uidMappings[0].hostID=$u | .linux.gidMappings[0].hostID=$g
+			| .linux.namespaces += [{"type":"network"}]' "$dir/config.json" > "$dir/c.json"
+		chown -R "$3:$4" "$dir"
+	else
+		(cd "$dir" && "$RUNC" spec)
+		jq --argjson a "$args" '.process.terminal=false | .process.args=$a
+			| .linux.cgroupsPath="/skiff-bench-runc"' "$dir/config.json" > "$dir/c.json"
+	fi
+	mv "$dir/c.json" "$dir/config.json"
+}
+if [ -z "$RUNC" ]; then
+	RUNC_LINE="runc: not installed, the bare runc figures are skipped"
+else
+	mkbundle "$B/bundle" '["true"]'
+	mkbundle "$B/bundle-sleep" '["sleep","1000"]'
+	R="$RUNC --root $B/runc"
+	if $R run --bundle "$B/bundle" bench-check >"$B/runc.err" 2>&1; then
+		pkg=$(dpkg -S "$RUNC" 2>/dev/null | cut -d: -f1 || true)
+		RUNC_LINE="runc: $($RUNC --version | head -1 | sed 's/runc version //') ($RUNC${pkg:+, from the Debian package $pkg}; podman and docker run the same binary)"
+	else
+		RUNC_LINE="runc: a bare runc run fails here, skipped: $(tail -1 "$B/runc.err")"
+		R=""
+	fi
+fi
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+say "# skiff benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
+say ""
+say "Medians of $RUNS runs after one warm-up (pull: $PULL_RUNS runs), rootful unless stated; every container with --network none. Load average at the start: $LOAD0."
+say ""
+say "- skiff: $(git describe --always --dirty 2>/dev/null || echo unknown) ($SKIFF)"
+say "- $PODMAN_LINE"
+say "- $DOCKER_LINE"
+say "- $RUNC_LINE"
+say "- $(hyperfine --version)"
+say ""
+say "# Details"
+say ""
+
+# --- pull: 250 MB, 3 layers, loopback registry, empty store each time ---
+# (docker before it has busybox, whose layer the big image shares)
+section "pull of a 250 MB 3-layer image from a loopback registry (empty store each run)"
+export MRUNS=$PULL_RUNS WARMUP=0
+measure pull skiff "$SKIFF --root $B/pull --runroot $B/pullr pull -q --tls-verify=false $BIG" \
+	"rm -rf $B/pull $B/pullr"
+[ -n "$P" ] && measure pull podman "$PODMAN --root $B/pp --runroot $B/ppr --tmpdir $B/ppt --network-config-dir $B/pcni pull -q --tls-verify=false $BIG" \
+	"rm -rf $B/pp $B/ppr $B/ppt"
+# docker treats registries on 127.0.0.0/8 as insecure (plain http) by default
+[ -n "$D" ] && measure pull docker "$D pull -q $BIG" "sh -c '$D rmi -f $BIG >/dev/null 2>&1; true'"
+unset MRUNS WARMUP
+rm -rf "$B/pull" "$B/pullr" "$B/pp" "$B/ppr" "$B/ppt"
+table pull skiff podman docker
+[ -n "$D" ] && $D load -q -i "$B/busybox.tar" >/dev/null
+
+# --- run --rm busybox true ---
+section "run --rm --network none busybox true"
+measure run skiff "$S run --rm --network none busybox true"
+[ -n "$P" ] && measure run podman "$P run --rm --network none busybox true"
+[ -n "$D" ] && measure run docker "$D run --rm --network none busybox true"
+[ -n "$R" ] && measure run runc "$R run --bundle $B/bundle bench-run" \
+	"sh -c '$R delete -f bench-run >/dev/null 2>&1; true'"
+say "runc: \`runc run\` of a ready bundle (busybox's layer, \`runc spec\` with args [\"true\"], no terminal, its default namespaces: pid, mount, ipc, uts and an empty network namespace)."
+say ""
+table run skiff podman docker runc
+
+# --- create (the container is removed before the next run, untimed) ---
+section "create --name bcreate --network none busybox true"
+measure create skiff "$S create --name bcreate --network none busybox true" "sh -c '$S rm -f bcreate >/dev/null 2>&1; true'"
+[ -n "$P" ] && measure create podman "$P create --name bcreate --network none busybox true" "sh -c '$P rm -f bcreate >/dev/null 2>&1; true'"
+[ -n "$D" ] && measure create docker "$D create --name bcreate --network none busybox true" "sh -c '$D rm -f bcreate >/dev/null 2>&1; true'"
+table create skiff podman docker
+$S rm -f bcreate >/dev/null 2>&1 || true
+[ -n "$P" ] && { $P rm -f bcreate >/dev/null 2>&1 || true; }
+[ -n "$D" ] && { $D rm -f bcreate >/dev/null 2>&1 || true; }
+
+# --- exec into a running container ---
+section "exec bexec true (into a running busybox sleep 1000)"
+$S run -d --name bexec --network none busybox sleep 1000 >/dev/null
 [ -n "$P" ] && $P run -d --name bexec --network none busybox sleep 1000 >/dev/null
-hyperfine_md "exec CTR true (rootful)" -n skiff "$S exec bexec true" ${P:+-n podman "$P exec bexec true"}
+[ -n "$D" ] && $D run -d --name bexec --network none busybox sleep 1000 >/dev/null
+[ -n "$R" ] && $R run -d --bundle "$B/bundle-sleep" bexec </dev/null >/dev/null 2>&1
+measure exec skiff "$S exec bexec true"
+[ -n "$P" ] && measure exec podman "$P exec bexec true"
+[ -n "$D" ] && measure exec docker "$D exec bexec true"
+[ -n "$R" ] && measure exec runc "$R exec bexec true"
+table exec skiff podman docker runc
 
 # --- idle monitor memory ---
 # VmRSS counts the binary's pages, which every monitor shares; what each
 # more running container costs is its private memory (Pss spreads the
-# shared pages over the monitors). Ten idle monitors, averaged.
-for i in $(seq 2 10); do $S run -d busybox sleep 1000 >/dev/null; done
-say "## idle monitor memory per running container (10 running, average)"
+# shared pages over the monitors). Ten running containers per engine.
+section "idle memory of the per-container process (10 running containers each, average)"
+for i in $(seq 2 10); do
+	$S run -d --network none busybox sleep 1000 >/dev/null
+	[ -n "$P" ] && $P run -d --network none busybox sleep 1000 >/dev/null
+	[ -n "$D" ] && $D run -d --network none busybox sleep 1000 >/dev/null
+done
 mem_avg() { # PIDS... : average VmRSS, Pss and private kB
+	[ $# -gt 0 ] || { echo "no processes found"; return; }
 	for p in "$@"; do
 		rss=$(awk '/^VmRSS/{print $2}' /proc/$p/status)
 		awk -v rss="$rss" '/^Pss:/{pss=$2} /^Private_(Clean|Dirty):/{priv+=$2} END{print rss, pss, priv}' /proc/$p/smaps_rollup
 	done | awk '{r+=$1; p+=$2; v+=$3; n++} END{printf "VmRSS %.0f kB, Pss %.0f kB, private %.0f kB (%d processes)", r/n, p/n, v/n, n}'
 }
-say "skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $B/sr"))"
-if [ -n "$P" ]; then
-	cm=$(pgrep conmon || true)
-	[ -n "$cm" ] && say "conmon: $(mem_avg $cm)"
-fi
+say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $B/sr" || true))"
+[ -n "$P" ] && say "- podman's conmon: $(mem_avg $(pgrep -f "conmon .*$B/p/" || true))"
+[ -n "$D" ] && say "- docker's containerd-shim-runc-v2: $(mem_avg $(pgrep -f "containerd-shim-runc-v2 .*$B/c/containerd.sock" || true))"
 say ""
-$S rm -f $($S ps -q) >/dev/null
+ids=$($S ps -q); [ -n "$ids" ] && $S rm -f $ids >/dev/null
+[ -n "$P" ] && $P rm -a -f -t 0 >/dev/null
+[ -n "$D" ] && { ids=$($D ps -aq); [ -n "$ids" ] && $D rm -f $ids >/dev/null; }
+[ -n "$R" ] && $R delete -f bexec >/dev/null 2>&1
 
-# --- ps -a with many containers ---
-for i in $(seq 1000); do $S create busybox true >/dev/null; done
-hyperfine_md "ps -a with 1000 containers" -n skiff "$S ps -a"
-if [ -n "$P" ]; then
-	for i in $(seq 200); do $P create --network none busybox true >/dev/null; done
-	hyperfine_md "podman ps -a with 200 containers" -n podman "$P ps -a"
-fi
+# --- ps -a with PS_N created containers in each engine ---
+section "ps -a with $PS_N created containers"
+created() { # ENGINE CLI...: creates PS_N containers, says how long it took
+	local eng=$1 t0 t1 i; shift
+	t0=$(date +%s.%N)
+	for i in $(seq "$PS_N"); do "$@" create --network none busybox true >/dev/null; done
+	t1=$(date +%s.%N)
+	say "- $eng: $PS_N \`create\` in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f s", b-a}')"
+}
+echo "  creating $PS_N containers for each engine" >&2
+created skiff $S
+[ -n "$P" ] && created podman $P
+[ -n "$D" ] && created docker $D
+say ""
+measure ps skiff "$S ps -a"
+[ -n "$P" ] && measure ps podman "$P ps -a"
+[ -n "$D" ] && measure ps docker "$D ps -a"
+table ps skiff podman docker
 
-# --- rootless: run --rm and exec as an unprivileged user ---
+# --- rootless: run --rm as an unprivileged user ---
 id "$BUSER" >/dev/null 2>&1 || useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$BUSER"
 grep -q "^$BUSER:" /etc/subuid || echo "$BUSER:400000:65536" >> /etc/subuid
 grep -q "^$BUSER:" /etc/subgid || echo "$BUSER:400000:65536" >> /etc/subgid
-UHOME=$B/home; mkdir -p "$UHOME/run"; chmod 700 "$UHOME/run"; cp "$B/busybox.tar" "$UHOME/"; chown -R "$BUSER:" "$UHOME"
-as_user() { setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups env -i HOME="$UHOME" XDG_RUNTIME_DIR="$UHOME/run" PATH=/usr/bin:/bin "$@"; }
+mkdir -p "$UHOME/run"; chmod 700 "$UHOME/run"; cp "$B/busybox.tar" "$UHOME/"; chown -R "$BUSER:" "$UHOME"
+section "run --rm --network none busybox true, rootless (as $BUSER)"
 as_user "$SKIFF" load -q -i "$UHOME/busybox.tar" >/dev/null
-say "## run --rm --network none busybox true (rootless)"
-# hyperfine itself runs as the user, so that setpriv and env are not timed.
-as_user hyperfine -N --style basic --runs "$RUNS" --warmup 1 --export-markdown "$UHOME/h.md" \
-	-n skiff "$SKIFF run --rm --network none busybox true" >/dev/null 2>"$B/h.err" || cat "$B/h.err"
-cat "$UHOME/h.md" | tee -a "$OUT"; say ""
-if [ -n "$PODMAN" ]; then
+AS=as_user measure run_rootless skiff "$SKIFF run --rm --network none busybox true"
+if [ -n "$PODMAN_CONF" ]; then  # podman installed and its conf found
 	as_user "$PODMAN" load -q -i "$UHOME/busybox.tar" >/dev/null 2>&1 || true
 	if as_user "$PODMAN" run --rm --network none busybox true >"$B/pod.err" 2>&1; then
-		as_user hyperfine -N --style basic --runs "$RUNS" --export-markdown "$UHOME/h.md" -n podman "$PODMAN run --rm --network none busybox true" >/dev/null 2>&1
-		cat "$UHOME/h.md" | tee -a "$OUT"
+		PR=1
+		AS=as_user measure run_rootless podman "$PODMAN run --rm --network none busybox true"
 	else
-		say "rootless podman fails here out of the box: $(tail -1 "$B/pod.err")"
+		note "rootless podman cannot run a container here: $(tail -1 "$B/pod.err")"
 	fi
-	say ""
+else
+	note "rootless podman: ${PODMAN_LINE#podman: }"
 fi
+if [ -n "$R" ]; then
+	# the bundle's files belong to the user, as a rootless store's do
+	if mkbundle "$UHOME/bundle" '["true"]' "$(id -u "$BUSER")" "$(id -g "$BUSER")" >"$B/runc.err" 2>&1 &&
+		as_user "$RUNC" --root "$UHOME/runc" run --bundle "$UHOME/bundle" bench-check >>"$B/runc.err" 2>&1; then
+		AS=as_user measure run_rootless runc "$RUNC --root $UHOME/runc run --bundle $UHOME/bundle bench-run" \
+			"sh -c '$RUNC --root $UHOME/runc delete -f bench-run >/dev/null 2>&1; true'"
+		say "runc: \`runc spec --rootless\` (a user namespace mapping the user only, no cgroups) plus a network namespace."
+		say ""
+	else
+		note "rootless runc cannot run the bundle here: $(tail -1 "$B/runc.err")"
+	fi
+fi
+table run_rootless skiff podman runc
+
+# --- summary: medians side by side and the issue's ratios ---
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+	sed -n '1,/^# Details$/p' "$LOG" | sed '$d'
+	echo "Load average at the end: $LOAD1."
+	echo ""
+	echo "## Summary (medians)"
+	echo ""
+	echo "| figure | skiff | podman | docker | bare runc | skiff ÷ podman | skiff ÷ docker | skiff ÷ runc |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" \
+		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless"; do
+		fig=${row%%|*}; label=${row#*|}
+		s=$(stat_ms "$fig" skiff median); p=$(stat_ms "$fig" podman median)
+		d=$(stat_ms "$fig" docker median); r=$(stat_ms "$fig" runc median)
+		echo "| $label | $(fmt "$s") | $(fmt "$p") | $(fmt "$d") | $(fmt "$r") | $(ratio "$s" "$p") | $(ratio "$s" "$d") | $(ratio "$s" "$r") |"
+	done
+	echo ""
+	echo "Goals of issue 7 (its figures from a fresh machine of this kind, before the issue, in brackets):"
+	echo ""
+	goal() { # LABEL A B LIMIT : "LABEL: A ÷ B = x× (goal ≤ LIMIT×): met"
+		if [ -n "$2" ] && [ -n "$3" ]; then
+			awk -v l="$1" -v a="$2" -v b="$3" -v g="$4" 'BEGIN{ r=a/b; printf "- %s: %.2f× (goal ≤ %s×): %s\n", l, r, g, (r <= g ? "met" : "not met") }'
+		else
+			echo "- $1: not measured"
+		fi
+	}
+	goal "skiff run --rm ÷ bare runc run [51.8 ÷ 20.2 = 2.56×]" "$(stat_ms run skiff median)" "$(stat_ms run runc median)" 1.8
+	goal "skiff ps -a ÷ docker ps -a, $PS_N containers [200: 15.5 ÷ 25.5 = 0.61×]" "$(stat_ms ps skiff median)" "$(stat_ms ps docker median)" 0.5
+	goal "skiff create ÷ docker create, no slower than before [13.9 ÷ 21.8 = 0.64×]" "$(stat_ms create skiff median)" "$(stat_ms create docker median)" 0.64
+	goal "skiff exec ÷ docker exec, no slower than before [28.5 ÷ 60 = 0.48×]" "$(stat_ms exec skiff median)" "$(stat_ms exec docker median)" 0.48
+	goal "skiff rootless run ÷ podman rootless run, no slower than before [33.5 ÷ 154 = 0.22×]" "$(stat_ms run_rootless skiff median)" "$(stat_ms run_rootless podman median)" 0.22
+	echo ""
+	if [ ${#NOTES[@]} -gt 0 ]; then
+		echo "Not measured:"
+		echo ""
+		for n in "${NOTES[@]}"; do echo "- $n"; done
+		echo ""
+	fi
+	sed -n '/^# Details$/,$p' "$LOG"
+} > "$B/out.md"
+mkdir -p "$(dirname "$OUT")"
+mv "$B/out.md" "$OUT"
+sed -n '1,/^# Details$/p' "$OUT" | sed '$d'
 echo "figures written to $OUT"
+[ -z "$SKIFF_FAILED" ] || { echo "make bench: a skiff command failed (see above)" >&2; exit 1; }
