@@ -20,8 +20,9 @@ func (e *Engine) attach(ctx context.Context, c *Container, aio *AttachIO) (Conta
 // stream runs an attachment to its end; starting is set for the client a
 // foreground start's monitor waits for.
 func stream(ctx context.Context, c *Container, a *runtime.AttachConn, aio *AttachIO, starting bool) (ContainerStartResult, error) {
-	res, err := a.Stream(ctx, runtime.Streams{Stdin: aio.Stdin, Stdout: aio.Stdout, Stderr: aio.Stderr,
-		Resize: aio.Resize, Size: aio.Size, DetachKeys: aio.DetachKeys, CleanupOwner: aio.CleanupOwner, Starting: starting})
+	s := *aio
+	s.Starting = starting
+	res, err := a.Stream(ctx, s)
 	var se *runtime.StartError
 	if errors.As(err, &se) {
 		return ContainerStartResult{}, &ExitError{Code: se.Code, Err: fmt.Errorf("container %s: %s", c.Name, se.Message)}

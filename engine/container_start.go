@@ -25,18 +25,9 @@ type ContainerStartOptions struct {
 	Monitor *MonitorProc
 }
 
-// AttachIO connects a caller's stdio to a container.
-type AttachIO struct {
-	Stdin      io.Reader // nil: stdin not attached
-	Stdout     io.Writer
-	Stderr     io.Writer
-	Resize     <-chan [2]uint16 // terminal size changes (rows, cols)
-	Size       [2]uint16        // initial terminal size, zero when none
-	DetachKeys []byte           // e.g. ctrl-p ctrl-q; nil disables detaching
-	// CleanupOwner: the caller cleans up after exit itself (foreground
-	// run), so the monitor does not run its exit command.
-	CleanupOwner bool
-}
+// AttachIO connects a caller's stdio to a container: runtime's attach
+// streams (its Starting is the engine's to set).
+type AttachIO = runtime.Streams
 
 // ContainerStartResult reports how a foreground start ended.
 type ContainerStartResult struct {
