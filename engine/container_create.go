@@ -238,6 +238,14 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ContainerCreateResult{}, err
 	}
+	// The container's lock is held until it is complete: an rm of the
+	// name just claimed waits, and then removes a whole container.
+	unlock, err := lockContainer(&Container{ID: id, dir: dir})
+	if err != nil {
+		os.RemoveAll(dir)
+		return ContainerCreateResult{}, err
+	}
+	defer unlock()
 	row := statedb.Container{ID: id, Name: o.Name, ImageID: cfg.ImageID, Created: cfg.Created,
 		Status: string(runtime.StatusCreated), Config: meta}
 	for attempt := 0; ; attempt++ {

@@ -216,3 +216,18 @@ func firstFreeSubID(t *testing.T, files ...string) int {
 	}
 	return first
 }
+
+// A user without /etc/subuid ranges maps only its own id: --user 1000 is
+// refused up front with what to do, and nothing is created.
+func TestRootlessSingleIDUser(t *testing.T) {
+	t.Parallel()
+	s := NewSkiffWithoutSubIDs(t)
+	bb := setup(t, s)
+	r := s.Run("run", "--rm", "--user", "1000", bb, "id")
+	r.MustFail(t, 125, "is not mapped in skiff's user namespace")
+	if n := len(strings.Split(strings.TrimSpace(r.Stderr), "\n")); n > 2 { // the warning, then the error
+		t.Errorf("want one error line (after the subuid warning), got:\n%s", r.Stderr)
+	}
+	requireNoContainers(t, s, "a refused --user")
+	s.Run("run", "--rm", bb, "true").MustSucceed(t) // root still works
+}
