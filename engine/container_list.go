@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -62,11 +61,10 @@ func (e *Engine) listMatching(o ContainerListOptions, spec filterSpec[*Container
 	if err != nil {
 		return nil, err
 	}
-	all, err := e.listContainers()
+	all, err := e.listContainers() // newest first, by the query
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Created.After(all[j].Created) })
 	// Docker: a status filter shows stopped containers without -a.
 	showAll := o.All || o.Last > 0 || f.Has("status")
 	var out []*Container

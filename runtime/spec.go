@@ -417,10 +417,6 @@ func CgroupsUsable(rootless bool) bool {
 	return cgroupProblem(rootless) == ""
 }
 
-// CgroupProblem says why a container cannot use cgroups on this host, ""
-// when it can.
-func CgroupProblem(rootless bool) string { return cgroupProblem(rootless) }
-
 // cgroupProblem says why a container cannot use cgroups, "" when it can.
 func cgroupProblem(rootless bool) string {
 	if !rootless {

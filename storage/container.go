@@ -1,24 +1,9 @@
 package storage
 
 import (
-	"time"
-
 	"github.com/containerd/errdefs"
 	cstorage "go.podman.io/storage"
 )
-
-// Container is containers/storage's record of a container: its writable
-// layer on top of an image.
-type Container struct {
-	ID      string
-	ImageID string
-	LayerID string
-	Created time.Time
-}
-
-func fromCS(c *cstorage.Container) Container {
-	return Container{ID: c.ID, ImageID: c.ImageID, LayerID: c.LayerID, Created: c.Created}
-}
 
 // CreateOptions describe a container's writable layer.
 type CreateOptions struct {
@@ -35,19 +20,6 @@ type CreateOptions struct {
 func (s *Store) CreateContainer(o CreateOptions) error {
 	_, err := s.cs.CreateContainer(o.ID, nil, o.ImageID, "", "", &cstorage.ContainerOptions{Volatile: o.Volatile})
 	return Err(err)
-}
-
-// Containers lists every container layer record in one read.
-func (s *Store) Containers() ([]Container, error) {
-	cs, err := s.cs.Containers()
-	if err != nil {
-		return nil, Err(err)
-	}
-	out := make([]Container, len(cs))
-	for i := range cs {
-		out[i] = fromCS(&cs[i])
-	}
-	return out, nil
 }
 
 // ContainerSizes are Docker's SizeRw (what the container wrote on top of

@@ -147,14 +147,6 @@ func (d *DB) SetState(ctx context.Context, id, status string, state []byte, from
 	return n == 1, nil
 }
 
-// SetConfig replaces a container's config.
-func (d *DB) SetConfig(ctx context.Context, id string, config []byte) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE containers SET config = ? WHERE id = ?", string(config), id)
-		return err
-	})
-}
-
 // RenameContainer gives a container a new name; a name in use is
 // errdefs.ErrConflict (of two concurrent renames to one name, one wins).
 func (d *DB) RenameContainer(ctx context.Context, id, name string) error {
