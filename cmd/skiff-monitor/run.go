@@ -57,6 +57,10 @@ func runMonitor(path string) int {
 	// on this thread, which lives as long as the process.
 	goruntime.LockOSThread()
 	m := &monitor{syncFd: syncPipe(), started: make(chan struct{})}
+	// The kernel's wait before a first cgroup move overlaps the wait for
+	// the config (see runtime.WarmCgroupAttach).
+	stopWarming := runtime.WarmCgroupAttach()
+	defer stopWarming()
 	// Started ahead of need, the monitor waits for the engine to write its
 	// config: "go" on the control pipe, or its end when the engine gave up.
 	if !goAhead() {
@@ -91,6 +95,7 @@ func runMonitor(path string) int {
 		}
 	}
 	pid, err := m.start()
+	stopWarming()
 	if err != nil {
 		return m.fail(err)
 	}

@@ -3,6 +3,7 @@ package statedb
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -157,5 +158,39 @@ func TestSetStateFrom(t *testing.T) {
 	}
 	if _, err := d.Container(ctx, "a"); !errdefs.IsNotFound(err) {
 		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// The WAL outlives each process that closes the database, emptied: the
+// next one neither re-creates it nor reads old frames, and sees every
+// commit.
+func TestWALKeptEmptyAcrossCloses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "skiff.db")
+	for i := 0; i < 3; i++ {
+		d, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CreateContainer(context.Background(), row(fmt.Sprint("id", i), fmt.Sprint("n", i))); err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatalf("close %d removed the WAL: %v", i, err)
+		}
+		if st.Size() != 0 {
+			t.Fatalf("close %d left %d bytes of WAL", i, st.Size())
+		}
+	}
+	d, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := d.Container(context.Background(), fmt.Sprint("id", i)); err != nil {
+			t.Errorf("row %d lost: %v", i, err)
+		}
 	}
 }
