@@ -41,6 +41,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/skiff-engine/skiff/netns"
 )
 
 // MonitorConfig is everything skiff-monitor needs to run one container.
@@ -79,6 +81,10 @@ type MonitorConfig struct {
 
 	// Rootless: inside skiff's user namespace, cgroups are not delegated.
 	Rootless bool `json:"rootless"`
+
+	// Network, when set, is set up by the monitor between the init's
+	// creation and its command's start, and torn down at its exit.
+	Network *netns.Config `json:"network,omitempty"`
 
 	// ExitCommand runs after the container exited and State is recorded,
 	// unless an attached client sent FrameCleanupOwner (it cleans up itself).

@@ -20,6 +20,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 
+	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -40,6 +41,7 @@ type monitor struct {
 
 	container *libcontainer.Container
 	process   *libcontainer.Process
+	network   *netns.Network // set up after the init's creation, torn down at its exit
 	outputs   sync.WaitGroup
 
 	mu      sync.Mutex
@@ -260,6 +262,7 @@ func (m *monitor) finish(st runtime.State) {
 		m.log.Close()
 	}
 	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
+	m.network.Close()
 	if m.container != nil {
 		m.container.Destroy()
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -115,7 +116,7 @@ func (m *monitor) startPassthrough(p *libcontainer.Process) error {
 		p.Stdin = files[0]
 	}
 	p.Stdout, p.Stderr = files[1], files[2]
-	return m.container.Run(p)
+	return m.run(p)
 }
 
 // startWithPipes gives the init pipes for stdout and stderr, and for stdin
@@ -148,7 +149,38 @@ func (m *monitor) startWithPipes(p *libcontainer.Process) error {
 		theirs = append(theirs, w)
 		m.copyOutput(stream, r)
 	}
-	return m.container.Run(p)
+	return m.run(p)
+}
+
+// run starts the init, sets up its network, and lets it run its command.
+func (m *monitor) run(p *libcontainer.Process) error {
+	if err := m.container.Start(p); err != nil {
+		return err
+	}
+	return m.execAfterNetwork(p)
+}
+
+// execAfterNetwork sets up the container's network (MonitorConfig.Network)
+// while its init waits, then lets the init run its command. A failure
+// kills the init.
+func (m *monitor) execAfterNetwork(p *libcontainer.Process) error {
+	if m.cfg.Network != nil {
+		pid, err := p.Pid()
+		if err == nil {
+			m.network, err = netns.Setup(*m.cfg.Network, pid)
+		}
+		if err != nil {
+			p.Signal(os.Kill)
+			p.Wait()
+			return fmt.Errorf("container network: %w", err)
+		}
+	}
+	if err := m.container.Exec(); err != nil {
+		p.Signal(os.Kill)
+		p.Wait()
+		return err
+	}
+	return nil
 }
 
 // startWithPty lets the init create a pty inside the container and send
@@ -185,12 +217,7 @@ func (m *monitor) startWithPty(p *libcontainer.Process) error {
 	setSize(master, m.size[0], m.size[1])
 	m.mu.Unlock()
 	m.copyOutput(runtime.StreamStdout, master)
-	if err := m.container.Exec(); err != nil {
-		p.Signal(os.Kill)
-		p.Wait()
-		return err
-	}
-	return nil
+	return m.execAfterNetwork(p)
 }
 
 // copyOutput copies one output stream of the container to the log and to

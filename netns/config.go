@@ -1,0 +1,115 @@
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// The network modes a container's monitor sets up (Config.Mode). The
+// others need no monitor: none (a private namespace with loopback only),
+// host, and container:ID (another container's namespace).
+const (
+	ModeSlirp4netns = "slirp4netns" // rootless: a tap device to slirp4netns's user-mode stack
+	ModeBridge      = "bridge"      // rootful: a veth on a bridge of the host
+)
+
+// slirp4netns's fixed layout inside the container's namespace.
+const (
+	SlirpCIDR    = "10.0.2.0/24"
+	SlirpAddress = "10.0.2.100"
+	SlirpGateway = "10.0.2.2" // the host's loopback with AllowHostLoopback
+	SlirpDNS     = "10.0.2.3"
+	SlirpMTU     = 65520
+)
+
+// PortMapping is one published port: HostIP:HostPort on the host reaches
+// ContainerPort in the container.
+type PortMapping struct {
+	HostIP        string `json:"host_ip,omitempty"` // "" for every address
+	HostPort      int    `json:"host_port"`
+	ContainerPort int    `json:"container_port"`
+	Protocol      string `json:"protocol"` // tcp or udp
+}
+
+func (p PortMapping) String() string {
+	ip := p.HostIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	return ip + ":" + strconv.Itoa(p.HostPort) + "->" + strconv.Itoa(p.ContainerPort) + "/" + p.Protocol
+}
+
+// SlirpOptions are podman's slirp4netns options.
+type SlirpOptions struct {
+	MTU               int    `json:"mtu,omitempty"`  // 0: SlirpMTU
+	CIDR              string `json:"cidr,omitempty"` // "": SlirpCIDR
+	AllowHostLoopback bool   `json:"allow_host_loopback,omitempty"`
+	EnableIPv6        bool   `json:"enable_ipv6,omitempty"`
+	OutboundAddr      string `json:"outbound_addr,omitempty"`
+	PortHandler       string `json:"port_handler,omitempty"` // rootlesskit (default) or slirp4netns
+}
+
+// BridgeConfig places a container on a bridge of the host (rootful).
+type BridgeConfig struct {
+	Name     string `json:"name"`              // the bridge device, skiff0 for the default network
+	Subnet   string `json:"subnet"`            // CIDR, e.g. 10.88.0.0/16
+	Gateway  string `json:"gateway"`           // the bridge's address in Subnet
+	Address  string `json:"address"`           // the container's address in Subnet
+	MAC      string `json:"mac,omitempty"`     // "" for a random one
+	Internal bool   `json:"internal,omitempty"` // no route out, no NAT
+	MTU      int    `json:"mtu,omitempty"`
+}
+
+// Config is what a container's monitor sets up once the container's init
+// exists, before it runs its command, and tears down when it exits.
+type Config struct {
+	Mode   string        `json:"mode"`
+	Slirp  *SlirpOptions `json:"slirp,omitempty"`
+	Bridge *BridgeConfig `json:"bridge,omitempty"`
+	Ports  []PortMapping `json:"ports,omitempty"`
+	// StateDir holds sockets of the network's helpers (the container's
+	// run directory).
+	StateDir string `json:"state_dir"`
+}
+
+// Network is a container's network as set up; Close tears it down.
+type Network struct {
+	closers []func() error
+}
+
+// Close undoes what Setup did, last first.
+func (n *Network) Close() error {
+	if n == nil {
+		return nil
+	}
+	var errs []error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		errs = append(errs, n.closers[i]())
+	}
+	n.closers = nil
+	return errors.Join(errs...)
+}
+
+func (n *Network) onClose(f func() error) { n.closers = append(n.closers, f) }
+
+// Setup sets up cfg for the network namespace of process pid (the
+// container's init, not yet running its command). A failure undoes what
+// was done.
+func Setup(cfg Config, pid int) (*Network, error) {
+	n := &Network{}
+	var err error
+	switch cfg.Mode {
+	case ModeSlirp4netns:
+		err = setupSlirp(n, cfg, pid)
+	case ModeBridge:
+		err = setupBridge(n, cfg, pid)
+	default:
+		err = fmt.Errorf("unknown network mode %q", cfg.Mode)
+	}
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
