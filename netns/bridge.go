@@ -1,13 +1,156 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"os"
+	"strings"
 
 	"github.com/containerd/errdefs"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
+// bridgeNet is a BridgeConfig parsed and checked, before anything is
+// touched.
+type bridgeNet struct {
+	cfg     *BridgeConfig
+	subnet  *net.IPNet
+	gateway net.IP
+	address net.IP
+	mac     net.HardwareAddr
+	veth    string // the host's end of the container's veth
+}
+
 // setupBridge puts the namespace of pid on cfg.Bridge and publishes
-// cfg.Ports (rootful).
+// cfg.Ports (rootful). The ports are reserved first, so a port in use fails
+// before anything else exists; Close removes the rules, then the veth, then
+// releases the ports, so a port is never free while a stale rule still
+// points it at this container.
 func setupBridge(n *Network, cfg Config, pid int) error {
-	return fmt.Errorf("network mode %s: %w", cfg.Mode, errdefs.ErrNotImplemented)
+	b, err := parseBridge(cfg.Bridge)
+	if err != nil {
+		return err
+	}
+	if err := checkPorts(cfg.Ports); err != nil {
+		return err
+	}
+	if err := reservePorts(n, cfg.Ports); err != nil {
+		return err
+	}
+	br, err := ensureBridge(b)
+	if err != nil {
+		return err
+	}
+	if !b.cfg.Internal {
+		if err := writeSysctl("net/ipv4/ip_forward", "1"); err != nil {
+			return err
+		}
+	}
+	if err := addVeth(n, b, br, pid); err != nil {
+		return err
+	}
+	if err := addRules(b, cfg.Ports); err != nil {
+		return err
+	}
+	n.onClose(func() error { return RemovePortRules(b.cfg.ContainerID) })
+	return nil
+}
+
+// parseBridge checks what the engine filled in. The addresses are IPv4:
+// skiff's table is an ip one.
+func parseBridge(cfg *BridgeConfig) (*bridgeNet, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("network mode %s needs a bridge configuration: %w", ModeBridge, errdefs.ErrInvalidArgument)
+	}
+	if cfg.ContainerID == "" || strings.ContainsAny(cfg.ContainerID, "/ \t\n\x00") {
+		return nil, fmt.Errorf("bridge network: container ID %q cannot name a device: %w", cfg.ContainerID, errdefs.ErrInvalidArgument)
+	}
+	if cfg.Name == "" || len(cfg.Name) >= unix.IFNAMSIZ || strings.ContainsAny(cfg.Name, "/ \t\n\x00") || cfg.Name == "." || cfg.Name == ".." {
+		return nil, fmt.Errorf("bridge name %q is not a valid device name (1 to 15 characters, no '/' or spaces): %w", cfg.Name, errdefs.ErrInvalidArgument)
+	}
+	b := &bridgeNet{cfg: cfg, veth: vethName(cfg.ContainerID)}
+	_, subnet, err := net.ParseCIDR(cfg.Subnet)
+	if err != nil || subnet.IP.To4() == nil {
+		return nil, fmt.Errorf("bridge %s: subnet %q is not an IPv4 CIDR: %w", cfg.Name, cfg.Subnet, errdefs.ErrInvalidArgument)
+	}
+	b.subnet = subnet
+	for _, a := range []struct {
+		what, s string
+		ip      *net.IP
+	}{{"gateway", cfg.Gateway, &b.gateway}, {"address", cfg.Address, &b.address}} {
+		ip := net.ParseIP(a.s).To4()
+		if ip == nil || !subnet.Contains(ip) {
+			return nil, fmt.Errorf("bridge %s: %s %q is not an IPv4 address in %s: %w", cfg.Name, a.what, a.s, cfg.Subnet, errdefs.ErrInvalidArgument)
+		}
+		*a.ip = ip
+	}
+	if b.gateway.Equal(b.address) {
+		return nil, fmt.Errorf("bridge %s: the container's address %s is the gateway's: %w", cfg.Name, cfg.Address, errdefs.ErrInvalidArgument)
+	}
+	if b.mac, err = containerMAC(cfg.MAC); err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", cfg.Name, err)
+	}
+	return b, nil
+}
+
+// vethName is the host's end of a container's veth. It comes from the ID,
+// not a counter, so whoever cleans up after a dead monitor can find it.
+func vethName(id string) string {
+	const prefix = "veth"
+	if n := unix.IFNAMSIZ - 1 - len(prefix); len(id) > n {
+		id = id[:n]
+	}
+	return prefix + id
+}
+
+// ensureBridge creates the bridge unless it exists (concurrent monitors may
+// race to create it: the loser finds the winner's) and gives it the
+// gateway's address.
+func ensureBridge(b *bridgeNet) (netlink.Link, error) {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = b.cfg.Name
+	attrs.MTU = b.cfg.MTU
+	// A fixed address: a bridge without one takes its lowest port's, which
+	// changes as containers come and go and stales their ARP caches.
+	attrs.HardwareAddr = randomMAC()
+	err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: attrs})
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("creating bridge %s: %w", b.cfg.Name, err)
+	}
+	br, err := netlink.LinkByName(b.cfg.Name)
+	if err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", b.cfg.Name, err)
+	}
+	if br.Type() != "bridge" {
+		return nil, fmt.Errorf("device %s exists and is a %s, not a bridge: remove it or name another bridge in skiff.toml: %w", b.cfg.Name, br.Type(), errdefs.ErrConflict)
+	}
+	gw := &netlink.Addr{IPNet: &net.IPNet{IP: b.gateway, Mask: b.subnet.Mask}}
+	if err := netlink.AddrReplace(br, gw); err != nil {
+		return nil, fmt.Errorf("bridge %s: adding address %s: %w", b.cfg.Name, gw.IPNet, err)
+	}
+	if err := netlink.LinkSetUp(br); err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", b.cfg.Name, err)
+	}
+	// The hairpin for the host's loopback: a connection to 127.0.0.1 that
+	// DNAT sends to the bridge keeps its 127.0.0.1 source until masquerade,
+	// and the kernel drops such packets on a device without route_localnet.
+	if err := writeSysctl("net/ipv4/conf/"+b.cfg.Name+"/route_localnet", "1"); err != nil {
+		return nil, err
+	}
+	return br, nil
+}
+
+// writeSysctl sets a sysctl of the current network namespace unless it
+// already has the value.
+func writeSysctl(name, value string) error {
+	path := "/proc/sys/" + name
+	if cur, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(cur)) == value {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
+		return fmt.Errorf("setting %s to %s: %w", strings.ReplaceAll(name, "/", "."), value, err)
+	}
+	return nil
 }

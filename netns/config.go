@@ -52,13 +52,16 @@ type SlirpOptions struct {
 
 // BridgeConfig places a container on a bridge of the host (rootful).
 type BridgeConfig struct {
-	Name     string `json:"name"`               // the bridge device, skiff0 for the default network
-	Subnet   string `json:"subnet"`             // CIDR, e.g. 10.88.0.0/16
-	Gateway  string `json:"gateway"`            // the bridge's address in Subnet
-	Address  string `json:"address"`            // the container's address in Subnet
-	MAC      string `json:"mac,omitempty"`      // "" for a random one
-	Internal bool   `json:"internal,omitempty"` // no route out, no NAT
-	MTU      int    `json:"mtu,omitempty"`
+	// ContainerID names the container's veth on the host and marks its
+	// nftables rules, so both can be removed by ID after a kill -9.
+	ContainerID string `json:"container_id"`
+	Name        string `json:"name"`               // the bridge device, skiff0 for the default network
+	Subnet      string `json:"subnet"`             // CIDR, e.g. 10.88.0.0/16
+	Gateway     string `json:"gateway"`            // the bridge's address in Subnet
+	Address     string `json:"address"`            // the container's address in Subnet
+	MAC         string `json:"mac,omitempty"`      // "" for a random one
+	Internal    bool   `json:"internal,omitempty"` // no route out, no NAT
+	MTU         int    `json:"mtu,omitempty"`
 }
 
 // Config is what a container's monitor sets up once the container's init

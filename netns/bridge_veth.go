@@ -1,0 +1,119 @@
+package netns
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/containerd/errdefs"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// addVeth creates the container's veth pair: the host's end on the bridge,
+// the peer born in the namespace of pid as eth0 (one netlink request, so no
+// temporary name in the host's namespace), then configures eth0 and lo
+// there. Deleting the host's end at Close deletes the peer with it.
+func addVeth(n *Network, b *bridgeNet, br netlink.Link, pid int) error {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = b.veth
+	attrs.MTU = b.cfg.MTU
+	attrs.MasterIndex = br.Attrs().Index
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: "eth0", PeerHardwareAddr: b.mac, PeerNamespace: netlink.NsPid(pid)}
+	err := netlink.LinkAdd(veth)
+	if errors.Is(err, unix.EEXIST) {
+		// Named after this container: the leftover of a run whose monitor
+		// died while its namespace lived on.
+		if old, lerr := netlink.LinkByName(b.veth); lerr == nil {
+			netlink.LinkDel(old)
+		}
+		err = netlink.LinkAdd(veth)
+	}
+	if err != nil {
+		return fmt.Errorf("creating veth %s for the container: %w", b.veth, err)
+	}
+	n.onClose(func() error { return deleteLink(b.veth) })
+	if err := netlink.LinkSetUp(veth); err != nil {
+		return fmt.Errorf("veth %s: %w", b.veth, err)
+	}
+	return configureInside(b, pid)
+}
+
+// configureInside gives eth0 in the namespace of pid its address and the
+// default route, and brings lo up.
+func configureInside(b *bridgeNet, pid int) error {
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return fmt.Errorf("network namespace of process %d: %w", pid, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("network namespace of process %d: %w", pid, err)
+	}
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err == nil {
+		err = h.LinkSetUp(lo)
+	}
+	if err != nil {
+		return fmt.Errorf("container's loopback: %w", err)
+	}
+	eth, err := h.LinkByName("eth0")
+	if err != nil {
+		return fmt.Errorf("container's eth0: %w", err)
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: b.address, Mask: b.subnet.Mask}}
+	if err := h.AddrAdd(eth, addr); err != nil {
+		return fmt.Errorf("container's eth0: adding %s: %w", addr.IPNet, err)
+	}
+	if err := h.LinkSetUp(eth); err != nil {
+		return fmt.Errorf("container's eth0: %w", err)
+	}
+	if b.cfg.Internal {
+		return nil
+	}
+	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: b.gateway}); err != nil {
+		return fmt.Errorf("container's default route via %s: %w", b.gateway, err)
+	}
+	return nil
+}
+
+// deleteLink deletes a device of the host; one already gone is fine (its
+// peer's namespace ended, taking the pair with it).
+func deleteLink(name string) error {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return fmt.Errorf("veth %s: %w", name, err)
+	}
+	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("deleting veth %s: %w", name, err)
+	}
+	return nil
+}
+
+// containerMAC parses the requested MAC, or makes a random one.
+func containerMAC(s string) (net.HardwareAddr, error) {
+	if s == "" {
+		return randomMAC(), nil
+	}
+	mac, err := net.ParseMAC(s)
+	if err != nil || len(mac) != 6 || mac[0]&1 != 0 {
+		return nil, fmt.Errorf("MAC address %q is not a unicast Ethernet address: %w", s, errdefs.ErrInvalidArgument)
+	}
+	return mac, nil
+}
+
+// randomMAC is a random unicast, locally administered address.
+func randomMAC() net.HardwareAddr {
+	mac := make(net.HardwareAddr, 6)
+	rand.Read(mac)
+	mac[0] = mac[0]&^1 | 2
+	return mac
+}
