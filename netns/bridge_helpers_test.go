@@ -80,7 +80,9 @@ func serve(name string) {
 			if err != nil {
 				return
 			}
-			u.WriteTo([]byte(name+" "+from.(*net.UDPAddr).IP.String()), from)
+			ip := from.(*net.UDPAddr).IP.String()
+			fmt.Println("udp " + ip)
+			u.WriteTo([]byte(name+" "+ip), from)
 		}
 	}()
 	fmt.Println("ready")
@@ -162,8 +164,8 @@ func helper(t *testing.T, mode string, before ...string) *exec.Cmd {
 }
 
 // startHelper starts a helper that prints "ready" once it is, and kills it
-// when the test ends.
-func startHelper(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
+// when the test ends. It returns the rest of the helper's output.
+func startHelper(t *testing.T, cmd *exec.Cmd) *bufio.Reader {
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -175,17 +177,51 @@ func startHelper(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	line, _ := bufio.NewReader(out).ReadString('\n')
+	r := bufio.NewReader(out)
+	line, _ := r.ReadString('\n')
 	if strings.TrimSpace(line) != "ready" {
 		t.Fatalf("%v: %q", cmd.Args, line)
 	}
-	return cmd
+	return r
 }
 
-// startServer starts a server named name in a network namespace of its
-// own, where it stands for a container's init: it returns its pid.
-func startServer(t *testing.T, name string) int {
-	return startHelper(t, helper(t, "serve "+name, "unshare", "--net")).Process.Pid
+// server is a helper server in a network namespace of its own, where it
+// stands for a container's init (or for a network beyond the host).
+type server struct {
+	pid   int
+	lines chan string // "udp FROM" for each datagram it got
+}
+
+func startServer(t *testing.T, name string) *server {
+	cmd := helper(t, "serve "+name, "unshare", "--net")
+	r := startHelper(t, cmd)
+	s := &server{pid: cmd.Process.Pid, lines: make(chan string, 64)}
+	go func() {
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			s.lines <- strings.TrimSpace(line)
+		}
+	}()
+	return s
+}
+
+// heard reports whether s got a datagram from ip, waiting a little: what
+// one-way traffic leaks shows here, not in a reply.
+func (s *server) heard(ip string) bool {
+	timeout := time.After(500 * time.Millisecond)
+	for {
+		select {
+		case line := <-s.lines:
+			if line == "udp "+ip {
+				return true
+			}
+		case <-timeout:
+			return false
+		}
+	}
 }
 
 // dialFrom runs exchange in the network namespace of pid.

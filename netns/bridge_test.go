@@ -16,7 +16,7 @@ import (
 
 // container is a helper server on a bridge, as a monitor would set it up.
 type container struct {
-	pid int
+	*server
 	cfg Config
 	net *Network
 }
@@ -24,7 +24,7 @@ type container struct {
 func startContainer(t *testing.T, name string, b BridgeConfig, addr string, ports ...PortMapping) *container {
 	t.Helper()
 	b.ContainerID, b.Address = randomID(), addr
-	c := &container{pid: startServer(t, name), cfg: Config{Mode: ModeBridge, Bridge: &b, Ports: ports}}
+	c := &container{server: startServer(t, name), cfg: Config{Mode: ModeBridge, Bridge: &b, Ports: ports}}
 	n, err := Setup(c.cfg, c.pid)
 	if err != nil {
 		t.Fatalf("Setup %s: %v", name, err)
@@ -38,8 +38,9 @@ func startContainer(t *testing.T, name string, b BridgeConfig, addr string, port
 // 192.0.2.2, reached through the host's ext0 at 192.0.2.1. It routes the
 // containers' subnets back to the host, so only the host's rules, not a
 // missing route, keep it from containers that should not reach it.
-func startOutside(t *testing.T) int {
-	pid := startServer(t, "outside")
+func startOutside(t *testing.T) *server {
+	s := startServer(t, "outside")
+	pid := s.pid
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = "ext0"
 	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: attrs, PeerName: "eth0", PeerNamespace: netlink.NsPid(pid)}); err != nil {
@@ -60,7 +61,7 @@ func startOutside(t *testing.T) int {
 			must(t, h.RouteAdd(&netlink.Route{LinkIndex: l.Attrs().Index, Dst: back, Gw: net.ParseIP("192.0.2.1")}))
 		}
 	}
-	return pid
+	return s
 }
 
 func TestBridge(t *testing.T) {
@@ -140,7 +141,7 @@ func TestBridge(t *testing.T) {
 	})
 
 	t.Run("published from outside keeps the client's address", func(t *testing.T) {
-		if got, err := dialFrom(t, outside, "tcp", "192.0.2.1:8080"); got != "A 192.0.2.2" {
+		if got, err := dialFrom(t, outside.pid, "tcp", "192.0.2.1:8080"); got != "A 192.0.2.2" {
 			t.Errorf("got %q (%v), want %q", got, err, "A 192.0.2.2")
 		}
 	})
@@ -180,8 +181,22 @@ func TestBridge(t *testing.T) {
 		if got, err := dialFrom(t, internal.pid, "tcp", "192.0.2.2:80"); err == nil {
 			t.Errorf("internal container with a default route reached outside: %q", got)
 		}
-		if got, err := dialFrom(t, outside, "tcp", "10.77.2.2:80"); err == nil {
+		if got, err := dialFrom(t, outside.pid, "tcp", "10.77.2.2:80"); err == nil {
 			t.Errorf("outside reached the internal container: %q", got)
+		}
+		// One way, where a reply would be dropped anyway: datagrams out
+		// and in. A's, through NAT, shows that the check sees a leak.
+		dialFrom(t, a.pid, "udp", "192.0.2.2:80")
+		if !outside.heard("192.0.2.1") {
+			t.Fatal("outside did not hear A's datagram")
+		}
+		dialFrom(t, internal.pid, "udp", "192.0.2.2:80")
+		if outside.heard("10.77.2.2") {
+			t.Error("a datagram of the internal container got out")
+		}
+		dialFrom(t, outside.pid, "udp", "10.77.2.2:80")
+		if internal.heard("192.0.2.2") {
+			t.Error("a datagram from outside got in to the internal container")
 		}
 	})
 
@@ -203,7 +218,7 @@ func TestBridge(t *testing.T) {
 		cfg.ContainerID, cfg.Address = randomID(), "10.77.1.3"
 		n, err := Setup(Config{Mode: ModeBridge, Bridge: &cfg, Ports: []PortMapping{
 			{HostPort: 8091, ContainerPort: 80, Protocol: "tcp"},
-			{HostPort: 8090, ContainerPort: 80, Protocol: "tcp"}}}, startServer(t, "X"))
+			{HostPort: 8090, ContainerPort: 80, Protocol: "tcp"}}}, startServer(t, "X").pid)
 		if err == nil {
 			n.Close()
 			t.Fatal("Setup with a port in use succeeded")
@@ -241,9 +256,10 @@ func TestBridge(t *testing.T) {
 	t.Run("RemovePortRules after kill -9 of the monitor", func(t *testing.T) {
 		cfg := netA
 		cfg.ContainerID, cfg.Address = randomID(), "10.77.0.4"
-		pid := startServer(t, "K")
+		pid := startServer(t, "K").pid
 		js, _ := json.Marshal(Config{Mode: ModeBridge, Bridge: &cfg, Ports: []PortMapping{{HostPort: 8095, ContainerPort: 80, Protocol: "tcp"}}})
-		monitor := startHelper(t, helper(t, "setup "+strconv.Itoa(pid)+" "+string(js)))
+		monitor := helper(t, "setup "+strconv.Itoa(pid)+" "+string(js))
+		startHelper(t, monitor)
 		if got, err := exchange("tcp", "127.0.0.1:8095"); got != "K 10.77.0.1" {
 			t.Fatalf("before the kill: %q (%v)", got, err)
 		}
