@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -281,6 +282,44 @@ func TestBridge(t *testing.T) {
 			t.Errorf("still forwarded after RemovePortRules: %q", got)
 		}
 		must(t, RemovePortRules(cfg.ContainerID))
+	})
+
+	// Monitors starting at once race to create the bridge and declare the
+	// table: each container gets on, and the static rules exist once.
+	t.Run("concurrent monitors", func(t *testing.T) {
+		netC := BridgeConfig{Name: "skt3", Subnet: "10.77.3.0/24", Gateway: "10.77.3.1"}
+		cs := make([]*container, 4)
+		errs := make([]error, len(cs))
+		var wg sync.WaitGroup
+		for i := range cs {
+			cfg := netC
+			cfg.ContainerID, cfg.Address = randomID(), "10.77.3."+strconv.Itoa(i+2)
+			cs[i] = &container{server: startServer(t, "C"+strconv.Itoa(i)), cfg: Config{Mode: ModeBridge, Bridge: &cfg}}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cs[i].net, errs[i] = Setup(cs[i].cfg, cs[i].pid)
+			}()
+		}
+		wg.Wait()
+		for i, c := range cs {
+			if errs[i] != nil {
+				t.Fatalf("Setup %d: %v", i, errs[i])
+			}
+			t.Cleanup(func() { c.net.Close() })
+			if got, err := dialFrom(t, c.pid, "tcp", "192.0.2.2:80"); got != "outside 192.0.2.1" {
+				t.Errorf("C%d: %q (%v)", i, got, err)
+			}
+		}
+		c, err := nftables.New()
+		must(t, err)
+		for chain, want := range map[string]int{"prerouting": 1, "output": 1, "postrouting": 2, "forward": 4} {
+			rules, err := c.GetRules(table, &nftables.Chain{Table: table, Name: chain})
+			must(t, err)
+			if len(rules) != want {
+				t.Errorf("chain %s has %d rules, want %d", chain, len(rules), want)
+			}
+		}
 	})
 
 	t.Run("RemoveBridge", func(t *testing.T) {
