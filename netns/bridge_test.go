@@ -11,6 +11,8 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -319,6 +321,24 @@ func TestBridge(t *testing.T) {
 			if len(rules) != want {
 				t.Errorf("chain %s has %d rules, want %d", chain, len(rules), want)
 			}
+		}
+	})
+
+	t.Run("an older layout is replaced", func(t *testing.T) {
+		c, err := nftables.New()
+		must(t, err)
+		c.FlushChain(forwardChain)
+		c.AddRule(&nftables.Rule{Table: table, Chain: forwardChain, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}},
+			UserData: userdata.AppendString(nil, userdata.TypeComment, "skiff layout 0")})
+		must(t, c.Flush())
+		startContainer(t, "L", netA, "10.77.0.9")
+		rules, err := c.GetRules(table, forwardChain)
+		must(t, err)
+		if st, _ := readState(c); len(rules) != 4 || !st.current {
+			t.Errorf("forward has %d rules, current %v; want the 4 of %s", len(rules), st.current, layoutVersion)
+		}
+		if got, err := dialFrom(t, a.pid, "tcp", "10.77.1.2:80"); err == nil {
+			t.Errorf("A reached B after the layout's replacement: %q", got)
 		}
 	})
 

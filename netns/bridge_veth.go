@@ -81,8 +81,8 @@ func configureInside(b *bridgeNet, pid int) error {
 	return nil
 }
 
-// deleteLink deletes a device of the host; one already gone is fine (its
-// peer's namespace ended, taking the pair with it).
+// deleteLink deletes a device of the host; one already gone is fine (a
+// veth goes when its peer's namespace ends).
 func deleteLink(name string) error {
 	l, err := netlink.LinkByName(name)
 	if err != nil {
@@ -90,10 +90,10 @@ func deleteLink(name string) error {
 		if errors.As(err, &nf) {
 			return nil
 		}
-		return fmt.Errorf("veth %s: %w", name, err)
+		return fmt.Errorf("device %s: %w", name, err)
 	}
 	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("deleting veth %s: %w", name, err)
+		return fmt.Errorf("deleting device %s: %w", name, err)
 	}
 	return nil
 }

@@ -2,11 +2,14 @@ package netns
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,16 +38,22 @@ import (
 //	    iifname @bridges oifname @bridges drop }
 //	}
 //
-// Everything but the ports chain is static: each Setup declares it again,
-// flushing and refilling the static chains in the same transaction as its
-// own additions, so concurrent monitors converge on one copy and a newer
-// skiff replaces an older layout. What varies per network is set elements
-// (adding an existing one is not an error); what varies per container is
-// rules in ports, each carrying its container's ID as its comment, which is
-// how RemovePortRules finds them without the monitor that added them.
-// intra comes first in forward because with br_netfilter the traffic
-// between two containers of one bridge passes the forward hook too.
-const nftTable = "skiff"
+// Everything but the ports chain is static: the first Setup creates it,
+// and one that finds an older layout (its static rules carry a layout
+// version as their comment) replaces it, in the same transaction as its
+// own additions, so concurrent monitors converge on one copy. Otherwise a
+// Setup only adds: declaring an existing chain again or deleting a rule
+// costs the kernel's commit an RCU grace period (some 10 ms), adding
+// costs nothing like it. What varies per network is set elements (adding
+// an existing one is no error); what varies per container is rules in
+// ports, each carrying its container's ID as its comment, which is how
+// RemovePortRules finds them without the monitor that added them. intra
+// comes first in forward because with br_netfilter the traffic between
+// two containers of one bridge passes the forward hook too.
+const (
+	nftTable      = "skiff"
+	layoutVersion = "skiff layout 1" // change with the static rules
+)
 
 var table = &nftables.Table{Family: nftables.TableFamilyIPv4, Name: nftTable}
 
@@ -55,12 +64,44 @@ type layout struct {
 	ports                                    *nftables.Chain
 }
 
-// portsChain is the ports chain, for reading and deleting its rules.
-var portsChain = &nftables.Chain{Table: table, Name: "ports"}
+// The chains Setup reads: ports for a container's rules, forward for the
+// layout's version.
+var (
+	portsChain   = &nftables.Chain{Table: table, Name: "ports"}
+	forwardChain = &nftables.Chain{Table: table, Name: "forward"}
+)
 
-// declare adds the table, its sets and chains to c's batch, and refills
-// the static chains.
-func declare(c *nftables.Conn) (*layout, error) {
+// tableState is what a Setup found of skiff's table.
+type tableState struct {
+	chains  bool // the table, and so its chains, exist
+	current bool // and its static rules are of layoutVersion
+}
+
+// readState reads whether the table exists, and the layout's version off
+// its forward chain. The table and its chains are created in one
+// transaction: one exists when the other does.
+func readState(c *nftables.Conn) (tableState, error) {
+	if _, err := c.ListTableOfFamily(nftTable, table.Family); errors.Is(err, unix.ENOENT) {
+		return tableState{}, nil
+	} else if err != nil {
+		return tableState{}, fmt.Errorf("reading nftables table ip %s: %w", nftTable, err)
+	}
+	rules, err := c.GetRules(table, forwardChain)
+	if err != nil {
+		return tableState{}, fmt.Errorf("listing nftables table ip %s: %w", nftTable, err)
+	}
+	st := tableState{chains: true, current: len(rules) > 0}
+	for _, r := range rules {
+		if v, _ := userdata.GetString(r.UserData, userdata.TypeComment); v != layoutVersion {
+			st.current = false
+		}
+	}
+	return st, nil
+}
+
+// declare adds to c's batch what st says is missing of the table, and
+// names the rest.
+func declare(c *nftables.Conn, st tableState) (*layout, error) {
 	c.AddTable(table)
 	l := &layout{
 		bridges:  &nftables.Set{Table: table, Name: "bridges", KeyType: nftables.TypeIFName},
@@ -73,17 +114,25 @@ func declare(c *nftables.Conn) (*layout, error) {
 			return nil, err
 		}
 	}
+	chain := func(ch *nftables.Chain) *nftables.Chain {
+		if st.chains {
+			return ch
+		}
+		return c.AddChain(ch)
+	}
 	accept := nftables.ChainPolicyAccept
-	l.ports = c.AddChain(portsChain)
-	l.prerouting = c.AddChain(&nftables.Chain{Table: table, Name: "prerouting", Type: nftables.ChainTypeNAT,
+	l.ports = chain(portsChain)
+	l.prerouting = chain(&nftables.Chain{Table: table, Name: "prerouting", Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
-	l.output = c.AddChain(&nftables.Chain{Table: table, Name: "output", Type: nftables.ChainTypeNAT,
+	l.output = chain(&nftables.Chain{Table: table, Name: "output", Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest})
-	l.postrouting = c.AddChain(&nftables.Chain{Table: table, Name: "postrouting", Type: nftables.ChainTypeNAT,
+	l.postrouting = chain(&nftables.Chain{Table: table, Name: "postrouting", Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
-	l.forward = c.AddChain(&nftables.Chain{Table: table, Name: "forward", Type: nftables.ChainTypeFilter,
+	l.forward = chain(&nftables.Chain{Table: table, Name: forwardChain.Name, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &accept})
-	l.fillStatic(c)
+	if !st.current {
+		l.fillStatic(c)
+	}
 	return l, nil
 }
 
@@ -132,8 +181,10 @@ func (l *layout) bridgeElements(name string, subnet *net.IPNet, internal bool) [
 	}
 }
 
+// add adds a static rule.
 func add(c *nftables.Conn, ch *nftables.Chain, exprs ...expr.Any) {
-	c.AddRule(&nftables.Rule{Table: table, Chain: ch, Exprs: exprs})
+	c.AddRule(&nftables.Rule{Table: table, Chain: ch, Exprs: exprs,
+		UserData: userdata.AppendString(nil, userdata.TypeComment, layoutVersion)})
 }
 
 func meta(key expr.MetaKey, reg uint32) expr.Any { return &expr.Meta{Key: key, Register: reg} }

@@ -6,47 +6,57 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/containerd/errdefs"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"golang.org/x/sys/unix"
 )
 
-// addRules declares skiff's table, adds b's network to its sets and
-// publishes ports to b's container, in one transaction. Rules a previous
-// run of the same container left (its monitor was killed) go in the same
-// transaction, so the container's ports never point two ways.
+// addRules declares what is missing of skiff's table, adds b's network to
+// its sets and publishes ports to b's container, in one transaction. Rules
+// a previous run of the same container left (its monitor was killed) go in
+// the same transaction, so the container's ports never point two ways.
 func addRules(b *bridgeNet, ports []PortMapping) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
+	st, err := readState(c)
+	if err != nil {
+		return err
+	}
 	stale, err := containerRules(c, b.cfg.ContainerID)
 	if err != nil {
 		return err
 	}
-	l, err := declare(c)
+	if err := addRulesBatch(c, b, ports, stale, st); err != nil {
+		return fmt.Errorf("adding the container's nftables rules to table ip %s: %w", nftTable, err)
+	}
+	return nil
+}
+
+// addRulesBatch is addRules's transaction.
+func addRulesBatch(c *nftables.Conn, b *bridgeNet, ports []PortMapping, stale []*nftables.Rule, st tableState) error {
+	l, err := declare(c, st)
 	if err != nil {
-		return fmt.Errorf("nftables: %w", err)
+		return err
 	}
 	for _, e := range l.bridgeElements(b.cfg.Name, b.subnet, b.cfg.Internal) {
 		if err := c.SetAddElements(e.set, e.elems); err != nil {
-			return fmt.Errorf("nftables: %w", err)
+			return err
 		}
 	}
 	for _, r := range stale {
 		if err := c.DelRule(r); err != nil {
-			return fmt.Errorf("nftables: %w", err)
+			return err
 		}
 	}
 	comment := userdata.AppendString(nil, userdata.TypeComment, b.cfg.ContainerID)
 	for _, p := range ports {
 		c.AddRule(&nftables.Rule{Table: table, Chain: l.ports, Exprs: dnat(p, b.address), UserData: comment})
 	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("adding the container's nftables rules to table ip %s: %w", nftTable, err)
-	}
-	return nil
+	return c.Flush()
 }
 
 // dnat is the rule that sends HostIP:HostPort to address:ContainerPort.
@@ -69,13 +79,10 @@ func dnat(p PortMapping, address net.IP) []expr.Any {
 	)
 }
 
-// containerRules lists the rules of the ports chain that carry id; none
-// when skiff's table does not exist yet.
+// containerRules lists the rules of the ports chain that carry id (none
+// when there is no table: the kernel's dump is empty).
 func containerRules(c *nftables.Conn, id string) ([]*nftables.Rule, error) {
 	rules, err := c.GetRules(table, portsChain)
-	if errors.Is(err, unix.ENOENT) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("listing nftables table ip %s: %w", nftTable, err)
 	}
@@ -125,11 +132,18 @@ func RemovePortRules(containerID string) error {
 func RemoveBridge(cfg BridgeConfig) error {
 	_, subnet, err := net.ParseCIDR(cfg.Subnet)
 	if err != nil || subnet.IP.To4() == nil {
-		return fmt.Errorf("bridge %s: subnet %q is not an IPv4 CIDR", cfg.Name, cfg.Subnet)
+		return fmt.Errorf("bridge %s: subnet %q is not an IPv4 CIDR: %w", cfg.Name, cfg.Subnet, errdefs.ErrInvalidArgument)
 	}
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
+	}
+	st, err := readState(c)
+	if err != nil {
+		return err
+	}
+	if !st.chains {
+		return deleteLink(cfg.Name)
 	}
 	l := &layout{}
 	for _, s := range []struct {
@@ -137,9 +151,6 @@ func RemoveBridge(cfg BridgeConfig) error {
 		dst  **nftables.Set
 	}{{"bridges", &l.bridges}, {"intra", &l.intra}, {"internal", &l.internal}, {"nat", &l.nat}} {
 		set, err := c.GetSetByName(table, s.name)
-		if errors.Is(err, unix.ENOENT) {
-			return deleteLink(cfg.Name) // no table, or not yet this layout
-		}
 		if err != nil {
 			return fmt.Errorf("nftables: set %s: %w", s.name, err)
 		}
