@@ -19,6 +19,11 @@ const slirpAPITimeout = 5 * time.Second
 // container's SlirpAddress from its gateway: the container sees every
 // client, TCP and UDP, as 10.0.2.2. Host addresses are IPv4 only. The
 // forwards end with slirp4netns.
+//
+// With the host's loopback disabled (the default), libslirp drops the
+// container's UDP replies to a client on the host's loopback: it will not
+// translate 10.0.2.2 back to 127.0.0.1 (podman#4586). Such a client needs
+// allow_host_loopback or the rootlesskit handler.
 func (s *slirpProcess) publish(ports []PortMapping) error {
 	for _, p := range ports {
 		if err := s.addHostfwd(p); err != nil {

@@ -153,12 +153,23 @@ func freePort(t *testing.T) int {
 // slirpChildren counts this process's slirp4netns children.
 func slirpChildren(t *testing.T) int {
 	t.Helper()
+	return len(childrenOf(t, os.Getpid(), slirpBinary))
+}
+
+// childrenOf lists the pids of parent's children named comm. A zombie
+// (reaped soon by its parent's Wait) does not count.
+func childrenOf(t *testing.T, parent int, comm string) []int {
+	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var pids []int
 	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
 		if err != nil {
 			continue
@@ -166,14 +177,14 @@ func slirpChildren(t *testing.T) int {
 		// pid (comm) state ppid ...
 		s := string(b)
 		i := strings.LastIndexByte(s, ')')
-		if i < 0 || !strings.Contains(s[:i], "("+slirpBinary) {
+		if i < 0 || !strings.HasSuffix(s[:i], "("+comm) {
 			continue
 		}
-		if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) {
-			n++
+		if f := strings.Fields(s[i+1:]); len(f) > 1 && f[0] != "Z" && f[1] == strconv.Itoa(parent) {
+			pids = append(pids, pid)
 		}
 	}
-	return n
+	return pids
 }
 
 // tunUsable says whether this process may open /dev/net/tun, so whether

@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -164,4 +166,62 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return os.WriteFile(to, b, 0o755)
+}
+
+// TestSlirpDiesWithMonitor: kill -9 of the process that called Setup (the
+// monitor) ends its slirp4netns and frees its published ports.
+func TestSlirpDiesWithMonitor(t *testing.T) {
+	needTun(t)
+	if os.Getenv("SKIFF_NETNS_MONITOR") != "" {
+		pid, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_MONITOR"))
+		port, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_PORT"))
+		p := PortMapping{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 80, Protocol: "tcp"}
+		if _, err := Setup(Config{Mode: ModeSlirp4netns, StateDir: t.TempDir(), Ports: []PortMapping{p}}, pid); err != nil {
+			t.Fatal(err)
+		}
+		os.Stdout.WriteString("network up\n")
+		time.Sleep(time.Minute)
+		return
+	}
+	pid := targetNS(t)
+	port := freePort(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSlirpDiesWithMonitor$")
+	cmd.Env = append(os.Environ(), "SKIFF_NETNS_MONITOR="+strconv.Itoa(pid), "SKIFF_NETNS_PORT="+strconv.Itoa(port))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "network up\n" {
+		t.Fatalf("the monitor said %q", line)
+	}
+	slirp := childrenOf(t, cmd.Process.Pid, slirpBinary)
+	if len(slirp) != 1 {
+		t.Fatalf("the monitor has %d slirp4netns", len(slirp))
+	}
+	if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+		ln.Close()
+		t.Fatal("the published port is not held")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatalf("the port after kill -9 of the monitor: %v", err)
+	}
+	ln.Close()
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if err := syscall.Kill(slirp[0], 0); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(slirp[0], syscall.SIGKILL)
+			t.Fatal("slirp4netns outlived its monitor")
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/containerd/errdefs"
@@ -34,7 +36,11 @@ func checkTun() error {
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		why = tunDevice + " is not open to this user"
 		if fi, serr := os.Stat(tunDevice); serr == nil {
-			why += fmt.Sprintf(" (mode %04o, owned by uid %d)", fi.Mode().Perm(), fi.Sys().(*syscall.Stat_t).Uid)
+			owner := fmt.Sprintf("uid %d", fi.Sys().(*syscall.Stat_t).Uid)
+			if overflow, _ := os.ReadFile("/proc/sys/kernel/overflowuid"); strings.TrimSpace(string(overflow)) == strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid)) {
+				owner = "a user this user namespace does not map, the host's root"
+			}
+			why += fmt.Sprintf(" (mode %04o, owned by %s)", fi.Mode().Perm(), owner)
 		}
 		why += "; make it usable with chmod 0666 " + tunDevice + " (the usual mode)"
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENODEV), errors.Is(err, syscall.ENXIO):
