@@ -1,14 +1,12 @@
 package netns
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 
 	"github.com/containerd/errdefs"
-	"golang.org/x/sys/unix"
 )
 
 // checkPorts refuses what the bridge cannot publish, before anything is
@@ -32,8 +30,9 @@ func checkPorts(ports []PortMapping) error {
 // container's life, as conmon does: DNAT takes the traffic before any
 // socket sees it, so without the reservation nothing would stop another
 // program (or container) from binding the port and never getting its
-// traffic. A port in use fails here, naming it. The sockets are never
-// read; they close at Close, or with the monitor when it is killed.
+// traffic. A port in use fails here, naming it (portError, as rootless).
+// The sockets are never read; they close at Close, or with the monitor
+// when it is killed.
 func reservePorts(n *Network, ports []PortMapping) error {
 	for _, p := range ports {
 		ip := p.HostIP
@@ -48,13 +47,8 @@ func reservePorts(n *Network, ports []PortMapping) error {
 		} else {
 			c, err = net.Listen("tcp4", addr)
 		}
-		switch {
-		case errors.Is(err, unix.EADDRINUSE):
-			return fmt.Errorf("host port %s/%s is already in use: publish another port or stop what uses it: %w", addr, p.Protocol, errdefs.ErrConflict)
-		case errors.Is(err, unix.EADDRNOTAVAIL):
-			return fmt.Errorf("published port %s: %s is not an address of this host: %w", p, ip, errdefs.ErrInvalidArgument)
-		case err != nil:
-			return fmt.Errorf("reserving host port %s/%s: %w", addr, p.Protocol, err)
+		if err != nil {
+			return portError(p, err)
 		}
 		n.onClose(c.Close)
 	}

@@ -226,7 +226,7 @@ func TestBridge(t *testing.T) {
 			n.Close()
 			t.Fatal("Setup with a port in use succeeded")
 		}
-		if !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "0.0.0.0:8090/tcp is already in use") {
+		if !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "host port 8090/tcp is already in use") {
 			t.Errorf("error %q does not say port 8090 is in use", err)
 		}
 		checkGone(t, cfg.ContainerID)

@@ -1,0 +1,227 @@
+package netns
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSlirpTap: slirp4netns configures tap0 in the namespace, and Close
+// ends slirp4netns and with it tap0. Where this user cannot open
+// /dev/net/tun, Setup fails at once with the error that says why.
+func TestSlirpTap(t *testing.T) {
+	pid := targetNS(t)
+	if !tunUsable() {
+		start := time.Now()
+		_, err := Setup(Config{Mode: ModeSlirp4netns, StateDir: t.TempDir()}, pid)
+		if err == nil || !strings.Contains(err.Error(), tunDevice) || !strings.Contains(err.Error(), "--network none") {
+			t.Fatalf("Setup without a usable %s: %v", tunDevice, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("the error took %s", d)
+		}
+		if n := slirpChildren(t); n != 0 {
+			t.Fatalf("%d slirp4netns left", n)
+		}
+		t.Log(err)
+		return
+	}
+	n := setup(t, Config{Mode: ModeSlirp4netns}, pid)
+	var addrs []string
+	var mtu int
+	err := inNS(t, pid, func() error {
+		ifc, err := net.InterfaceByName("tap0")
+		if err != nil {
+			return err
+		}
+		mtu = ifc.MTU
+		as, err := ifc.Addrs()
+		for _, a := range as {
+			addrs = append(addrs, a.String())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(addrs) == 0 || addrs[0] != SlirpAddress+"/24" || mtu != SlirpMTU {
+		t.Fatalf("tap0 has %v, MTU %d; want %s/24, MTU %d", addrs, mtu, SlirpAddress, SlirpMTU)
+	}
+	if c := slirpChildren(t); c != 1 {
+		t.Fatalf("%d slirp4netns running, want 1", c)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := slirpChildren(t); c != 0 {
+		t.Fatalf("%d slirp4netns left after Close", c)
+	}
+	err = inNS(t, pid, func() error { _, err := net.InterfaceByName("tap0"); return err })
+	if err == nil {
+		t.Fatal("tap0 outlived slirp4netns")
+	}
+}
+
+// TestSlirpOutbound: with AllowHostLoopback the namespace reaches a server
+// on the host's 127.0.0.1 at 10.0.2.2; without it, it does not.
+func TestSlirpOutbound(t *testing.T) {
+	needTun(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("hello from the host\n"))
+			c.Close()
+		}
+	}()
+	gw := net.JoinHostPort(SlirpGateway, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	for _, allow := range []bool{true, false} {
+		t.Run("allow_host_loopback="+strconv.FormatBool(allow), func(t *testing.T) {
+			pid := targetNS(t)
+			setup(t, Config{Mode: ModeSlirp4netns, Slirp: &SlirpOptions{AllowHostLoopback: allow}}, pid)
+			var got []byte
+			err := inNS(t, pid, func() error {
+				c, err := net.DialTimeout("tcp", gw, 3*time.Second)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(3 * time.Second))
+				got, err = io.ReadAll(c)
+				return err
+			})
+			switch {
+			case allow && (err != nil || string(got) != "hello from the host\n"):
+				t.Fatalf("%s from the namespace: %q, %v", gw, got, err)
+			case !allow && err == nil && len(got) > 0:
+				t.Fatalf("%s answered %q with the host's loopback disabled", gw, got)
+			}
+		})
+	}
+}
+
+// TestSlirpUnprivileged runs this package's slirp and port tests again as
+// an unprivileged user inside `unshare -r`, the shape of skiff's rootless
+// monitor: they check a working network where that user can open
+// /dev/net/tun, the clear error where not.
+func TestSlirpUnprivileged(t *testing.T) {
+	if os.Getuid() != 0 || os.Getenv("SKIFF_NETNS_UNPRIVILEGED") != "" {
+		t.Skip("needs root, to become another user")
+	}
+	dir, err := os.MkdirTemp("", "netns-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "netns.test")
+	if err := copyFile(os.Args[0], bin); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody to run as")
+	}
+	tmp := filepath.Join(dir, "tmp")
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	if err := os.Mkdir(tmp, 0o700); err != nil || os.Chown(tmp, uid, gid) != nil {
+		t.Fatal("a temporary directory for nobody:", err)
+	}
+	cmd := exec.Command("setpriv", "--reuid="+nobody.Uid, "--regid="+nobody.Gid, "--clear-groups",
+		"unshare", "--user", "--map-root-user", bin, "-test.v", "-test.run=^(TestSlirp|TestPublish|TestPortError)")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SKIFF_NETNS_UNPRIVILEGED=1", "TMPDIR="+tmp)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the tests as nobody: %v", err)
+	}
+	for _, want := range []string{"--- PASS: TestSlirpTap", "--- PASS: TestPortErrorPrivileged"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the run as nobody lacks %q", want)
+		}
+	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
+}
+
+// TestSlirpDiesWithMonitor: kill -9 of the process that called Setup (the
+// monitor) ends its slirp4netns and frees its published ports.
+func TestSlirpDiesWithMonitor(t *testing.T) {
+	needTun(t)
+	if os.Getenv("SKIFF_NETNS_MONITOR") != "" {
+		pid, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_MONITOR"))
+		port, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_PORT"))
+		p := PortMapping{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 80, Protocol: "tcp"}
+		if _, err := Setup(Config{Mode: ModeSlirp4netns, StateDir: t.TempDir(), Ports: []PortMapping{p}}, pid); err != nil {
+			t.Fatal(err)
+		}
+		os.Stdout.WriteString("network up\n")
+		time.Sleep(time.Minute)
+		return
+	}
+	pid := targetNS(t)
+	port := freePort(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSlirpDiesWithMonitor$")
+	cmd.Env = append(os.Environ(), "SKIFF_NETNS_MONITOR="+strconv.Itoa(pid), "SKIFF_NETNS_PORT="+strconv.Itoa(port))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "network up\n" {
+		t.Fatalf("the monitor said %q", line)
+	}
+	slirp := childrenOf(t, cmd.Process.Pid, slirpBinary)
+	if len(slirp) != 1 {
+		t.Fatalf("the monitor has %d slirp4netns", len(slirp))
+	}
+	if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+		ln.Close()
+		t.Fatal("the published port is not held")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatalf("the port after kill -9 of the monitor: %v", err)
+	}
+	ln.Close()
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if err := syscall.Kill(slirp[0], 0); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(slirp[0], syscall.SIGKILL)
+			t.Fatal("slirp4netns outlived its monitor")
+		}
+	}
+}
