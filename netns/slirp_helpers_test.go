@@ -198,15 +198,6 @@ func tunUsable() bool {
 	return true
 }
 
-// needTun skips a test that needs a working slirp4netns where this user
-// cannot open /dev/net/tun (TestSlirpTap checks the error instead).
-func needTun(t *testing.T) {
-	t.Helper()
-	if !tunUsable() {
-		t.Skip("this user cannot open /dev/net/tun, so slirp4netns cannot run (TestSlirpTap checks the error)")
-	}
-}
-
 // setup is Setup for the namespace of pid, closed at the test's end.
 func setup(t *testing.T, cfg Config, pid int) *Network {
 	t.Helper()
