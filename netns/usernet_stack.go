@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,7 @@ const usernetNIC tcpip.NICID = 1
 // relays.
 type usernetStack struct {
 	s  *stack.Stack
+	ep stack.LinkEndpoint
 	fd int
 
 	mu     sync.Mutex
@@ -56,7 +58,7 @@ func startStack(fd int, l usernetLayout, mtu int, policy *usernetPolicy) (*usern
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
 	})
-	u := &usernetStack{s: s, fd: fd, flows: map[io.Closer]struct{}{}}
+	u := &usernetStack{s: s, ep: ep, fd: fd, flows: map[io.Closer]struct{}{}}
 	if err := u.configure(ep, l); err != nil {
 		s.Destroy()
 		return nil, err
@@ -117,8 +119,7 @@ func (u *usernetStack) untrack(c io.Closer) {
 	u.mu.Unlock()
 }
 
-// close ends every flow, then the stack (which stops reading fd), then
-// closes fd.
+// close ends every flow, then the stack, then closes fd.
 func (u *usernetStack) close() error {
 	u.mu.Lock()
 	u.closed = true
@@ -126,7 +127,29 @@ func (u *usernetStack) close() error {
 		c.Close()
 	}
 	u.mu.Unlock()
+	if err := u.stopReading(); err != nil {
+		return err
+	}
 	u.s.Destroy()
 	u.wg.Wait()
 	return unix.Close(u.fd)
+}
+
+// stopReading ends the link's reader before the stack removes the NIC:
+// fdbased's removal holds the endpoint's lock while it waits for its
+// reader, which takes that lock after each batch of frames, so a frame in
+// flight at that moment would hang Close for ever. Putting /dev/null in
+// the socket's place (not closing it, whose number could be reused at
+// once) makes the reader's next receive fail, which ends it.
+func (u *usernetStack) stopReading() error {
+	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(null)
+	if err := unix.Dup3(null, u.fd, unix.O_CLOEXEC); err != nil {
+		return err
+	}
+	u.ep.Wait()
+	return nil
 }

@@ -19,7 +19,7 @@ import (
 
 // setupUser is the user-mode network with cfg for the namespace of pid,
 // whether or not slirp4netns could run, closed at the test's end.
-func setupUser(t *testing.T, cfg Config, pid int) *Network {
+func setupUser(t testing.TB, cfg Config, pid int) *Network {
 	t.Helper()
 	if cfg.StateDir == "" {
 		cfg.StateDir = t.TempDir()
@@ -331,4 +331,69 @@ func readTCPDNS(c net.Conn) ([]byte, error) {
 	b := make([]byte, binary.BigEndian.Uint16(l[:]))
 	_, err := io.ReadFull(c, b)
 	return b, err
+}
+
+// TestUsernetCloseUnderLoad: Close while the container streams to the
+// host and floods a port that goes nowhere returns at once and ends the
+// host's side of the flow (gVisor's link removal would hang with a frame in
+// flight, see stopReading).
+func TestUsernetCloseUnderLoad(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	gw := net.JoinHostPort(SlirpGateway, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	for range 5 {
+		pid := targetNS(t)
+		n := setupUser(t, Config{Mode: ModeSlirp4netns, Slirp: &SlirpOptions{AllowHostLoopback: true}}, pid)
+		var c net.Conn
+		if err := inNS(t, pid, func() (err error) { c, err = net.Dial("tcp", gw); return err }); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			buf := make([]byte, 1<<20)
+			for {
+				if _, err := c.Write(buf); err != nil {
+					return
+				}
+			}
+		}()
+		var flood net.Conn
+		if err := inNS(t, pid, func() (err error) { flood, err = net.Dial("udp", SlirpDNS+":9"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				if _, err := flood.Write([]byte("frame")); err != nil && !errors.Is(err, syscall.ECONNREFUSED) {
+					return
+				}
+			}
+		}()
+		h, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hostDone := make(chan struct{})
+		go func() { io.Copy(io.Discard, h); close(hostDone) }()
+		time.Sleep(50 * time.Millisecond)
+		closed := make(chan error, 1)
+		go func() { closed <- n.Close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("Close hangs while the container sends")
+		}
+		select {
+		case <-hostDone:
+		case <-time.After(3 * time.Second):
+			t.Fatal("the host's side of the flow outlived Close")
+		}
+		c.Close()
+		h.Close()
+		flood.Close()
+	}
 }
