@@ -77,10 +77,11 @@ func startStack(fd int, l usernetLayout, mtu int, policy *usernetPolicy) (*usern
 // configure adds the NIC with the gateway's and DNS addresses (the ones
 // ARP answers for) and a route to the container's subnet.
 func (u *usernetStack) configure(ep stack.LinkEndpoint, l usernetLayout) error {
-	if err := u.s.CreateNIC(usernetNIC, ep); err != nil {
+	own := []tcpip.Address{tcpip.AddrFrom4(l.gateway.As4()), tcpip.AddrFrom4(l.dns.As4())}
+	if err := u.s.CreateNIC(usernetNIC, newEchoFilter(ep, own...)); err != nil {
 		return errors.New(err.String())
 	}
-	for _, a := range []tcpip.Address{tcpip.AddrFrom4(l.gateway.As4()), tcpip.AddrFrom4(l.dns.As4())} {
+	for _, a := range own {
 		pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: a.WithPrefix()}
 		if err := u.s.AddProtocolAddress(usernetNIC, pa, stack.AddressProperties{}); err != nil {
 			return fmt.Errorf("address %s: %s", a, err)

@@ -397,3 +397,48 @@ func TestUsernetCloseUnderLoad(t *testing.T) {
 		flood.Close()
 	}
 }
+
+// TestUsernetPing: the gateway and DNS addresses answer a ping, an address
+// the network cannot reach (TEST-NET-1, which no packet leaves the stack
+// for) does not.
+func TestUsernetPing(t *testing.T) {
+	pid := targetNS(t)
+	setupUser(t, Config{Mode: ModeSlirp4netns}, pid)
+	for addr, want := range map[string]bool{SlirpGateway: true, SlirpDNS: true, "192.0.2.1": false} {
+		var got bool
+		err := inNS(t, pid, func() error {
+			c, err := net.ListenPacket("ip4:icmp", SlirpAddress)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			echo := []byte{8, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'}
+			sum := uint32(0)
+			for i := 0; i < len(echo); i += 2 {
+				sum += uint32(echo[i])<<8 | uint32(echo[i+1])
+			}
+			sum = (sum >> 16) + (sum & 0xffff)
+			binary.BigEndian.PutUint16(echo[2:], ^uint16(sum+(sum>>16)))
+			if _, err := c.WriteTo(echo, &net.IPAddr{IP: net.ParseIP(addr)}); err != nil {
+				return err
+			}
+			buf := make([]byte, 1500)
+			for c.SetReadDeadline(time.Now().Add(time.Second)); ; {
+				n, from, err := c.ReadFrom(buf)
+				if err != nil {
+					return nil // no reply
+				}
+				if from.String() == addr && n >= 8 && buf[0] == 0 {
+					got = true
+					return nil
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("a ping to %s answered: %v, want %v", addr, got, want)
+		}
+	}
+}
