@@ -48,6 +48,10 @@ type SlirpOptions struct {
 	EnableIPv6        bool   `json:"enable_ipv6,omitempty"`
 	OutboundAddr      string `json:"outbound_addr,omitempty"`
 	PortHandler       string `json:"port_handler,omitempty"` // rootlesskit (default) or slirp4netns
+
+	// upstreamDNS ("host:port") replaces the host's resolver behind
+	// SlirpDNS in the user-mode network, for tests that run their own.
+	upstreamDNS string
 }
 
 // BridgeConfig places a container on a bridge of the host (rootful).

@@ -10,19 +10,25 @@ import (
 	"time"
 )
 
-var portHandlers = []struct {
+type portHandler struct {
 	handler string
 	source  string // the client's address as the container sees a loopback client
-}{
-	{PortHandlerRootlesskit, "127.0.0.1"},
-	{PortHandlerSlirp4netns, SlirpGateway},
+}
+
+// portHandlers are the handlers to test: slirp4netns's own only where it
+// runs (the user-mode network has rootlesskit's alone).
+func portHandlers() []portHandler {
+	hs := []portHandler{{PortHandlerRootlesskit, "127.0.0.1"}}
+	if tunUsable() {
+		hs = append(hs, portHandler{PortHandlerSlirp4netns, SlirpGateway})
+	}
+	return hs
 }
 
 // TestPublishTCP: a server in the namespace is reached at 127.0.0.1 on the
 // published port, and Close frees the port at once.
 func TestPublishTCP(t *testing.T) {
-	needTun(t)
-	for _, h := range portHandlers {
+	for _, h := range portHandlers() {
 		t.Run(h.handler, func(t *testing.T) {
 			pid := targetNS(t)
 			serveTCPInNS(t, pid, 8080)
@@ -51,8 +57,7 @@ func TestPublishTCP(t *testing.T) {
 // port and its replies come back; the container sees the client as the
 // handler's source.
 func TestPublishUDP(t *testing.T) {
-	needTun(t)
-	for _, h := range portHandlers {
+	for _, h := range portHandlers() {
 		t.Run(h.handler, func(t *testing.T) {
 			pid := targetNS(t)
 			serveUDPInNS(t, pid, 5353)
@@ -100,10 +105,9 @@ func TestPublishUDP(t *testing.T) {
 }
 
 // TestPublishPortInUse: a host port in use fails Setup, naming the port,
-// and leaves no slirp4netns behind.
+// and leaves no slirp4netns and no tap0 behind.
 func TestPublishPortInUse(t *testing.T) {
-	needTun(t)
-	for _, h := range portHandlers {
+	for _, h := range portHandlers() {
 		for _, proto := range []string{"tcp", "udp"} {
 			t.Run(h.handler+"/"+proto, func(t *testing.T) {
 				pid := targetNS(t)
@@ -128,6 +132,9 @@ func TestPublishPortInUse(t *testing.T) {
 				}
 				if n := slirpChildren(t); n != 0 {
 					t.Fatalf("%d slirp4netns left", n)
+				}
+				if err := inNS(t, pid, func() error { _, err := net.InterfaceByName("tap0"); return err }); err == nil {
+					t.Fatal("a failed Setup left tap0")
 				}
 			})
 		}
@@ -160,7 +167,6 @@ func TestPortErrorPrivileged(t *testing.T) {
 // network namespace of its own holding that address, so no packet leaves
 // namespaces it made.
 func TestPublishKeepsClientAddress(t *testing.T) {
-	needTun(t)
 	const client = "198.51.100.1" // TEST-NET-2, only on the loopback device of the test's namespace
 	if os.Getenv("SKIFF_NETNS_CLIENT_NS") == "" {
 		cmd := exec.Command("unshare", "--net", os.Args[0], "-test.v", "-test.run=^TestPublishKeepsClientAddress$")

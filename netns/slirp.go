@@ -31,25 +31,35 @@ const (
 	slirpDirFd   = 5 // StateDir, so that the API socket's name stays short
 )
 
-// setupSlirp connects the namespace of pid to slirp4netns and publishes
-// cfg.Ports (rootless).
+// setupSlirp connects the namespace of pid to slirp4netns, or to skiff's
+// user-mode network where slirp4netns cannot open /dev/net/tun, and
+// publishes cfg.Ports (rootless).
 func setupSlirp(n *Network, cfg Config, pid int) error {
 	var opts SlirpOptions
 	if cfg.Slirp != nil {
 		opts = *cfg.Slirp
 	}
 	if err := checkTun(); err != nil {
-		return err
+		if err := setupUsernet(n, opts, pid, err); err != nil {
+			return err
+		}
+		return publishPorts(n, cfg, opts, pid, nil)
 	}
 	s, err := startSlirp(opts, cfg.StateDir, pid)
 	if err != nil {
 		return err
 	}
 	n.onClose(s.stop)
+	return publishPorts(n, cfg, opts, pid, s)
+}
+
+// publishPorts forwards cfg.Ports with the chosen handler; s is nil for
+// the user-mode network, which only has rootlesskit's.
+func publishPorts(n *Network, cfg Config, opts SlirpOptions, pid int, s *slirpProcess) error {
 	if len(cfg.Ports) == 0 {
 		return nil
 	}
-	if opts.PortHandler == PortHandlerSlirp4netns {
+	if opts.PortHandler == PortHandlerSlirp4netns && s != nil {
 		return s.publish(cfg.Ports)
 	}
 	return publishBuiltin(n, cfg.StateDir, pid, cfg.Ports)

@@ -17,7 +17,7 @@ import (
 // targetNS starts a process in a new user and network namespace, the shape
 // of a rootless container's init, and returns its pid. It is killed at the
 // test's end, and its namespaces with it.
-func targetNS(t *testing.T) int {
+func targetNS(t testing.TB) int {
 	t.Helper()
 	cmd := exec.Command("unshare", "--user", "--map-root-user", "--net", "sleep", "600")
 	cmd.Stderr = os.Stderr
@@ -38,7 +38,7 @@ func targetNS(t *testing.T) int {
 // inNS runs fn on a thread in the network namespace of pid. Sockets fn
 // opens stay in that namespace. The thread is left locked, so the runtime
 // ends it rather than reuse it.
-func inNS(t *testing.T, pid int, fn func() error) error {
+func inNS(t testing.TB, pid int, fn func() error) error {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
@@ -132,7 +132,7 @@ func askTCP(t *testing.T, local, addr string) string {
 }
 
 // freePort is a port nothing listens on at 127.0.0.1, for tcp and udp.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	for range 20 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -198,17 +198,8 @@ func tunUsable() bool {
 	return true
 }
 
-// needTun skips a test that needs a working slirp4netns where this user
-// cannot open /dev/net/tun (TestSlirpTap checks the error instead).
-func needTun(t *testing.T) {
-	t.Helper()
-	if !tunUsable() {
-		t.Skip("this user cannot open /dev/net/tun, so slirp4netns cannot run (TestSlirpTap checks the error)")
-	}
-}
-
 // setup is Setup for the namespace of pid, closed at the test's end.
-func setup(t *testing.T, cfg Config, pid int) *Network {
+func setup(t testing.TB, cfg Config, pid int) *Network {
 	t.Helper()
 	if cfg.StateDir == "" {
 		cfg.StateDir = t.TempDir()

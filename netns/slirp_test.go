@@ -15,35 +15,64 @@ import (
 	"time"
 )
 
-// TestSlirpTap: slirp4netns configures tap0 in the namespace, and Close
-// ends slirp4netns and with it tap0. Where this user cannot open
-// /dev/net/tun, Setup fails at once with the error that says why.
+// TestSlirpTap: slirp4netns, or the user-mode network where this user
+// cannot open /dev/net/tun, configures tap0 in the namespace, and Close
+// ends it and with it tap0.
 func TestSlirpTap(t *testing.T) {
 	pid := targetNS(t)
-	if !tunUsable() {
-		start := time.Now()
-		_, err := Setup(Config{Mode: ModeSlirp4netns, StateDir: t.TempDir()}, pid)
-		if err == nil || !strings.Contains(err.Error(), tunDevice) || !strings.Contains(err.Error(), "--network none") {
-			t.Fatalf("Setup without a usable %s: %v", tunDevice, err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Fatalf("the error took %s", d)
-		}
-		if n := slirpChildren(t); n != 0 {
-			t.Fatalf("%d slirp4netns left", n)
-		}
-		t.Log(err)
-		return
-	}
 	n := setup(t, Config{Mode: ModeSlirp4netns}, pid)
+	checkTap(t, pid, SlirpAddress+"/24", SlirpMTU)
+	want := 0
+	if tunUsable() {
+		want = 1
+	}
+	if c := slirpChildren(t); c != want {
+		t.Fatalf("%d slirp4netns running, want %d", c, want)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := slirpChildren(t); c != 0 {
+		t.Fatalf("%d slirp4netns left after Close", c)
+	}
+	err := inNS(t, pid, func() error { _, err := net.InterfaceByName("tap0"); return err })
+	if err == nil {
+		t.Fatal("tap0 outlived Close")
+	}
+}
+
+// TestSlirpNoTunError: where /dev/net/tun is not usable, an option only
+// slirp4netns has fails at once with the error that says why.
+func TestSlirpNoTunError(t *testing.T) {
+	if tunUsable() {
+		t.Skip("this user may open /dev/net/tun")
+	}
+	pid := targetNS(t)
+	start := time.Now()
+	_, err := Setup(Config{Mode: ModeSlirp4netns, Slirp: &SlirpOptions{EnableIPv6: true}, StateDir: t.TempDir()}, pid)
+	if err == nil || !strings.Contains(err.Error(), tunDevice) || !strings.Contains(err.Error(), "enable_ipv6") {
+		t.Fatalf("Setup with enable_ipv6 without a usable %s: %v", tunDevice, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("the error took %s", d)
+	}
+	if err := inNS(t, pid, func() error { _, err := net.InterfaceByName("tap0"); return err }); err == nil {
+		t.Fatal("a failed Setup left tap0")
+	}
+	t.Log(err)
+}
+
+// checkTap checks tap0's first address and MTU in the namespace of pid.
+func checkTap(t *testing.T, pid int, addr string, mtu int) {
+	t.Helper()
 	var addrs []string
-	var mtu int
+	var got int
 	err := inNS(t, pid, func() error {
 		ifc, err := net.InterfaceByName("tap0")
 		if err != nil {
 			return err
 		}
-		mtu = ifc.MTU
+		got = ifc.MTU
 		as, err := ifc.Addrs()
 		for _, a := range as {
 			addrs = append(addrs, a.String())
@@ -53,28 +82,14 @@ func TestSlirpTap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(addrs) == 0 || addrs[0] != SlirpAddress+"/24" || mtu != SlirpMTU {
-		t.Fatalf("tap0 has %v, MTU %d; want %s/24, MTU %d", addrs, mtu, SlirpAddress, SlirpMTU)
-	}
-	if c := slirpChildren(t); c != 1 {
-		t.Fatalf("%d slirp4netns running, want 1", c)
-	}
-	if err := n.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if c := slirpChildren(t); c != 0 {
-		t.Fatalf("%d slirp4netns left after Close", c)
-	}
-	err = inNS(t, pid, func() error { _, err := net.InterfaceByName("tap0"); return err })
-	if err == nil {
-		t.Fatal("tap0 outlived slirp4netns")
+	if len(addrs) == 0 || addrs[0] != addr || got != mtu {
+		t.Fatalf("tap0 has %v, MTU %d; want %s, MTU %d", addrs, got, addr, mtu)
 	}
 }
 
 // TestSlirpOutbound: with AllowHostLoopback the namespace reaches a server
 // on the host's 127.0.0.1 at 10.0.2.2; without it, it does not.
 func TestSlirpOutbound(t *testing.T) {
-	needTun(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -116,10 +131,10 @@ func TestSlirpOutbound(t *testing.T) {
 	}
 }
 
-// TestSlirpUnprivileged runs this package's slirp and port tests again as
-// an unprivileged user inside `unshare -r`, the shape of skiff's rootless
-// monitor: they check a working network where that user can open
-// /dev/net/tun, the clear error where not.
+// TestSlirpUnprivileged runs this package's slirp, user-mode network and
+// port tests again as an unprivileged user inside `unshare -r`, the shape
+// of skiff's rootless monitor: where that user cannot open /dev/net/tun
+// (mode 0600) they check the user-mode network through Setup.
 func TestSlirpUnprivileged(t *testing.T) {
 	if os.Getuid() != 0 || os.Getenv("SKIFF_NETNS_UNPRIVILEGED") != "" {
 		t.Skip("needs root, to become another user")
@@ -145,7 +160,7 @@ func TestSlirpUnprivileged(t *testing.T) {
 		t.Fatal("a temporary directory for nobody:", err)
 	}
 	cmd := exec.Command("setpriv", "--reuid="+nobody.Uid, "--regid="+nobody.Gid, "--clear-groups",
-		"unshare", "--user", "--map-root-user", bin, "-test.v", "-test.run=^(TestSlirp|TestPublish|TestPortError)")
+		"unshare", "--user", "--map-root-user", bin, "-test.v", "-test.run=^(TestSlirp|TestPublish|TestPortError|TestUsernet)")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "SKIFF_NETNS_UNPRIVILEGED=1", "TMPDIR="+tmp)
 	out, err := cmd.CombinedOutput()
@@ -153,7 +168,8 @@ func TestSlirpUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the tests as nobody: %v", err)
 	}
-	for _, want := range []string{"--- PASS: TestSlirpTap", "--- PASS: TestPortErrorPrivileged"} {
+	for _, want := range []string{"--- PASS: TestSlirpTap", "--- PASS: TestSlirpOutbound", "--- PASS: TestPublishTCP",
+		"--- PASS: TestPublishUDP", "--- PASS: TestSlirpDiesWithMonitor", "--- PASS: TestUsernetDNS", "--- PASS: TestPortErrorPrivileged"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the run as nobody lacks %q", want)
 		}
@@ -169,9 +185,9 @@ func copyFile(from, to string) error {
 }
 
 // TestSlirpDiesWithMonitor: kill -9 of the process that called Setup (the
-// monitor) ends its slirp4netns and frees its published ports.
+// monitor) ends its slirp4netns, or its user-mode network, and frees its
+// published ports.
 func TestSlirpDiesWithMonitor(t *testing.T) {
-	needTun(t)
 	if os.Getenv("SKIFF_NETNS_MONITOR") != "" {
 		pid, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_MONITOR"))
 		port, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_PORT"))
@@ -201,8 +217,8 @@ func TestSlirpDiesWithMonitor(t *testing.T) {
 		t.Fatalf("the monitor said %q", line)
 	}
 	slirp := childrenOf(t, cmd.Process.Pid, slirpBinary)
-	if len(slirp) != 1 {
-		t.Fatalf("the monitor has %d slirp4netns", len(slirp))
+	if want := map[bool]int{true: 1, false: 0}[tunUsable()]; len(slirp) != want {
+		t.Fatalf("the monitor has %d slirp4netns, want %d", len(slirp), want)
 	}
 	if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
 		ln.Close()
@@ -215,6 +231,9 @@ func TestSlirpDiesWithMonitor(t *testing.T) {
 		t.Fatalf("the port after kill -9 of the monitor: %v", err)
 	}
 	ln.Close()
+	if len(slirp) == 0 {
+		return // the user-mode network was the monitor's threads and sockets
+	}
 	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if err := syscall.Kill(slirp[0], 0); err != nil {
 			break

@@ -1,0 +1,119 @@
+package netns
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// The veth pair of the user-mode network, both ends in the container's
+// namespace: the container's end has slirp4netns's name, so that users and
+// tests see the same device either way.
+const (
+	usernetDevice = "tap0"
+	usernetPeer   = "skiffnet0" // the stack's end: no address, read and written raw
+)
+
+// inNetns runs fn on a thread of its own that entered the network
+// namespace netnsFd. The thread stays locked to the goroutine, so the
+// runtime ends it rather than hand a thread in the wrong namespace to other
+// code: going back would need privileges over the host's namespace that a
+// rootless monitor lacks. A socket made there keeps its namespace, so any
+// thread may use it afterwards.
+func inNetns(netnsFd int, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Setns(netnsFd, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("entering the container's network namespace: %w", err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// makeLink, in the container's namespace, brings lo up, creates the veth
+// pair with the container's address and default route on tap0, and
+// returns an AF_PACKET socket bound to the peer: the frames the container
+// sends and the way to send it frames.
+func makeLink(l usernetLayout, mtu int) (fd int, err error) {
+	if lo, err := netlink.LinkByName("lo"); err == nil {
+		netlink.LinkSetUp(lo)
+	}
+	veth := &netlink.Veth{
+		// GSO off (one segment per frame): the stack reads whole frames of
+		// at most the MTU.
+		LinkAttrs: netlink.LinkAttrs{Name: usernetDevice, MTU: mtu, GSOMaxSegs: 1},
+		PeerName:  usernetPeer,
+		PeerMTU:   uint32(mtu),
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return -1, fmt.Errorf("creating %s: %w", usernetDevice, err)
+	}
+	peer, err := netlink.LinkByName(usernetPeer)
+	if err != nil {
+		return -1, err
+	}
+	// The kernel must not speak on the stack's end: IPv6 would send router
+	// solicitations and its own link-local traffic into the container.
+	os.WriteFile("/proc/sys/net/ipv6/conf/"+usernetPeer+"/disable_ipv6", []byte("1"), 0)
+	if err := netlink.LinkSetUp(peer); err != nil {
+		return -1, err
+	}
+	fd, err = packetSocket(peer.Attrs().Index)
+	if err != nil {
+		return -1, err
+	}
+	if err := configureTap(l); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// configureTap gives tap0 slirp4netns's address and default route.
+func configureTap(l usernetLayout) error {
+	tap, err := netlink.LinkByName(usernetDevice)
+	if err != nil {
+		return err
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: l.address.AsSlice(), Mask: net.CIDRMask(l.subnet.Bits(), 32)}}
+	if err := netlink.AddrAdd(tap, addr); err != nil {
+		return fmt.Errorf("%s address %s: %w", usernetDevice, addr, err)
+	}
+	if err := netlink.LinkSetUp(tap); err != nil {
+		return err
+	}
+	route := &netlink.Route{LinkIndex: tap.Attrs().Index, Gw: l.gateway.AsSlice()}
+	if err := netlink.RouteAdd(route); err != nil {
+		return fmt.Errorf("%s default route via %s: %w", usernetDevice, l.gateway, err)
+	}
+	return nil
+}
+
+// packetSocket is a raw AF_PACKET socket on the interface ifindex, which
+// sees only the frames that come in (the kernel's own outgoing ones, if
+// any, are not the container's).
+func packetSocket(ifindex int) (int, error) {
+	proto := int(htons(unix.ETH_P_ALL))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return -1, fmt.Errorf("a packet socket on %s: %w", usernetPeer, err)
+	}
+	err = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+	if err == nil {
+		err = unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex})
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("a packet socket on %s: %w", usernetPeer, err)
+	}
+	return fd, nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
