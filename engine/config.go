@@ -39,7 +39,12 @@ type StorageConfig struct {
 
 // NetworkConfig holds network defaults.
 type NetworkConfig struct {
-	Default string `toml:"default"`
+	Default string `toml:"default"` // the mode without --network ("": bridge rootful, slirp4netns rootless)
+	// Bridge and Subnet lay out the rootful default network (skiff0 and
+	// Docker's 172.17.0.0/16, or the next free 172.N.0.0/16): read when
+	// the network is first recorded in the database.
+	Bridge string `toml:"bridge"`
+	Subnet string `toml:"subnet"`
 }
 
 // LogConfig holds container log defaults.

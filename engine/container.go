@@ -55,7 +55,8 @@ type ContainerConfig struct {
 	LogDriver   string              `json:"log_driver"`
 	LogMaxSize  int64               `json:"log_max_size,omitempty"`
 	LogMaxFiles int                 `json:"log_max_files,omitempty"`
-	NetworkMode string              `json:"network_mode"`
+	NetworkMode string              `json:"network_mode"` // resolved: container:ID, never NAME
+	Network     ContainerNetwork    `json:"network"`
 	RunTimeout  int                 `json:"run_timeout,omitempty"`  // --timeout, seconds
 	RemoveImage bool                `json:"remove_image,omitempty"` // --rmi
 	Spec        runtime.SpecOptions `json:"spec"`

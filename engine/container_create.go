@@ -63,9 +63,21 @@ type ContainerCreateOptions struct {
 	Security       SecurityOptions
 	Resources      Resources
 	LogConfig      ContainerLogConfig
-	NetworkMode    string // none (the default), host, or ns:PATH
+	NetworkMode    string // see ContainerNetworkModes
 	Init           bool
 	AutoRemove     bool
+
+	// Networking, as Docker's HostConfig and Config.
+	PortBindings    []PortBinding // -p
+	PublishAllPorts bool          // -P: every exposed port to a random host port
+	ExposedPorts    []Port        // besides the image's EXPOSE
+	DNS             []string      // nameservers, replacing the host's
+	DNSSearch       []string
+	DNSOptions      []string
+	ExtraHosts      []string // "name:address"; address HostGateway is the host
+	NetworkAliases  []string
+	IPAddress       string // a fixed address on the container's network (rootful)
+	MacAddress      string
 
 	// podman's options (container_extra.go).
 	Replace     bool   // remove an existing container of this Name first
@@ -141,6 +153,12 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	if err != nil {
 		return cfg, err
 	}
+	mode, network, err := e.resolveNetwork(o, slices.Collect(maps.Keys(imgCfg.Config.ExposedPorts)))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.NetworkMode, cfg.Network = mode, network
+	spec.NetNS = specNetNS(mode)
 	cfg.ImageID = img.ID
 	if len(img.Names) > 0 {
 		cfg.ImageName = img.Names[0]
@@ -168,7 +186,6 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 		cfg.Labels = map[string]string{}
 	}
 	maps.Copy(cfg.Labels, o.Labels)
-	cfg.NetworkMode = spec.NetNS
 	cfg.Spec = spec
 	return cfg, nil
 }
@@ -296,9 +313,9 @@ func NewContainerID() string {
 func writeContainerFiles(dir string, cfg *ContainerConfig) error {
 	hostname := cfg.Spec.Hostname
 	files := map[string][]byte{
-		hostsFile:      netns.HostsFile(hostname, nil),
+		hostsFile:      hostsContent(hostname, "127.0.1.1", "", cfg.Network.ExtraHosts),
 		hostnameFile:   []byte(hostname + "\n"),
-		resolvConfFile: netns.ResolvConf(netns.HostResolvConf(), cfg.Spec.NetNS == "host"),
+		resolvConfFile: netns.ResolvConf(netns.HostResolvConf(), resolvOptions(cfg)),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {

@@ -66,18 +66,25 @@ func (e *Engine) containerFilterSpec() filterSpec[*Container] {
 		}, nil
 	}}
 	keys["network"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
-		// The networks a container has today are none and host (a joined
-		// namespace path is no network); user networks come later.
+		// A container's network is its mode's name (a joined namespace,
+		// container: or ns:, is no network); user networks come later.
 		return func(c *Container) bool {
-			return (c.Config.NetworkMode == "none" || c.Config.NetworkMode == "host") && c.Config.NetworkMode == v
+			return c.Config.NetworkMode == v && !strings.Contains(v, ":")
 		}, nil
 	}}
-	noPorts := func(string) (func(*Container) bool, error) {
-		// No container publishes or exposes a port yet.
-		return func(*Container) bool { return false }, nil
-	}
-	keys["publish"] = filterKey[*Container]{check: portRange, match: noPorts}
-	keys["expose"] = filterKey[*Container]{check: portRange, match: noPorts}
+	// publish and expose match container ports, as Docker's: those with a
+	// host binding, and those exposed (the image's, --expose, and -p's).
+	keys["publish"] = filterKey[*Container]{check: portRange, match: portFilter(func(c *Container) []Port {
+		var ps []Port
+		for _, b := range c.Config.Network.Ports {
+			ps = append(ps, Port{b.ContainerPort, b.Protocol})
+		}
+		if c.Config.Network.PublishAll {
+			ps = append(ps, c.Config.Network.Exposed...)
+		}
+		return ps
+	})}
+	keys["expose"] = filterKey[*Container]{check: portRange, match: portFilter(func(c *Container) []Port { return c.Config.Network.Exposed })}
 	keys["health"] = filterKey[*Container]{check: oneOf("starting", "healthy", "unhealthy", "none"), match: func(v string) (func(*Container) bool, error) {
 		// No container has a healthcheck yet: every one is "none".
 		return func(*Container) bool { return v == "none" }, nil
@@ -115,4 +122,27 @@ func exitCodes(key string, values []string) error {
 		}
 	}
 	return nil
+}
+
+// portFilter matches PORT[/PROTO] or START-END[/PROTO] (tcp when left
+// out) against the ports of a container (portRange checked the syntax).
+func portFilter(ports func(*Container) []Port) func(string) (func(*Container) bool, error) {
+	return func(v string) (func(*Container) bool, error) {
+		rng, proto, _ := strings.Cut(v, "/")
+		proto = firstNonEmpty(proto, "tcp")
+		lo, hi, isRange := strings.Cut(rng, "-")
+		a, _ := strconv.Atoi(lo)
+		b := a
+		if isRange {
+			b, _ = strconv.Atoi(hi)
+		}
+		return func(c *Container) bool {
+			for _, p := range ports(c) {
+				if p.Protocol == proto && p.Number >= a && p.Number <= b {
+					return true
+				}
+			}
+			return false
+		}, nil
+	}
 }

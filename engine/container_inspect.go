@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"github.com/skiff-engine/skiff/netns"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,7 +179,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		ID: c.ID, Created: timeOrZero(c.Created), Image: "sha256:" + c.ImageID, Name: "/" + c.Name,
 		ResolvConfPath: c.ResolvConfFile(), HostnamePath: c.HostnameFile(), HostsPath: c.HostsFile(),
 		LogPath: c.LogPath(), Driver: e.store.Driver(), Platform: "linux", Mounts: []InspectMount{},
-		NetworkSettings: map[string]any{"Networks": map[string]any{}},
+		NetworkSettings: e.networkSettings(c),
 	}
 	if len(s.Args) > 0 {
 		out.Path, out.Args = s.Args[0], s.Args[1:]
@@ -274,4 +277,46 @@ func joinOpts(opts []string) string {
 		s += o
 	}
 	return s
+}
+
+// networkSettings is Docker's NetworkSettings: the ports (published ones
+// with their host side while the container runs, exposed ones with null),
+// and for the bridge its address.
+func (e *Engine) networkSettings(c *Container) map[string]any {
+	ports := map[string]any{}
+	for _, p := range c.Config.Network.Exposed {
+		ports[p.String()] = nil
+	}
+	allocs, _ := e.db.ContainerPorts(context.Background(), c.ID)
+	bound := map[string][]map[string]string{}
+	for _, m := range portMappings(allocs) {
+		k := Port{m.ContainerPort, m.Proto}.String()
+		bound[k] = append(bound[k], map[string]string{"HostIp": m.HostIP, "HostPort": strconv.Itoa(m.HostPort)})
+	}
+	for k, v := range bound {
+		ports[k] = v
+	}
+	ns := map[string]any{"Ports": ports, "Networks": map[string]any{}, "IPAddress": "", "Gateway": "", "MacAddress": ""}
+	mode := c.Config.NetworkMode
+	if mode == NetworkBridge || mode == NetworkSlirp {
+		ep := map[string]any{"IPAddress": "", "Gateway": "", "MacAddress": c.Config.Network.MacAddress, "Aliases": c.Config.Network.Aliases}
+		if mode == NetworkSlirp {
+			ep["IPAddress"], ep["Gateway"], ep["IPPrefixLen"] = netns.SlirpAddress, netns.SlirpGateway, 24
+		} else if addrs, _ := e.db.ContainerAddresses(context.Background(), c.ID); len(addrs) > 0 {
+			if row, err := e.defaultNetwork(); err == nil {
+				var cfg bridgeNetwork
+				json.Unmarshal(row.Config, &cfg)
+				ep["Gateway"], ep["NetworkID"] = cfg.Gateway, row.ID
+				if p, err := netip.ParsePrefix(cfg.Subnet); err == nil {
+					ep["IPPrefixLen"] = p.Bits()
+				}
+				if a, ok := addrs[row.ID]; ok {
+					ep["IPAddress"] = a.String()
+				}
+			}
+		}
+		ns["Networks"] = map[string]any{mode: ep}
+		ns["IPAddress"], ns["Gateway"], ns["MacAddress"] = ep["IPAddress"], ep["Gateway"], ep["MacAddress"]
+	}
+	return ns
 }

@@ -26,6 +26,7 @@ type ContainerListOptions struct {
 type ContainerListResult struct {
 	Containers []*Container
 	Sizes      map[string]ContainerSize
+	Ports      map[string][]PortMapping // published host ports, by container ID
 }
 
 // ContainerSize is a container's writable layer (SizeRw) and that plus its
@@ -39,10 +40,21 @@ type ContainerSize struct {
 // one state file per container, no subprocesses (unless Size).
 func (e *Engine) ContainerList(ctx context.Context, o ContainerListOptions) (ContainerListResult, error) {
 	list, err := e.listMatching(o, e.containerFilterSpec())
-	if err != nil || !o.Size {
-		return ContainerListResult{Containers: list}, err
+	if err != nil {
+		return ContainerListResult{}, err
 	}
-	res := ContainerListResult{Containers: list, Sizes: map[string]ContainerSize{}}
+	res := ContainerListResult{Containers: list, Ports: map[string][]PortMapping{}}
+	all, err := e.db.AllPorts(ctx)
+	if err != nil {
+		return res, err
+	}
+	for id, allocs := range all {
+		res.Ports[id] = portMappings(allocs)
+	}
+	if !o.Size {
+		return res, nil
+	}
+	res.Sizes = map[string]ContainerSize{}
 	for _, c := range list {
 		if rw, rootfs, err := e.containerSizes(c); err == nil {
 			res.Sizes[c.ID] = ContainerSize{RW: rw, RootFS: rootfs}

@@ -302,6 +302,7 @@ func (e *Engine) removeLocked(c *Container) error {
 // init (pid and start time, so a reused pid is never hit), and it is killed.
 func (e *Engine) releaseRuntime(c *Container) {
 	e.stopOrphan(c)
+	e.releaseNetwork(c)
 	os.RemoveAll(e.runDir(c.ID))
 	os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
 }

@@ -4,16 +4,14 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/containerd/errdefs"
 
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// specOptions copies the typed options into the runtime's SpecOptions,
-// finding the init binary and the network namespace; runtime.CheckOptions
-// validates the result.
+// specOptions copies the typed options into the runtime's SpecOptions and
+// finds the init binary; runtime.CheckOptions validates the result.
 func (e *Engine) specOptions(o ContainerCreateOptions) (runtime.SpecOptions, error) {
 	spec := runtime.SpecOptions{
 		Hostname: o.Hostname, Terminal: o.Tty, GroupAdd: o.GroupAdd,
@@ -28,31 +26,7 @@ func (e *Engine) specOptions(o ContainerCreateOptions) (runtime.SpecOptions, err
 			return spec, err
 		}
 	}
-	if spec.NetNS, err = parseNetwork(o.NetworkMode); err != nil {
-		return spec, err
-	}
 	return spec, nil
-}
-
-// parseNetwork accepts the modes that exist so far: a private namespace
-// with loopback only (none, and the default until bridges arrive) and host.
-func parseNetwork(mode string) (string, error) {
-	switch mode {
-	case "", "none", "default":
-		return "none", nil
-	case "host":
-		return "host", nil
-	case "bridge":
-		return "", fmt.Errorf("network bridge arrives with container networking; use none or host: %w", errdefs.ErrNotImplemented)
-	}
-	if strings.HasPrefix(mode, "ns:") {
-		p := strings.TrimPrefix(mode, "ns:")
-		if _, err := os.Stat(p); err != nil {
-			return "", invalid("network namespace %s: %v", p, err)
-		}
-		return p, nil
-	}
-	return "", invalid("unknown network %q: use none or host", mode)
 }
 
 // initBinary finds a static init (Init): it must run in any image, so it

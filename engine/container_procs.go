@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"net"
 	"os"
 	"os/exec"
@@ -123,15 +124,24 @@ func (p PortMapping) HostAddr() string {
 	return net.JoinHostPort(p.HostIP, strconv.Itoa(p.HostPort))
 }
 
-// ContainerPorts lists a container's published ports. Only --network none
-// and host exist so far, which publish nothing: the list is empty until
-// the networking issue adds -p (its mappings will be recorded in the
-// container's config and listed here).
+// ContainerPorts lists a container's published ports: the host ports it
+// holds while it runs, in the order published.
 func (e *Engine) ContainerPorts(ctx context.Context, ref string, o ContainerPortsOptions) (ContainerPortsResult, error) {
-	if _, err := e.lookupContainer(ref); err != nil {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
 		return ContainerPortsResult{}, err
 	}
-	return ContainerPortsResult{}, nil
+	allocs, err := e.db.ContainerPorts(ctx, c.ID)
+	return ContainerPortsResult{Ports: portMappings(allocs)}, err
+}
+
+// portMappings are allocations as Docker shows them: every address as 0.0.0.0.
+func portMappings(allocs []statedb.PortAllocation) []PortMapping {
+	var out []PortMapping
+	for _, a := range allocs {
+		out = append(out, PortMapping{ContainerPort: a.ContainerPort, Proto: a.Protocol, HostIP: firstNonEmpty(a.HostIP, "0.0.0.0"), HostPort: a.HostPort})
+	}
+	return out
 }
 
 // ContainerPortsOptions tune ContainerPorts (none yet).

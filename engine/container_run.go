@@ -60,6 +60,10 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 			return ContainerRunResult{}, err
 		}
 	}
+	// A run whose fixed host port is taken fails before anything exists.
+	if err := e.checkHostPorts(o.Create.PortBindings); err != nil {
+		return ContainerRunResult{}, err
+	}
 	// The monitor starts up while the container is created.
 	mp, err := e.StartMonitor(o.Create.ID, stdio)
 	if err != nil {

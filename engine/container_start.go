@@ -149,14 +149,22 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime
 	if err != nil {
 		return nil, false, err
 	}
+	opts := c.Config.Spec
+	opts.Rootfs = rootfs
+	opts.HostsFile, opts.HostnameFile, opts.ResolvConfFile = c.HostsFile(), c.HostnameFile(), c.ResolvConfFile()
+	network, err := e.startNetwork(c, &opts)
+	if err != nil {
+		e.store.Unmount(c.ID, false)
+		return nil, false, err
+	}
 	fail := func(err error) (*runtime.AttachConn, bool, error) {
+		if !handedOver {
+			e.releaseNetwork(c)
+		}
 		e.store.Unmount(c.ID, false)
 		os.RemoveAll(e.runDir(c.ID))
 		return nil, handedOver, err
 	}
-	opts := c.Config.Spec
-	opts.Rootfs = rootfs
-	opts.HostsFile, opts.HostnameFile, opts.ResolvConfFile = c.HostsFile(), c.HostnameFile(), c.ResolvConfFile()
 	spec, err := runtime.GenerateSpec(opts)
 	if err != nil {
 		return fail(fmt.Errorf("container %s: %w", c.Name, err))
@@ -165,6 +173,7 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime
 		return fail(err)
 	}
 	mc := e.monitorConfig(c, wait)
+	mc.Network = network
 	if err := os.MkdirAll(mc.RunDir, 0o700); err != nil {
 		return fail(err)
 	}

@@ -86,7 +86,9 @@ func testContainers() []*Container {
 			Config: ContainerConfig{Labels: map[string]string{"tier": "front"}, NetworkMode: "none",
 				Spec: runtime.SpecOptions{Mounts: []runtime.Mount{{Type: "tmpfs", Destination: "/scratch"}}}}},
 		{ID: "ccc444", Name: "db", Created: now.Add(-2 * time.Minute), State: runtime.State{Status: runtime.StatusCreated},
-			Config: ContainerConfig{NetworkMode: "/run/netns/x"}},
+			Config: ContainerConfig{NetworkMode: "ns:/run/netns/x", Network: ContainerNetwork{
+				Ports:   []PortBinding{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}},
+				Exposed: []Port{{80, "tcp"}, {8000, "tcp"}, {53, "udp"}}}}},
 		{ID: "ddd555", Name: "cache", Created: now.Add(-1 * time.Minute), State: runtime.State{Status: runtime.StatusPaused, StartedAt: now},
 			Config: ContainerConfig{Labels: map[string]string{"color": "blue"}, NetworkMode: "none"}},
 	}
@@ -131,19 +133,24 @@ func TestContainerFilters(t *testing.T) {
 		{[]string{"exited=0"}, []string{"webapp"}},
 		{[]string{"exited=0", "exited=3"}, []string{"webapp", "myweb"}},
 		{[]string{"exited=3", "label=color"}, nil},
-		// networks: none and host are all that exist.
+		// networks: a mode's name; a joined namespace is none.
 		{[]string{"network=none"}, []string{"web", "myweb", "cache"}},
 		{[]string{"network=host", "network=none"}, []string{"web", "webapp", "myweb", "cache"}},
 		{[]string{"network=foo"}, nil},
-		{[]string{"network=/run/netns/x"}, nil},
+		{[]string{"network=ns:/run/netns/x"}, nil},
 		// volume: a mount's destination or source.
 		{[]string{"volume=/data"}, []string{"web"}},
 		{[]string{"volume=/srv/data"}, []string{"web"}},
 		{[]string{"volume=/scratch", "volume=/data"}, []string{"web", "myweb"}},
 		{[]string{"volume=myvol"}, nil},
-		// Features without containers yet: none has ports, a healthcheck or a task.
-		{[]string{"publish=80"}, nil},
-		{[]string{"expose=8000-8080/tcp"}, nil},
+		// publish: container ports with a binding; expose: exposed ones.
+		{[]string{"publish=80"}, []string{"db"}},
+		{[]string{"publish=80/udp"}, nil},
+		{[]string{"publish=8000"}, nil},
+		{[]string{"expose=8000-8080/tcp"}, []string{"db"}},
+		{[]string{"expose=53/udp"}, []string{"db"}},
+		{[]string{"expose=53"}, nil},
+		// Features without containers yet: none has a healthcheck or a task.
 		{[]string{"health=none"}, all},
 		{[]string{"health=healthy"}, nil},
 		{[]string{"health=healthy", "health=none"}, all},

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -27,30 +28,75 @@ func HostsFile(hostname string, extra []string) []byte {
 	return b.Bytes()
 }
 
-// ResolvConf is the container's /etc/resolv.conf, derived from the host's as
-// Docker does: loopback nameservers cannot be reached from a private network
-// namespace, so they are dropped (and public resolvers used if none is left)
-// unless the container shares the host's network.
-func ResolvConf(host []byte, hostNetwork bool) []byte {
-	if hostNetwork {
-		return host
-	}
-	var out bytes.Buffer
-	servers := 0
+// ResolvOptions shape a container's /etc/resolv.conf (Docker's --dns,
+// --dns-search, --dns-option).
+type ResolvOptions struct {
+	HostNetwork bool     // the host's namespace: its file as it is, unless overridden
+	Nameservers []string // replace the host's
+	Search      []string // replace the host's search domains
+	Options     []string // replace the host's options
+	// LoopbackResolver replaces the host's loopback nameservers, which a
+	// private namespace cannot reach (slirp4netns's 10.0.2.3 forwards to
+	// them); "" drops them, as Docker does.
+	LoopbackResolver string
+}
+
+// ResolvConf is the container's /etc/resolv.conf, derived from the host's
+// as Docker does: loopback nameservers cannot be reached from a private
+// network namespace, so they are replaced or dropped (and public resolvers
+// used if none is left) unless the container shares the host's network.
+func ResolvConf(host []byte, o ResolvOptions) []byte {
+	var servers, search, options, other []string
 	sc := bufio.NewScanner(bytes.NewReader(host))
 	for sc.Scan() {
 		line := sc.Text()
 		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "nameserver" && isLoopback(f[1]) {
-			continue
+		switch {
+		case len(f) >= 2 && f[0] == "nameserver":
+			servers = append(servers, f[1])
+		case len(f) >= 2 && (f[0] == "search" || f[0] == "domain"):
+			search = append(search, f[1:]...)
+		case len(f) >= 2 && f[0] == "options":
+			options = append(options, f[1:]...)
+		case len(f) > 0 && !strings.HasPrefix(f[0], "#") && !strings.HasPrefix(f[0], ";"):
+			other = append(other, line)
 		}
-		if len(f) >= 2 && f[0] == "nameserver" {
-			servers++
-		}
-		out.WriteString(line + "\n")
 	}
-	if servers == 0 {
-		out.WriteString("nameserver 8.8.8.8\nnameserver 8.8.4.4\n")
+	if len(o.Nameservers) > 0 {
+		servers = o.Nameservers
+	} else if !o.HostNetwork {
+		var kept []string
+		for _, s := range servers {
+			if isLoopback(s) {
+				if o.LoopbackResolver == "" || slices.Contains(kept, o.LoopbackResolver) {
+					continue
+				}
+				s = o.LoopbackResolver
+			}
+			kept = append(kept, s)
+		}
+		if servers = kept; len(servers) == 0 {
+			servers = []string{"8.8.8.8", "8.8.4.4"}
+		}
+	}
+	if len(o.Search) > 0 {
+		search = o.Search
+	}
+	if len(o.Options) > 0 {
+		options = o.Options
+	}
+	var out bytes.Buffer
+	if len(search) > 0 {
+		fmt.Fprintf(&out, "search %s\n", strings.Join(search, " "))
+	}
+	for _, s := range servers {
+		fmt.Fprintf(&out, "nameserver %s\n", s)
+	}
+	if len(options) > 0 {
+		fmt.Fprintf(&out, "options %s\n", strings.Join(options, " "))
+	}
+	for _, l := range other {
+		out.WriteString(l + "\n")
 	}
 	return out.Bytes()
 }

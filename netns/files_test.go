@@ -8,15 +8,19 @@ import (
 func TestResolvConf(t *testing.T) {
 	for _, tc := range []struct {
 		name, host, want string
-		hostNet          bool
+		o                ResolvOptions
 	}{
-		{"drops loopback", "search lan\nnameserver 127.0.0.53\nnameserver 10.0.0.1\n", "search lan\nnameserver 10.0.0.1\n", false},
-		{"only loopback falls back", "nameserver 127.0.0.1\noptions edns0\n", "options edns0\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n", false},
-		{"host network keeps it", "nameserver 127.0.0.53\n", "nameserver 127.0.0.53\n", true},
-		{"empty", "", "nameserver 8.8.8.8\nnameserver 8.8.4.4\n", false},
+		{"drops loopback", "search lan\nnameserver 127.0.0.53\nnameserver 10.0.0.1\n", "search lan\nnameserver 10.0.0.1\n", ResolvOptions{}},
+		{"only loopback falls back", "nameserver 127.0.0.1\noptions edns0\n", "nameserver 8.8.8.8\nnameserver 8.8.4.4\noptions edns0\n", ResolvOptions{}},
+		{"host network keeps it", "nameserver 127.0.0.53\n", "nameserver 127.0.0.53\n", ResolvOptions{HostNetwork: true}},
+		{"empty", "", "nameserver 8.8.8.8\nnameserver 8.8.4.4\n", ResolvOptions{}},
+		{"slirp4netns forwards loopback", "nameserver 127.0.0.53\nnameserver ::1\nnameserver 10.0.0.1\n", "nameserver 10.0.2.3\nnameserver 10.0.0.1\n", ResolvOptions{LoopbackResolver: "10.0.2.3"}},
+		{"--dns, --dns-search, --dns-option replace", "search lan\nnameserver 10.0.0.1\noptions edns0\n", "search a.example b.example\nnameserver 10.1.1.1\noptions ndots:2\n",
+			ResolvOptions{Nameservers: []string{"10.1.1.1"}, Search: []string{"a.example", "b.example"}, Options: []string{"ndots:2"}}},
+		{"--dns with host network", "nameserver 127.0.0.53\n", "nameserver 10.1.1.1\n", ResolvOptions{HostNetwork: true, Nameservers: []string{"10.1.1.1"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(ResolvConf([]byte(tc.host), tc.hostNet)); got != tc.want {
+			if got := string(ResolvConf([]byte(tc.host), tc.o)); got != tc.want {
 				t.Fatalf("got %q want %q", got, tc.want)
 			}
 		})

@@ -261,7 +261,10 @@ func (m *monitor) finish(st runtime.State) {
 	if m.log != nil {
 		m.log.Close()
 	}
-	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
+	// Everything of this run goes before the exit is recorded: a start that
+	// follows at once (restart) reuses the container's cgroups, libcontainer
+	// state and run directory, which a late Destroy or Remove would take
+	// from it.
 	m.network.Close()
 	if m.container != nil {
 		m.container.Destroy()
@@ -271,6 +274,7 @@ func (m *monitor) finish(st runtime.State) {
 	}
 	os.Remove(filepath.Join(m.cfg.RunDir, runtime.AttachSocket))
 	os.Remove(filepath.Join(m.cfg.RunDir, "monitor.pid"))
+	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
 	if !m.clients.exit(st.ExitCode) {
 		runDetached(m.cfg.ExitCommand)
 	}

@@ -16,17 +16,6 @@ import (
 // names flags in its errors; the rules both the command line and the API
 // obey are checked once, by the engine and runtime.
 
-func networkFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (none, host)"},
-	}
-}
-
-func parseNetworkFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
-	o.NetworkMode = c.String("network")
-	return nil
-}
-
 func createFlags() []cli.Flag {
 	var fs []cli.Flag
 	for _, group := range [][]cli.Flag{processFlags(), envFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags(), extraFlags()} {

@@ -16,6 +16,7 @@ func parseCreate(t *testing.T, args ...string) (engine.ContainerCreateOptions, e
 	t.Helper()
 	var o engine.ContainerCreateOptions
 	var perr error
+	newApp() // -h is --hostname: the app's help flag is --help alone
 	app := &cli.App{
 		Name: "skiff", Writer: io.Discard, ErrWriter: io.Discard, DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{{

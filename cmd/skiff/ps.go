@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	units "github.com/docker/go-units"
@@ -98,6 +99,7 @@ func printPs(c *cli.Context, res engine.ContainerListResult) error {
 		r := psRow{ID: ctr.ShortID(), Image: imageColumn(ctr), Command: ctr.Command(),
 			CreatedAt: ctr.Created.Format("2006-01-02 15:04:05 -0700 MST"), RunningFor: ago(ctr.Created),
 			State: string(ctr.State.Status), Status: ctr.Status(), Names: ctr.Name, Networks: ctr.Config.NetworkMode}
+		r.Ports = portsColumn(res.Ports[ctr.ID], ctr.Config.Network.Exposed)
 		if !noTrunc {
 			r.Command = truncateCommand(r.Command)
 		} else {
@@ -178,4 +180,21 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// portsColumn is Docker's PORTS: published ports as ip:host->container/proto,
+// then exposed ones that are not published.
+func portsColumn(published []engine.PortMapping, exposed []engine.Port) string {
+	var out []string
+	seen := map[engine.Port]bool{}
+	for _, p := range published {
+		out = append(out, p.HostAddr()+"->"+strconv.Itoa(p.ContainerPort)+"/"+p.Proto)
+		seen[engine.Port{Number: p.ContainerPort, Protocol: p.Proto}] = true
+	}
+	for _, p := range exposed {
+		if !seen[p] {
+			out = append(out, p.String())
+		}
+	}
+	return strings.Join(out, ", ")
 }

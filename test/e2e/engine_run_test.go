@@ -23,7 +23,7 @@ func TestEngineContainerRunAttach(t *testing.T) {
 	// exit code returned, and --rm cleaned up by the call itself.
 	var out, errOut syncBuffer
 	res, err := e.ContainerRun(ctx, engine.ContainerRunOptions{
-		Create: engine.ContainerCreateOptions{Image: bb, OpenStdin: true, AutoRemove: true, Name: "fg-run",
+		Create: engine.ContainerCreateOptions{Image: bb, OpenStdin: true, AutoRemove: true, Name: "fg-run", NetworkMode: "none",
 			Cmd: []string{"sh", "-c", "cat; echo to-stderr >&2; exit 7"}},
 		IO: engine.AttachIO{Stdin: strings.NewReader("from-a-pipe\n"), Stdout: &out, Stderr: &errOut},
 	})
@@ -37,7 +37,7 @@ func TestEngineContainerRunAttach(t *testing.T) {
 	// A detached run, then ContainerAttach with pipes: input reaches it,
 	// output comes back, and the exit code ends the attachment.
 	res, err = e.ContainerRun(ctx, engine.ContainerRunOptions{Detach: true,
-		Create: engine.ContainerCreateOptions{Image: bb, OpenStdin: true, Name: "bg-run",
+		Create: engine.ContainerCreateOptions{Image: bb, OpenStdin: true, Name: "bg-run", NetworkMode: "none",
 			Cmd: []string{"sh", "-c", "read line; echo got $line; exit 3"}}})
 	if err != nil {
 		t.Fatal(err)

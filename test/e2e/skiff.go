@@ -72,6 +72,11 @@ type Skiff struct {
 
 	Timeout time.Duration // per command; DefaultTimeout unless changed
 
+	// ConfigFile is a rootful runner's skiff.toml: a bridge and a subnet
+	// of its own for the default network, so that parallel runners (each
+	// with its own database) never give one address twice on one bridge.
+	ConfigFile string
+
 	t       testing.TB
 	bin     string
 	env     map[string]string
@@ -124,6 +129,7 @@ func newSkiff(t testing.TB, m Mode, rootless func() (account, error)) *Skiff {
 	if m == Rootful {
 		s.Root, s.RunRoot = filepath.Join(dir, "root"), filepath.Join(dir, "runroot")
 		s.account = account{name: "root"}
+		s.ConfigFile = writeNetworkConfig(t, dir)
 	} else {
 		s.Root, s.RunRoot = filepath.Join(s.DataHome, "skiff"), filepath.Join(s.RuntimeDir, "skiff")
 		acct, err := rootless()
@@ -229,7 +235,7 @@ func (s *Skiff) WriteFile(name string, data []byte) string {
 func (s *Skiff) Cmd(args ...string) *exec.Cmd {
 	var global []string
 	if s.Mode == Rootful {
-		global = []string{"--root", s.Root, "--runroot", s.RunRoot}
+		global = []string{"--root", s.Root, "--runroot", s.RunRoot, "--config", s.ConfigFile}
 	}
 	if lvl := os.Getenv("SKIFF_E2E_LOG_LEVEL"); lvl != "" {
 		global = append(global, "--log-level", lvl)

@@ -1,0 +1,392 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/skiff-engine/skiff/engine/statedb"
+	"github.com/skiff-engine/skiff/netns"
+	"github.com/skiff-engine/skiff/runtime"
+)
+
+// defaultBridge is the rootful default network's device; its subnet is
+// Docker's 172.17.0.0/16 unless the host uses it (then the next free
+// 172.x.0.0/16), chosen once when the network is first used.
+const defaultBridge = "skiff0"
+
+// bridgeNetwork is a bridge network's config, as the networks table keeps it.
+type bridgeNetwork struct {
+	Driver  string `json:"driver"`
+	Bridge  string `json:"bridge"`
+	Subnet  string `json:"subnet"`
+	Gateway string `json:"gateway"`
+}
+
+// startNetwork decides the network of this start: the namespace to join,
+// the host ports and the address (recorded in the database, freed by
+// releaseNetwork), and /etc/hosts. It returns what the monitor sets up
+// (nil: nothing). On error nothing is held.
+func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.Config, error) {
+	mode, n := c.Config.NetworkMode, c.Config.Network
+	hostname := opts.Hostname
+	if hostname == "" {
+		hostname = runtime.Hostname(c.Config.Spec)
+	}
+	switch {
+	case strings.HasPrefix(mode, networkContainer):
+		target, err := e.lookupContainer(strings.TrimPrefix(mode, networkContainer))
+		if err != nil {
+			return nil, fmt.Errorf("container %s joins the network of a container that is gone: %w", c.Name, err)
+		}
+		if !target.Running() || target.State.Pid <= 0 {
+			return nil, fmt.Errorf("container %s joins the network of container %s, which is not running: start it first: %w", c.Name, target.Name, errdefs.ErrFailedPrecondition)
+		}
+		opts.NetNS = "/proc/" + strconv.Itoa(target.State.Pid) + "/ns/net"
+		opts.HostsFile, opts.ResolvConfFile = target.HostsFile(), target.ResolvConfFile()
+		return nil, nil
+	case mode != NetworkSlirp && mode != NetworkBridge:
+		return nil, nil
+	}
+	ports, err := e.allocatePorts(c, n)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &netns.Config{Mode: mode, Ports: ports, StateDir: e.runDir(c.ID), Slirp: n.Slirp}
+	var addr, hostAddr string
+	if mode == NetworkBridge {
+		if cfg.Bridge, err = e.bridgeAttachment(c, n); err != nil {
+			e.releaseNetwork(c)
+			return nil, err
+		}
+		addr, hostAddr = cfg.Bridge.Address, cfg.Bridge.Gateway
+	} else {
+		addr = netns.SlirpAddress
+		if n.Slirp != nil && n.Slirp.AllowHostLoopback {
+			hostAddr = netns.SlirpGateway
+		} else {
+			hostAddr = hostAddress()
+		}
+	}
+	if err := os.WriteFile(c.HostsFile(), hostsContent(hostname, addr, hostAddr, n.ExtraHosts), 0o644); err != nil {
+		e.releaseNetwork(c)
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// hostsContent is /etc/hosts for a container at addr: --add-host entries
+// (host-gateway standing for hostAddr), the host's names, its own.
+func hostsContent(hostname, addr, hostAddr string, extra []string) []byte {
+	var lines []string
+	for _, h := range extra {
+		name, ip, _ := strings.Cut(h, ":")
+		if ip == HostGateway {
+			if ip = hostAddr; ip == "" {
+				continue
+			}
+		}
+		lines = append(lines, ip+"\t"+name)
+	}
+	if hostAddr != "" {
+		lines = append(lines, hostAddr+"\thost.containers.internal host.docker.internal")
+	}
+	lines = append(lines, addr+"\t"+hostname)
+	return netns.HostsFile("", lines)
+}
+
+// hostAddress is the host's first non-loopback IPv4 address, which
+// slirp4netns reaches through its NAT ("" when there is none).
+func hostAddress() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() {
+			return ipn.IP.String()
+		}
+	}
+	return ""
+}
+
+// allocatePorts binds the container's published ports (and with -P every
+// exposed one) to host ports, recorded in the database so that no other
+// container gets them: a fixed port, the first free one of a range, or a
+// free one the kernel picks.
+func (e *Engine) allocatePorts(c *Container, n ContainerNetwork) ([]netns.PortMapping, error) {
+	binds := n.Ports
+	if n.PublishAll {
+		for _, p := range n.Exposed {
+			if !boundPort(binds, p) {
+				binds = append(binds, PortBinding{ContainerPort: p.Number, Protocol: p.Protocol})
+			}
+		}
+	}
+	if len(binds) == 0 {
+		return nil, nil
+	}
+	if e.paths.Rootless {
+		if err := unprivilegedPorts(binds); err != nil {
+			return nil, err
+		}
+	}
+	taken, err := e.livePorts()
+	if err != nil {
+		return nil, err
+	}
+	var allocs []statedb.PortAllocation
+	var out []netns.PortMapping
+	for _, b := range binds {
+		port, err := hostPort(b, taken, allocs)
+		if err != nil {
+			return nil, err
+		}
+		allocs = append(allocs, statedb.PortAllocation{HostIP: b.HostIP, HostPort: port, Protocol: b.Protocol, ContainerPort: b.ContainerPort})
+		out = append(out, netns.PortMapping{HostIP: b.HostIP, HostPort: port, ContainerPort: b.ContainerPort, Protocol: b.Protocol})
+	}
+	if err := e.db.AllocatePorts(context.Background(), c.ID, allocs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func boundPort(binds []PortBinding, p Port) bool {
+	for _, b := range binds {
+		if b.ContainerPort == p.Number && b.Protocol == p.Protocol {
+			return true
+		}
+	}
+	return false
+}
+
+// hostPort picks b's host port: its own, the first of its range that no
+// container holds and the host has free, or (none given) one the kernel
+// picks.
+func hostPort(b PortBinding, taken map[string][]statedb.PortAllocation, mine []statedb.PortAllocation) (int, error) {
+	if b.HostPort == 0 {
+		return freePort(b.HostIP, b.Protocol, 0)
+	}
+	if b.HostPortEnd <= b.HostPort {
+		return b.HostPort, nil
+	}
+	for p := b.HostPort; p <= b.HostPortEnd; p++ {
+		if held(taken, mine, b.HostIP, p, b.Protocol) {
+			continue
+		}
+		if _, err := freePort(b.HostIP, b.Protocol, p); err == nil {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no free host port in %d-%d/%s for container port %d: %w", b.HostPort, b.HostPortEnd, b.Protocol, b.ContainerPort, errdefs.ErrConflict)
+}
+
+func held(taken map[string][]statedb.PortAllocation, mine []statedb.PortAllocation, ip string, port int, proto string) bool {
+	clash := func(a statedb.PortAllocation) bool {
+		return a.HostPort == port && a.Protocol == proto && (a.HostIP == ip || a.HostIP == "" || ip == "")
+	}
+	for _, list := range taken {
+		for _, a := range list {
+			if clash(a) {
+				return true
+			}
+		}
+	}
+	for _, a := range mine {
+		if clash(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// freePort binds ip:port (0: any) for proto and returns the port bound.
+func freePort(ip, proto string, port int) (int, error) {
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	if proto == "udp" {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return 0, fmt.Errorf("host port %s/udp: %w", addr, err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return 0, fmt.Errorf("host port %s/tcp: %w", addr, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// unprivilegedPorts refuses, rootless, host ports the kernel keeps for
+// root (below net.ipv4.ip_unprivileged_port_start).
+func unprivilegedPorts(binds []PortBinding) error {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	if err != nil {
+		return nil
+	}
+	start, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil
+	}
+	for _, p := range binds {
+		if p.HostPort != 0 && p.HostPort < start {
+			return fmt.Errorf("host port %d is below net.ipv4.ip_unprivileged_port_start (%d), which rootless containers cannot bind: publish a port of %d or more, or lower the sysctl as root: %w", p.HostPort, start, start, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// bridgeAttachment gives the container an address on the default bridge
+// network (created in the database on first use).
+func (e *Engine) bridgeAttachment(c *Container, n ContainerNetwork) (*netns.BridgeConfig, error) {
+	net, err := e.defaultNetwork()
+	if err != nil {
+		return nil, err
+	}
+	var cfg bridgeNetwork
+	if err := json.Unmarshal(net.Config, &cfg); err != nil {
+		return nil, fmt.Errorf("network %s: %w", net.Name, err)
+	}
+	subnet, err := netip.ParsePrefix(cfg.Subnet)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: subnet: %w", net.Name, err)
+	}
+	gw, err := netip.ParseAddr(cfg.Gateway)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: gateway: %w", net.Name, err)
+	}
+	var want netip.Addr
+	if n.IPAddress != "" {
+		if want, err = netip.ParseAddr(n.IPAddress); err != nil {
+			return nil, invalid("invalid --ip %q: %v", n.IPAddress, err)
+		}
+	}
+	addr, err := e.db.AllocateAddress(context.Background(), net.ID, c.ID, subnet, gw, want)
+	if err != nil {
+		return nil, err
+	}
+	return &netns.BridgeConfig{ContainerID: c.ID, Name: cfg.Bridge, Subnet: subnet.String(), Gateway: gw.String(), Address: addr.String(), MAC: n.MacAddress}, nil
+}
+
+// defaultNetwork is the rootful default network's row ("bridge"), laid
+// out from skiff.toml's [network] bridge and subnet when it is first made.
+func (e *Engine) defaultNetwork() (statedb.Network, error) {
+	subnet, gw := defaultSubnet()
+	if s := e.cfg.Network.Subnet; s != "" {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
+			return statedb.Network{}, invalid("skiff.toml: network.subnet %q: use an IPv4 CIDR of /30 or larger", s)
+		}
+		subnet, gw = p.Masked().String(), p.Masked().Addr().Next().String()
+	}
+	cfg, _ := json.Marshal(bridgeNetwork{Driver: "bridge", Bridge: firstNonEmpty(e.cfg.Network.Bridge, defaultBridge), Subnet: subnet, Gateway: gw})
+	id := make([]byte, 32)
+	rand.Read(id)
+	return e.db.EnsureNetwork(context.Background(), statedb.Network{ID: hex.EncodeToString(id), Name: NetworkBridge, Created: time.Now(), Config: cfg})
+}
+
+// defaultSubnet is the first 172.N.0.0/16, N from 17, that no address of
+// the host is in (Docker's docker0 takes 172.17.0.0/16 where dockerd runs).
+func defaultSubnet() (subnet, gateway string) {
+	addrs, _ := net.InterfaceAddrs()
+	for n := 17; n < 32; n++ {
+		p := netip.MustParsePrefix(fmt.Sprintf("172.%d.0.0/16", n))
+		used := false
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(ipn.IP.To4()); ok && p.Contains(ip) {
+					used = true
+				}
+			}
+		}
+		if !used {
+			return p.String(), p.Addr().Next().String()
+		}
+	}
+	return "10.88.0.0/16", "10.88.0.1"
+}
+
+// releaseNetwork frees the container's host ports and addresses, and on
+// the bridge the forwarding rules of its ports, which a killed monitor
+// left behind (the monitor removes them itself when the container exits).
+func (e *Engine) releaseNetwork(c *Container) {
+	if n := c.Config.Network; c.Config.NetworkMode == NetworkBridge && (len(n.Ports) > 0 || n.PublishAll) {
+		netns.RemovePortRules(c.ID)
+	}
+	if e.openDB() == nil {
+		e.db.ReleaseNetwork(context.Background(), c.ID)
+	}
+}
+
+// resolvOptions are the container's DNS settings for its resolv.conf.
+func resolvOptions(cfg *ContainerConfig) netns.ResolvOptions {
+	o := netns.ResolvOptions{HostNetwork: cfg.NetworkMode == NetworkHost,
+		Nameservers: cfg.Network.DNS, Search: cfg.Network.DNSSearch, Options: cfg.Network.DNSOptions}
+	if cfg.NetworkMode == NetworkSlirp {
+		o.LoopbackResolver = netns.SlirpDNS
+	}
+	return o
+}
+
+// checkHostPorts fails when a fixed host port of binds is held by another
+// container or taken on the host: a run then creates nothing (a start
+// checks again, for real, when it allocates).
+func (e *Engine) checkHostPorts(binds []PortBinding) error {
+	var fixed []PortBinding
+	for _, b := range binds {
+		if b.HostPort != 0 && b.HostPortEnd <= b.HostPort {
+			fixed = append(fixed, b)
+		}
+	}
+	if len(fixed) == 0 {
+		return nil
+	}
+	if e.paths.Rootless {
+		if err := unprivilegedPorts(fixed); err != nil {
+			return err
+		}
+	}
+	if err := e.openDB(); err != nil {
+		return err
+	}
+	taken, err := e.livePorts()
+	if err != nil {
+		return err
+	}
+	for _, b := range fixed {
+		ip := firstNonEmpty(b.HostIP, "0.0.0.0")
+		if held(taken, nil, b.HostIP, b.HostPort, b.Protocol) {
+			return fmt.Errorf("bind for %s:%d/%s failed: port is already allocated by another container: %w", ip, b.HostPort, b.Protocol, errdefs.ErrConflict)
+		}
+		if _, err := freePort(b.HostIP, b.Protocol, b.HostPort); err != nil {
+			return fmt.Errorf("host port %s:%d/%s is already in use on the host: choose another port: %w", ip, b.HostPort, b.Protocol, errdefs.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// livePorts are the host ports of running containers. Those a container
+// still holds after its monitor was killed (its exit never cleaned up) are
+// freed on the way: such a port is free on the host already.
+func (e *Engine) livePorts() (map[string][]statedb.PortAllocation, error) {
+	all, err := e.db.AllPorts(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	for id := range all {
+		if c, err := e.lookupContainer(id); err == nil && !c.Running() {
+			e.releaseNetwork(c)
+			delete(all, id)
+		}
+	}
+	return all, nil
+}

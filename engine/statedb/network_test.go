@@ -1,0 +1,160 @@
+package statedb
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+)
+
+func withNetwork(t *testing.T, d *DB) Network {
+	t.Helper()
+	n, err := d.EnsureNetwork(context.Background(), Network{ID: "net1", Name: "bridge", Created: time.Now(), Config: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestEnsureNetworkKeepsTheFirst(t *testing.T) {
+	d := open(t)
+	withNetwork(t, d)
+	n, err := d.EnsureNetwork(context.Background(), Network{ID: "other", Name: "bridge", Created: time.Now(), Config: []byte(`{}`)})
+	if err != nil || n.ID != "net1" {
+		t.Fatalf("second ensure: %+v %v", n, err)
+	}
+}
+
+// Separate handles, as separate processes would have: every address is
+// given once, none is the network, gateway or broadcast address, and the
+// last allocation finds the subnet full.
+func TestAllocateAddressConcurrent(t *testing.T) {
+	d := open(t)
+	withNetwork(t, d)
+	subnet := netip.MustParsePrefix("10.9.0.0/27") // 30 hosts, minus the gateway
+	gw := netip.MustParseAddr("10.9.0.1")
+	var mu sync.Mutex
+	got := map[netip.Addr]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 30; i++ {
+		id := fmt.Sprintf("c%02d", i)
+		if err := d.CreateContainer(context.Background(), row(id, "n"+id)); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := Open(context.Background(), d.Path())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer h.Close()
+			a, err := h.AllocateAddress(context.Background(), "net1", id, subnet, gw, netip.Addr{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if other, dup := got[a]; dup {
+				errs <- fmt.Errorf("%s given to %s and %s", a, other, id)
+			}
+			got[a] = id
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	full := 0
+	for err := range errs {
+		if errdefs.IsResourceExhausted(err) {
+			full++
+			continue
+		}
+		t.Error(err)
+	}
+	if len(got) != 29 || full != 1 {
+		t.Fatalf("%d addresses given, %d refused as full; want 29 and 1", len(got), full)
+	}
+	for _, bad := range []string{"10.9.0.0", "10.9.0.1", "10.9.0.31"} {
+		if _, ok := got[netip.MustParseAddr(bad)]; ok {
+			t.Errorf("%s was given", bad)
+		}
+	}
+}
+
+func TestAllocateWantedAddress(t *testing.T) {
+	d := open(t)
+	withNetwork(t, d)
+	subnet, gw := netip.MustParsePrefix("10.9.0.0/24"), netip.MustParseAddr("10.9.0.1")
+	for _, id := range []string{"a", "b"} {
+		if err := d.CreateContainer(context.Background(), row(id, "n"+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := netip.MustParseAddr("10.9.0.50")
+	if a, err := d.AllocateAddress(context.Background(), "net1", "a", subnet, gw, want); err != nil || a != want {
+		t.Fatalf("want %s: %s %v", want, a, err)
+	}
+	if _, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, gw, want); !errdefs.IsConflict(err) {
+		t.Fatalf("taken address: %v", err)
+	}
+	for _, bad := range []string{"10.9.0.1", "10.9.1.5", "10.9.0.255"} {
+		if _, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, gw, netip.MustParseAddr(bad)); !errdefs.IsInvalidArgument(err) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	if err := d.ReleaseNetwork(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, gw, want); err != nil || a != want {
+		t.Fatalf("after release: %s %v", a, err)
+	}
+}
+
+func TestAllocatePortsConflicts(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		if err := d.CreateContainer(ctx, row(id, "n"+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.AllocatePorts(ctx, "a", []PortAllocation{{HostIP: "127.0.0.1", HostPort: 8080, Protocol: "tcp", ContainerPort: 80}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p  PortAllocation
+		ok bool
+	}{
+		{PortAllocation{HostIP: "127.0.0.1", HostPort: 8080, Protocol: "tcp", ContainerPort: 80}, false},
+		{PortAllocation{HostIP: "", HostPort: 8080, Protocol: "tcp", ContainerPort: 80}, false}, // every address includes 127.0.0.1
+		{PortAllocation{HostIP: "127.0.0.2", HostPort: 8080, Protocol: "tcp", ContainerPort: 80}, true},
+		{PortAllocation{HostIP: "127.0.0.1", HostPort: 8080, Protocol: "udp", ContainerPort: 80}, true},
+	} {
+		err := d.AllocatePorts(ctx, "b", []PortAllocation{tc.p, {HostPort: 9999, Protocol: "tcp", ContainerPort: 1}})
+		if tc.ok != (err == nil) || (err != nil && !errdefs.IsConflict(err)) {
+			t.Errorf("%+v: %v", tc.p, err)
+		}
+		if err == nil {
+			d.ReleaseNetwork(ctx, "b")
+		} else if ps, _ := d.ContainerPorts(ctx, "b"); len(ps) != 0 {
+			t.Errorf("a refused allocation kept %v", ps) // all or none
+		}
+	}
+	all, err := d.AllPorts(ctx)
+	if err != nil || len(all["a"]) != 1 || all["a"][0].HostPort != 8080 {
+		t.Fatalf("all ports: %v %v", all, err)
+	}
+	if err := d.DeleteContainer(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := d.ContainerPorts(ctx, "a"); len(ps) != 0 {
+		t.Errorf("a removed container keeps its ports: %v", ps)
+	}
+}

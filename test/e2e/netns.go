@@ -1,0 +1,28 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+)
+
+// The whole suite runs in a network namespace of its own (make test-e2e:
+// unshare --net): every bridge, nftables table, published port and packet
+// of the tests stays in it, the registries on its loopback included.
+
+var runners atomic.Int32
+
+// writeNetworkConfig writes a rootful runner's skiff.toml: its own bridge
+// and /24 for the default network.
+func writeNetworkConfig(t testing.TB, dir string) string {
+	t.Helper()
+	n := runners.Add(1)
+	path := filepath.Join(dir, "skiff.toml")
+	cfg := fmt.Sprintf("[network]\nbridge = \"skt%d\"\nsubnet = \"10.%d.%d.0/24\"\n", n, 200+n/256, n%256)
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
