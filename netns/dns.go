@@ -1,0 +1,160 @@
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// DNSConfig is the name server of one user network: containers on the
+// network ask it for each other's names, and it asks Upstream for the rest.
+type DNSConfig struct {
+	// Addr is where it listens, UDP and TCP: the network's gateway
+	// address, port 53 unless one is given. It must be an address of the
+	// network namespace StartDNS is called in.
+	Addr string
+	// HostsFile holds the network's names in /etc/hosts syntax, one
+	// container a line: "10.89.0.5 web web.dns.skiff abc123def456". It is
+	// checked on each query and read again when it changed; replace it
+	// with a rename. A missing file is a network without names.
+	HostsFile string
+	// Subnet is the network's: reverse (PTR) lookups of its addresses are
+	// answered here, an unknown one with NXDOMAIN, never forwarded.
+	Subnet netip.Prefix
+	// Upstream lists the resolvers ("host:port") other names are
+	// forwarded to, tried in order over the protocol the query came on.
+	// None: other names are REFUSED.
+	Upstream []string
+	// Timeout is how long one upstream may take to answer; 0: 2s.
+	Timeout time.Duration
+}
+
+// dnsTimeout is a resolver's patience for one upstream by default: well
+// inside the C library's 5 s per try, so the client hears SERVFAIL and
+// not silence when the upstreams are down.
+const dnsTimeout = 2 * time.Second
+
+// DNSServer is a running name server; Close stops it.
+type DNSServer struct {
+	names    *namesFile
+	subnet   netip.Prefix
+	upstream []string
+	timeout  time.Duration
+
+	udp, tcp *dns.Server
+	errs     chan error // what each listener's loop returned
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// StartDNS listens on cfg.Addr and answers from then on, in goroutines of
+// its own. The sockets are bound before it returns, in the network
+// namespace of the calling thread; forwarded queries leave from the
+// process's namespace.
+func StartDNS(cfg DNSConfig) (*DNSServer, error) {
+	if cfg.HostsFile == "" {
+		return nil, errors.New("the network's name server needs a names file (DNSConfig.HostsFile)")
+	}
+	s := &DNSServer{
+		names:    &namesFile{path: cfg.HostsFile},
+		subnet:   cfg.Subnet.Masked(),
+		upstream: cfg.Upstream,
+		timeout:  cfg.Timeout,
+		errs:     make(chan error, 2),
+	}
+	if s.timeout <= 0 {
+		s.timeout = dnsTimeout
+	}
+	if _, err := s.names.current(); err != nil {
+		return nil, err
+	}
+	addr := cfg.Addr
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, "53")
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, listenError(addr, err)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		pc.Close()
+		return nil, listenError(addr, err)
+	}
+	h := dns.HandlerFunc(s.serve)
+	s.udp = &dns.Server{PacketConn: pc, Handler: h}
+	s.tcp = &dns.Server{Listener: l, Handler: h}
+	// Shutdown fails on a server whose loop has not begun, so Close
+	// could not stop one started a moment before: wait for both.
+	var started sync.WaitGroup
+	for _, srv := range []*dns.Server{s.udp, s.tcp} {
+		started.Add(1)
+		srv.NotifyStartedFunc = started.Done
+		go func() { s.errs <- srv.ActivateAndServe() }()
+	}
+	started.Wait()
+	return s, nil
+}
+
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("the network's name server: %s is in use (is another one running for this network?): %w", addr, err)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("the network's name server: %s is no address of this network namespace (set the gateway address on the bridge first): %w", addr, err)
+	}
+	return fmt.Errorf("the network's name server on %s: %w", addr, err)
+}
+
+// Close stops listening and waits for the queries in flight. It returns
+// the error that stopped a listener early, if one did.
+func (s *DNSServer) Close() error {
+	s.closeOnce.Do(func() {
+		// Shutdown only fails on a loop that already ended, whose error
+		// comes through s.errs.
+		s.udp.Shutdown()
+		s.tcp.Shutdown()
+		s.closeErr = errors.Join(<-s.errs, <-s.errs)
+	})
+	return s.closeErr
+}
+
+// serve answers one query. miekg/dns has already refused what is not a
+// query with one question (NOTIMP, FORMERR).
+func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
+	proto := w.LocalAddr().Network()
+	m := s.answer(req, proto)
+	if proto == "udp" {
+		size := dns.MinMsgSize
+		if opt := req.IsEdns0(); opt != nil {
+			size = int(opt.UDPSize())
+		}
+		m.Truncate(size)
+	}
+	w.WriteMsg(m)
+}
+
+func (s *DNSServer) answer(req *dns.Msg, proto string) *dns.Msg {
+	names, err := s.names.current()
+	if err != nil {
+		return s.failure(req, dns.RcodeServerFailure)
+	}
+	if m := s.local(names, req); m != nil {
+		return m
+	}
+	return s.forward(req, proto)
+}
+
+func (s *DNSServer) failure(req *dns.Msg, rcode int) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetRcode(req, rcode)
+	m.RecursionAvailable = len(s.upstream) > 0
+	return m
+}
