@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -320,7 +321,9 @@ func TestDNSStartErrors(t *testing.T) {
 
 // TestDNSInNetns runs the server as a user network does: on the gateway
 // address of a bridge, port 53, in a network namespace the test creates,
-// forwarding to a resolver on that namespace's loopback.
+// forwarding to a resolver on that namespace's loopback; the C library's
+// resolver (getent, in a mount namespace where /etc/resolv.conf names the
+// server) finds containers by name through the search domain.
 func TestDNSInNetns(t *testing.T) {
 	if !inOwnNetns(t) {
 		return
@@ -356,6 +359,16 @@ func TestDNSInNetns(t *testing.T) {
 			if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != want {
 				t.Errorf("%s over %s to 10.89.0.1:53: %v %v", name, proto, r, err)
 			}
+		}
+	}
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(resolv, []byte("nameserver 10.89.0.1\nsearch dns.skiff\noptions timeout:1 attempts:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"web": "10.89.0.5", "ABC123DEF456": "10.89.0.5", "example.test": "192.0.2.10", "nosuch": ""} {
+		out, err := exec.Command("unshare", "--mount", "sh", "-c", `mount --bind "$1" /etc/resolv.conf && exec getent hosts "$2"`, "sh", resolv, name).CombinedOutput()
+		if got := strings.Fields(string(out)); want == "" && (err == nil || len(got) != 0) || want != "" && (err != nil || len(got) == 0 || got[0] != want) {
+			t.Errorf("getent hosts %s: %q %v, want %q", name, out, err, want)
 		}
 	}
 }
