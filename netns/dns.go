@@ -28,8 +28,8 @@ type DNSConfig struct {
 	// answered here, an unknown one with NXDOMAIN, never forwarded.
 	Subnet netip.Prefix
 	// Upstream lists the resolvers ("host:port") other names are
-	// forwarded to, tried in order over the protocol the query came on.
-	// None: other names are REFUSED.
+	// forwarded to, tried in order over the protocol the query came on;
+	// port 53 unless one is given. None: other names are REFUSED.
 	Upstream []string
 	// Timeout is how long one upstream may take to answer; 0: 2s.
 	Timeout time.Duration
@@ -65,7 +65,7 @@ func StartDNS(cfg DNSConfig) (*DNSServer, error) {
 	s := &DNSServer{
 		names:    &namesFile{path: cfg.HostsFile},
 		subnet:   cfg.Subnet.Masked(),
-		upstream: cfg.Upstream,
+		upstream: make([]string, len(cfg.Upstream)),
 		timeout:  cfg.Timeout,
 		errs:     make(chan error, 2),
 	}
@@ -75,10 +75,10 @@ func StartDNS(cfg DNSConfig) (*DNSServer, error) {
 	if _, err := s.names.current(); err != nil {
 		return nil, err
 	}
-	addr := cfg.Addr
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(addr, "53")
+	for i, up := range cfg.Upstream {
+		s.upstream[i] = withPort53(up)
 	}
+	addr := withPort53(cfg.Addr)
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, listenError(addr, err)
@@ -101,6 +101,14 @@ func StartDNS(cfg DNSConfig) (*DNSServer, error) {
 	}
 	started.Wait()
 	return s, nil
+}
+
+// withPort53 is addr ("host" or "host:port") with port 53 if it has none.
+func withPort53(addr string) string {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return net.JoinHostPort(addr, "53")
+	}
+	return addr
 }
 
 func listenError(addr string, err error) error {

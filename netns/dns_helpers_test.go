@@ -112,15 +112,28 @@ func values(t *testing.T, r *dns.Msg) []string {
 
 // upstream is a resolver the test runs on 127.0.0.1: example.test is
 // 192.0.2.10 (TTL 300), every other name NXDOMAIN. It counts the queries
-// it got by protocol.
+// it got by protocol. It listens on addr, or on a free port of 127.0.0.1
+// if addr is "".
 type upstream struct {
 	addr     string
 	udp, tcp atomic.Int32
 }
 
-func startUpstream(t *testing.T) *upstream {
+func startUpstream(t *testing.T, addr string) *upstream {
 	u := &upstream{}
-	pc, l := listenBoth(t)
+	var pc net.PacketConn
+	var l net.Listener
+	if addr == "" {
+		pc, l = listenBoth(t)
+	} else {
+		var err error
+		if pc, err = net.ListenPacket("udp", addr); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", addr); err != nil {
+			t.Fatal(err)
+		}
+	}
 	u.addr = pc.LocalAddr().String()
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 		if w.LocalAddr().Network() == "udp" {

@@ -132,7 +132,7 @@ func TestDNSReload(t *testing.T) {
 func TestDNSForward(t *testing.T) {
 	names := filepath.Join(t.TempDir(), "names")
 	writeNames(t, names, "10.89.0.5 web\n")
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	closed := freeAddr(t) // nothing listens there: refused at once
 	addr := startTestDNS(t, DNSConfig{HostsFile: names, Upstream: []string{closed, up.addr}})
 
@@ -211,7 +211,7 @@ func TestDNSUpstreamDown(t *testing.T) {
 func TestDNSConcurrent(t *testing.T) {
 	names := filepath.Join(t.TempDir(), "names")
 	writeNames(t, names, "10.89.0.5 web\n")
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	addr := startTestDNS(t, DNSConfig{HostsFile: names, Upstream: []string{up.addr}})
 
 	done := make(chan struct{})
@@ -267,7 +267,7 @@ func TestDNSLookupTime(t *testing.T) {
 	}
 	b.WriteString("10.89.1.5 web web.dns.skiff abc123def456\n")
 	writeNames(t, names, b.String())
-	addr := startTestDNS(t, DNSConfig{HostsFile: names, Upstream: []string{startUpstream(t).addr}})
+	addr := startTestDNS(t, DNSConfig{HostsFile: names, Upstream: []string{startUpstream(t, "").addr}})
 
 	const n = 500
 	c := &dns.Client{Timeout: time.Second}
@@ -321,7 +321,7 @@ func TestDNSStartErrors(t *testing.T) {
 
 // TestDNSInNetns runs the server as a user network does: on the gateway
 // address of a bridge, port 53, in a network namespace the test creates,
-// forwarding to a resolver on that namespace's loopback; the C library's
+// forwarding to a resolver on that namespace's loopback, port 53; the C library's
 // resolver (getent, in a mount namespace where /etc/resolv.conf names the
 // server) finds containers by name through the search domain.
 func TestDNSInNetns(t *testing.T) {
@@ -351,8 +351,8 @@ func TestDNSInNetns(t *testing.T) {
 	}
 	names := filepath.Join(t.TempDir(), "names")
 	writeNames(t, names, "10.89.0.5 web web.dns.skiff abc123def456\n")
-	up := startUpstream(t)
-	startTestDNS(t, DNSConfig{Addr: "10.89.0.1", HostsFile: names, Subnet: netip.MustParsePrefix("10.89.0.0/24"), Upstream: []string{up.addr}})
+	startUpstream(t, "127.0.0.1:53") // given without a port below
+	startTestDNS(t, DNSConfig{Addr: "10.89.0.1", HostsFile: names, Subnet: netip.MustParsePrefix("10.89.0.0/24"), Upstream: []string{"127.0.0.1"}})
 	for _, proto := range []string{"udp", "tcp"} {
 		for name, want := range map[string]string{"web.": "10.89.0.5", "abc123def456.dns.skiff.": "10.89.0.5", "example.test.": "192.0.2.10"} {
 			r, err := ask(t, proto, "10.89.0.1:53", name, dns.TypeA)
