@@ -174,8 +174,13 @@ pub_pair() {
 	else
 		note "${fig}: $eng: the container's iperf3 server did not listen within 10 s"
 	fi
-	"$@" kill bench-iperf >/dev/null 2>&1
-	"$@" rm -f bench-iperf >/dev/null 2>&1
+	# kill first: podman's rm -f would wait for the stop timeout
+	"$@" kill bench-iperf >/dev/null 2>"$B/rm.err" ||
+		note "${fig}: $eng: kill of the server's container failed: $(tail -1 "$B/rm.err")"
+	if ! "$@" rm -f bench-iperf >/dev/null 2>"$B/rm.err"; then
+		note "${fig}: $eng: rm -f of the server's container failed: $(tail -1 "$B/rm.err")"
+		[ "$eng" = skiff ] && SKIFF_FAILED=1
+	fi
 	return 0
 }
 
