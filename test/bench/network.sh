@@ -27,7 +27,8 @@
 # nftables are never touched: those of a namespace go with it.
 NB=$B/net
 NET_OUT=198.18.0.1  # the host side's non-loopback address (RFC 2544's benchmarking range)
-NET_PORT=15201      # the published host port
+NET_PORT=15201      # the published host port, one more for each server (one whose
+                    # container could not be removed may still hold its port)
 NET_SPORT=15301     # the port of the host side's iperf3 server
 NET_LINES=()        # the report's lines on the engines of this part
 NET_PIDS=()         # iperf3 servers of the host side
@@ -161,6 +162,7 @@ tput() {
 pub_pair() {
 	local fig=$1 eng=$2 ns=$3 pid
 	shift 3
+	NET_PORT=$((NET_PORT + 1))
 	if ! "$@" run -d --pull never --name bench-iperf -p "127.0.0.1:$NET_PORT:5201" bench/iperf3 \
 		/usr/bin/iperf3 -s >/dev/null 2>"$B/ip.err"; then
 		note "${fig}: $eng failed: $(tail -1 "$B/ip.err")"

@@ -669,7 +669,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	fi
 	part network && net_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
-		echo "Not measured:"
+		echo "Not measured, or failed:"
 		echo ""
 		for n in "${NOTES[@]}"; do echo "- $n"; done
 		echo ""
