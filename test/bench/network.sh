@@ -62,6 +62,8 @@ iperf3_image() {
 	tar -C "$r" -cf "$1" .
 }
 
+# net_setup: the namespaces, images and stores, and docker's daemons, just
+# before the figures (so that they idle during none of the other parts).
 net_setup() {
 	local n out
 	echo "networking part: namespaces, images, a dockerd with its bridge in $NB" >&2
@@ -249,6 +251,10 @@ net_figures() {
 	out_pair tp_nat skiff skiff "$NET_OUT" "$NET_OUT" slirp4netns sk_rl
 	[ -n "$NPR" ] && out_pair tp_nat podman podman "$NET_OUT" "$NET_OUT" slirp4netns pd_rl
 	tp_table
+	say "Engines of this part:"
+	say ""
+	for a in "${NET_LINES[@]}"; do say "- $a"; done
+	say ""
 }
 
 # The figures of tp_table and the summary, "FIG|label".

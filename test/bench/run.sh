@@ -485,8 +485,6 @@ say "Medians of $RUNS runs after one warm-up (pull: $PULL_RUNS runs), rootful un
 say ""
 say "- skiff: $(git describe --always --dirty 2>/dev/null || echo unknown) ($SKIFF)"
 for l in "$PODMAN_LINE" "$DOCKER_LINE" "$RUNC_LINE"; do [ -n "$l" ] && say "- $l"; done
-part network && net_setup
-for l in "${NET_LINES[@]}"; do say "- $l"; done
 say "- $(hyperfine --version)"
 say ""
 say "# Details"
@@ -636,12 +634,19 @@ if part rootless; then
 	table run_rootless skiff podman runc
 fi
 
-part network && net_figures
+if part network; then
+	net_setup
+	net_figures
+fi
 
 # --- summary: medians side by side and the issue's ratios ---
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 {
-	sed -n '1,/^# Details$/p' "$LOG" | sed '$d'
+	# the networking part's engines, set up when it started, beside the others
+	sed -n '1,/^# Details$/p' "$LOG" | sed '$d' | while IFS= read -r l; do
+		case $l in "- hyperfine "*) for n in "${NET_LINES[@]}"; do echo "- $n"; done ;; esac
+		printf '%s\n' "$l"
+	done
 	echo "Load average at the end: $LOAD1."
 	echo ""
 	echo "## Summary (medians)"
@@ -657,6 +662,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 		echo "| $label | $(fmtv "$fig" "$s") | $(fmtv "$fig" "$p") | $(fmtv "$fig" "$d") | $(fmtv "$fig" "$r") | $(ratio "$s" "$p") | $(ratio "$s" "$d") | $(ratio "$s" "$r") |"
 	done
 	echo ""
+	part network && { echo "Ratios of times: below 1× skiff is faster; of throughputs (Gbit/s): above 1×."; echo ""; }
 	if part run create exec ps rootless; then
 		echo "Goals of issue 7 (its figures from a fresh machine of this kind, before the issue, in brackets):"
 		echo ""
