@@ -18,7 +18,7 @@ DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
 
 # Debian packages only `make bench` needs: the engines it measures skiff
 # against and its tools. The tests never need them.
-BENCH_PKGS := podman docker.io runc hyperfine jq curl python3 util-linux
+BENCH_PKGS := podman docker.io runc hyperfine jq curl python3 util-linux iperf3
 
 BIN := bin/skiff bin/skiff-monitor
 

@@ -14,6 +14,10 @@
 #   PULL_RUNS=N  runs of the 250 MB pull (default 5)
 #   PS_N=N       containers each engine holds for `ps -a` (default 1000)
 #   OUT=FILE     the report (default bin/bench.md), written at the end
+#   ONLY=PARTS   only these parts, space- or comma-separated, of: pull run
+#                create exec memory ps rootless network (default: all).
+#                ONLY=network RUNS=3 is the quick check of the networking part
+#   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
 #   PODMAN_CONF  containers.conf for podman; default: shared/podman-containers.conf
 #                next to the repository, else /work/shared/podman-containers.conf
 #
@@ -21,11 +25,16 @@
 # stores and run roots, a private containerd and dockerd (which listens on a
 # unix socket there and nowhere else, with no bridge, no iptables, no
 # forwarding), runc's state and the rootless user's home. Every container
-# runs with --network none (runc: a network namespace with only loopback).
+# runs with --network none (runc: a network namespace with only loopback),
+# except in the networking part (network.sh, next to this script), whose
+# engines, servers and clients all run in network namespaces the bench
+# makes, with only loopback and a veth pair between two of their own ends.
 # The EXIT trap removes the running containers, stops dockerd and
 # containerd, kills what is left of the processes naming the directory and
-# of the bench user's, unmounts and deletes the directory. /var/lib/docker,
-# the host's network and iptables are never touched.
+# of the bench user's (by their environment and pid files, never by user:
+# another session may run as the same user), unmounts and deletes the
+# directory. /var/lib/docker, the host's network and iptables are never
+# touched.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -33,11 +42,28 @@ RUNS=${RUNS:-10}
 PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
+IPERF_TIME=${IPERF_TIME:-10}
+PARTS="pull run create exec memory ps rootless network"
+ONLY=${ONLY:-}
+ONLY=${ONLY//,/ }
+for p in $ONLY; do
+	case " $PARTS " in *" $p "*) ;; *) echo "make bench: ONLY: unknown part $p (parts: $PARTS)" >&2; exit 2 ;; esac
+done
+# part NAME...: whether one of the parts is to be measured.
+part() {
+	local p
+	[ -z "$ONLY" ] && return 0
+	for p in "$@"; do case " $ONLY " in *" $p "*) return 0 ;; esac; done
+	return 1
+}
 if [ "$(id -u)" != 0 ]; then
 	echo "make bench: run as root (it runs rootful containers and a private dockerd)" >&2
 	exit 2
 fi
-for t in hyperfine jq curl python3 docker-registry setpriv; do
+tools="hyperfine jq curl python3 setpriv"
+part pull && tools+=" docker-registry"
+part network && tools+=" iperf3 nsenter unshare ip"
+for t in $tools; do
 	command -v "$t" >/dev/null || { echo "make bench: $t is missing (make bench installs it: make bench-deps)" >&2; exit 2; }
 done
 
@@ -59,7 +85,7 @@ DOCKER=${DOCKER:-/usr/bin/docker}
 P=""      # podman, rootful, private store; empty when skipped
 D=""      # docker client on the private socket; empty when skipped
 R=""      # runc with a private state dir; empty when skipped
-PR=""     # podman rootless works
+PR=""     # rootless podman was started: its containers and pause process to clean up
 REG_PID="" CTRD_PID="" DOCKERD_PID=""
 SKIFF_FAILED=""
 NOTES=()  # one line per engine or figure that could not be measured
@@ -71,16 +97,27 @@ unset DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG CONTAINERS_CONF
 # safeguard: every podman call here names its own dir) the CNI lock.
 # Those absent now are removed at the end, when nothing of ours runs.
 HOST_LEFTOVERS=()
-for p in /run/docker /run/containerd /run/runc /var/lib/containers /etc/cni/net.d/cni.lock; do [ -e "$p" ] || HOST_LEFTOVERS+=("$p"); done
+for p in /run/docker /run/containerd /run/runc /var/lib/containers /etc/cni/net.d/cni.lock /var/lib/cni; do [ -e "$p" ] || HOST_LEFTOVERS+=("$p"); done
 CGROUPS_NEW=()
 for p in docker libpod_parent skiff-bench-runc; do
 	ls -d /sys/fs/cgroup/*/"$p" /sys/fs/cgroup/"$p" >/dev/null 2>&1 || CGROUPS_NEW+=("$p")
 done
 
+# as_user CMD...: CMD as the bench user; in the network namespace NETNS
+# when that is set (entered as root, before the user's ids are taken).
 as_user() {
-	setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups env -i HOME="$UHOME" \
+	${NETNS:+nsenter --net=$NETNS --} setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups env -i HOME="$UHOME" \
 		XDG_RUNTIME_DIR="$UHOME/run" PATH=/usr/bin:/bin:/usr/sbin:/sbin \
 		${PODMAN_CONF:+CONTAINERS_CONF=$PODMAN_CONF} "$@"
+}
+
+# bench_user: the bench user (created if absent, with a subuid range) and
+# its home in $B, with the busybox archive.
+bench_user() {
+	id "$BUSER" >/dev/null 2>&1 || useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$BUSER"
+	grep -q "^$BUSER:" /etc/subuid || echo "$BUSER:400000:65536" >> /etc/subuid
+	grep -q "^$BUSER:" /etc/subgid || echo "$BUSER:400000:65536" >> /etc/subgid
+	mkdir -p "$UHOME/run"; chmod 700 "$UHOME/run"; cp "$B/busybox.tar" "$UHOME/"; chown -R "$BUSER:" "$UHOME"
 }
 
 # kill_named SIGNAL STRING: signals every process whose command line
@@ -91,6 +128,29 @@ kill_named() {
 		pid=${p#/proc/}
 		[ "$pid" = $$ ] && continue
 		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$2" && kill "-$1" "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# kill_user SIGNAL: signals the bench user's processes that this script
+# started: those with its HOME in their environment (as_user sets it) or
+# their working directory in $B, and the pause processes of skiff and
+# podman named by their pid files there (they clear their environment).
+kill_user() {
+	local p pid uid f
+	uid=$(id -u "$BUSER" 2>/dev/null) || return 0
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[ "$(stat -c %u "$p" 2>/dev/null)" = "$uid" ] || continue
+		if { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "HOME=$UHOME" ||
+			case $(readlink "$p/cwd" 2>/dev/null) in "$B"/*) true ;; *) false ;; esac; then
+			kill "-$1" "$pid" 2>/dev/null
+		fi
+	done
+	for f in "$UHOME/run/skiff/pause.pid" "$UHOME/run/libpod/tmp/pause.pid"; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null)
+		[ -n "$pid" ] && [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$uid" ] && kill "-$1" "$pid" 2>/dev/null
 	done
 	return 0
 }
@@ -110,24 +170,21 @@ cleanup() {
 	if [ -n "$D" ]; then
 		ids=$($D ps -q 2>/dev/null); [ -n "$ids" ] && $D rm -f $ids >/dev/null 2>&1
 	fi
-	if [ -n "$DOCKERD_PID" ]; then
-		kill "$DOCKERD_PID" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$DOCKERD_PID" 2>/dev/null
-	fi
-	if [ -n "$CTRD_PID" ]; then
-		kill "$CTRD_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$CTRD_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$CTRD_PID" 2>/dev/null
-	fi
+	docker_stop "$DOCKERD_PID" "$CTRD_PID"
 	if [ -n "$RUNC" ] && [ -d "$B/runc" ]; then
 		for id in $($RUNC --root "$B/runc" list -q 2>/dev/null); do $RUNC --root "$B/runc" delete -f "$id" >/dev/null 2>&1; done
 	fi
+	net_cleanup
 	if id "$BUSER" >/dev/null 2>&1 && [ -d "$UHOME" ]; then
 		ids=$(as_user "$SKIFF" ps -q 2>/dev/null); [ -n "$ids" ] && as_user "$SKIFF" rm -f $ids >/dev/null 2>&1
-		[ -n "$PR" ] && as_user "$PODMAN" rm -a -f -t 0 >/dev/null 2>&1
+		if [ -n "$PR" ]; then
+			as_user "$PODMAN" rm -a -f -t 0 >/dev/null 2>&1
+			as_user "$PODMAN" system migrate >/dev/null 2>&1
+		fi
 		as_user "$SKIFF" system migrate >/dev/null 2>&1
-		pkill -KILL -u "$BUSER" 2>/dev/null
+		kill_user TERM
+		sleep 0.2
+		kill_user KILL
 	fi
 	# Whatever is left: monitors, conmon, shims, and containers whose
 	# engine died before it could stop them (by their cgroup).
@@ -150,6 +207,8 @@ cleanup() {
 	rm -rf "$B"
 	for p in "${HOST_LEFTOVERS[@]}"; do rm -rf "$p"; done
 }
+# The networking part: its set-up, figures and clean-up (net_cleanup).
+. "$ROOT/test/bench/network.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -159,16 +218,18 @@ note() { NOTES+=("$*"); say "$*"; }
 
 # measure FIG ENGINE CMD [PREPARE]: times CMD (run directly, no shell) RUNS
 # times after WARMUP (default 1) warm-up runs; PREPARE runs untimed before
-# each run. The JSON goes to $J/FIG.ENGINE.json. With AS=as_user,
-# hyperfine itself runs as the bench user (so setpriv and env are not timed).
+# each run. The JSON goes to $J/FIG.ENGINE.json. AS is a command prefix
+# for hyperfine: with AS=as_user hyperfine itself runs as the bench user (so
+# setpriv and env are not timed), with AS="in_ns NAME" in a network
+# namespace of the networking part.
 measure() {
 	local fig=$1 eng=$2 cmd=$3 prep=${4:-} runs=${MRUNS:-$RUNS} warm=${WARMUP:-1}
 	local out=$J/$fig.$eng.json
-	[ -n "${AS:-}" ] && out=$UHOME/h.json
+	case ${AS:-} in as_user*) out=$UHOME/h.json ;; esac
 	local a=(-N --style none --runs "$runs" --warmup "$warm" --export-json "$out")
 	[ -n "$prep" ] && a+=(--prepare "$prep")
 	if ${AS:-} hyperfine "${a[@]}" -n "$eng" "$cmd" >/dev/null 2>"$B/h.err"; then
-		[ -n "${AS:-}" ] && cp "$out" "$J/$fig.$eng.json"
+		[ "$out" = "$J/$fig.$eng.json" ] || cp "$out" "$J/$fig.$eng.json"
 		printf '  %-7s %s\n' "$eng" "$(fmt "$(stat_ms "$fig" "$eng" median)")"
 	else
 		note "$fig: $eng failed: $(grep -v '^\s*$' "$B/h.err" | tail -1)"
@@ -189,6 +250,45 @@ ratio() { # A B -> "0.42×" or "—"
 	[ -n "$1" ] && [ -n "$2" ] || { echo "—"; return; }
 	awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.2f×", a/b }'
 }
+# value FIG ENGINE: the figure's median in ms; for A-B the difference of
+# the medians of A and B in ms; for tp_* the throughput in Gbit/s.
+value() {
+	local a b
+	case $1 in
+	tp_*) [ -f "$J/$1.$2.bps" ] && awk '{ printf "%.3f", $1 / 1e9 }' "$J/$1.$2.bps" ;;
+	*-*)
+		a=$(stat_ms "${1%-*}" "$2" median); b=$(stat_ms "${1#*-}" "$2" median)
+		[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN{ printf "%.3f", a - b }' ;;
+	*) stat_ms "$1" "$2" median ;;
+	esac
+	return 0
+}
+fmtv() { # FIG VALUE: VALUE as value gives it for FIG, with its unit
+	[ -n "$2" ] || { echo "—"; return; }
+	case $1 in
+	tp_*) awk -v v="$2" 'BEGIN{ printf "%.2f Gbit/s", v }' ;;
+	*-*) awk -v v="$2" 'BEGIN{ printf "%+.1f ms", v }' ;;
+	*) fmt "$2" ;;
+	esac
+}
+# goal LABEL A B LIMIT: "- LABEL: A ÷ B = x× (goal ≤ LIMIT×): met"; with
+# GOAL=min the goal is A ÷ B ≥ LIMIT.
+goal() {
+	if [ -n "$2" ] && [ -n "$3" ]; then
+		awk -v l="$1" -v a="$2" -v b="$3" -v g="$4" -v min="${GOAL:-}" 'BEGIN{ r=a/b; ok = (min == "min" ? r >= g : r <= g)
+			printf "- %s: %.2f× (goal %s %s×): %s\n", l, r, (min == "min" ? "≥" : "≤"), g, (ok ? "met" : "not met") }'
+	else
+		echo "- $1: not measured"
+	fi
+}
+# goal_ms LABEL DIFF LIMIT: "- LABEL: +x ms (goal ≤ LIMIT ms): met".
+goal_ms() {
+	if [ -n "$2" ]; then
+		awk -v l="$1" -v d="$2" -v g="$3" 'BEGIN{ printf "- %s: %+.1f ms (goal ≤ %s ms): %s\n", l, d, g, (d <= g ? "met" : "not met") }'
+	else
+		echo "- $1: not measured"
+	fi
+}
 # table FIG ENGINES...: the figure's hyperfine statistics, one row per engine.
 table() {
 	local fig=$1 e; shift
@@ -206,22 +306,24 @@ section() { say "## $*"; echo "measuring: $*" >&2; }
 : > "$LOG"
 echo "fixtures in $B" >&2
 go run ./test/cmd/mkimage -o "$B/busybox.tar" -tag busybox:latest >/dev/null
-go run ./test/cmd/mkimage -kind layers -size 250M -layers 3 -gzip -o "$B/big.tar" -tag bench/big:latest >/dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$B/reg"
-cat > "$B/reg/config.yml" <<YML
+if part pull; then
+	go run ./test/cmd/mkimage -kind layers -size 250M -layers 3 -gzip -o "$B/big.tar" -tag bench/big:latest >/dev/null
+	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mkdir -p "$B/reg"
+	cat > "$B/reg/config.yml" <<YML
 version: 0.1
 log: {level: error}
 storage: {filesystem: {rootdirectory: $B/reg/data}}
 http: {addr: 127.0.0.1:$PORT}
 YML
-docker-registry serve "$B/reg/config.yml" >"$B/reg/log" 2>&1 &
-REG_PID=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
-BIG=127.0.0.1:$PORT/bench/big:latest
-$S load -q -i "$B/big.tar" >/dev/null
-$S push -q --tls-verify=false bench/big:latest "$BIG"
-$S rmi bench/big:latest >/dev/null
+	docker-registry serve "$B/reg/config.yml" >"$B/reg/log" 2>&1 &
+	REG_PID=$!
+	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
+	BIG=127.0.0.1:$PORT/bench/big:latest
+	$S load -q -i "$B/big.tar" >/dev/null
+	$S push -q --tls-verify=false bench/big:latest "$BIG"
+	$S rmi bench/big:latest >/dev/null
+fi
 $S load -q -i "$B/busybox.tar" >/dev/null
 
 # --- podman: rootful, with the containers.conf that lets it run here ---
@@ -256,20 +358,24 @@ else
 fi
 
 # --- docker: a private containerd and dockerd on a unix socket in $B ---
-DOCKER_LINE=""
-if [ -z "$DOCKERD" ] || [ -z "$DOCKER" ] || ! command -v containerd >/dev/null; then
-	DOCKER_LINE="docker: dockerd, containerd or the docker client not installed, skipped"
-else
+# docker_start DIR WRAP DOCKERD_FLAGS...: a containerd and a dockerd of
+# their own, with state, sockets and logs in DIR, started through WRAP (a
+# command prefix that execs, or empty); sets DK_CTRD and DK_PID, and DK_LINE
+# to the versions, or DK_ERR to why it did not start.
+docker_start() {
+	local dir=$1 wrap=$2 dc="$DOCKER --config $1/docker-config -H unix://$1/docker.sock"
+	shift 2
+	DK_CTRD="" DK_PID="" DK_LINE="" DK_ERR=""
 	# Our own containerd, so that neither a system one (/run/containerd) nor
 	# the defaults of one dockerd would start (/opt/containerd) are used.
-	mkdir -p "$B/c"
-	cat > "$B/c/config.toml" <<TOML
+	mkdir -p "$dir/c"
+	cat > "$dir/c/config.toml" <<TOML
 version = 2
-root = "$B/c/root"
-state = "$B/c/state"
+root = "$dir/c/root"
+state = "$dir/c/state"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
-  address = "$B/c/containerd.sock"
+  address = "$dir/c/containerd.sock"
 [ttrpc]
   address = ""
 [debug]
@@ -277,33 +383,58 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [metrics]
   address = ""
 [plugins."io.containerd.internal.v1.opt"]
-  path = "$B/c/opt"
+  path = "$dir/c/opt"
 TOML
-	containerd --config "$B/c/config.toml" >"$B/c/log" 2>&1 &
-	CTRD_PID=$!
-	for _ in $(seq 100); do [ -S "$B/c/containerd.sock" ] && break; sleep 0.1; done
+	$wrap containerd --config "$dir/c/config.toml" >"$dir/c/log" 2>&1 &
+	DK_CTRD=$!
+	for _ in $(seq 100); do [ -S "$dir/c/containerd.sock" ] && break; sleep 0.1; done
 	# An explicit, empty-ish config file, so /etc/docker/daemon.json (which
 	# could add hosts) is not read; 20.10 would otherwise write /etc/docker/key.json.
 	case $(dockerd --version) in
-	*"version 20."*) echo "{\"deprecated-key-path\": \"$B/d-key.json\"}" > "$B/daemon.json" ;;
-	*) echo "{}" > "$B/daemon.json" ;;
+	*"version 20."*) echo "{\"deprecated-key-path\": \"$dir/d-key.json\"}" > "$dir/daemon.json" ;;
+	*) echo "{}" > "$dir/daemon.json" ;;
 	esac
-	dockerd --config-file "$B/daemon.json" --containerd "$B/c/containerd.sock" \
-		--data-root "$B/d" --exec-root "$B/dx" --pidfile "$B/d.pid" -H "unix://$B/docker.sock" \
-		--bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-		--userland-proxy=false >"$B/dockerd.log" 2>&1 &
-	DOCKERD_PID=$!
-	D="$DOCKER --config $B/docker-config -H unix://$B/docker.sock"
-	for _ in $(seq 300); do $D version >/dev/null 2>&1 && break; kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
-	if ! $D version >/dev/null 2>&1; then
-		DOCKER_LINE="docker: dockerd did not start, skipped: $(tail -1 "$B/dockerd.log")"
-		D=""
-	elif ss -ltnupH 2>/dev/null | grep -qE "pid=($DOCKERD_PID|$CTRD_PID),"; then
+	$wrap dockerd --config-file "$dir/daemon.json" --containerd "$dir/c/containerd.sock" \
+		--data-root "$dir/d" --exec-root "$dir/dx" --pidfile "$dir/d.pid" -H "unix://$dir/docker.sock" \
+		"$@" >"$dir/dockerd.log" 2>&1 &
+	DK_PID=$!
+	for _ in $(seq 300); do $dc version >/dev/null 2>&1 && break; kill -0 "$DK_PID" 2>/dev/null || break; sleep 0.1; done
+	if ! $dc version >/dev/null 2>&1; then
+		DK_ERR="dockerd did not start: $(tail -1 "$dir/dockerd.log")"
+	elif $wrap ss -ltnupH 2>/dev/null | grep -qE "pid=($DK_PID|$DK_CTRD),"; then
 		echo "make bench: dockerd or containerd listens on a network socket; stopping" >&2
-		ss -ltnupH | grep -E "pid=($DOCKERD_PID|$CTRD_PID)," >&2
+		$wrap ss -ltnupH | grep -E "pid=($DK_PID|$DK_CTRD)," >&2
 		exit 1
 	else
-		DOCKER_LINE="docker: client $($D version --format '{{.Client.Version}}'), dockerd $($D version --format '{{.Server.Version}}'), containerd $(containerd --version | awk '{print $3}'), storage $($D info --format '{{.Driver}}'), cgroup driver $($D info --format '{{.CgroupDriver}}')"
+		DK_LINE="client $($dc version --format '{{.Client.Version}}'), dockerd $($dc version --format '{{.Server.Version}}'), containerd $(containerd --version | awk '{print $3}'), storage $($dc info --format '{{.Driver}}'), cgroup driver $($dc info --format '{{.CgroupDriver}}')"
+	fi
+}
+# docker_stop DOCKERD_PID CONTAINERD_PID: stops them, waiting 10 and 5 s.
+docker_stop() {
+	local pid n
+	for pid in "$1:100" "$2:50"; do
+		n=${pid#*:} pid=${pid%:*}
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null
+		for _ in $(seq "$n"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+	done
+	return 0
+}
+DOCKER_LINE=""
+if ! part pull run create exec memory ps; then
+	:
+elif [ -z "$DOCKERD" ] || [ -z "$DOCKER" ] || ! command -v containerd >/dev/null; then
+	DOCKER_LINE="docker: dockerd, containerd or the docker client not installed, skipped"
+else
+	docker_start "$B" "" --bridge=none --iptables=false --ip6tables=false --ip-forward=false \
+		--ip-masq=false --userland-proxy=false
+	CTRD_PID=$DK_CTRD DOCKERD_PID=$DK_PID
+	if [ -n "$DK_ERR" ]; then
+		DOCKER_LINE="docker: $DK_ERR, skipped"
+	else
+		D="$DOCKER --config $B/docker-config -H unix://$B/docker.sock"
+		DOCKER_LINE="docker: $DK_LINE"
 	fi
 fi
 
@@ -330,7 +461,9 @@ mkbundle() { # DIR ARGS_JSON [UID GID]: a bundle of busybox's root filesystem; r
 	fi
 	mv "$dir/c.json" "$dir/config.json"
 }
-if [ -z "$RUNC" ]; then
+if ! part run exec rootless; then
+	:
+elif [ -z "$RUNC" ]; then
 	RUNC_LINE="runc: not installed, the bare runc figures are skipped"
 else
 	mkbundle "$B/bundle" '["true"]'
@@ -348,12 +481,10 @@ fi
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "# skiff benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
 say ""
-say "Medians of $RUNS runs after one warm-up (pull: $PULL_RUNS runs), rootful unless stated; every container with --network none. Load average at the start: $LOAD0."
+say "Medians of $RUNS runs after one warm-up (pull: $PULL_RUNS runs), rootful unless stated; every container with --network none except in the networking part${ONLY:+; only the parts: $ONLY}. Load average at the start: $LOAD0."
 say ""
 say "- skiff: $(git describe --always --dirty 2>/dev/null || echo unknown) ($SKIFF)"
-say "- $PODMAN_LINE"
-say "- $DOCKER_LINE"
-say "- $RUNC_LINE"
+for l in "$PODMAN_LINE" "$DOCKER_LINE" "$RUNC_LINE"; do [ -n "$l" ] && say "- $l"; done
 say "- $(hyperfine --version)"
 say ""
 say "# Details"
@@ -361,134 +492,161 @@ say ""
 
 # --- pull: 250 MB, 3 layers, loopback registry, empty store each time ---
 # (docker before it has busybox, whose layer the big image shares)
-section "pull of a 250 MB 3-layer image from a loopback registry (empty store each run)"
-export MRUNS=$PULL_RUNS WARMUP=0
-measure pull skiff "$SKIFF --root $B/pull --runroot $B/pullr pull -q --tls-verify=false $BIG" \
-	"rm -rf $B/pull $B/pullr"
-[ -n "$P" ] && measure pull podman "$PODMAN --root $B/pp --runroot $B/ppr --tmpdir $B/ppt --network-config-dir $B/pcni pull -q --tls-verify=false $BIG" \
-	"rm -rf $B/pp $B/ppr $B/ppt"
-# docker treats registries on 127.0.0.0/8 as insecure (plain http) by default
-[ -n "$D" ] && measure pull docker "$D pull -q $BIG" "sh -c '$D rmi -f $BIG >/dev/null 2>&1; true'"
-unset MRUNS WARMUP
-rm -rf "$B/pull" "$B/pullr" "$B/pp" "$B/ppr" "$B/ppt"
-table pull skiff podman docker
+if part pull; then
+	section "pull of a 250 MB 3-layer image from a loopback registry (empty store each run)"
+	export MRUNS=$PULL_RUNS WARMUP=0
+	measure pull skiff "$SKIFF --root $B/pull --runroot $B/pullr pull -q --tls-verify=false $BIG" \
+		"rm -rf $B/pull $B/pullr"
+	[ -n "$P" ] && measure pull podman "$PODMAN --root $B/pp --runroot $B/ppr --tmpdir $B/ppt --network-config-dir $B/pcni pull -q --tls-verify=false $BIG" \
+		"rm -rf $B/pp $B/ppr $B/ppt"
+	# docker treats registries on 127.0.0.0/8 as insecure (plain http) by default
+	[ -n "$D" ] && measure pull docker "$D pull -q $BIG" "sh -c '$D rmi -f $BIG >/dev/null 2>&1; true'"
+	unset MRUNS WARMUP
+	rm -rf "$B/pull" "$B/pullr" "$B/pp" "$B/ppr" "$B/ppt"
+	table pull skiff podman docker
+fi
 [ -n "$D" ] && $D load -q -i "$B/busybox.tar" >/dev/null
 
 # --- run --rm busybox true ---
-section "run --rm --network none busybox true"
-measure run skiff "$S run --rm --network none busybox true"
-[ -n "$P" ] && measure run podman "$P run --rm --network none busybox true"
-[ -n "$D" ] && measure run docker "$D run --rm --network none busybox true"
-[ -n "$R" ] && measure run runc "$R run --bundle $B/bundle bench-run" \
-	"sh -c '$R delete -f bench-run >/dev/null 2>&1; true'"
-say "runc: \`runc run\` of a ready bundle (busybox's layer, \`runc spec\` with args [\"true\"], no terminal, its default namespaces: pid, mount, ipc, uts and an empty network namespace)."
-say ""
-table run skiff podman docker runc
+if part run; then
+	section "run --rm --network none busybox true"
+	measure run skiff "$S run --rm --network none busybox true"
+	[ -n "$P" ] && measure run podman "$P run --rm --network none busybox true"
+	[ -n "$D" ] && measure run docker "$D run --rm --network none busybox true"
+	[ -n "$R" ] && measure run runc "$R run --bundle $B/bundle bench-run" \
+		"sh -c '$R delete -f bench-run >/dev/null 2>&1; true'"
+	say "runc: \`runc run\` of a ready bundle (busybox's layer, \`runc spec\` with args [\"true\"], no terminal, its default namespaces: pid, mount, ipc, uts and an empty network namespace)."
+	say ""
+	table run skiff podman docker runc
+fi
 
 # --- create (the container is removed before the next run, untimed) ---
-section "create --name bcreate --network none busybox true"
-measure create skiff "$S create --name bcreate --network none busybox true" "sh -c '$S rm -f bcreate >/dev/null 2>&1; true'"
-[ -n "$P" ] && measure create podman "$P create --name bcreate --network none busybox true" "sh -c '$P rm -f bcreate >/dev/null 2>&1; true'"
-[ -n "$D" ] && measure create docker "$D create --name bcreate --network none busybox true" "sh -c '$D rm -f bcreate >/dev/null 2>&1; true'"
-table create skiff podman docker
-$S rm -f bcreate >/dev/null 2>&1 || true
-[ -n "$P" ] && { $P rm -f bcreate >/dev/null 2>&1 || true; }
-[ -n "$D" ] && { $D rm -f bcreate >/dev/null 2>&1 || true; }
+if part create; then
+	section "create --name bcreate --network none busybox true"
+	measure create skiff "$S create --name bcreate --network none busybox true" "sh -c '$S rm -f bcreate >/dev/null 2>&1; true'"
+	[ -n "$P" ] && measure create podman "$P create --name bcreate --network none busybox true" "sh -c '$P rm -f bcreate >/dev/null 2>&1; true'"
+	[ -n "$D" ] && measure create docker "$D create --name bcreate --network none busybox true" "sh -c '$D rm -f bcreate >/dev/null 2>&1; true'"
+	table create skiff podman docker
+	$S rm -f bcreate >/dev/null 2>&1 || true
+	[ -n "$P" ] && { $P rm -f bcreate >/dev/null 2>&1 || true; }
+	[ -n "$D" ] && { $D rm -f bcreate >/dev/null 2>&1 || true; }
+fi
 
 # --- exec into a running container ---
-section "exec bexec true (into a running busybox sleep 1000)"
-$S run -d --name bexec --network none busybox sleep 1000 >/dev/null
-[ -n "$P" ] && $P run -d --name bexec --network none busybox sleep 1000 >/dev/null
-[ -n "$D" ] && $D run -d --name bexec --network none busybox sleep 1000 >/dev/null
-[ -n "$R" ] && $R run -d --bundle "$B/bundle-sleep" bexec </dev/null >/dev/null 2>&1
-measure exec skiff "$S exec bexec true"
-[ -n "$P" ] && measure exec podman "$P exec bexec true"
-[ -n "$D" ] && measure exec docker "$D exec bexec true"
-[ -n "$R" ] && measure exec runc "$R exec bexec true"
-table exec skiff podman docker runc
+if part exec; then
+	section "exec bexec true (into a running busybox sleep 1000)"
+	$S run -d --name bexec --network none busybox sleep 1000 >/dev/null
+	[ -n "$P" ] && $P run -d --name bexec --network none busybox sleep 1000 >/dev/null
+	[ -n "$D" ] && $D run -d --name bexec --network none busybox sleep 1000 >/dev/null
+	[ -n "$R" ] && $R run -d --bundle "$B/bundle-sleep" bexec </dev/null >/dev/null 2>&1
+	measure exec skiff "$S exec bexec true"
+	[ -n "$P" ] && measure exec podman "$P exec bexec true"
+	[ -n "$D" ] && measure exec docker "$D exec bexec true"
+	[ -n "$R" ] && measure exec runc "$R exec bexec true"
+	table exec skiff podman docker runc
+fi
+if part exec && ! part memory; then
+	$S rm -f bexec >/dev/null
+	[ -n "$P" ] && $P rm -f -t 0 bexec >/dev/null
+	[ -n "$D" ] && $D rm -f bexec >/dev/null
+	[ -n "$R" ] && $R delete -f bexec >/dev/null 2>&1
+fi
 
 # --- idle monitor memory ---
 # VmRSS counts the binary's pages, which every monitor shares; what each
 # more running container costs is its private memory (Pss spreads the
 # shared pages over the monitors). Ten running containers per engine.
-section "idle memory of the per-container process (10 running containers each, average)"
-for i in $(seq 2 10); do
-	$S run -d --network none busybox sleep 1000 >/dev/null
-	[ -n "$P" ] && $P run -d --network none busybox sleep 1000 >/dev/null
-	[ -n "$D" ] && $D run -d --network none busybox sleep 1000 >/dev/null
-done
-mem_avg() { # PIDS... : average VmRSS, Pss and private kB
-	[ $# -gt 0 ] || { echo "no processes found"; return; }
-	for p in "$@"; do
-		rss=$(awk '/^VmRSS/{print $2}' /proc/$p/status)
-		awk -v rss="$rss" '/^Pss:/{pss=$2} /^Private_(Clean|Dirty):/{priv+=$2} END{print rss, pss, priv}' /proc/$p/smaps_rollup
-	done | awk '{r+=$1; p+=$2; v+=$3; n++} END{printf "VmRSS %.0f kB, Pss %.0f kB, private %.0f kB (%d processes)", r/n, p/n, v/n, n}'
-}
-say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $B/sr" || true))"
-[ -n "$P" ] && say "- podman's conmon: $(mem_avg $(pgrep -f "conmon .*$B/p/" || true))"
-[ -n "$D" ] && say "- docker's containerd-shim-runc-v2: $(mem_avg $(pgrep -f "containerd-shim-runc-v2 .*$B/c/containerd.sock" || true))"
-say ""
-ids=$($S ps -q); [ -n "$ids" ] && $S rm -f $ids >/dev/null
-[ -n "$P" ] && $P rm -a -f -t 0 >/dev/null
-[ -n "$D" ] && { ids=$($D ps -aq); [ -n "$ids" ] && $D rm -f $ids >/dev/null; }
-[ -n "$R" ] && $R delete -f bexec >/dev/null 2>&1
+if part memory; then
+	section "idle memory of the per-container process (10 running containers each, average)"
+	first=1; part exec && first=2  # bexec, from exec, is the first
+	for i in $(seq "$first" 10); do
+		$S run -d --network none busybox sleep 1000 >/dev/null
+		[ -n "$P" ] && $P run -d --network none busybox sleep 1000 >/dev/null
+		[ -n "$D" ] && $D run -d --network none busybox sleep 1000 >/dev/null
+	done
+	mem_avg() { # PIDS... : average VmRSS, Pss and private kB
+		[ $# -gt 0 ] || { echo "no processes found"; return; }
+		for p in "$@"; do
+			rss=$(awk '/^VmRSS/{print $2}' /proc/$p/status)
+			awk -v rss="$rss" '/^Pss:/{pss=$2} /^Private_(Clean|Dirty):/{priv+=$2} END{print rss, pss, priv}' /proc/$p/smaps_rollup
+		done | awk '{r+=$1; p+=$2; v+=$3; n++} END{printf "VmRSS %.0f kB, Pss %.0f kB, private %.0f kB (%d processes)", r/n, p/n, v/n, n}'
+	}
+	say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $B/sr" || true))"
+	[ -n "$P" ] && say "- podman's conmon: $(mem_avg $(pgrep -f "conmon .*$B/p/" || true))"
+	[ -n "$D" ] && say "- docker's containerd-shim-runc-v2: $(mem_avg $(pgrep -f "containerd-shim-runc-v2 .*$B/c/containerd.sock" || true))"
+	say ""
+	ids=$($S ps -q); [ -n "$ids" ] && $S rm -f $ids >/dev/null
+	[ -n "$P" ] && $P rm -a -f -t 0 >/dev/null
+	[ -n "$D" ] && { ids=$($D ps -aq); [ -n "$ids" ] && $D rm -f $ids >/dev/null; }
+	[ -n "$R" ] && $R delete -f bexec >/dev/null 2>&1
+fi
 
 # --- ps -a with PS_N created containers in each engine ---
-section "ps -a with $PS_N created containers"
-created() { # ENGINE CLI...: creates PS_N containers, says how long it took
-	local eng=$1 t0 t1 i; shift
-	t0=$(date +%s.%N)
-	for i in $(seq "$PS_N"); do "$@" create --network none busybox true >/dev/null; done
-	t1=$(date +%s.%N)
-	say "- $eng: $PS_N \`create\` in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f s", b-a}')"
-}
-echo "  creating $PS_N containers for each engine" >&2
-created skiff $S
-[ -n "$P" ] && created podman $P
-[ -n "$D" ] && created docker $D
-say ""
-measure ps skiff "$S ps -a"
-[ -n "$P" ] && measure ps podman "$P ps -a"
-[ -n "$D" ] && measure ps docker "$D ps -a"
-table ps skiff podman docker
+if part ps; then
+	section "ps -a with $PS_N created containers"
+	created() { # ENGINE CLI...: creates PS_N containers, says how long it took
+		local eng=$1 t0 t1 i; shift
+		t0=$(date +%s.%N)
+		for i in $(seq "$PS_N"); do "$@" create --network none busybox true >/dev/null; done
+		t1=$(date +%s.%N)
+		say "- $eng: $PS_N \`create\` in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f s", b-a}')"
+	}
+	echo "  creating $PS_N containers for each engine" >&2
+	created skiff $S
+	[ -n "$P" ] && created podman $P
+	[ -n "$D" ] && created docker $D
+	say ""
+	measure ps skiff "$S ps -a"
+	[ -n "$P" ] && measure ps podman "$P ps -a"
+	[ -n "$D" ] && measure ps docker "$D ps -a"
+	table ps skiff podman docker
+fi
 
 # --- rootless: run --rm as an unprivileged user ---
-id "$BUSER" >/dev/null 2>&1 || useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$BUSER"
-grep -q "^$BUSER:" /etc/subuid || echo "$BUSER:400000:65536" >> /etc/subuid
-grep -q "^$BUSER:" /etc/subgid || echo "$BUSER:400000:65536" >> /etc/subgid
-mkdir -p "$UHOME/run"; chmod 700 "$UHOME/run"; cp "$B/busybox.tar" "$UHOME/"; chown -R "$BUSER:" "$UHOME"
-section "run --rm --network none busybox true, rootless (as $BUSER)"
-as_user "$SKIFF" load -q -i "$UHOME/busybox.tar" >/dev/null
-AS=as_user measure run_rootless skiff "$SKIFF run --rm --network none busybox true"
-if [ -n "$PODMAN_CONF" ]; then  # podman installed and its conf found
-	as_user "$PODMAN" load -q -i "$UHOME/busybox.tar" >/dev/null 2>&1 || true
-	if as_user "$PODMAN" run --rm --network none busybox true >"$B/pod.err" 2>&1; then
+if part rootless; then
+	bench_user
+	section "run --rm --network none busybox true, rootless (as $BUSER)"
+	as_user "$SKIFF" load -q -i "$UHOME/busybox.tar" >/dev/null
+	AS=as_user measure run_rootless skiff "$SKIFF run --rm --network none busybox true"
+	if [ -n "$PODMAN_CONF" ]; then  # podman installed and its conf found
 		PR=1
-		AS=as_user measure run_rootless podman "$PODMAN run --rm --network none busybox true"
+		as_user "$PODMAN" load -q -i "$UHOME/busybox.tar" >/dev/null 2>&1 || true
+		if as_user "$PODMAN" run --rm --network none busybox true >"$B/pod.err" 2>&1; then
+			AS=as_user measure run_rootless podman "$PODMAN run --rm --network none busybox true"
+		else
+			note "rootless podman cannot run a container here: $(tail -1 "$B/pod.err")"
+		fi
 	else
-		note "rootless podman cannot run a container here: $(tail -1 "$B/pod.err")"
+		note "rootless podman: ${PODMAN_LINE#podman: }"
 	fi
-else
-	note "rootless podman: ${PODMAN_LINE#podman: }"
-fi
-if [ -n "$R" ]; then
-	# the bundle's files belong to the user, as a rootless store's do
-	if mkbundle "$UHOME/bundle" '["true"]' "$(id -u "$BUSER")" "$(id -g "$BUSER")" >"$B/runc.err" 2>&1 &&
-		as_user "$RUNC" --root "$UHOME/runc" run --bundle "$UHOME/bundle" bench-check >>"$B/runc.err" 2>&1; then
-		AS=as_user measure run_rootless runc "$RUNC --root $UHOME/runc run --bundle $UHOME/bundle bench-run" \
-			"sh -c '$RUNC --root $UHOME/runc delete -f bench-run >/dev/null 2>&1; true'"
-		say "runc: \`runc spec --rootless\` (a user namespace mapping the user only, no cgroups) plus a network namespace."
-		say ""
-	else
-		note "rootless runc cannot run the bundle here: $(tail -1 "$B/runc.err")"
+	if [ -n "$R" ]; then
+		# the bundle's files belong to the user, as a rootless store's do
+		if mkbundle "$UHOME/bundle" '["true"]' "$(id -u "$BUSER")" "$(id -g "$BUSER")" >"$B/runc.err" 2>&1 &&
+			as_user "$RUNC" --root "$UHOME/runc" run --bundle "$UHOME/bundle" bench-check >>"$B/runc.err" 2>&1; then
+			AS=as_user measure run_rootless runc "$RUNC --root $UHOME/runc run --bundle $UHOME/bundle bench-run" \
+				"sh -c '$RUNC --root $UHOME/runc delete -f bench-run >/dev/null 2>&1; true'"
+			say "runc: \`runc spec --rootless\` (a user namespace mapping the user only, no cgroups) plus a network namespace."
+			say ""
+		else
+			note "rootless runc cannot run the bundle here: $(tail -1 "$B/runc.err")"
+		fi
 	fi
+	table run_rootless skiff podman runc
 fi
-table run_rootless skiff podman runc
+
+if part network; then
+	net_setup
+	net_figures
+fi
 
 # --- summary: medians side by side and the issue's ratios ---
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 {
-	sed -n '1,/^# Details$/p' "$LOG" | sed '$d'
+	# the networking part's engines, set up when it started, beside the others
+	sed -n '1,/^# Details$/p' "$LOG" | sed '$d' | while IFS= read -r l; do
+		case $l in "- hyperfine "*) for n in "${NET_LINES[@]}"; do echo "- $n"; done ;; esac
+		printf '%s\n' "$l"
+	done
 	echo "Load average at the end: $LOAD1."
 	echo ""
 	echo "## Summary (medians)"
@@ -496,30 +654,28 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "| figure | skiff | podman | docker | bare runc | skiff ÷ podman | skiff ÷ docker | skiff ÷ runc |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" \
-		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless"; do
+		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${NET_ROWS[@]}"; do
 		fig=${row%%|*}; label=${row#*|}
-		s=$(stat_ms "$fig" skiff median); p=$(stat_ms "$fig" podman median)
-		d=$(stat_ms "$fig" docker median); r=$(stat_ms "$fig" runc median)
-		echo "| $label | $(fmt "$s") | $(fmt "$p") | $(fmt "$d") | $(fmt "$r") | $(ratio "$s" "$p") | $(ratio "$s" "$d") | $(ratio "$s" "$r") |"
+		s=$(value "$fig" skiff); p=$(value "$fig" podman)
+		d=$(value "$fig" docker); r=$(value "$fig" runc)
+		[ -n "$s$p$d$r" ] || continue  # a part not measured (ONLY)
+		echo "| $label | $(fmtv "$fig" "$s") | $(fmtv "$fig" "$p") | $(fmtv "$fig" "$d") | $(fmtv "$fig" "$r") | $(ratio "$s" "$p") | $(ratio "$s" "$d") | $(ratio "$s" "$r") |"
 	done
 	echo ""
-	echo "Goals of issue 7 (its figures from a fresh machine of this kind, before the issue, in brackets):"
-	echo ""
-	goal() { # LABEL A B LIMIT : "LABEL: A ÷ B = x× (goal ≤ LIMIT×): met"
-		if [ -n "$2" ] && [ -n "$3" ]; then
-			awk -v l="$1" -v a="$2" -v b="$3" -v g="$4" 'BEGIN{ r=a/b; printf "- %s: %.2f× (goal ≤ %s×): %s\n", l, r, g, (r <= g ? "met" : "not met") }'
-		else
-			echo "- $1: not measured"
-		fi
-	}
-	goal "skiff run --rm ÷ bare runc run [51.8 ÷ 20.2 = 2.56×]" "$(stat_ms run skiff median)" "$(stat_ms run runc median)" 1.8
-	goal "skiff ps -a ÷ docker ps -a, $PS_N containers [200: 15.5 ÷ 25.5 = 0.61×]" "$(stat_ms ps skiff median)" "$(stat_ms ps docker median)" 0.5
-	goal "skiff create ÷ docker create, no slower than before [13.9 ÷ 21.8 = 0.64×]" "$(stat_ms create skiff median)" "$(stat_ms create docker median)" 0.64
-	goal "skiff exec ÷ docker exec, no slower than before [28.5 ÷ 60 = 0.48×]" "$(stat_ms exec skiff median)" "$(stat_ms exec docker median)" 0.48
-	goal "skiff rootless run ÷ podman rootless run, no slower than before [33.5 ÷ 154 = 0.22×]" "$(stat_ms run_rootless skiff median)" "$(stat_ms run_rootless podman median)" 0.22
-	echo ""
+	part network && { echo "Ratios of times: below 1× skiff is faster; of throughputs (Gbit/s): above 1×."; echo ""; }
+	if part run create exec ps rootless; then
+		echo "Goals of issue 7 (its figures from a fresh machine of this kind, before the issue, in brackets):"
+		echo ""
+		goal "skiff run --rm ÷ bare runc run [51.8 ÷ 20.2 = 2.56×]" "$(stat_ms run skiff median)" "$(stat_ms run runc median)" 1.8
+		goal "skiff ps -a ÷ docker ps -a, $PS_N containers [200: 15.5 ÷ 25.5 = 0.61×]" "$(stat_ms ps skiff median)" "$(stat_ms ps docker median)" 0.5
+		goal "skiff create ÷ docker create, no slower than before [13.9 ÷ 21.8 = 0.64×]" "$(stat_ms create skiff median)" "$(stat_ms create docker median)" 0.64
+		goal "skiff exec ÷ docker exec, no slower than before [28.5 ÷ 60 = 0.48×]" "$(stat_ms exec skiff median)" "$(stat_ms exec docker median)" 0.48
+		goal "skiff rootless run ÷ podman rootless run, no slower than before [33.5 ÷ 154 = 0.22×]" "$(stat_ms run_rootless skiff median)" "$(stat_ms run_rootless podman median)" 0.22
+		echo ""
+	fi
+	part network && net_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
-		echo "Not measured:"
+		echo "Not measured, or failed:"
 		echo ""
 		for n in "${NOTES[@]}"; do echo "- $n"; done
 		echo ""
