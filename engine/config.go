@@ -45,6 +45,9 @@ type NetworkConfig struct {
 	// the network is first recorded in the database.
 	Bridge string `toml:"bridge"`
 	Subnet string `toml:"subnet"`
+	// SubnetPool is where user networks created without --subnet get
+	// their /24 ("": 10.89.0.0/16, podman's).
+	SubnetPool string `toml:"subnet_pool"`
 }
 
 // LogConfig holds container log defaults.

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/skiff-engine/skiff/netns"
 	"net/netip"
 	"slices"
@@ -298,19 +297,17 @@ func (e *Engine) networkSettings(c *Container) map[string]any {
 	}
 	ns := map[string]any{"Ports": ports, "Networks": map[string]any{}, "IPAddress": "", "Gateway": "", "MacAddress": ""}
 	mode := c.Config.NetworkMode
-	if mode == NetworkBridge || mode == NetworkSlirp {
+	if c.Config.Network.onBridge(mode) || mode == NetworkSlirp {
 		ep := map[string]any{"IPAddress": "", "Gateway": "", "MacAddress": c.Config.Network.MacAddress, "Aliases": c.Config.Network.Aliases}
 		if mode == NetworkSlirp {
 			ep["IPAddress"], ep["Gateway"], ep["IPPrefixLen"] = netns.SlirpAddress, netns.SlirpGateway, 24
 		} else if addrs, _ := e.db.ContainerAddresses(context.Background(), c.ID); len(addrs) > 0 {
-			if row, err := e.defaultNetwork(); err == nil {
-				var cfg bridgeNetwork
-				json.Unmarshal(row.Config, &cfg)
-				ep["Gateway"], ep["NetworkID"] = cfg.Gateway, row.ID
-				if p, err := netip.ParsePrefix(cfg.Subnet); err == nil {
+			if network, err := e.lookupNetwork(context.Background(), firstNonEmpty(c.Config.Network.NetworkID, NetworkBridge)); err == nil {
+				ep["Gateway"], ep["NetworkID"] = network.Config.Gateway, network.ID
+				if p, err := netip.ParsePrefix(network.Config.Subnet); err == nil {
 					ep["IPPrefixLen"] = p.Bits()
 				}
-				if a, ok := addrs[row.ID]; ok {
+				if a, ok := addrs[network.ID]; ok {
 					ep["IPAddress"] = a.String()
 				}
 			}

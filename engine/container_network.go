@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -49,6 +50,8 @@ const (
 // (ContainerConfig.Network): the ports are bound, and addresses given, at
 // each start.
 type ContainerNetwork struct {
+	NetworkID  string              `json:"network_id,omitempty"` // a user network's (the mode is its name)
+	DNSServer  string              `json:"dns_server,omitempty"` // a user network's name server, its gateway
 	Slirp      *netns.SlirpOptions `json:"slirp,omitempty"`
 	Ports      []PortBinding       `json:"ports,omitempty"`
 	Exposed    []Port              `json:"exposed,omitempty"` // the image's EXPOSE and --expose
@@ -124,12 +127,25 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 			return "", n, invalid("network namespace %s: %v", p, err)
 		}
 	default:
-		return "", n, fmt.Errorf("network %s not found: use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]: %w", mode, errdefs.ErrNotFound)
+		user, err := e.lookupNetwork(context.Background(), mode)
+		if errdefs.IsNotFound(err) {
+			return "", n, fmt.Errorf("network %s not found: create it with skiff network create, or use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]: %w", mode, errdefs.ErrNotFound)
+		}
+		if err != nil {
+			return "", n, err
+		}
+		mode, n.NetworkID, n.DNSServer = user.Name, user.ID, user.Config.Gateway
 	}
-	if (n.IPAddress != "" || n.MacAddress != "") && mode != NetworkBridge {
+	if (n.IPAddress != "" || n.MacAddress != "") && !n.onBridge(mode) {
 		return "", n, invalid("--ip and --mac-address need the bridge network (rootful)")
 	}
 	return mode, n, nil
+}
+
+// onBridge: the container gets a veth on a bridge (the default network or
+// a user network).
+func (n ContainerNetwork) onBridge(mode string) bool {
+	return mode == NetworkBridge || n.NetworkID != ""
 }
 
 func appendPort(ps []Port, p Port) []Port {

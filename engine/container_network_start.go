@@ -25,14 +25,6 @@ import (
 // 172.x.0.0/16), chosen once when the network is first used.
 const defaultBridge = "skiff0"
 
-// bridgeNetwork is a bridge network's config, as the networks table keeps it.
-type bridgeNetwork struct {
-	Driver  string `json:"driver"`
-	Bridge  string `json:"bridge"`
-	Subnet  string `json:"subnet"`
-	Gateway string `json:"gateway"`
-}
-
 // startNetwork decides the network of this start: the namespace to join,
 // the host ports and the address (recorded in the database, freed by
 // releaseNetwork), and /etc/hosts. It returns what the monitor sets up
@@ -55,21 +47,28 @@ func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.C
 		opts.NetNS = "/proc/" + strconv.Itoa(target.State.Pid) + "/ns/net"
 		opts.HostsFile, opts.ResolvConfFile = target.HostsFile(), target.ResolvConfFile()
 		return nil, nil
-	case mode != NetworkSlirp && mode != NetworkBridge:
+	case mode != NetworkSlirp && !n.onBridge(mode):
 		return nil, nil
 	}
 	ports, err := e.allocatePorts(c, n)
 	if err != nil {
 		return nil, err
 	}
-	cfg := &netns.Config{Mode: mode, Ports: ports, StateDir: e.runDir(c.ID), Slirp: n.Slirp}
+	cfg := &netns.Config{Mode: netns.ModeSlirp4netns, Ports: ports, StateDir: e.runDir(c.ID), Slirp: n.Slirp}
 	var addr, hostAddr string
-	if mode == NetworkBridge {
+	if n.onBridge(mode) {
+		cfg.Mode = netns.ModeBridge
 		if cfg.Bridge, err = e.bridgeAttachment(c, n); err != nil {
 			e.releaseNetwork(c)
 			return nil, err
 		}
 		addr, hostAddr = cfg.Bridge.Address, cfg.Bridge.Gateway
+		if n.NetworkID != "" {
+			if err := e.serveNames(n.NetworkID); err != nil {
+				e.releaseNetwork(c)
+				return nil, err
+			}
+		}
 	} else {
 		addr = netns.SlirpAddress
 		if n.Slirp != nil && n.Slirp.AllowHostLoopback {
@@ -245,24 +244,30 @@ func unprivilegedPorts(binds []PortBinding) error {
 	return nil
 }
 
-// bridgeAttachment gives the container an address on the default bridge
-// network (created in the database on first use).
+// bridgeAttachment gives the container an address on its bridge network:
+// the default one (recorded in the database on first use) or a user
+// network.
 func (e *Engine) bridgeAttachment(c *Container, n ContainerNetwork) (*netns.BridgeConfig, error) {
-	net, err := e.defaultNetwork()
+	ref := firstNonEmpty(n.NetworkID, NetworkBridge)
+	network, err := e.lookupNetwork(context.Background(), ref)
+	if errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("the network %s of container %s was removed: recreate it, or run the container on another network: %w", c.Config.NetworkMode, c.Name, errdefs.ErrNotFound)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var cfg bridgeNetwork
-	if err := json.Unmarshal(net.Config, &cfg); err != nil {
-		return nil, fmt.Errorf("network %s: %w", net.Name, err)
-	}
+	cfg := network.Config
 	subnet, err := netip.ParsePrefix(cfg.Subnet)
 	if err != nil {
-		return nil, fmt.Errorf("network %s: subnet: %w", net.Name, err)
+		return nil, fmt.Errorf("network %s: subnet: %w", network.Name, err)
 	}
 	gw, err := netip.ParseAddr(cfg.Gateway)
 	if err != nil {
-		return nil, fmt.Errorf("network %s: gateway: %w", net.Name, err)
+		return nil, fmt.Errorf("network %s: gateway: %w", network.Name, err)
+	}
+	var pool netip.Prefix
+	if cfg.IPRange != "" {
+		pool, _ = netip.ParsePrefix(cfg.IPRange)
 	}
 	var want netip.Addr
 	if n.IPAddress != "" {
@@ -270,11 +275,13 @@ func (e *Engine) bridgeAttachment(c *Container, n ContainerNetwork) (*netns.Brid
 			return nil, invalid("invalid --ip %q: %v", n.IPAddress, err)
 		}
 	}
-	addr, err := e.db.AllocateAddress(context.Background(), net.ID, c.ID, subnet, gw, want)
+	addr, err := e.db.AllocateAddress(context.Background(), network.ID, c.ID, subnet, pool, gw, want)
 	if err != nil {
 		return nil, err
 	}
-	return &netns.BridgeConfig{ContainerID: c.ID, Name: cfg.Bridge, Subnet: subnet.String(), Gateway: gw.String(), Address: addr.String(), MAC: n.MacAddress}, nil
+	b := network.bridgeConfig()
+	b.ContainerID, b.Address, b.MAC = c.ID, addr.String(), n.MacAddress
+	return &b, nil
 }
 
 // defaultNetwork is the rootful default network's row ("bridge"), laid
@@ -288,7 +295,7 @@ func (e *Engine) defaultNetwork() (statedb.Network, error) {
 		}
 		subnet, gw = p.Masked().String(), p.Masked().Addr().Next().String()
 	}
-	cfg, _ := json.Marshal(bridgeNetwork{Driver: "bridge", Bridge: firstNonEmpty(e.cfg.Network.Bridge, defaultBridge), Subnet: subnet, Gateway: gw})
+	cfg, _ := json.Marshal(NetworkLayout{Driver: "bridge", Bridge: firstNonEmpty(e.cfg.Network.Bridge, defaultBridge), Subnet: subnet, Gateway: gw})
 	id := make([]byte, 32)
 	rand.Read(id)
 	return e.db.EnsureNetwork(context.Background(), statedb.Network{ID: hex.EncodeToString(id), Name: NetworkBridge, Created: time.Now(), Config: cfg})
@@ -319,11 +326,14 @@ func defaultSubnet() (subnet, gateway string) {
 // the bridge the forwarding rules of its ports, which a killed monitor
 // left behind (the monitor removes them itself when the container exits).
 func (e *Engine) releaseNetwork(c *Container) {
-	if n := c.Config.Network; c.Config.NetworkMode == NetworkBridge && (len(n.Ports) > 0 || n.PublishAll) {
+	if n := c.Config.Network; n.onBridge(c.Config.NetworkMode) && (len(n.Ports) > 0 || n.PublishAll) {
 		netns.RemovePortRules(c.ID)
 	}
 	if e.openDB() == nil {
 		e.db.ReleaseNetwork(context.Background(), c.ID)
+		if id := c.Config.Network.NetworkID; id != "" {
+			e.writeNames(id)
+		}
 	}
 }
 
@@ -333,6 +343,12 @@ func resolvOptions(cfg *ContainerConfig) netns.ResolvOptions {
 		Nameservers: cfg.Network.DNS, Search: cfg.Network.DNSSearch, Options: cfg.Network.DNSOptions}
 	if cfg.NetworkMode == NetworkSlirp {
 		o.LoopbackResolver = netns.SlirpDNS
+	}
+	if s := cfg.Network.DNSServer; s != "" && len(o.Nameservers) == 0 {
+		// The network's server answers its containers' names and
+		// forwards the rest to the host's resolvers.
+		o.Nameservers = []string{s}
+		o.Search = append([]string{netns.DNSDomain}, o.Search...)
 	}
 	return o
 }

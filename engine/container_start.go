@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/containerd/errdefs"
 
@@ -45,6 +47,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	if err != nil {
 		return ContainerStartResult{}, err
 	}
+	e.awaitTeardown(ctx, c)
 	if c.Running() {
 		unlock()
 		if o.Attach == nil {
@@ -276,4 +279,24 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return runtime.WriteFileAtomic(path, b, 0o600, false)
+}
+
+// teardownWait bounds awaitTeardown: a monitor tears a run down in
+// milliseconds (its network, libcontainer's state).
+const teardownWait = 10 * time.Second
+
+// awaitTeardown waits, for a container whose init has exited while its
+// monitor still tears the run down (it records the exit last), until the
+// exit is recorded: a start right after a kill then starts the container
+// again instead of finding it running.
+func (e *Engine) awaitTeardown(ctx context.Context, c *Container) {
+	if c.State.Status != runtime.StatusRunning || c.State.Pid <= 0 || unix.Kill(c.State.Pid, 0) != unix.ESRCH {
+		return
+	}
+	for deadline := time.Now().Add(teardownWait); c.Running() && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(5 * time.Millisecond)
+		if e.reload(c) != nil {
+			return
+		}
+	}
 }

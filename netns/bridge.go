@@ -55,7 +55,27 @@ func setupBridge(n *Network, cfg Config, pid int) error {
 		return err
 	}
 	n.onClose(func() error { return RemovePortRules(b.cfg.ContainerID) })
+	forgetFlows(cfg.Ports)
 	return nil
+}
+
+// forgetFlows drops the connection tracking entries of the published host
+// ports. NAT is decided on a flow's first packet: a flow tracked before the
+// rules existed (a client that was refused a moment ago and reuses its
+// source port) would otherwise keep bypassing the DNAT and reach the
+// port's reservation socket instead of the container.
+func forgetFlows(ports []PortMapping) {
+	for _, p := range ports {
+		f := &netlink.ConntrackFilter{}
+		proto := uint8(unix.IPPROTO_TCP)
+		if p.Protocol == "udp" {
+			proto = unix.IPPROTO_UDP
+		}
+		if f.AddProtocol(proto) != nil || f.AddPort(netlink.ConntrackOrigDstPort, uint16(p.HostPort)) != nil {
+			continue
+		}
+		netlink.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, f)
+	}
 }
 
 // parseBridge checks what the engine filled in. The addresses are IPv4:
@@ -89,7 +109,7 @@ func parseBridge(cfg *BridgeConfig) (*bridgeNet, error) {
 	if b.gateway.Equal(b.address) {
 		return nil, fmt.Errorf("bridge %s: the container's address %s is the gateway's: %w", cfg.Name, cfg.Address, errdefs.ErrInvalidArgument)
 	}
-	if b.mac, err = containerMAC(cfg.MAC); err != nil {
+	if b.mac, err = containerMAC(cfg.MAC, b.address); err != nil {
 		return nil, fmt.Errorf("bridge %s: %w", cfg.Name, err)
 	}
 	return b, nil

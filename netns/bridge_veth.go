@@ -98,10 +98,15 @@ func deleteLink(name string) error {
 	return nil
 }
 
-// containerMAC parses the requested MAC, or makes a random one.
-func containerMAC(s string) (net.HardwareAddr, error) {
+// containerMAC parses the requested MAC, or derives one from the address
+// as Docker does (02:42 and the IPv4 address): a container restarted with
+// its address keeps its MAC, so the neighbour caches of the host and the
+// other containers stay right (with a new random MAC they would send to
+// the old one until their entry went stale, seconds later).
+func containerMAC(s string, addr net.IP) (net.HardwareAddr, error) {
 	if s == "" {
-		return randomMAC(), nil
+		ip := addr.To4()
+		return net.HardwareAddr{0x02, 0x42, ip[0], ip[1], ip[2], ip[3]}, nil
 	}
 	mac, err := net.ParseMAC(s)
 	if err != nil || len(mac) != 6 || mac[0]&1 != 0 {

@@ -36,6 +36,10 @@ import (
 //	    iifname @internal drop
 //	    oifname @internal drop
 //	    iifname @bridges oifname @bridges drop }
+//	  chain input       { type filter hook input priority filter; policy accept
+//	    iifname @internal meta l4proto udp th dport 53 accept   the network's DNS
+//	    iifname @internal meta l4proto tcp th dport 53 accept
+//	    iifname @internal drop }                               nor the host itself
 //	}
 //
 // Everything but the ports chain is static: the first Setup creates it,
@@ -52,7 +56,7 @@ import (
 // two containers of one bridge passes the forward hook too.
 const (
 	nftTable      = "skiff"
-	layoutVersion = "skiff layout 1" // change with the static rules
+	layoutVersion = "skiff layout 2" // change with the static rules
 )
 
 var table = &nftables.Table{Family: nftables.TableFamilyIPv4, Name: nftTable}
@@ -61,6 +65,7 @@ var table = &nftables.Table{Family: nftables.TableFamilyIPv4, Name: nftTable}
 type layout struct {
 	bridges, intra, internal, nat            *nftables.Set
 	prerouting, output, postrouting, forward *nftables.Chain
+	input                                    *nftables.Chain
 	ports                                    *nftables.Chain
 }
 
@@ -115,10 +120,10 @@ func declare(c *nftables.Conn, st tableState) (*layout, error) {
 		}
 	}
 	chain := func(ch *nftables.Chain) *nftables.Chain {
-		if st.chains {
+		if st.chains && st.current {
 			return ch
 		}
-		return c.AddChain(ch)
+		return c.AddChain(ch) // an older layout may lack it
 	}
 	accept := nftables.ChainPolicyAccept
 	l.ports = chain(portsChain)
@@ -130,6 +135,8 @@ func declare(c *nftables.Conn, st tableState) (*layout, error) {
 		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
 	l.forward = chain(&nftables.Chain{Table: table, Name: forwardChain.Name, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &accept})
+	l.input = chain(&nftables.Chain{Table: table, Name: "input", Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &accept})
 	if !st.current {
 		l.fillStatic(c)
 	}
@@ -138,7 +145,7 @@ func declare(c *nftables.Conn, st tableState) (*layout, error) {
 
 // fillStatic replaces the rules of the static chains (see the table above).
 func (l *layout) fillStatic(c *nftables.Conn) {
-	for _, ch := range []*nftables.Chain{l.prerouting, l.output, l.postrouting, l.forward} {
+	for _, ch := range []*nftables.Chain{l.prerouting, l.output, l.postrouting, l.forward, l.input} {
 		c.FlushChain(ch)
 	}
 	toLocal := []expr.Any{
@@ -159,6 +166,13 @@ func (l *layout) fillStatic(c *nftables.Conn) {
 	add(c, l.forward, meta(expr.MetaKeyOIFNAME, 1), lookup(1, l.internal, false), &expr.Verdict{Kind: expr.VerdictDrop})
 	add(c, l.forward, meta(expr.MetaKeyIIFNAME, 1), lookup(1, l.bridges, false),
 		meta(expr.MetaKeyOIFNAME, 1), lookup(1, l.bridges, false), &expr.Verdict{Kind: expr.VerdictDrop})
+	for _, proto := range []byte{unix.IPPROTO_UDP, unix.IPPROTO_TCP} {
+		add(c, l.input, meta(expr.MetaKeyIIFNAME, 1), lookup(1, l.internal, false),
+			meta(expr.MetaKeyL4PROTO, 1), cmpEq(1, []byte{proto}),
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+			cmpEq(1, binary.BigEndian.AppendUint16(nil, 53)), &expr.Verdict{Kind: expr.VerdictAccept})
+	}
+	add(c, l.input, meta(expr.MetaKeyIIFNAME, 1), lookup(1, l.internal, false), &expr.Verdict{Kind: expr.VerdictDrop})
 }
 
 // setElems are elements of one set.

@@ -102,6 +102,7 @@ func setupUsernet(n *Network, opts SlirpOptions, pid int, tunErr error) error {
 		unix.Close(fd)
 		return fmt.Errorf("user-mode network: %w", err)
 	}
+	s.wake = func() { inNetns(int(netnsFile.Fd()), wakeFrame) }
 	n.onClose(s.close)
 	return nil
 }

@@ -117,3 +117,23 @@ func packetSocket(ifindex int) (int, error) {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// wakeFrame sends one frame from the container's end of the veth pair to
+// the stack's (an IEEE local experimental ethertype, which the stack
+// drops): it wakes the stack's reader.
+func wakeFrame() error {
+	ifc, err := net.InterfaceByName(usernetDevice)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	frame := make([]byte, 60)
+	copy(frame, usernetMAC)
+	copy(frame[6:], ifc.HardwareAddr)
+	frame[12], frame[13] = 0x88, 0xb5
+	return unix.Sendto(fd, frame, 0, &unix.SockaddrLinklayer{Ifindex: ifc.Index, Halen: 6})
+}

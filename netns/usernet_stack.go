@@ -29,6 +29,8 @@ type usernetStack struct {
 	s  *stack.Stack
 	ep stack.LinkEndpoint
 	fd int
+	// wake, when set, sends the link's reader a frame (see stopReading).
+	wake func()
 
 	mu     sync.Mutex
 	flows  map[io.Closer]struct{}
@@ -142,6 +144,10 @@ func (u *usernetStack) close() error {
 // flight at that moment would hang Close for ever. Putting /dev/null in
 // the socket's place (not closing it, whose number could be reused at
 // once) makes the reader's next receive fail, which ends it.
+//
+// The reader sleeps in ppoll on the socket, which the dup3 does not wake:
+// only the next frame does, which could be seconds away (a container's
+// exit waited that long). wake sends it one from the container's side.
 func (u *usernetStack) stopReading() error {
 	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -150,6 +156,9 @@ func (u *usernetStack) stopReading() error {
 	defer unix.Close(null)
 	if err := unix.Dup3(null, u.fd, unix.O_CLOEXEC); err != nil {
 		return err
+	}
+	if u.wake != nil {
+		u.wake()
 	}
 	u.ep.Wait()
 	return nil

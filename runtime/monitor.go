@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -260,4 +261,14 @@ func ReadFrame(r io.Reader) (byte, []byte, error) {
 		return 0, nil, err
 	}
 	return hdr[0], payload, nil
+}
+
+// DNSConfig is a user network's name server, run as `skiff-monitor dns
+// <file>` in the namespace of the network's bridge (see netns.StartDNS).
+type DNSConfig struct {
+	Addr      string       `json:"addr"`       // the network's gateway (port 53)
+	HostsFile string       `json:"hosts_file"` // the names of the network's running containers, kept by the engine
+	Subnet    netip.Prefix `json:"subnet"`     // reverse lookups answered
+	Upstream  []string     `json:"upstream"`   // the host's name servers, for every other name
+	PidFile   string       `json:"pid_file"`   // written once it serves, removed when it exits
 }

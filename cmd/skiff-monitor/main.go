@@ -7,6 +7,7 @@
 //	skiff-monitor run <monitor.json>   monitor one container (runtime.MonitorConfig)
 //	skiff-monitor exec <exec.json>     run a process in a running container (runtime.ExecConfig)
 //	skiff-monitor init                 libcontainer's container init (re-exec)
+//	skiff-monitor dns <dns.json>       a user network's name server (runtime.DNSConfig)
 //
 // `run` is started by the engine in its own session with fd 3 the write end
 // of its start-up pipe (the handshake is described in runtime/monitor.go).
@@ -62,11 +63,13 @@ func main() {
 		os.Exit(runMonitor(os.Args[2]))
 	case "exec":
 		os.Exit(runExec(os.Args[2]))
+	case "dns":
+		os.Exit(runDNS(os.Args[2]))
 	}
 	usage()
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON (started by skiff, not by hand)")
+	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON | dns DNS-JSON (started by skiff, not by hand)")
 	os.Exit(125)
 }

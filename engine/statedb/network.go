@@ -42,9 +42,13 @@ func (d *DB) EnsureNetwork(ctx context.Context, n Network) (Network, error) {
 
 // AllocateAddress gives container an address of network in subnet, never
 // one another container holds there: want if it is set (errdefs.ErrConflict
-// when taken), else the lowest free one after gateway. The network and
-// broadcast addresses and the gateway are never given.
-func (d *DB) AllocateAddress(ctx context.Context, network, container string, subnet netip.Prefix, gateway, want netip.Addr) (netip.Addr, error) {
+// when taken), else the lowest free one of pool (the subnet when invalid:
+// --ip-range narrows it). The network and broadcast addresses and the
+// gateway are never given.
+func (d *DB) AllocateAddress(ctx context.Context, network, container string, subnet, pool netip.Prefix, gateway, want netip.Addr) (netip.Addr, error) {
+	if !pool.IsValid() {
+		pool = subnet
+	}
 	var got netip.Addr
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		if want.IsValid() {
@@ -72,7 +76,7 @@ func (d *DB) AllocateAddress(ctx context.Context, network, container string, sub
 			}
 		}
 		rows.Close()
-		for a := subnet.Masked().Addr().Next(); subnet.Contains(a); a = a.Next() {
+		for a := pool.Masked().Addr(); pool.Contains(a); a = a.Next() {
 			if taken[a] || !usable(subnet, gateway, a) {
 				continue
 			}
@@ -82,7 +86,7 @@ func (d *DB) AllocateAddress(ctx context.Context, network, container string, sub
 			got = a
 			return nil
 		}
-		return fmt.Errorf("no free address is left in subnet %s: remove containers or use a larger subnet: %w", subnet, errdefs.ErrResourceExhausted)
+		return fmt.Errorf("no free address is left in %s: remove containers or use a larger subnet: %w", pool, errdefs.ErrResourceExhausted)
 	})
 	return got, err
 }
@@ -205,4 +209,66 @@ func (d *DB) ReleaseNetwork(ctx context.Context, container string) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM ip_allocations WHERE container_id = ?", container)
 		return err
 	})
+}
+
+// CreateNetwork inserts a network; a name already taken is
+// errdefs.ErrConflict.
+func (d *DB) CreateNetwork(ctx context.Context, n Network) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO networks (id, name, created, config) VALUES (?, ?, ?, ?)",
+			n.ID, n.Name, unixNano(n.Created), string(n.Config))
+		if isUnique(err) {
+			return fmt.Errorf("network with name %s already exists: %w", n.Name, errdefs.ErrConflict)
+		}
+		return err
+	})
+}
+
+// Networks are every network, oldest first.
+func (d *DB) Networks(ctx context.Context) ([]Network, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT id, name, created, config FROM networks ORDER BY created, name")
+	if err != nil {
+		return nil, d.fail("reading networks", err)
+	}
+	defer rows.Close()
+	var out []Network
+	for rows.Next() {
+		var n Network
+		var created int64
+		var cfg string
+		if err := rows.Scan(&n.ID, &n.Name, &created, &cfg); err != nil {
+			return nil, err
+		}
+		n.Created, n.Config = fromNano(created), []byte(cfg)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DeleteNetwork removes a network (its addresses go with it).
+func (d *DB) DeleteNetwork(ctx context.Context, id string) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM networks WHERE id = ?", id)
+		return err
+	})
+}
+
+// NetworkAddresses are the addresses given on a network, by container ID.
+func (d *DB) NetworkAddresses(ctx context.Context, network string) (map[string]netip.Addr, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT container_id, address FROM ip_allocations WHERE network_id = ?", network)
+	if err != nil {
+		return nil, d.fail("reading addresses", err)
+	}
+	defer rows.Close()
+	out := map[string]netip.Addr{}
+	for rows.Next() {
+		var c, a string
+		if err := rows.Scan(&c, &a); err != nil {
+			return nil, err
+		}
+		if addr, err := netip.ParseAddr(a); err == nil {
+			out[c] = addr
+		}
+	}
+	return out, rows.Err()
 }

@@ -55,7 +55,7 @@ func TestAllocateAddressConcurrent(t *testing.T) {
 				return
 			}
 			defer h.Close()
-			a, err := h.AllocateAddress(context.Background(), "net1", id, subnet, gw, netip.Addr{})
+			a, err := h.AllocateAddress(context.Background(), "net1", id, subnet, netip.Prefix{}, gw, netip.Addr{})
 			if err != nil {
 				errs <- err
 				return
@@ -98,21 +98,21 @@ func TestAllocateWantedAddress(t *testing.T) {
 		}
 	}
 	want := netip.MustParseAddr("10.9.0.50")
-	if a, err := d.AllocateAddress(context.Background(), "net1", "a", subnet, gw, want); err != nil || a != want {
+	if a, err := d.AllocateAddress(context.Background(), "net1", "a", subnet, netip.Prefix{}, gw, want); err != nil || a != want {
 		t.Fatalf("want %s: %s %v", want, a, err)
 	}
-	if _, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, gw, want); !errdefs.IsConflict(err) {
+	if _, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, netip.Prefix{}, gw, want); !errdefs.IsConflict(err) {
 		t.Fatalf("taken address: %v", err)
 	}
 	for _, bad := range []string{"10.9.0.1", "10.9.1.5", "10.9.0.255"} {
-		if _, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, gw, netip.MustParseAddr(bad)); !errdefs.IsInvalidArgument(err) {
+		if _, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, netip.Prefix{}, gw, netip.MustParseAddr(bad)); !errdefs.IsInvalidArgument(err) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
 	if err := d.ReleaseNetwork(context.Background(), "a"); err != nil {
 		t.Fatal(err)
 	}
-	if a, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, gw, want); err != nil || a != want {
+	if a, err := d.AllocateAddress(context.Background(), "net1", "b", subnet, netip.Prefix{}, gw, want); err != nil || a != want {
 		t.Fatalf("after release: %s %v", a, err)
 	}
 }
@@ -156,5 +156,38 @@ func TestAllocatePortsConflicts(t *testing.T) {
 	}
 	if ps, _ := d.ContainerPorts(ctx, "a"); len(ps) != 0 {
 		t.Errorf("a removed container keeps its ports: %v", ps)
+	}
+}
+
+func TestAllocateInPool(t *testing.T) {
+	d := open(t)
+	withNetwork(t, d)
+	if err := d.CreateContainer(context.Background(), row("a", "na")); err != nil {
+		t.Fatal(err)
+	}
+	subnet, pool := netip.MustParsePrefix("10.9.0.0/24"), netip.MustParsePrefix("10.9.0.128/25")
+	a, err := d.AllocateAddress(context.Background(), "net1", "a", subnet, pool, netip.MustParseAddr("10.9.0.1"), netip.Addr{})
+	if err != nil || a != netip.MustParseAddr("10.9.0.128") {
+		t.Fatalf("first of the pool: %s %v", a, err)
+	}
+}
+
+func TestCreateNetworkNameTaken(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	if err := d.CreateNetwork(ctx, Network{ID: "n1", Name: "web", Created: time.Now(), Config: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CreateNetwork(ctx, Network{ID: "n2", Name: "web", Created: time.Now(), Config: []byte(`{}`)}); !errdefs.IsConflict(err) {
+		t.Fatalf("second network named web: %v", err)
+	}
+	if ns, err := d.Networks(ctx); err != nil || len(ns) != 1 {
+		t.Fatalf("networks: %v %v", ns, err)
+	}
+	if err := d.DeleteNetwork(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if ns, _ := d.Networks(ctx); len(ns) != 0 {
+		t.Fatalf("after delete: %v", ns)
 	}
 }

@@ -15,12 +15,12 @@ import (
 var runners atomic.Int32
 
 // writeNetworkConfig writes a rootful runner's skiff.toml: its own bridge
-// and /24 for the default network.
+// and /24 for the default network, and its own pool for user networks.
 func writeNetworkConfig(t testing.TB, dir string) string {
 	t.Helper()
 	n := runners.Add(1)
 	path := filepath.Join(dir, "skiff.toml")
-	cfg := fmt.Sprintf("[network]\nbridge = \"skt%d\"\nsubnet = \"10.%d.%d.0/24\"\n", n, 200+n/256, n%256)
+	cfg := fmt.Sprintf("[network]\nbridge = \"skt%d\"\nsubnet = \"10.%d.%d.0/24\"\nsubnet_pool = \"10.%d.0.0/16\"\n", n, 200+n/256, n%256, 100+n%100)
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
