@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -301,21 +302,14 @@ func (e *Engine) defaultNetwork() (statedb.Network, error) {
 	return e.db.EnsureNetwork(context.Background(), statedb.Network{ID: hex.EncodeToString(id), Name: NetworkBridge, Created: time.Now(), Config: cfg})
 }
 
-// defaultSubnet is the first 172.N.0.0/16, N from 17, that no address of
-// the host is in (Docker's docker0 takes 172.17.0.0/16 where dockerd runs).
+// defaultSubnet is the first 172.N.0.0/16, N from 17, that overlaps no
+// network of the host (Docker's docker0 takes 172.17.0.0/16 where dockerd
+// runs).
 func defaultSubnet() (subnet, gateway string) {
-	addrs, _ := net.InterfaceAddrs()
+	host := hostPrefixes()
 	for n := 17; n < 32; n++ {
 		p := netip.MustParsePrefix(fmt.Sprintf("172.%d.0.0/16", n))
-		used := false
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(ipn.IP.To4()); ok && p.Contains(ip) {
-					used = true
-				}
-			}
-		}
-		if !used {
+		if !slices.ContainsFunc(host, p.Overlaps) {
 			return p.String(), p.Addr().Next().String()
 		}
 	}
@@ -326,7 +320,12 @@ func defaultSubnet() (subnet, gateway string) {
 // the bridge the forwarding rules of its ports, which a killed monitor
 // left behind (the monitor removes them itself when the container exits).
 func (e *Engine) releaseNetwork(c *Container) {
-	if n := c.Config.Network; n.onBridge(c.Config.NetworkMode) && (len(n.Ports) > 0 || n.PublishAll) {
+	n, onBridge := c.Config.Network, c.Config.Network.onBridge(c.Config.NetworkMode)
+	publishes := len(n.Ports) > 0 || n.PublishAll
+	if !onBridge && !publishes {
+		return // nothing was allocated: no write on the clean-up of such a run
+	}
+	if onBridge && publishes {
 		netns.RemovePortRules(c.ID)
 	}
 	if e.openDB() == nil {

@@ -154,15 +154,7 @@ func (e *Engine) chooseSubnet(given string, existing []*Network) (netip.Prefix, 
 			taken = append(taken, p)
 		}
 	}
-	var host []netip.Prefix
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if ipn, ok := a.(*net.IPNet); ok {
-			if p, err := netip.ParsePrefix(ipn.String()); err == nil && p.Addr().Is4() && !p.Addr().IsLoopback() {
-				host = append(host, p.Masked())
-			}
-		}
-	}
+	host := hostPrefixes()
 	if given != "" {
 		p, err := netip.ParsePrefix(given)
 		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
@@ -219,15 +211,21 @@ func (e *Engine) lookupNetwork(ctx context.Context, ref string) (*Network, error
 	if err := e.openDB(); err != nil {
 		return nil, err
 	}
-	if ref == NetworkBridge || ref == "podman" {
-		if _, err := e.defaultNetwork(); err != nil {
-			return nil, err
-		}
+	if ref == "podman" {
 		ref = NetworkBridge
 	}
 	all, err := e.networks(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if ref == NetworkBridge && !slices.ContainsFunc(all, (*Network).Builtin) {
+		// The default network is recorded on its first use (a write, once).
+		row, err := e.defaultNetwork()
+		if err != nil {
+			return nil, err
+		}
+		n := &Network{ID: row.ID, Name: row.Name, Created: row.Created}
+		return n, json.Unmarshal(row.Config, &n.Config)
 	}
 	var byPrefix []*Network
 	for _, n := range all {
@@ -483,4 +481,19 @@ func (e *Engine) NetworkExists(ctx context.Context, ref string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// hostPrefixes are the host's own IPv4 networks (loopback aside), which no
+// container network may overlap.
+func hostPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			if p, err := netip.ParsePrefix(ipn.String()); err == nil && p.Addr().Is4() && !p.Addr().IsLoopback() {
+				out = append(out, p.Masked())
+			}
+		}
+	}
+	return out
 }

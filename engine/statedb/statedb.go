@@ -139,11 +139,26 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("opening the state database %s: %w", path, err)
 	}
 	d := &DB{db: db, path: path}
-	if err := d.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+	// The first connection can meet SQLITE_BUSY that the busy timeout does
+	// not cover: another process closing the database takes an exclusive
+	// lock to checkpoint and empty the WAL, and the journal-mode check of a
+	// new connection fails at once. Such a moment passes in milliseconds.
+	for attempt := 0; ; attempt++ {
+		err = d.migrate(ctx)
+		if err == nil {
+			return d, nil
+		}
+		if !isBusy(err) || attempt == 200 || ctx.Err() != nil {
+			db.Close()
+			return nil, err
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return d, nil
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 // Close closes the database.

@@ -128,3 +128,31 @@ func TestNetworkUserNetworksRootless(t *testing.T) {
 	s := NewSkiff(t, Rootless)
 	requireOneLine(t, s.Run("network", "create", "front").MustFail(t, 125, "rootless user networks are not built yet"))
 }
+
+// --ip and --mac-address on a user network: the container has them, a
+// second container cannot take the address, and ps filters by published
+// and exposed ports. Rootless, --ip needs a bridge and is refused.
+func TestNetworkFixedAddress(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		if s.Rootless() {
+			requireOneLine(t, s.Run("run", "--rm", "--ip", "10.0.2.50", bb, "true").MustFail(t, 125, "--ip and --mac-address need the bridge network"))
+			return
+		}
+		s.Run("network", "create", "fixed").MustSucceed(t)
+		subnet := s.Run("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "fixed").MustSucceed(t).Out()
+		ip := strings.TrimSuffix(subnet, "0/24") + "50"
+		mac := "92:d0:c6:0a:29:33"
+		s.Run("run", "-d", "--name", "pinned", "--network", "fixed", "--ip", ip, "--mac-address", mac, "-p", "127.0.0.1::80", "--expose", "90/udp", bb, "sleep", "60").MustSucceed(t)
+		out := s.Run("exec", "pinned", "ip", "addr", "show", "eth0").MustSucceed(t).Stdout
+		if !strings.Contains(out, "inet "+ip+"/24") || !strings.Contains(out, "link/ether "+mac) {
+			t.Errorf("eth0 of --ip %s --mac-address %s:\n%s", ip, mac, out)
+		}
+		requireOneLine(t, s.Run("run", "--rm", "--network", "fixed", "--ip", ip, bb, "true").MustFail(t, 125, "already in use"))
+		s.Run("ps", "--format", "{{.Names}}", "--filter", "publish=80").Assert(t, Expect{Stdout: "pinned"})
+		s.Run("ps", "--format", "{{.Names}}", "--filter", "expose=90/udp").Assert(t, Expect{Stdout: "pinned"})
+		s.Run("ps", "--format", "{{.Names}}", "--filter", "publish=90/udp").Assert(t, Expect{Stdout: ""})
+		s.Run("rm", "-f", "pinned").MustSucceed(t)
+	})
+}
