@@ -48,6 +48,11 @@ type NetworkConfig struct {
 	// SubnetPool is where user networks created without --subnet get
 	// their /24 ("": 10.89.0.0/16, podman's).
 	SubnetPool string `toml:"subnet_pool"`
+	// RootlessNetnsOptions are slirp4netns's options (as in --network
+	// slirp4netns:OPTIONS) for the way out of the shared namespace that
+	// rootless user networks live in: allow_host_loopback=true lets their
+	// containers reach the host's loopback at 10.0.2.2.
+	RootlessNetnsOptions string `toml:"rootless_netns_options"`
 }
 
 // LogConfig holds container log defaults.

@@ -101,7 +101,7 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 		n.Ports, n.PublishAll = nil, false // Docker discards them: there is nothing to publish to
 	case mode == NetworkBridge:
 		if e.paths.Rootless {
-			return "", n, fmt.Errorf("rootless containers reach the network through slirp4netns (the default): bridge networks arrive with user networks: %w", errdefs.ErrNotImplemented)
+			return "", n, invalid("the default bridge network is rootful only: rootless containers reach the network through slirp4netns (the default), or a user network (skiff network create NAME, then --network NAME)")
 		}
 	case mode == NetworkSlirp || strings.HasPrefix(mode, NetworkSlirp+":"):
 		opts, err := parseSlirpOptions(strings.TrimPrefix(strings.TrimPrefix(mode, NetworkSlirp), ":"))

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,17 @@ func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.C
 			return nil, err
 		}
 		addr, hostAddr = cfg.Bridge.Address, cfg.Bridge.Gateway
+		if e.paths.Rootless {
+			// The bridge is in the shared namespace, not the host's.
+			if cfg.Shared, err = e.sharedNetnsConfig(); err != nil {
+				e.releaseNetwork(c)
+				return nil, err
+			}
+			hostAddr = hostAddress()
+			if cfg.Shared.Slirp.AllowHostLoopback {
+				hostAddr = netns.SlirpGateway
+			}
+		}
 		if n.NetworkID != "" {
 			if err := e.serveNames(n.NetworkID); err != nil {
 				e.releaseNetwork(c)
@@ -285,6 +297,28 @@ func (e *Engine) bridgeAttachment(c *Container, n ContainerNetwork) (*netns.Brid
 	return &b, nil
 }
 
+// sharedNetnsDir is the run directory of the shared network namespace of
+// rootless user networks.
+func (e *Engine) sharedNetnsDir() string { return filepath.Join(e.paths.RunRoot, "rootless-netns") }
+
+// sharedNetnsConfig is how monitors start the shared namespace's holder.
+func (e *Engine) sharedNetnsConfig() (*netns.SharedConfig, error) {
+	opts, err := parseSlirpOptions(e.cfg.Network.RootlessNetnsOptions)
+	if err != nil {
+		return nil, fmt.Errorf("skiff.toml: network.rootless_netns_options: %w", err)
+	}
+	if opts.CIDR != "" {
+		if _, err := netip.ParsePrefix(opts.CIDR); err != nil {
+			return nil, invalid("skiff.toml: network.rootless_netns_options: cidr %q is not a CIDR", opts.CIDR)
+		}
+	}
+	bin, err := runtime.MonitorBinary()
+	if err != nil {
+		return nil, err
+	}
+	return &netns.SharedConfig{Dir: e.sharedNetnsDir(), Exe: bin, Slirp: opts}, nil
+}
+
 // defaultNetwork is the rootful default network's row ("bridge"), laid
 // out from skiff.toml's [network] bridge and subnet when it is first made.
 func (e *Engine) defaultNetwork() (statedb.Network, error) {
@@ -325,7 +359,7 @@ func (e *Engine) releaseNetwork(c *Container) {
 	if !onBridge && !publishes {
 		return // nothing was allocated: no write on the clean-up of such a run
 	}
-	if onBridge && publishes {
+	if onBridge && publishes && !e.paths.Rootless { // rootless ports have no rules: the monitor forwards them
 		netns.RemovePortRules(c.ID)
 	}
 	if e.openDB() == nil {

@@ -65,12 +65,9 @@ type NetworkCreateResult struct {
 }
 
 // NetworkCreate records a bridge network (the bridge itself is made when
-// its first container starts). Rootless user networks need the per-user
-// network namespace, which is not built yet.
+// its first container starts: rootless, in the user's shared network
+// namespace).
 func (e *Engine) NetworkCreate(ctx context.Context, o NetworkCreateOptions) (NetworkCreateResult, error) {
-	if e.paths.Rootless {
-		return NetworkCreateResult{}, fmt.Errorf("rootless user networks are not built yet (they need a per-user network namespace): use the default network: %w", errdefs.ErrNotImplemented)
-	}
 	if !validNetworkName.MatchString(o.Name) {
 		return NetworkCreateResult{}, invalid("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
@@ -155,6 +152,15 @@ func (e *Engine) chooseSubnet(given string, existing []*Network) (netip.Prefix, 
 		}
 	}
 	host := hostPrefixes()
+	if e.paths.Rootless {
+		// The bridges live in the shared namespace, whose only other
+		// network is its way out's.
+		out, err := e.sharedNetnsConfig()
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		host = []netip.Prefix{netip.MustParsePrefix(firstNonEmpty(out.Slirp.CIDR, netns.SlirpCIDR)).Masked()}
+	}
 	if given != "" {
 		p, err := netip.ParsePrefix(given)
 		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
@@ -165,6 +171,9 @@ func (e *Engine) chooseSubnet(given string, existing []*Network) (netip.Prefix, 
 			if q, err := netip.ParsePrefix(n.Config.Subnet); err == nil && q.Overlaps(p) {
 				return netip.Prefix{}, fmt.Errorf("subnet %s overlaps with network %s (%s): choose another: %w", p, n.Name, q, errdefs.ErrConflict)
 			}
+		}
+		if e.paths.Rootless && host[0].Overlaps(p) {
+			return netip.Prefix{}, fmt.Errorf("subnet %s overlaps with %s, which rootless user networks reach the outside through: choose another: %w", p, host[0], errdefs.ErrConflict)
 		}
 		return p, nil
 	}
@@ -292,7 +301,17 @@ func (e *Engine) NetworkRemove(ctx context.Context, ref string, o NetworkRemoveO
 	if err := e.db.DeleteNetwork(ctx, n.ID); err != nil {
 		return err
 	}
-	return netns.RemoveBridge(n.bridgeConfig())
+	return e.removeBridge(n)
+}
+
+// removeBridge removes n's bridge and its rules: rootless from the shared
+// namespace, if it exists (with no holder there is no bridge either).
+func (e *Engine) removeBridge(n *Network) error {
+	if !e.paths.Rootless {
+		return netns.RemoveBridge(n.bridgeConfig())
+	}
+	_, err := netns.InShared(e.sharedNetnsDir(), func() error { return netns.RemoveBridge(n.bridgeConfig()) })
+	return err
 }
 
 // bridgeConfig is what the monitor and netns need of n.

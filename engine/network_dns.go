@@ -50,6 +50,9 @@ func (e *Engine) serveNames(id string) error {
 	subnet, _ := netip.ParsePrefix(n.Config.Subnet)
 	cfg := runtime.DNSConfig{Addr: n.Config.Gateway, HostsFile: filepath.Join(dir, "names"), Subnet: subnet,
 		Upstream: hostNameservers(), PidFile: pidFile}
+	if e.paths.Rootless {
+		cfg.SharedNetns = e.sharedNetnsDir()
+	}
 	b, _ := json.Marshal(cfg)
 	cfgFile := filepath.Join(dir, "dns.json")
 	if err := runtime.WriteFileAtomic(cfgFile, b, 0o600, false); err != nil {

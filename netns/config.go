@@ -74,6 +74,9 @@ type Config struct {
 	Mode   string        `json:"mode"`
 	Slirp  *SlirpOptions `json:"slirp,omitempty"`
 	Bridge *BridgeConfig `json:"bridge,omitempty"`
+	// Shared, rootless, puts Bridge in the user's shared network
+	// namespace instead of the current one (shared.go).
+	Shared *SharedConfig `json:"shared,omitempty"`
 	Ports  []PortMapping `json:"ports,omitempty"`
 	// StateDir holds sockets of the network's helpers (the container's
 	// run directory).
@@ -110,7 +113,11 @@ func Setup(cfg Config, pid int) (*Network, error) {
 	case ModeSlirp4netns:
 		err = setupSlirp(n, cfg, pid)
 	case ModeBridge:
-		err = setupBridge(n, cfg, pid)
+		if cfg.Shared != nil {
+			err = setupShared(n, cfg, pid)
+		} else {
+			err = setupBridge(n, cfg, pid)
+		}
 	default:
 		err = fmt.Errorf("unknown network mode %q", cfg.Mode)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -101,6 +102,16 @@ func StartDNS(cfg DNSConfig) (*DNSServer, error) {
 	}
 	started.Wait()
 	return s, nil
+}
+
+// StartDNSIn is StartDNS with the sockets bound in the network namespace
+// open on ns (forwarded queries still leave from the process's).
+func StartDNSIn(ns *os.File, cfg DNSConfig) (s *DNSServer, err error) {
+	err = inNetns(int(ns.Fd()), func() error {
+		s, err = StartDNS(cfg)
+		return err
+	})
+	return s, err
 }
 
 // withPort53 is addr ("host" or "host:port") with port 53 if it has none.

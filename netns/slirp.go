@@ -29,6 +29,7 @@ const (
 	slirpReadyFd = 3 // it writes "1" once tap0 is configured
 	slirpExitFd  = 4 // it exits when this pipe's write end, the monitor's, closes
 	slirpDirFd   = 5 // StateDir, so that the API socket's name stays short
+	slirpNetnsFd = 6 // the target namespace, when it is no process's (startSlirpIn)
 )
 
 // setupSlirp connects the namespace of pid to slirp4netns, or to skiff's
@@ -76,7 +77,8 @@ type slirpProcess struct {
 	socket string // the API socket's path
 }
 
-// slirpArgs is slirp4netns 1.2's command line for the namespace of pid.
+// slirpArgs is slirp4netns 1.2's command line for the namespace of pid,
+// or (pid 0) for the namespace open on its descriptor slirpNetnsFd.
 func slirpArgs(opts SlirpOptions, pid int) []string {
 	mtu := opts.MTU
 	if mtu == 0 {
@@ -95,16 +97,32 @@ func slirpArgs(opts SlirpOptions, pid int) []string {
 	if opts.OutboundAddr != "" {
 		args = append(args, "--outbound-addr="+opts.OutboundAddr)
 	}
+	target := strconv.Itoa(pid)
+	if pid == 0 {
+		// Already in the namespace's user namespace: it joins only the
+		// network namespace.
+		args = append(args, "--netns-type=path")
+		target = "/proc/self/fd/" + strconv.Itoa(slirpNetnsFd)
+	}
 	return append(args,
 		"--ready-fd="+strconv.Itoa(slirpReadyFd),
 		"--exit-fd="+strconv.Itoa(slirpExitFd),
 		"--api-socket=/proc/self/fd/"+strconv.Itoa(slirpDirFd)+"/"+SlirpSocket,
-		strconv.Itoa(pid), "tap0")
+		target, "tap0")
 }
 
 // startSlirp starts slirp4netns for the namespace of pid and waits until
 // tap0 is up in it.
 func startSlirp(opts SlirpOptions, stateDir string, pid int) (*slirpProcess, error) {
+	return startSlirpTarget(opts, stateDir, pid, nil)
+}
+
+// startSlirpIn is startSlirp for the network namespace open on ns.
+func startSlirpIn(opts SlirpOptions, stateDir string, ns *os.File) (*slirpProcess, error) {
+	return startSlirpTarget(opts, stateDir, 0, ns)
+}
+
+func startSlirpTarget(opts SlirpOptions, stateDir string, pid int, ns *os.File) (*slirpProcess, error) {
 	path, err := exec.LookPath(slirpBinary)
 	if err != nil {
 		return nil, fmt.Errorf("slirp4netns network: %w; install slirp4netns or run with --network none", err)
@@ -129,6 +147,9 @@ func startSlirp(opts SlirpOptions, stateDir string, pid int) (*slirpProcess, err
 	os.Remove(s.socket) // left by a monitor that was killed
 	s.cmd = exec.Command(path, slirpArgs(opts, pid)...)
 	s.cmd.ExtraFiles = []*os.File{readyW, exitR, dir}
+	if ns != nil {
+		s.cmd.ExtraFiles = append(s.cmd.ExtraFiles, ns)
+	}
 	s.cmd.Stderr = s.stderr
 	err = s.cmd.Start()
 	readyW.Close()
@@ -143,7 +164,7 @@ func startSlirp(opts SlirpOptions, stateDir string, pid int) (*slirpProcess, err
 	}()
 	if err := waitReady(readyR); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("slirp4netns for process %d: %w: %s", pid, err, s.stderr.last())
+		return nil, fmt.Errorf("slirp4netns: %w: %s", err, s.stderr.last())
 	}
 	return s, nil
 }

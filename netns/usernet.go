@@ -59,6 +59,19 @@ func layoutFor(cidr string) (usernetLayout, error) {
 // this process, for the slirp4netns mode where /dev/net/tun is not usable
 // (tunErr says why).
 func setupUsernet(n *Network, opts SlirpOptions, pid int, tunErr error) error {
+	netnsFile, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
+	if err != nil {
+		return fmt.Errorf("user-mode network: the container's network namespace: %w", err)
+	}
+	// The namespace is held, so that Close can remove the veth pair from
+	// it and a recycled pid cannot point elsewhere.
+	n.onClose(netnsFile.Close)
+	return setupUsernetIn(n, opts, netnsFile, tunErr)
+}
+
+// setupUsernetIn is setupUsernet for the network namespace open on
+// netnsFile, which the caller keeps open until n is closed.
+func setupUsernetIn(n *Network, opts SlirpOptions, netnsFile *os.File, tunErr error) error {
 	if opts.EnableIPv6 || opts.PortHandler == PortHandlerSlirp4netns {
 		return fmt.Errorf("slirp4netns options enable_ipv6 and port_handler=slirp4netns need slirp4netns itself, which cannot run here (%w); drop them to use skiff's user-mode network", tunErr)
 	}
@@ -77,13 +90,6 @@ func setupUsernet(n *Network, opts SlirpOptions, pid int, tunErr error) error {
 	if err != nil {
 		return err
 	}
-	netnsFile, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
-	if err != nil {
-		return fmt.Errorf("user-mode network: the container's network namespace: %w", err)
-	}
-	// The namespace is held, so that Close can remove the veth pair from
-	// it and a recycled pid cannot point elsewhere.
-	n.onClose(netnsFile.Close)
 	fd := -1
 	err = inNetns(int(netnsFile.Fd()), func() (err error) {
 		fd, err = makeLink(l, mtu)

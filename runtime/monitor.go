@@ -271,4 +271,7 @@ type DNSConfig struct {
 	Subnet    netip.Prefix `json:"subnet"`     // reverse lookups answered
 	Upstream  []string     `json:"upstream"`   // the host's name servers, for every other name
 	PidFile   string       `json:"pid_file"`   // written once it serves, removed when it exits
+	// SharedNetns, rootless, is the directory of the shared network
+	// namespace that holds the network's bridge (netns.SharedConfig.Dir).
+	SharedNetns string `json:"shared_netns,omitempty"`
 }

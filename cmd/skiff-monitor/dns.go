@@ -35,19 +35,12 @@ func runDNS(path string) int {
 		return 125
 	}
 	signal.Ignore(unix.SIGHUP, unix.SIGINT, unix.SIGQUIT)
-	var srv *netns.DNSServer
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		srv, err = netns.StartDNS(netns.DNSConfig{Addr: cfg.Addr, HostsFile: cfg.HostsFile, Subnet: cfg.Subnet, Upstream: cfg.Upstream})
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	srv, ino, err := startDNS(cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "skiff-monitor dns: %v\n", err)
 		return 125
 	}
-	defer srv.Close()
+	defer func() { srv.Close() }()
 	os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
 	defer os.Remove(cfg.PidFile)
 	term := make(chan os.Signal, 1)
@@ -65,8 +58,44 @@ func runDNS(path string) int {
 		} else {
 			idle++
 		}
+		if cfg.SharedNetns != "" {
+			// The shared namespace was made anew (its holder exited with
+			// its last container a moment before another started): serve
+			// in the new one.
+			if now := netns.SharedInode(cfg.SharedNetns); now != 0 && now != ino {
+				srv.Close()
+				if srv, ino, err = startDNS(cfg); err != nil {
+					fmt.Fprintf(os.Stderr, "skiff-monitor dns: %v\n", err)
+					return 125
+				}
+			}
+		}
 	}
 	return 0
+}
+
+// startDNS binds the server, retrying for a few seconds: the gateway's
+// address appears with the network's bridge, which the first container's
+// monitor makes (rootless, in the shared namespace, which that monitor may
+// have to start first). ino is the shared namespace's, rootless.
+func startDNS(cfg runtime.DNSConfig) (srv *netns.DNSServer, ino uint64, err error) {
+	dc := netns.DNSConfig{Addr: cfg.Addr, HostsFile: cfg.HostsFile, Subnet: cfg.Subnet, Upstream: cfg.Upstream}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if cfg.SharedNetns == "" {
+			srv, err = netns.StartDNS(dc)
+		} else {
+			var ns *os.File
+			if ns, err = netns.OpenShared(cfg.SharedNetns); err == nil {
+				srv, err = netns.StartDNSIn(ns, dc)
+				ino = netns.NamespaceInode(ns)
+				ns.Close()
+			}
+		}
+		if err == nil || time.Now().After(deadline) {
+			return srv, ino, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // hasNames reports whether the names file has an entry.

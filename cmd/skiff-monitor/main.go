@@ -8,6 +8,7 @@
 //	skiff-monitor exec <exec.json>     run a process in a running container (runtime.ExecConfig)
 //	skiff-monitor init                 libcontainer's container init (re-exec)
 //	skiff-monitor dns <dns.json>       a user network's name server (runtime.DNSConfig)
+//	skiff-monitor netns <dir>          the holder of rootless user networks' namespace (netns.ServeShared)
 //
 // `run` is started by the engine in its own session with fd 3 the write end
 // of its start-up pipe (the handshake is described in runtime/monitor.go).
@@ -65,11 +66,13 @@ func main() {
 		os.Exit(runExec(os.Args[2]))
 	case "dns":
 		os.Exit(runDNS(os.Args[2]))
+	case "netns":
+		os.Exit(runSharedNetns(os.Args[2]))
 	}
 	usage()
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON | dns DNS-JSON (started by skiff, not by hand)")
+	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON | dns DNS-JSON | netns DIR (started by skiff, not by hand)")
 	os.Exit(125)
 }

@@ -26,3 +26,26 @@ func writeNetworkConfig(t testing.TB, dir string) string {
 	}
 	return path
 }
+
+// SetNetworkConfig adds lines ("key = value") to the runner's [network]
+// section of skiff.toml: rootful its own file, rootless the user's.
+func (s *Skiff) SetNetworkConfig(t testing.TB, lines string) {
+	t.Helper()
+	path, body := s.ConfigFile, ""
+	if s.Rootless() {
+		path = filepath.Join(s.ConfigHome, "skiff", "skiff.toml")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		body = "[network]\n"
+	}
+	old, _ := os.ReadFile(path)
+	if len(old) > 0 {
+		body = string(old)
+	}
+	if err := os.WriteFile(path, []byte(body+lines+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Chown(filepath.Dir(path))
+	s.Chown(path)
+}

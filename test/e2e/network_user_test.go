@@ -1,21 +1,32 @@
 package e2e
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
-// User networks (rootful; rootless ones need a per-user network namespace,
-// refused with a clear line until it exists): containers reach each other
-// by name, alias and short ID through the network's name server, other
-// networks neither resolve nor reach them, an internal network reaches
-// nothing outside, and ls/inspect/rm/prune behave as Docker's.
+// User networks, rootful and rootless (in the user's shared network
+// namespace): containers reach each other by name, alias and short ID
+// through the network's name server, other networks neither resolve nor
+// reach them, an internal network reaches nothing outside, and
+// ls/inspect/rm/prune behave as Docker's.
 func TestNetworkUserNetworks(t *testing.T) {
 	t.Parallel()
-	s := NewSkiff(t, Rootful)
+	ForEachMode(t, testUserNetworks)
+}
+
+func testUserNetworks(t *testing.T, s *Skiff) {
 	bb := setup(t, s)
+	if s.Rootless() {
+		// The host's server below is on its loopback: rootless, the
+		// shared namespace's way out reaches it only when allowed.
+		s.SetNetworkConfig(t, `rootless_netns_options = "allow_host_loopback=true"`)
+	}
 	for _, n := range []string{"front", "back"} {
 		s.Run("network", "create", n).MustSucceed(t)
 	}
@@ -94,9 +105,13 @@ func TestNetworkUserNetworks(t *testing.T) {
 }
 
 // 20 containers started at once on one network never share an address.
+// Rootless, they race to start the shared namespace's holder too.
 func TestNetworkParallelAddresses(t *testing.T) {
 	t.Parallel()
-	s := NewSkiff(t, Rootful)
+	ForEachMode(t, testParallelAddresses)
+}
+
+func testParallelAddresses(t *testing.T, s *Skiff) {
 	bb := setup(t, s)
 	s.Run("network", "create", "many").MustSucceed(t)
 	var wg sync.WaitGroup
@@ -122,23 +137,16 @@ func TestNetworkParallelAddresses(t *testing.T) {
 	s.Run("rm", "-af").MustSucceed(t)
 }
 
-// Rootless user networks are refused with one clear line for now.
-func TestNetworkUserNetworksRootless(t *testing.T) {
-	t.Parallel()
-	s := NewSkiff(t, Rootless)
-	requireOneLine(t, s.Run("network", "create", "front").MustFail(t, 125, "rootless user networks are not built yet"))
-}
-
 // --ip and --mac-address on a user network: the container has them, a
 // second container cannot take the address, and ps filters by published
-// and exposed ports. Rootless, --ip needs a bridge and is refused.
+// and exposed ports. Rootless, --ip on the default network (no bridge) is
+// refused.
 func TestNetworkFixedAddress(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
 		if s.Rootless() {
 			requireOneLine(t, s.Run("run", "--rm", "--ip", "10.0.2.50", bb, "true").MustFail(t, 125, "--ip and --mac-address need the bridge network"))
-			return
 		}
 		s.Run("network", "create", "fixed").MustSucceed(t)
 		subnet := s.Run("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "fixed").MustSucceed(t).Out()
@@ -155,4 +163,58 @@ func TestNetworkFixedAddress(t *testing.T) {
 		s.Run("ps", "--format", "{{.Names}}", "--filter", "publish=90/udp").Assert(t, Expect{Stdout: ""})
 		s.Run("rm", "-f", "pinned").MustSucceed(t)
 	})
+}
+
+// Rootless user networks live in one shared network namespace, whose
+// holder starts with the first container that needs it and exits once
+// none does, kill -9 of that container's monitor included; the next
+// container starts a new one, and a network removed while it runs can be
+// made again with the same subnet.
+func TestNetworkSharedNamespace(t *testing.T) {
+	t.Parallel()
+	s := NewSkiff(t, Rootless)
+	bb := setup(t, s)
+	holder := func() []proc {
+		return procs(func(args []string) bool {
+			return filepath.Base(args[0]) == "skiff-monitor" && len(args) == 3 && args[1] == "netns" && strings.HasPrefix(args[2], s.RunRoot+"/")
+		})
+	}
+	s.Run("network", "create", "--subnet", "10.77.0.0/24", "one").MustSucceed(t)
+	if h := holder(); len(h) != 0 {
+		t.Fatalf("a holder before any container: %v", h)
+	}
+	s.Run("run", "-d", "--name", "ca", "--network", "one", bb, "sleep", "600").MustSucceed(t)
+	id := s.Run("inspect", "-f", "{{.Id}}", "ca").MustSucceed(t).Out()
+	first := holder()
+	if len(first) != 1 {
+		t.Fatalf("holders with one container: %v", first)
+	}
+	if err := syscall.Kill(monitorOf(t, s, id).pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the holder exits once its only user's monitor was killed", func() bool { return !first[0].alive() })
+
+	s.Run("rm", "-f", "ca").MustSucceed(t)
+	s.Run("network", "rm", "one").MustSucceed(t)
+	s.Run("network", "create", "--subnet", "10.77.0.0/24", "two").MustSucceed(t)
+	s.Run("run", "-d", "--name", "cb", "--network", "two", bb, "sleep", "600").MustSucceed(t)
+	second := holder()
+	if len(second) != 1 || second[0].pid == first[0].pid {
+		t.Fatalf("holders after a new container: %v (the first was %v)", second, first)
+	}
+	s.Run("run", "--rm", "--network", "two", bb, "sh", "-c", "ip -4 addr show eth0; ping -c1 -W2 cb").
+		Assert(t, Expect{Stdout: "inet 10.77.0."})
+	// Removed while the namespace lives, and made again: its bridge and
+	// address are gone with it, so the new one works.
+	s.Run("rm", "-f", "cb").MustSucceed(t)
+	s.Run("run", "-d", "--name", "cc", "--network", "two", bb, "sleep", "600").MustSucceed(t)
+	s.Run("network", "create", "--subnet", "10.78.0.0/24", "three").MustSucceed(t)
+	s.Run("run", "-d", "--name", "cd", "--network", "three", bb, "sleep", "600").MustSucceed(t)
+	s.Run("rm", "-f", "cd").MustSucceed(t)
+	s.Run("network", "rm", "three").MustSucceed(t)
+	s.Run("network", "create", "--subnet", "10.78.0.0/24", "four").MustSucceed(t)
+	s.Run("run", "--rm", "--network", "four", bb, "sh", "-c", "ip -4 addr show eth0; ping -c1 -W2 $(ip route | awk '/default/ {print $3}')").
+		Assert(t, Expect{Stdout: "inet 10.78.0."})
+	s.Run("rm", "-f", "cc").MustSucceed(t)
+	eventually(t, 10*time.Second, "the holder exits after the last container", func() bool { return len(holder()) == 0 })
 }
