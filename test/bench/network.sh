@@ -16,6 +16,12 @@
 #     of the host through the rootless network's outbound NAT (skiff and
 #     podman rootless).
 #
+#   - `run --rm busybox true` on a user network (benchnet): skiff rootful
+#     and rootless (its shared namespace), podman, docker.
+#   - A lookup of a container's name on a user network, from a second
+#     container: 100 busybox nslookup in one exec, less 100 busybox true,
+#     per lookup (skiff rootful and rootless, podman, docker).
+#
 # Off the host's network: every engine, dockerd and containerd included,
 # and every iperf3 server and client of the host side runs in a network
 # namespace of its own that this part makes (bound on files in $B/net, with
@@ -81,8 +87,10 @@ net_setup() {
 
 	sk_rf load -q -i "$B/busybox.tar" >/dev/null
 	sk_rf import -q "$B/iperf3.tar" bench/iperf3 >/dev/null
+	sk_rf network create benchnet >/dev/null
 	sk_rl load -q -i "$UHOME/busybox.tar" >/dev/null
 	sk_rl import -q "$UHOME/iperf3.tar" bench/iperf3 >/dev/null
+	sk_rl network create benchnet >/dev/null
 	if as_user sh -c ': <>/dev/net/tun' 2>/dev/null; then
 		NET_LINES+=("skiff rootless default network here: slirp4netns")
 	else
@@ -94,6 +102,7 @@ net_setup() {
 		pd_rf import -q "$B/iperf3.tar" bench/iperf3 >/dev/null
 		if out=$(pd_rf run --rm --pull never busybox true 2>&1); then
 			NP=1
+			pd_rf network create benchnet >/dev/null 2>&1 || true
 			NET_LINES+=("podman rootful default network: $(pd_rf info --format '{{.Host.NetworkBackend}}') (network podman, in memory: a private --network-config-dir)")
 		else
 			note "networking: rootful podman's default network cannot run here: $(tail -1 <<<"$out")"
@@ -103,6 +112,7 @@ net_setup() {
 		pd_rl import -q "$UHOME/iperf3.tar" bench/iperf3 >/dev/null 2>&1 || true
 		if out=$(pd_rl run --rm --pull never busybox true 2>&1); then
 			NPR=1
+			pd_rl network create benchnet >/dev/null 2>&1 || true
 		else
 			# slirp4netns's error comes quoted, several lines in one: the open's
 			out=$(grep -m1 -o 'open([^)]*): [A-Za-z ]*' <<<"$out" | tr -d '\\' || tail -1 <<<"$out")
@@ -125,6 +135,7 @@ net_setup() {
 			DN=1
 			dk load -q -i "$B/busybox.tar" >/dev/null
 			dk import "$B/iperf3.tar" bench/iperf3 >/dev/null
+			dk network create benchnet >/dev/null
 			NET_LINES+=("docker of the networking part: $DK_LINE; a second dockerd and containerd in its namespace, with the default bridge docker0 and iptables, --userland-proxy=false")
 		fi
 	fi
@@ -211,6 +222,29 @@ out_pair() {
 	return 0
 }
 
+# dns_time ENGINE CLI: on benchnet, a container bench-web and a client;
+# hyperfine times 100 lookups of bench-web by busybox nslookup in one exec
+# of the client (dns_q), and 100 busybox true (dns_t); the difference of
+# the medians per lookup is the figure dns_lookup ($J/dns_lookup.ENGINE.ms).
+# CLI is a command line run with $AS (and $NETNS), as measure's.
+dns_time() {
+	local eng=$1 cli=$2 q t
+	if ! ${AS:-} sh -c "$cli run -d --pull never --name bench-web --network benchnet busybox sleep 600 && \
+		$cli run -d --pull never --name bench-dns --network benchnet busybox sleep 600" >/dev/null 2>"$B/ip.err"; then
+		note "dns_lookup: $eng failed: $(tail -1 "$B/ip.err")"
+		[ "$eng" = skiff ] && SKIFF_FAILED=1
+	elif ! ${AS:-} sh -c "$cli exec bench-dns nslookup bench-web" >/dev/null 2>&1; then
+		note "dns_lookup: $eng: its user network resolves no container names here"
+	else
+		MRUNS=10 measure dns_q "$eng" "$cli exec bench-dns sh -c 'for i in \$(seq 100); do nslookup bench-web >/dev/null || exit 1; done'"
+		MRUNS=10 measure dns_t "$eng" "$cli exec bench-dns sh -c 'for i in \$(seq 100); do busybox true; done'"
+		q=$(stat_ms dns_q "$eng" median) t=$(stat_ms dns_t "$eng" median)
+		[ -n "$q" ] && [ -n "$t" ] && awk -v q="$q" -v t="$t" 'BEGIN{ printf "%.3f\n", (q - t) / 100 }' > "$J/dns_lookup.$eng.ms"
+	fi
+	${AS:-} sh -c "$cli rm -f bench-web bench-dns" >/dev/null 2>&1
+	return 0
+}
+
 net_figures() {
 	local a
 	section "networking: run --rm busybox true, the default network beside --network none"
@@ -235,6 +269,40 @@ net_figures() {
 	say "Rootless, the default network:"
 	say ""
 	table netrun_rl_default skiff podman
+
+	section "networking: user networks"
+	echo "  run --rm on a user network: rootful skiff, podman, docker; rootless skiff, podman" >&2
+	AS="in_ns skiff" measure netrun_user skiff "$SKIFF --root $NB/s --runroot $NB/sr run --rm --network benchnet busybox true"
+	[ -n "$NP" ] && AS="in_ns podman" measure netrun_user podman \
+		"$PODMAN --root $NB/p --runroot $NB/pr --tmpdir $NB/pt --network-config-dir $NB/pcni run --rm --pull never --network benchnet busybox true"
+	[ -n "$DN" ] && measure netrun_user docker "$DOCKER --config $NB/docker-config -H unix://$NB/docker.sock run --rm --pull never --network benchnet busybox true"
+	NETNS=$NB/ns.skiff AS=as_user measure netrun_rl_user skiff "$SKIFF run --rm --network benchnet busybox true"
+	[ -n "$NPR" ] && NETNS=$NB/ns.podman AS=as_user measure netrun_rl_user podman "$PODMAN run --rm --pull never --network benchnet busybox true"
+	echo "  a container name lookup on a user network" >&2
+	AS="in_ns skiff" dns_time skiff "$SKIFF --root $NB/s --runroot $NB/sr"
+	[ -n "$NP" ] && AS="in_ns podman" dns_time podman "$PODMAN --root $NB/p --runroot $NB/pr --tmpdir $NB/pt --network-config-dir $NB/pcni"
+	[ -n "$DN" ] && dns_time docker "$DOCKER --config $NB/docker-config -H unix://$NB/docker.sock"
+	mv "$J/dns_lookup.skiff.ms" "$J/dns_lookup_rf.skiff.ms" 2>/dev/null || true
+	NETNS=$NB/ns.skiff AS=as_user dns_time skiff "$SKIFF"
+	[ -n "$NPR" ] && NETNS=$NB/ns.podman AS=as_user dns_time podman-rl "$PODMAN"
+	mv "$J/dns_lookup.skiff.ms" "$J/dns_lookup_rl.skiff.ms" 2>/dev/null || true
+	mv "$J/dns_lookup.podman-rl.ms" "$J/dns_lookup_rl.podman.ms" 2>/dev/null || true
+	mv "$J/dns_lookup.podman.ms" "$J/dns_lookup_rf.podman.ms" 2>/dev/null || true
+	mv "$J/dns_lookup.docker.ms" "$J/dns_lookup_rf.docker.ms" 2>/dev/null || true
+	say "Rootful, a user network:"
+	say ""
+	table netrun_user skiff podman docker
+	say "Rootless, a user network (skiff: its shared namespace):"
+	say ""
+	table netrun_rl_user skiff podman
+	say "A lookup of a container's name from another container of the user network, per lookup (100 busybox nslookup in one exec, less 100 busybox true):"
+	say ""
+	say "| | skiff | podman | docker |"
+	say "|---|---:|---:|---:|"
+	for a in rf rl; do
+		say "| $([ $a = rf ] && echo rootful || echo rootless) $(for e in skiff podman docker; do printf '| %s ' "$(fmtv dns_lookup_$a "$(value dns_lookup_$a "$e")")"; done)|"
+	done
+	say ""
 
 	section "networking: iperf3, $IPERF_TIME s each way (receiver's rate)"
 	echo "  published port, rootless" >&2
@@ -265,6 +333,10 @@ NET_ROWS=(
 	"netrun_rl_none|run --rm busybox true, rootless, --network none (networking part)"
 	"netrun_rl_default|run --rm busybox true, rootless, default network"
 	"netrun_rl_default-netrun_rl_none|… rootless default network − --network none"
+	"netrun_user|run --rm busybox true, a user network"
+	"netrun_rl_user|run --rm busybox true, rootless, a user network"
+	"dns_lookup_rf|a container name lookup on a user network"
+	"dns_lookup_rl|a container name lookup on a user network, rootless"
 	"tp_pub_rl_h2c|iperf3 host → container, published port, rootless"
 	"tp_pub_rl_c2h|iperf3 container → host, published port, rootless"
 	"tp_pub_rf_h2c|iperf3 host → container, published port, rootful"
@@ -287,6 +359,15 @@ tp_table() {
 	say ""
 }
 
+# goal_max LABEL MS LIMIT: "- LABEL: x ms (goal ≤ LIMIT ms): met".
+goal_max() {
+	if [ -n "$2" ]; then
+		awk -v l="$1" -v d="$2" -v g="$3" 'BEGIN{ printf "- %s: %.2f ms (goal ≤ %s ms): %s\n", l, d, g, (d <= g ? "met" : "not met") }'
+	else
+		echo "- $1: not measured"
+	fi
+}
+
 # net_goals: issue 8's goals, one line each.
 net_goals() {
 	echo "Goals of issue 8 (networking):"
@@ -294,6 +375,8 @@ net_goals() {
 	goal_ms "skiff rootless, default network − --network none" "$(value netrun_rl_default-netrun_rl_none skiff)" 20
 	goal "skiff rootless ÷ podman rootless, both with the default network" "$(value netrun_rl_default skiff)" "$(value netrun_rl_default podman)" 0.3
 	goal_ms "skiff rootful, bridge − --network none" "$(value netrun_default-netrun_none skiff)" 20
+	goal_max "a container name lookup on a user network, skiff rootful" "$(value dns_lookup_rf skiff)" 2
+	goal_max "a container name lookup on a user network, skiff rootless" "$(value dns_lookup_rl skiff)" 2
 	GOAL=min goal "iperf3 host → container, published port: skiff rootless ÷ docker's bridge" "$(value tp_pub_rl_h2c skiff)" "$(value tp_pub_rf_h2c docker)" 0.8
 	GOAL=min goal "iperf3 container → host via 10.0.2.2: skiff rootless ÷ podman rootless" "$(value tp_lo_c2h skiff)" "$(value tp_lo_c2h podman)" 1.0
 	echo ""
