@@ -218,3 +218,47 @@ func TestNetworkSharedNamespace(t *testing.T) {
 	s.Run("rm", "-f", "cc").MustSucceed(t)
 	eventually(t, 10*time.Second, "the holder exits after the last container", func() bool { return len(holder()) == 0 })
 }
+
+// kill -9 of skiff in the middle of starts on a user network (some before,
+// some during, some after the address is given) leaves the database
+// usable and never two containers on one address; once the killed ones
+// are removed, every address is free again: the next container gets the
+// subnet's first.
+func TestNetworkAddressesKilledStarts(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		s.Run("network", "create", "--subnet", "10.79.0.0/24", "kills").MustSucceed(t)
+		var wg sync.WaitGroup
+		for i := range 12 {
+			cmd := s.Cmd("run", "-d", "--name", "k"+strconv.Itoa(i), "--network", "kills", bb, "sleep", "600")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i%2 == 1 {
+					time.Sleep(time.Duration(i*4) * time.Millisecond)
+					cmd.Process.Signal(syscall.SIGKILL)
+				}
+				cmd.Wait()
+			}()
+		}
+		wg.Wait()
+		seen := map[string]string{}
+		for _, name := range s.Run("ps", "--format", "{{.Names}}").MustSucceed(t).Lines() {
+			ip := inspectString(t, s, name, "NetworkSettings.IPAddress")
+			if other, dup := seen[ip]; dup || !strings.HasPrefix(ip, "10.79.0.") {
+				t.Errorf("%s has address %q (%s has it too?)", name, ip, other)
+			}
+			seen[ip] = name
+		}
+		s.Run("rm", "-af").MustSucceed(t)
+		s.Run("run", "--rm", "--network", "kills", bb, "ip", "-4", "addr", "show", "eth0").
+			Assert(t, Expect{Stdout: "inet 10.79.0.2/24"})
+		if v := s.Run("network", "inspect", "-f", "{{len .Containers}}", "kills").MustSucceed(t).Out(); v != "0" {
+			t.Errorf("network inspect after rm -af: %s containers", v)
+		}
+	})
+}
