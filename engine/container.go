@@ -111,6 +111,8 @@ func (e *Engine) containerFromRow(r statedb.Container) *Container {
 	c := &Container{ID: r.ID, Name: r.Name, ImageID: r.ImageID, Created: r.Created, dir: e.containerDir(r.ID)}
 	if err := json.Unmarshal(r.Config, &c.Config); err != nil {
 		c.State.Error = fmt.Sprintf("damaged record: %v", err)
+	} else if c.Config.Network.Endpoints == nil {
+		c.Config.Network.Endpoints = legacyEndpoints(r.Config, c.Config.NetworkMode)
 	}
 	if err := json.Unmarshal(r.State, &c.State); err != nil {
 		c.State = runtime.State{} // reads as a monitor gone, below
@@ -118,6 +120,38 @@ func (e *Engine) containerFromRow(r statedb.Container) *Container {
 	c.State.Status = runtime.Status(r.Status)
 	e.fold(c)
 	return c
+}
+
+// legacyEndpoints reads the one network of a record written before
+// containers had endpoints: the default network or a user one, with its
+// settings beside the others. A record of today always has the
+// endpoints key (null once the last network was disconnected).
+func legacyEndpoints(config []byte, mode string) []Endpoint {
+	switch {
+	case mode == NetworkNone, mode == NetworkHost, mode == NetworkSlirp, mode == "",
+		strings.HasPrefix(mode, networkContainer), strings.HasPrefix(mode, networkPath):
+		return nil // never had one: no second decoding for them
+	}
+	var old struct {
+		Network map[string]json.RawMessage `json:"network"`
+	}
+	if json.Unmarshal(config, &old) != nil {
+		return nil
+	}
+	if _, ok := old.Network["endpoints"]; ok {
+		return nil
+	}
+	var ep Endpoint
+	for key, dst := range map[string]any{"network_id": &ep.NetworkID, "dns_server": &ep.DNSServer,
+		"aliases": &ep.Aliases, "ip_address": &ep.IPAddress, "mac_address": &ep.MacAddress} {
+		if v, ok := old.Network[key]; ok {
+			json.Unmarshal(v, dst)
+		}
+	}
+	if mode != NetworkBridge && ep.NetworkID == "" {
+		return nil
+	}
+	return []Endpoint{ep}
 }
 
 // lookupContainer finds a container by full ID, name, or unique ID prefix.

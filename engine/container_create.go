@@ -75,9 +75,13 @@ type ContainerCreateOptions struct {
 	DNSSearch       []string
 	DNSOptions      []string
 	ExtraHosts      []string // "name:address"; address HostGateway is the host
-	NetworkAliases  []string
-	IPAddress       string // a fixed address on the container's network (rootful)
+	NetworkAliases  []string // on the first network (a user network)
+	IPAddress       string   // a fixed address on the first network (rootful)
 	MacAddress      string
+	// Networks are the container's further networks (eth1, eth2...),
+	// Docker's further --network flags and NetworkingConfig; bridge-type
+	// networks only, rootful.
+	Networks []EndpointOptions
 
 	// podman's options (container_extra.go).
 	Replace     bool   // remove an existing container of this Name first

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -66,10 +67,20 @@ func (e *Engine) containerFilterSpec() filterSpec[*Container] {
 		}, nil
 	}}
 	keys["network"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
-		// A container's network is its mode's name (a joined namespace,
-		// container: or ns:, is no network); user networks come later.
+		// A container's networks are its endpoints' (by name or ID), or
+		// its mode's name (a joined namespace, container: or ns:, is no
+		// network).
+		var want *Network
+		if e.openDB() == nil {
+			want, _ = e.lookupNetwork(context.Background(), v)
+		}
 		return func(c *Container) bool {
-			return c.Config.NetworkMode == v && !strings.Contains(v, ":")
+			if want != nil {
+				if _, on := c.Config.Network.endpoint(want); on {
+					return true
+				}
+			}
+			return len(c.Config.Network.Endpoints) == 0 && c.Config.NetworkMode == v && !strings.Contains(v, ":")
 		}, nil
 	}}
 	// publish and expose match container ports, as Docker's: those with a

@@ -2,13 +2,16 @@ package engine
 
 import (
 	"context"
-	"github.com/skiff-engine/skiff/netns"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -296,24 +299,78 @@ func (e *Engine) networkSettings(c *Container) map[string]any {
 		ports[k] = v
 	}
 	ns := map[string]any{"Ports": ports, "Networks": map[string]any{}, "IPAddress": "", "Gateway": "", "MacAddress": ""}
-	mode := c.Config.NetworkMode
-	if c.Config.Network.onBridge(mode) || mode == NetworkSlirp {
-		ep := map[string]any{"IPAddress": "", "Gateway": "", "MacAddress": c.Config.Network.MacAddress, "Aliases": c.Config.Network.Aliases}
-		if mode == NetworkSlirp {
-			ep["IPAddress"], ep["Gateway"], ep["IPPrefixLen"] = netns.SlirpAddress, netns.SlirpGateway, 24
-		} else if addrs, _ := e.db.ContainerAddresses(context.Background(), c.ID); len(addrs) > 0 {
-			if network, err := e.lookupNetwork(context.Background(), firstNonEmpty(c.Config.Network.NetworkID, NetworkBridge)); err == nil {
-				ep["Gateway"], ep["NetworkID"] = network.Config.Gateway, network.ID
-				if p, err := netip.ParsePrefix(network.Config.Subnet); err == nil {
-					ep["IPPrefixLen"] = p.Bits()
-				}
-				if a, ok := addrs[network.ID]; ok {
-					ep["IPAddress"] = a.String()
-				}
-			}
+	var first map[string]any
+	if c.Config.NetworkMode == NetworkSlirp {
+		first = map[string]any{"IPAddress": netns.SlirpAddress, "Gateway": netns.SlirpGateway, "IPPrefixLen": 24,
+			"MacAddress": "", "Aliases": nil, "NetworkID": "", "EndpointID": ""}
+		ns["Networks"] = map[string]any{NetworkSlirp: first}
+	} else if eps := e.endpointSettings(c); len(eps) > 0 {
+		networks := map[string]any{}
+		for _, ep := range eps {
+			networks[ep.name] = ep.settings
 		}
-		ns["Networks"] = map[string]any{mode: ep}
-		ns["IPAddress"], ns["Gateway"], ns["MacAddress"] = ep["IPAddress"], ep["Gateway"], ep["MacAddress"]
+		ns["Networks"], first = networks, eps[0].settings
+	}
+	if first != nil {
+		ns["IPAddress"], ns["Gateway"], ns["MacAddress"] = first["IPAddress"], first["Gateway"], first["MacAddress"]
 	}
 	return ns
+}
+
+// namedEndpoint is one entry of NetworkSettings.Networks.
+type namedEndpoint struct {
+	name     string
+	settings map[string]any
+}
+
+// endpointSettings are Docker's EndpointSettings of each of c's networks,
+// in order: the address, gateway and MAC while it runs.
+func (e *Engine) endpointSettings(c *Container) []namedEndpoint {
+	var addrs map[string]netip.Addr
+	if c.Running() {
+		addrs, _ = e.db.ContainerAddresses(context.Background(), c.ID)
+	}
+	var out []namedEndpoint
+	for _, ep := range c.Config.Network.Endpoints {
+		name := ep.ref()
+		s := map[string]any{"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "MacAddress": ep.MacAddress,
+			"Aliases": ep.Aliases, "NetworkID": ep.NetworkID, "EndpointID": "", "DNSNames": nil}
+		if ep.IPAddress != "" {
+			s["IPAMConfig"] = map[string]string{"IPv4Address": ep.IPAddress}
+		} else {
+			s["IPAMConfig"] = nil
+		}
+		if network, err := e.lookupNetwork(context.Background(), name); err == nil {
+			name, s["NetworkID"] = network.Name, network.ID
+			if !network.Builtin() {
+				s["DNSNames"] = append([]string{c.Name, c.ShortID()}, ep.Aliases...)
+			}
+			if a, ok := addrs[network.ID]; ok {
+				s["IPAddress"], s["Gateway"], s["EndpointID"] = a.String(), network.Config.Gateway, endpointID(c.ID, network.ID)
+				if p, err := netip.ParsePrefix(network.Config.Subnet); err == nil {
+					s["IPPrefixLen"] = p.Bits()
+				}
+				s["MacAddress"] = endpointMAC(ep, a)
+			}
+		}
+		out = append(out, namedEndpoint{name, s})
+	}
+	return out
+}
+
+// endpointID names the container's endpoint on a network (Docker's
+// EndpointID): the same for the same pair, different for each network.
+func endpointID(container, network string) string {
+	sum := sha256.Sum256([]byte(container + "/" + network))
+	return hex.EncodeToString(sum[:])
+}
+
+// endpointMAC is the endpoint's MAC: the one asked for, else Docker's
+// 02:42 and the address, which the monitor gives it.
+func endpointMAC(ep Endpoint, a netip.Addr) string {
+	if ep.MacAddress != "" {
+		return ep.MacAddress
+	}
+	b := a.As4()
+	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}.String()
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -50,8 +52,11 @@ const (
 // (ContainerConfig.Network): the ports are bound, and addresses given, at
 // each start.
 type ContainerNetwork struct {
-	NetworkID  string              `json:"network_id,omitempty"` // a user network's (the mode is its name)
-	DNSServer  string              `json:"dns_server,omitempty"` // a user network's name server, its gateway
+	// Endpoints are the container's bridge networks, in order (eth0,
+	// eth1...): the default network or user networks, rootful. network
+	// connect and disconnect change them. Empty on the other modes, and
+	// after the last disconnect (loopback only, as Docker's).
+	Endpoints  []Endpoint          `json:"endpoints"`
 	Slirp      *netns.SlirpOptions `json:"slirp,omitempty"`
 	Ports      []PortBinding       `json:"ports,omitempty"`
 	Exposed    []Port              `json:"exposed,omitempty"` // the image's EXPOSE and --expose
@@ -60,10 +65,51 @@ type ContainerNetwork struct {
 	DNSSearch  []string            `json:"dns_search,omitempty"`
 	DNSOptions []string            `json:"dns_options,omitempty"`
 	ExtraHosts []string            `json:"extra_hosts,omitempty"`
-	Aliases    []string            `json:"aliases,omitempty"`
-	IPAddress  string              `json:"ip_address,omitempty"`
-	MacAddress string              `json:"mac_address,omitempty"`
 }
+
+// Endpoint is the container's place on one bridge network.
+type Endpoint struct {
+	NetworkID  string   `json:"network_id,omitempty"` // "" for the default network
+	Aliases    []string `json:"aliases,omitempty"`
+	IPAddress  string   `json:"ip_address,omitempty"` // asked for (--ip); "" for any free one
+	MacAddress string   `json:"mac_address,omitempty"`
+	DNSServer  string   `json:"dns_server,omitempty"` // a user network's name server, its gateway
+}
+
+// ref names the endpoint's network for lookupNetwork.
+func (ep Endpoint) ref() string { return firstNonEmpty(ep.NetworkID, NetworkBridge) }
+
+// on reports whether the endpoint is on network n.
+func (ep Endpoint) on(n *Network) bool {
+	return ep.NetworkID == n.ID || (ep.NetworkID == "" && n.Builtin())
+}
+
+// endpoint is the container's endpoint on n, if any.
+func (cn ContainerNetwork) endpoint(n *Network) (int, bool) {
+	for i, ep := range cn.Endpoints {
+		if ep.on(n) {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// EndpointOptions are one more network of a container: Docker's
+// --network name=NET,alias=A,ip=IP,mac-address=M and a NetworkingConfig
+// entry.
+type EndpointOptions struct {
+	Network    string
+	Aliases    []string
+	IPAddress  string
+	MacAddress string
+}
+
+// Docker's refusals of networks that cannot be combined.
+const (
+	errSharedNetwork = "container sharing network namespace with another container or host cannot be connected to any other network"
+	errNoneNetwork   = "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+	errAliasDefault  = "network-scoped alias is supported only for containers in user defined networks"
+)
 
 // resolveNetwork turns the create options into the stored mode (with the
 // container of container:NAME resolved to its ID) and network settings,
@@ -71,8 +117,7 @@ type ContainerNetwork struct {
 // EXPOSE entries ("80/tcp").
 func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string) (string, ContainerNetwork, error) {
 	n := ContainerNetwork{Ports: slices.Clone(o.PortBindings), PublishAll: o.PublishAllPorts,
-		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, ExtraHosts: o.ExtraHosts,
-		Aliases: o.NetworkAliases, IPAddress: o.IPAddress, MacAddress: o.MacAddress}
+		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, ExtraHosts: o.ExtraHosts}
 	for _, s := range imageExposed {
 		num, proto, err := ParsePortProto(s)
 		if err == nil && proto != "sctp" {
@@ -96,6 +141,7 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 		mode = NetworkBridge
 	}
 	publishes := len(n.Ports) > 0 || n.PublishAll
+	first := EndpointOptions{Network: mode, Aliases: o.NetworkAliases, IPAddress: o.IPAddress, MacAddress: o.MacAddress}
 	switch {
 	case mode == NetworkNone, mode == NetworkHost:
 		n.Ports, n.PublishAll = nil, false // Docker discards them: there is nothing to publish to
@@ -103,6 +149,11 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 		if e.paths.Rootless {
 			return "", n, invalid("the default bridge network is rootful only: rootless containers reach the network through slirp4netns (the default), or a user network (skiff network create NAME, then --network NAME)")
 		}
+		ep, err := e.newEndpoint(first)
+		if err != nil {
+			return "", n, err
+		}
+		n.Endpoints = append(n.Endpoints, ep)
 	case mode == NetworkSlirp || strings.HasPrefix(mode, NetworkSlirp+":"):
 		opts, err := parseSlirpOptions(strings.TrimPrefix(strings.TrimPrefix(mode, NetworkSlirp), ":"))
 		if err != nil {
@@ -113,7 +164,7 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 		if publishes {
 			return "", n, invalid("conflicting options: port publishing and the container type network mode")
 		}
-		if len(n.DNS)+len(n.DNSSearch)+len(n.DNSOptions)+len(n.ExtraHosts) > 0 || o.Hostname != "" || n.MacAddress != "" {
+		if len(n.DNS)+len(n.DNSSearch)+len(n.DNSOptions)+len(n.ExtraHosts) > 0 || o.Hostname != "" || o.MacAddress != "" {
 			return "", n, invalid("conflicting options: --dns, --add-host, --hostname and --mac-address cannot be set with the container type network mode")
 		}
 		target, err := e.lookupContainer(strings.TrimPrefix(mode, networkContainer))
@@ -127,25 +178,99 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 			return "", n, invalid("network namespace %s: %v", p, err)
 		}
 	default:
-		user, err := e.lookupNetwork(context.Background(), mode)
-		if errdefs.IsNotFound(err) {
-			return "", n, fmt.Errorf("network %s not found: create it with skiff network create, or use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]: %w", mode, errdefs.ErrNotFound)
-		}
+		ep, err := e.newEndpoint(first)
 		if err != nil {
 			return "", n, err
 		}
-		mode, n.NetworkID, n.DNSServer = user.Name, user.ID, user.Config.Gateway
+		user, _ := e.lookupNetwork(context.Background(), ep.NetworkID)
+		mode, n.Endpoints = user.Name, append(n.Endpoints, ep)
 	}
-	if (n.IPAddress != "" || n.MacAddress != "") && !n.onBridge(mode) {
+	if (o.IPAddress != "" || o.MacAddress != "") && len(n.Endpoints) == 0 {
 		return "", n, invalid("--ip and --mac-address need the bridge network (rootful)")
+	}
+	if len(o.NetworkAliases) > 0 && len(n.Endpoints) == 0 {
+		return "", n, invalid(errAliasDefault)
+	}
+	if len(o.Networks) == 0 {
+		return mode, n, nil
+	}
+	if e.paths.Rootless {
+		return "", n, fmt.Errorf("rootless containers take one network for now: several --network arrive with rootless user networks: %w", errdefs.ErrNotImplemented)
+	}
+	if err := combinable(mode, len(n.Endpoints) > 0); err != nil {
+		return "", n, err
+	}
+	seen := map[string]bool{n.Endpoints[0].ref(): true}
+	for _, eo := range o.Networks {
+		if err := combinable(eo.Network, true); err != nil {
+			return "", n, err
+		}
+		ep, err := e.newEndpoint(eo)
+		if err != nil {
+			return "", n, err
+		}
+		if seen[ep.ref()] {
+			return "", n, invalid("network %q is specified multiple times", eo.Network)
+		}
+		seen[ep.ref()] = true
+		n.Endpoints = append(n.Endpoints, ep)
 	}
 	return mode, n, nil
 }
 
-// onBridge: the container gets a veth on a bridge (the default network or
-// a user network).
-func (n ContainerNetwork) onBridge(mode string) bool {
-	return mode == NetworkBridge || n.NetworkID != ""
+// combinable refuses, as Docker does, a mode that shares or lacks a
+// network namespace among several networks.
+func combinable(mode string, bridged bool) error {
+	switch {
+	case mode == NetworkNone:
+		return invalid(errNoneNetwork)
+	case mode == NetworkHost, strings.HasPrefix(mode, networkContainer), strings.HasPrefix(mode, networkPath):
+		return invalid(errSharedNetwork)
+	case mode == NetworkSlirp, strings.HasPrefix(mode, NetworkSlirp+":"):
+		return invalid("slirp4netns cannot be combined with other networks: use bridge networks (rootful)")
+	case !bridged:
+		return invalid("network mode %s cannot be combined with other networks", mode)
+	}
+	return nil
+}
+
+// newEndpoint checks one bridge-type network of a container: the default
+// one or a user network, with its settings.
+func (e *Engine) newEndpoint(o EndpointOptions) (Endpoint, error) {
+	ep := Endpoint{Aliases: o.Aliases, IPAddress: o.IPAddress, MacAddress: o.MacAddress}
+	if o.IPAddress != "" {
+		if a, err := netip.ParseAddr(o.IPAddress); err != nil || !a.Is4() {
+			return ep, invalid("invalid IPv4 address %q for network %s", o.IPAddress, o.Network)
+		}
+	}
+	if o.MacAddress != "" {
+		if _, err := net.ParseMAC(o.MacAddress); err != nil {
+			return ep, invalid("invalid MAC address %s", o.MacAddress)
+		}
+	}
+	if o.Network == NetworkBridge || o.Network == "podman" {
+		if len(o.Aliases) > 0 {
+			return ep, invalid(errAliasDefault)
+		}
+		return ep, nil
+	}
+	user, err := e.lookupNetwork(context.Background(), o.Network)
+	if errdefs.IsNotFound(err) {
+		return ep, fmt.Errorf("network %s not found: create it with skiff network create, or use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]: %w", o.Network, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return ep, err
+	}
+	if user.Builtin() {
+		return ep, nil
+	}
+	if o.IPAddress != "" {
+		if p, err := netip.ParsePrefix(user.Config.Subnet); err == nil && !p.Contains(netip.MustParseAddr(o.IPAddress)) {
+			return ep, invalid("invalid IPv4 address %s: network %s has subnet %s", o.IPAddress, user.Name, p)
+		}
+	}
+	ep.NetworkID, ep.DNSServer = user.ID, user.Config.Gateway
+	return ep, nil
 }
 
 func appendPort(ps []Port, p Port) []Port {

@@ -49,7 +49,7 @@ func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.C
 		opts.NetNS = "/proc/" + strconv.Itoa(target.State.Pid) + "/ns/net"
 		opts.HostsFile, opts.ResolvConfFile = target.HostsFile(), target.ResolvConfFile()
 		return nil, nil
-	case mode != NetworkSlirp && !n.onBridge(mode):
+	case mode != NetworkSlirp && len(n.Endpoints) == 0:
 		return nil, nil
 	}
 	ports, err := e.allocatePorts(c, n)
@@ -58,15 +58,15 @@ func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.C
 	}
 	cfg := &netns.Config{Mode: netns.ModeSlirp4netns, Ports: ports, StateDir: e.runDir(c.ID), Slirp: n.Slirp}
 	var addr, hostAddr string
-	if n.onBridge(mode) {
+	if len(n.Endpoints) > 0 {
 		cfg.Mode = netns.ModeBridge
-		if cfg.Bridge, err = e.bridgeAttachment(c, n); err != nil {
+		if cfg.Bridges, err = e.bridgeAttachments(c); err != nil {
 			e.releaseNetwork(c)
 			return nil, err
 		}
-		addr, hostAddr = cfg.Bridge.Address, cfg.Bridge.Gateway
+		addr, hostAddr = cfg.Bridges[0].Address, cfg.Bridges[0].Gateway
 		if e.paths.Rootless {
-			// The bridge is in the shared namespace, not the host's.
+			// The bridges are in the shared namespace, not the host's.
 			if cfg.Shared, err = e.sharedNetnsConfig(); err != nil {
 				e.releaseNetwork(c)
 				return nil, err
@@ -74,12 +74,6 @@ func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.C
 			hostAddr = hostAddress()
 			if cfg.Shared.Slirp.AllowHostLoopback {
 				hostAddr = netns.SlirpGateway
-			}
-		}
-		if n.NetworkID != "" {
-			if err := e.serveNames(n.NetworkID); err != nil {
-				e.releaseNetwork(c)
-				return nil, err
 			}
 		}
 	} else {
@@ -257,44 +251,90 @@ func unprivilegedPorts(binds []PortBinding) error {
 	return nil
 }
 
-// bridgeAttachment gives the container an address on its bridge network:
+// bridgeAttachments give the container an address on each of its
+// networks (eth0, eth1... in order), with one default route, through the
+// first network that is not internal, and start the name servers of its
+// user networks.
+func (e *Engine) bridgeAttachments(c *Container) ([]netns.BridgeConfig, error) {
+	var out []netns.BridgeConfig
+	routed := false
+	for i, ep := range c.Config.Network.Endpoints {
+		b, network, err := e.bridgeAttachment(c, ep)
+		if err != nil {
+			return nil, err
+		}
+		b.Interface, b.NoDefaultRoute = "eth"+strconv.Itoa(i), routed
+		routed = routed || !b.Internal
+		out = append(out, b)
+		if !network.Builtin() {
+			if err := e.serveNames(network.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// bridgeAttachment gives the container an address on the network of ep:
 // the default one (recorded in the database on first use) or a user
 // network.
-func (e *Engine) bridgeAttachment(c *Container, n ContainerNetwork) (*netns.BridgeConfig, error) {
-	ref := firstNonEmpty(n.NetworkID, NetworkBridge)
-	network, err := e.lookupNetwork(context.Background(), ref)
+func (e *Engine) bridgeAttachment(c *Container, ep Endpoint) (netns.BridgeConfig, *Network, error) {
+	network, err := e.lookupNetwork(context.Background(), ep.ref())
 	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("the network %s of container %s was removed: recreate it, or run the container on another network: %w", c.Config.NetworkMode, c.Name, errdefs.ErrNotFound)
+		return netns.BridgeConfig{}, nil, fmt.Errorf("a network of container %s was removed: recreate it, or disconnect the container from it with skiff network disconnect: %w", c.Name, errdefs.ErrNotFound)
 	}
 	if err != nil {
-		return nil, err
+		return netns.BridgeConfig{}, nil, err
 	}
 	cfg := network.Config
 	subnet, err := netip.ParsePrefix(cfg.Subnet)
 	if err != nil {
-		return nil, fmt.Errorf("network %s: subnet: %w", network.Name, err)
+		return netns.BridgeConfig{}, nil, fmt.Errorf("network %s: subnet: %w", network.Name, err)
 	}
 	gw, err := netip.ParseAddr(cfg.Gateway)
 	if err != nil {
-		return nil, fmt.Errorf("network %s: gateway: %w", network.Name, err)
+		return netns.BridgeConfig{}, nil, fmt.Errorf("network %s: gateway: %w", network.Name, err)
 	}
 	var pool netip.Prefix
 	if cfg.IPRange != "" {
 		pool, _ = netip.ParsePrefix(cfg.IPRange)
 	}
 	var want netip.Addr
-	if n.IPAddress != "" {
-		if want, err = netip.ParseAddr(n.IPAddress); err != nil {
-			return nil, invalid("invalid --ip %q: %v", n.IPAddress, err)
+	if ep.IPAddress != "" {
+		if want, err = netip.ParseAddr(ep.IPAddress); err != nil {
+			return netns.BridgeConfig{}, nil, invalid("invalid --ip %q: %v", ep.IPAddress, err)
 		}
 	}
+	e.reclaimAddresses(network.ID, c.ID)
 	addr, err := e.db.AllocateAddress(context.Background(), network.ID, c.ID, subnet, pool, gw, want)
 	if err != nil {
-		return nil, err
+		return netns.BridgeConfig{}, nil, fmt.Errorf("network %s: %w", network.Name, err)
 	}
 	b := network.bridgeConfig()
-	b.ContainerID, b.Address, b.MAC = c.ID, addr.String(), n.MacAddress
-	return &b, nil
+	b.ContainerID, b.Address, b.MAC = c.ID, addr.String(), ep.MacAddress
+	return b, network, nil
+}
+
+// reclaimAddresses frees the addresses on network id that stopped
+// containers still hold: those whose monitor was killed (reading one folds
+// its death in, which releases them), and those of removed ones.
+func (e *Engine) reclaimAddresses(id, self string) {
+	addrs, err := e.db.NetworkAddresses(context.Background(), id)
+	if err != nil {
+		return
+	}
+	for cid := range addrs {
+		if cid == self {
+			continue
+		}
+		c, err := e.lookupContainer(cid)
+		switch {
+		case err == nil && !c.Running():
+			e.releaseNetwork(c)
+		case errdefs.IsNotFound(err):
+			e.db.ReleaseNetwork(context.Background(), cid)
+		}
+	}
 }
 
 // sharedNetnsDir is the run directory of the shared network namespace of
@@ -352,9 +392,10 @@ func defaultSubnet() (subnet, gateway string) {
 
 // releaseNetwork frees the container's host ports and addresses, and on
 // the bridge the forwarding rules of its ports, which a killed monitor
-// left behind (the monitor removes them itself when the container exits).
+// left behind (the monitor removes them itself when the container exits),
+// and takes its names off its user networks' name servers.
 func (e *Engine) releaseNetwork(c *Container) {
-	n, onBridge := c.Config.Network, c.Config.Network.onBridge(c.Config.NetworkMode)
+	n, onBridge := c.Config.Network, len(c.Config.Network.Endpoints) > 0
 	publishes := len(n.Ports) > 0 || n.PublishAll
 	if !onBridge && !publishes {
 		return // nothing was allocated: no write on the clean-up of such a run
@@ -362,9 +403,15 @@ func (e *Engine) releaseNetwork(c *Container) {
 	if onBridge && publishes && !e.paths.Rootless { // rootless ports have no rules: the monitor forwards them
 		netns.RemovePortRules(c.ID)
 	}
-	if e.openDB() == nil {
-		e.db.ReleaseNetwork(context.Background(), c.ID)
-		if id := c.Config.Network.NetworkID; id != "" {
+	if e.openDB() != nil {
+		return
+	}
+	// Every address the container holds, those of networks it was
+	// disconnected from since included.
+	addrs, _ := e.db.ContainerAddresses(context.Background(), c.ID)
+	e.db.ReleaseNetwork(context.Background(), c.ID)
+	for id := range addrs {
+		if n, err := e.lookupNetwork(context.Background(), id); err == nil && !n.Builtin() {
 			e.writeNames(id)
 		}
 	}
@@ -377,13 +424,24 @@ func resolvOptions(cfg *ContainerConfig) netns.ResolvOptions {
 	if cfg.NetworkMode == NetworkSlirp {
 		o.LoopbackResolver = netns.SlirpDNS
 	}
-	if s := cfg.Network.DNSServer; s != "" && len(o.Nameservers) == 0 {
+	if s := cfg.Network.dnsServer(); s != "" && len(o.Nameservers) == 0 {
 		// The network's server answers its containers' names and
 		// forwards the rest to the host's resolvers.
 		o.Nameservers = []string{s}
 		o.Search = append([]string{netns.DNSDomain}, o.Search...)
 	}
 	return o
+}
+
+// dnsServer is the name server of the container's first user network
+// ("" for none). It answers that network's names; other names it forwards.
+func (cn ContainerNetwork) dnsServer() string {
+	for _, ep := range cn.Endpoints {
+		if ep.DNSServer != "" {
+			return ep.DNSServer
+		}
+	}
+	return ""
 }
 
 // checkHostPorts fails when a fixed host port of binds is held by another

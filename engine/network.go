@@ -262,7 +262,7 @@ func (e *Engine) networkUsers(n *Network) ([]*Container, error) {
 	}
 	var out []*Container
 	for _, c := range all {
-		if c.Config.Network.NetworkID == n.ID || (n.Name == NetworkBridge && c.Config.NetworkMode == NetworkBridge) {
+		if _, on := c.Config.Network.endpoint(n); on {
 			out = append(out, c)
 		}
 	}
@@ -488,7 +488,12 @@ func (e *Engine) NetworkInspect(ctx context.Context, ref string) (NetworkInspect
 		if len(bits) == 2 {
 			addr += "/" + bits[1]
 		}
-		out.Containers[id] = NetworkInspectContainer{Name: c.Name, EndpointID: id, MacAddress: c.Config.Network.MacAddress, IPv4Address: addr}
+		i, on := c.Config.Network.endpoint(n)
+		if !on {
+			continue // disconnected while its address was being released
+		}
+		out.Containers[id] = NetworkInspectContainer{Name: c.Name, EndpointID: endpointID(id, n.ID),
+			MacAddress: endpointMAC(c.Config.Network.Endpoints[i], a), IPv4Address: addr}
 	}
 	return out, nil
 }

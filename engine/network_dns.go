@@ -89,7 +89,11 @@ func (e *Engine) writeNames(id string) error {
 		if err != nil || !c.Running() {
 			continue
 		}
-		names := append([]string{c.Name, c.ShortID()}, c.Config.Network.Aliases...)
+		i, on := c.Config.Network.endpoint(&Network{ID: id})
+		if !on {
+			continue
+		}
+		names := append([]string{c.Name, c.ShortID()}, c.Config.Network.Endpoints[i].Aliases...)
 		lines = append(lines, a.String()+"\t"+strings.Join(names, " "))
 	}
 	sort.Strings(lines)

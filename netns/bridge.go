@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -23,15 +24,26 @@ type bridgeNet struct {
 	veth    string // the host's end of the container's veth
 }
 
-// setupBridge puts the namespace of pid on cfg.Bridge and publishes
-// cfg.Ports (rootful). The ports are reserved first, so a port in use fails
-// before anything else exists; Close removes the rules, then the veth, then
-// releases the ports, so a port is never free while a stale rule still
-// points it at this container.
+// setupBridge puts the namespace of pid on each of cfg.Bridges and
+// publishes cfg.Ports (rootful) to the first. The ports are reserved first,
+// so a port in use fails before anything else exists; Close removes the
+// rules, then the veths, then releases the ports, so a port is never free
+// while a stale rule still points it at this container.
 func setupBridge(n *Network, cfg Config, pid int) error {
-	b, err := parseBridge(cfg.Bridge)
-	if err != nil {
-		return err
+	if len(cfg.Bridges) == 0 {
+		return fmt.Errorf("network mode %s needs a bridge configuration: %w", ModeBridge, errdefs.ErrInvalidArgument)
+	}
+	var nets []*bridgeNet
+	for i := range cfg.Bridges {
+		bc := cfg.Bridges[i]
+		if bc.Interface == "" {
+			bc.Interface = "eth" + strconv.Itoa(i)
+		}
+		b, err := parseBridge(&bc)
+		if err != nil {
+			return err
+		}
+		nets = append(nets, b)
 	}
 	if err := checkPorts(cfg.Ports); err != nil {
 		return err
@@ -39,6 +51,22 @@ func setupBridge(n *Network, cfg Config, pid int) error {
 	if err := reservePorts(n, cfg.Ports); err != nil {
 		return err
 	}
+	for _, b := range nets {
+		if err := plugVeth(n, b, pid); err != nil {
+			return err
+		}
+	}
+	if err := addRules(nets, cfg.Ports, true); err != nil {
+		return err
+	}
+	n.onClose(func() error { return RemovePortRules(nets[0].cfg.ContainerID) })
+	forgetFlows(cfg.Ports)
+	return nil
+}
+
+// plugVeth makes b's bridge if need be and gives the namespace of pid its
+// veth on it.
+func plugVeth(n *Network, b *bridgeNet, pid int) error {
 	br, err := ensureBridge(b)
 	if err != nil {
 		return err
@@ -48,14 +76,69 @@ func setupBridge(n *Network, cfg Config, pid int) error {
 			return err
 		}
 	}
-	if err := addVeth(n, b, br, pid); err != nil {
+	return addVeth(n, b, br, pid)
+}
+
+// AttachBridge gives the running container whose init is pid one more
+// network: a veth (cfg.Interface, or the lowest ethN the container lacks)
+// on cfg's bridge, made if need be, with cfg.Address. The bridge side lives
+// in the calling thread's network namespace. It returns the container's
+// interface; a failure undoes what was done. The veth goes with the
+// container's namespace, or with DetachBridge.
+func AttachBridge(cfg BridgeConfig, pid int) (string, error) {
+	if cfg.Interface == "" {
+		name, err := freeInterface(pid)
+		if err != nil {
+			return "", err
+		}
+		cfg.Interface = name
+	}
+	b, err := parseBridge(&cfg)
+	if err != nil {
+		return "", err
+	}
+	n := &Network{}
+	if err := plugVeth(n, b, pid); err != nil {
+		n.Close()
+		return "", err
+	}
+	if err := addRules([]*bridgeNet{b}, nil, false); err != nil {
+		n.Close()
+		return "", err
+	}
+	return cfg.Interface, nil
+}
+
+// DetachBridge removes the container's veth on cfg's network: the one in
+// the namespace of pid that holds cfg.Address (deleting one end of a veth
+// deletes both). A container without it is no error.
+func DetachBridge(cfg BridgeConfig, pid int) error {
+	addr := net.ParseIP(cfg.Address).To4()
+	if addr == nil {
+		return fmt.Errorf("bridge %s: address %q is not an IPv4 address: %w", cfg.Name, cfg.Address, errdefs.ErrInvalidArgument)
+	}
+	h, err := nsHandle(pid)
+	if err != nil {
 		return err
 	}
-	if err := addRules(b, cfg.Ports); err != nil {
-		return err
+	defer h.Close()
+	addrs, err := h.AddrList(nil, unix.AF_INET)
+	if err != nil {
+		return fmt.Errorf("container's addresses: %w", err)
 	}
-	n.onClose(func() error { return RemovePortRules(b.cfg.ContainerID) })
-	forgetFlows(cfg.Ports)
+	for _, a := range addrs {
+		if !a.IP.Equal(addr) {
+			continue
+		}
+		l, err := h.LinkByIndex(a.LinkIndex)
+		if err != nil {
+			return fmt.Errorf("container's interface with %s: %w", addr, err)
+		}
+		if err := h.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+			return fmt.Errorf("deleting the container's %s: %w", l.Attrs().Name, err)
+		}
+		return nil
+	}
 	return nil
 }
 
@@ -90,7 +173,13 @@ func parseBridge(cfg *BridgeConfig) (*bridgeNet, error) {
 	if cfg.Name == "" || len(cfg.Name) >= unix.IFNAMSIZ || strings.ContainsAny(cfg.Name, "/ \t\n\x00") || cfg.Name == "." || cfg.Name == ".." {
 		return nil, fmt.Errorf("bridge name %q is not a valid device name (1 to 15 characters, no '/' or spaces): %w", cfg.Name, errdefs.ErrInvalidArgument)
 	}
-	b := &bridgeNet{cfg: cfg, veth: vethName(cfg.ContainerID)}
+	if cfg.Interface == "" {
+		cfg.Interface = "eth0"
+	}
+	if len(cfg.Interface) >= unix.IFNAMSIZ || strings.ContainsAny(cfg.Interface, "/ \t\n\x00") {
+		return nil, fmt.Errorf("bridge %s: interface name %q is not a valid device name: %w", cfg.Name, cfg.Interface, errdefs.ErrInvalidArgument)
+	}
+	b := &bridgeNet{cfg: cfg, veth: vethName(cfg.ContainerID, cfg.Interface)}
 	_, subnet, err := net.ParseCIDR(cfg.Subnet)
 	if err != nil || subnet.IP.To4() == nil {
 		return nil, fmt.Errorf("bridge %s: subnet %q is not an IPv4 CIDR: %w", cfg.Name, cfg.Subnet, errdefs.ErrInvalidArgument)
@@ -115,14 +204,20 @@ func parseBridge(cfg *BridgeConfig) (*bridgeNet, error) {
 	return b, nil
 }
 
-// vethName is the host's end of a container's veth. It comes from the ID,
-// not a counter, so whoever cleans up after a dead monitor can find it.
-func vethName(id string) string {
+// vethName is the host's end of a container's veth for its interface
+// ifname. It comes from the ID, not a counter, so whoever cleans up after a
+// dead monitor can find it: eth0's is veth and the ID, ethN's has a '-'
+// (never in an ID) before N.
+func vethName(id, ifname string) string {
 	const prefix = "veth"
-	if n := unix.IFNAMSIZ - 1 - len(prefix); len(id) > n {
-		id = id[:n]
+	suffix := ""
+	if n := strings.TrimPrefix(ifname, "eth"); n != "0" {
+		suffix = "-" + n
 	}
-	return prefix + id
+	if n := unix.IFNAMSIZ - 1 - len(prefix) - len(suffix); len(id) > n {
+		id = id[:max(n, 1)]
+	}
+	return prefix + id + suffix
 }
 
 // ensureBridge creates the bridge unless it exists (concurrent monitors may

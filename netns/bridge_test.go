@@ -27,7 +27,7 @@ type container struct {
 func startContainer(t *testing.T, name string, b BridgeConfig, addr string, ports ...PortMapping) *container {
 	t.Helper()
 	b.ContainerID, b.Address = randomID(), addr
-	c := &container{server: startServer(t, name), cfg: Config{Mode: ModeBridge, Bridge: &b, Ports: ports}}
+	c := &container{server: startServer(t, name), cfg: Config{Mode: ModeBridge, Bridges: []BridgeConfig{b}, Ports: ports}}
 	n, err := Setup(c.cfg, c.pid)
 	if err != nil {
 		t.Fatalf("Setup %s: %v", name, err)
@@ -111,7 +111,7 @@ func TestBridge(t *testing.T) {
 		if mac := eth2.Attrs().HardwareAddr.String(); mac != "02:42:0a:4d:00:03" {
 			t.Errorf("MAC of 10.77.0.3 without --mac-address: %s, want Docker's 02:42:0a:4d:00:03", mac)
 		}
-		veth, err := netlink.LinkByName(vethName(a.cfg.Bridge.ContainerID))
+		veth, err := netlink.LinkByName(vethName(a.cfg.Bridges[0].ContainerID, "eth0"))
 		must(t, err)
 		br, err := netlink.LinkByName("skt0")
 		must(t, err)
@@ -152,7 +152,7 @@ func TestBridge(t *testing.T) {
 	t.Run("outbound through NAT", func(t *testing.T) {
 		for _, c := range []*container{a, b} {
 			if got, err := dialFrom(t, c.pid, "tcp", "192.0.2.2:80"); got != "outside 192.0.2.1" {
-				t.Errorf("%s: got %q (%v), want %q", c.cfg.Bridge.Name, got, err, "outside 192.0.2.1")
+				t.Errorf("%s: got %q (%v), want %q", c.cfg.Bridges[0].Name, got, err, "outside 192.0.2.1")
 			}
 		}
 	})
@@ -219,7 +219,7 @@ func TestBridge(t *testing.T) {
 		defer l.Close()
 		cfg := netB
 		cfg.ContainerID, cfg.Address = randomID(), "10.77.1.3"
-		n, err := Setup(Config{Mode: ModeBridge, Bridge: &cfg, Ports: []PortMapping{
+		n, err := Setup(Config{Mode: ModeBridge, Bridges: []BridgeConfig{cfg}, Ports: []PortMapping{
 			{HostPort: 8091, ContainerPort: 80, Protocol: "tcp"},
 			{HostPort: 8090, ContainerPort: 80, Protocol: "tcp"}}}, startServer(t, "X").pid)
 		if err == nil {
@@ -239,7 +239,7 @@ func TestBridge(t *testing.T) {
 
 	t.Run("close frees everything at once", func(t *testing.T) {
 		must(t, a.net.Close())
-		checkGone(t, a.cfg.Bridge.ContainerID)
+		checkGone(t, a.cfg.Bridges[0].ContainerID)
 		if got, err := exchange("tcp", "127.0.0.1:8080"); err == nil {
 			t.Errorf("closed container still answers: %q", got)
 		}
@@ -260,7 +260,7 @@ func TestBridge(t *testing.T) {
 		cfg := netA
 		cfg.ContainerID, cfg.Address = randomID(), "10.77.0.4"
 		pid := startServer(t, "K").pid
-		js, _ := json.Marshal(Config{Mode: ModeBridge, Bridge: &cfg, Ports: []PortMapping{{HostPort: 8095, ContainerPort: 80, Protocol: "tcp"}}})
+		js, _ := json.Marshal(Config{Mode: ModeBridge, Bridges: []BridgeConfig{cfg}, Ports: []PortMapping{{HostPort: 8095, ContainerPort: 80, Protocol: "tcp"}}})
 		monitor := helper(t, "setup "+strconv.Itoa(pid)+" "+string(js))
 		startHelper(t, monitor)
 		if got, err := exchange("tcp", "127.0.0.1:8095"); got != "K 10.77.0.1" {
@@ -296,7 +296,7 @@ func TestBridge(t *testing.T) {
 		for i := range cs {
 			cfg := netC
 			cfg.ContainerID, cfg.Address = randomID(), "10.77.3."+strconv.Itoa(i+2)
-			cs[i] = &container{server: startServer(t, "C"+strconv.Itoa(i)), cfg: Config{Mode: ModeBridge, Bridge: &cfg}}
+			cs[i] = &container{server: startServer(t, "C"+strconv.Itoa(i)), cfg: Config{Mode: ModeBridge, Bridges: []BridgeConfig{cfg}}}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -366,8 +366,8 @@ func TestBridge(t *testing.T) {
 // checkGone checks that nothing of container id is left on the host.
 func checkGone(t *testing.T, id string) {
 	t.Helper()
-	if _, err := netlink.LinkByName(vethName(id)); err == nil {
-		t.Errorf("veth %s left", vethName(id))
+	if _, err := netlink.LinkByName(vethName(id, "eth0")); err == nil {
+		t.Errorf("veth %s left", vethName(id, "eth0"))
 	}
 	if rules := rulesOf(t, id); len(rules) != 0 {
 		t.Errorf("%d nftables rules left", len(rules))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 
 	"github.com/containerd/errdefs"
 	"github.com/vishvananda/netlink"
@@ -13,15 +14,15 @@ import (
 )
 
 // addVeth creates the container's veth pair: the host's end on the bridge,
-// the peer born in the namespace of pid as eth0 (one netlink request, so no
-// temporary name in the host's namespace), then configures eth0 and lo
-// there. Deleting the host's end at Close deletes the peer with it.
+// the peer born in the namespace of pid as b's interface (one netlink
+// request, so no temporary name in the host's namespace), then configures
+// it and lo there. Deleting the host's end at Close deletes the peer with it.
 func addVeth(n *Network, b *bridgeNet, br netlink.Link, pid int) error {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = b.veth
 	attrs.MTU = b.cfg.MTU
 	attrs.MasterIndex = br.Attrs().Index
-	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: "eth0", PeerHardwareAddr: b.mac, PeerNamespace: netlink.NsPid(pid)}
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: b.cfg.Interface, PeerHardwareAddr: b.mac, PeerNamespace: netlink.NsPid(pid)}
 	err := netlink.LinkAdd(veth)
 	if errors.Is(err, unix.EEXIST) {
 		// Named after this container: the leftover of a run whose monitor
@@ -41,17 +42,12 @@ func addVeth(n *Network, b *bridgeNet, br netlink.Link, pid int) error {
 	return configureInside(b, pid)
 }
 
-// configureInside gives eth0 in the namespace of pid its address and the
-// default route, and brings lo up.
+// configureInside gives b's interface in the namespace of pid its address
+// and, unless b says otherwise, the default route, and brings lo up.
 func configureInside(b *bridgeNet, pid int) error {
-	ns, err := netns.GetFromPid(pid)
+	h, err := nsHandle(pid)
 	if err != nil {
-		return fmt.Errorf("network namespace of process %d: %w", pid, err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return fmt.Errorf("network namespace of process %d: %w", pid, err)
+		return err
 	}
 	defer h.Close()
 	lo, err := h.LinkByName("lo")
@@ -61,24 +57,61 @@ func configureInside(b *bridgeNet, pid int) error {
 	if err != nil {
 		return fmt.Errorf("container's loopback: %w", err)
 	}
-	eth, err := h.LinkByName("eth0")
+	name := b.cfg.Interface
+	eth, err := h.LinkByName(name)
 	if err != nil {
-		return fmt.Errorf("container's eth0: %w", err)
+		return fmt.Errorf("container's %s: %w", name, err)
 	}
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: b.address, Mask: b.subnet.Mask}}
 	if err := h.AddrAdd(eth, addr); err != nil {
-		return fmt.Errorf("container's eth0: adding %s: %w", addr.IPNet, err)
+		return fmt.Errorf("container's %s: adding %s: %w", name, addr.IPNet, err)
 	}
 	if err := h.LinkSetUp(eth); err != nil {
-		return fmt.Errorf("container's eth0: %w", err)
+		return fmt.Errorf("container's %s: %w", name, err)
 	}
-	if b.cfg.Internal {
+	if b.cfg.Internal || b.cfg.NoDefaultRoute {
 		return nil
 	}
 	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: b.gateway}); err != nil {
 		return fmt.Errorf("container's default route via %s: %w", b.gateway, err)
 	}
 	return nil
+}
+
+// nsHandle is a netlink handle in the network namespace of process pid.
+func nsHandle(pid int) (*netlink.Handle, error) {
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return nil, fmt.Errorf("network namespace of process %d: %w", pid, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, fmt.Errorf("network namespace of process %d: %w", pid, err)
+	}
+	return h, nil
+}
+
+// freeInterface is the lowest ethN the namespace of pid has no device of.
+func freeInterface(pid int) (string, error) {
+	h, err := nsHandle(pid)
+	if err != nil {
+		return "", err
+	}
+	defer h.Close()
+	links, err := h.LinkList()
+	if err != nil {
+		return "", fmt.Errorf("container's interfaces: %w", err)
+	}
+	taken := map[string]bool{}
+	for _, l := range links {
+		taken[l.Attrs().Name] = true
+	}
+	for i := 0; ; i++ {
+		if name := "eth" + strconv.Itoa(i); !taken[name] {
+			return name, nil
+		}
+	}
 }
 
 // deleteLink deletes a device of the host; one already gone is fine (a

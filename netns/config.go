@@ -66,15 +66,24 @@ type BridgeConfig struct {
 	MAC         string `json:"mac,omitempty"`      // "" for a random one
 	Internal    bool   `json:"internal,omitempty"` // no route out, no NAT
 	MTU         int    `json:"mtu,omitempty"`
+	// Interface is the container's end of the veth: eth0, eth1... in the
+	// order of Config.Bridges when "" (AttachBridge: the lowest free ethN).
+	Interface string `json:"interface,omitempty"`
+	// NoDefaultRoute: the container routes only this network's subnet
+	// through it. A container on several networks has one default route,
+	// through the first one that is not internal (Docker's choice).
+	NoDefaultRoute bool `json:"no_default_route,omitempty"`
 }
 
 // Config is what a container's monitor sets up once the container's init
 // exists, before it runs its command, and tears down when it exits.
 type Config struct {
-	Mode   string        `json:"mode"`
-	Slirp  *SlirpOptions `json:"slirp,omitempty"`
-	Bridge *BridgeConfig `json:"bridge,omitempty"`
-	// Shared, rootless, puts Bridge in the user's shared network
+	Mode  string        `json:"mode"`
+	Slirp *SlirpOptions `json:"slirp,omitempty"`
+	// Bridges are the container's networks in ModeBridge, one veth each;
+	// published ports reach the first one's address.
+	Bridges []BridgeConfig `json:"bridges,omitempty"`
+	// Shared, rootless, puts the Bridges in the user's shared network
 	// namespace instead of the current one (shared.go).
 	Shared *SharedConfig `json:"shared,omitempty"`
 	Ports  []PortMapping `json:"ports,omitempty"`

@@ -13,11 +13,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// addRules declares what is missing of skiff's table, adds b's network to
-// its sets and publishes ports to b's container, in one transaction. Rules
-// a previous run of the same container left (its monitor was killed) go in
-// the same transaction, so the container's ports never point two ways.
-func addRules(b *bridgeNet, ports []PortMapping) error {
+// addRules declares what is missing of skiff's table, adds the networks
+// of nets to its sets and publishes ports to the first one's address, in
+// one transaction. With replace, rules a previous run of the same container
+// left (its monitor was killed) go in the same transaction, so the
+// container's ports never point two ways; a network attached to a running
+// container (no ports) leaves its rules alone.
+func addRules(nets []*bridgeNet, ports []PortMapping, replace bool) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
@@ -26,25 +28,29 @@ func addRules(b *bridgeNet, ports []PortMapping) error {
 	if err != nil {
 		return err
 	}
-	stale, err := containerRules(c, b.cfg.ContainerID)
-	if err != nil {
-		return err
+	var stale []*nftables.Rule
+	if replace {
+		if stale, err = containerRules(c, nets[0].cfg.ContainerID); err != nil {
+			return err
+		}
 	}
-	if err := addRulesBatch(c, b, ports, stale, st); err != nil {
+	if err := addRulesBatch(c, nets, ports, stale, st); err != nil {
 		return fmt.Errorf("adding the container's nftables rules to table ip %s: %w", nftTable, err)
 	}
 	return nil
 }
 
 // addRulesBatch is addRules's transaction.
-func addRulesBatch(c *nftables.Conn, b *bridgeNet, ports []PortMapping, stale []*nftables.Rule, st tableState) error {
+func addRulesBatch(c *nftables.Conn, nets []*bridgeNet, ports []PortMapping, stale []*nftables.Rule, st tableState) error {
 	l, err := declare(c, st)
 	if err != nil {
 		return err
 	}
-	for _, e := range l.bridgeElements(b.cfg.Name, b.subnet, b.cfg.Internal) {
-		if err := c.SetAddElements(e.set, e.elems); err != nil {
-			return err
+	for _, b := range nets {
+		for _, e := range l.bridgeElements(b.cfg.Name, b.subnet, b.cfg.Internal) {
+			if err := c.SetAddElements(e.set, e.elems); err != nil {
+				return err
+			}
 		}
 	}
 	for _, r := range stale {
@@ -52,9 +58,9 @@ func addRulesBatch(c *nftables.Conn, b *bridgeNet, ports []PortMapping, stale []
 			return err
 		}
 	}
-	comment := userdata.AppendString(nil, userdata.TypeComment, b.cfg.ContainerID)
+	comment := userdata.AppendString(nil, userdata.TypeComment, nets[0].cfg.ContainerID)
 	for _, p := range ports {
-		c.AddRule(&nftables.Rule{Table: table, Chain: l.ports, Exprs: dnat(p, b.address), UserData: comment})
+		c.AddRule(&nftables.Rule{Table: table, Chain: l.ports, Exprs: dnat(p, nets[0].address), UserData: comment})
 	}
 	return c.Flush()
 }

@@ -16,7 +16,7 @@ import (
 
 func networkFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (bridge, none, host, container:NAME, slirp4netns[:OPTIONS])"},
+		&cli.StringSliceFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (bridge, none, host, container:NAME, slirp4netns[:OPTIONS], a user network, or name=NET,alias=A,ip=IP,mac-address=M); repeat for more bridge networks"},
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port to the host ([ip:][hostPort:]containerPort[/protocol])"},
 		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish every exposed port to a random host port"},
 		&cli.StringSliceFlag{Name: "expose", Usage: "expose a port or a range of ports (port[-port][/protocol])"},
@@ -31,7 +31,9 @@ func networkFlags() []cli.Flag {
 }
 
 func parseNetworkFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
-	o.NetworkMode = c.String("network")
+	if err := parseNetworks(c, o); err != nil {
+		return err
+	}
 	for _, spec := range c.StringSlice("publish") {
 		b, err := parsePublish(spec)
 		if err != nil {
@@ -57,10 +59,71 @@ func parseNetworkFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 		}
 		o.ExtraHosts = append(o.ExtraHosts, eh)
 	}
-	o.NetworkAliases = c.StringSlice("network-alias")
-	o.IPAddress = c.String("ip")
-	o.MacAddress = c.String("mac-address")
 	return nil
+}
+
+// parseNetworks reads the --network flags: the first is the mode, each
+// further one a network more. --network-alias, --ip and --mac-address
+// apply to the first, as Docker's, and conflict with its own alias=, ip=
+// and mac-address=.
+func parseNetworks(c *cli.Context, o *engine.ContainerCreateOptions) error {
+	for i, spec := range c.StringSlice("network") {
+		ep, err := parseNetworkSpec(spec)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			o.Networks = append(o.Networks, ep)
+			continue
+		}
+		o.NetworkMode, o.NetworkAliases, o.IPAddress, o.MacAddress = ep.Network, ep.Aliases, ep.IPAddress, ep.MacAddress
+	}
+	for _, f := range []struct {
+		flag, what string
+		dst        *string
+	}{{"ip", "IPv4 address", &o.IPAddress}, {"mac-address", "MAC address", &o.MacAddress}} {
+		if v := c.String(f.flag); v != "" {
+			if *f.dst != "" {
+				return fmt.Errorf("conflicting options: cannot specify both --%s and per-network %s", f.flag, f.what)
+			}
+			*f.dst = v
+		}
+	}
+	if aliases := c.StringSlice("network-alias"); len(aliases) > 0 {
+		if len(o.NetworkAliases) > 0 {
+			return fmt.Errorf("conflicting options: cannot specify both --network-alias and per-network alias")
+		}
+		o.NetworkAliases = aliases
+	}
+	return nil
+}
+
+// parseNetworkSpec reads one --network: a name (or mode), or Docker's
+// name=NET[,alias=A...][,ip=IP][,mac-address=M].
+func parseNetworkSpec(spec string) (engine.EndpointOptions, error) {
+	if !strings.HasPrefix(spec, "name=") {
+		return engine.EndpointOptions{Network: spec}, nil
+	}
+	var ep engine.EndpointOptions
+	for _, kv := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || v == "" {
+			return ep, fmt.Errorf("invalid --network %q: %q needs a value: use name=NET,alias=A,ip=IP,mac-address=M", spec, kv)
+		}
+		switch strings.ToLower(k) {
+		case "name":
+			ep.Network = v
+		case "alias":
+			ep.Aliases = append(ep.Aliases, v)
+		case "ip":
+			ep.IPAddress = v
+		case "mac-address":
+			ep.MacAddress = v
+		default:
+			return ep, fmt.Errorf("invalid --network %q: unknown option %q: use name, alias, ip or mac-address", spec, k)
+		}
+	}
+	return ep, nil
 }
 
 const publishSyntax = "use [ip:][hostPort:]containerPort[/protocol], ports and ranges from 1 to 65535, protocol tcp or udp"

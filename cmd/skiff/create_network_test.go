@@ -44,6 +44,18 @@ func TestParseNetwork(t *testing.T) {
 				o.ExtraHosts = []string{"db:10.0.0.5", "gw:host-gateway", "v6:::1"}
 				o.NetworkAliases, o.IPAddress, o.MacAddress = []string{"web"}, "172.17.0.9", "92:d0:c6:0a:29:33"
 			}, ""},
+		{"several networks", []string{"--network", "front", "--network-alias", "www", "--ip", "10.89.0.9", "--network", "name=back,alias=db,alias=db2,ip=10.89.1.9,mac-address=02:42:0a:59:01:09", "--network", "third", "img"},
+			func(o *engine.ContainerCreateOptions) {
+				o.NetworkMode, o.NetworkAliases, o.IPAddress = "front", []string{"www"}, "10.89.0.9"
+				o.Networks = []engine.EndpointOptions{{Network: "back", Aliases: []string{"db", "db2"}, IPAddress: "10.89.1.9", MacAddress: "02:42:0a:59:01:09"}, {Network: "third"}}
+			}, ""},
+		{"advanced first", []string{"--network", "name=front,alias=www,ip=10.89.0.9", "img"}, func(o *engine.ContainerCreateOptions) {
+			o.NetworkMode, o.NetworkAliases, o.IPAddress = "front", []string{"www"}, "10.89.0.9"
+		}, ""},
+		{"alias twice", []string{"--network", "name=front,alias=www", "--network-alias", "w", "img"}, nil, "cannot specify both --network-alias and per-network alias"},
+		{"ip twice", []string{"--network", "name=front,ip=10.89.0.9", "--ip", "10.89.0.8", "img"}, nil, "cannot specify both --ip and per-network IPv4 address"},
+		{"unknown network option", []string{"--network", "name=front,driver-opt=x", "img"}, nil, `unknown option "driver-opt"`},
+		{"network option without value", []string{"--network", "name=front,alias", "img"}, nil, `"alias" needs a value`},
 		{"bad port", []string{"-p", "99999:80", "img"}, nil, `invalid port specification "99999:80"`},
 		{"bad protocol", []string{"-p", "80/icmp", "img"}, nil, `unknown protocol "icmp"`},
 		{"sctp", []string{"-p", "80/sctp", "img"}, nil, "sctp is not supported"},

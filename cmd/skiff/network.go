@@ -19,7 +19,7 @@ func networkGroup() *cli.Command {
 		Usage: "manage networks",
 		Subcommands: []*cli.Command{
 			networkCreateCommand(), networkLsCommand(), networkInspectCommand(), networkRmCommand(),
-			networkPruneCommand(), networkExistsCommand(),
+			networkPruneCommand(), networkExistsCommand(), networkConnectCommand(), networkDisconnectCommand(),
 		},
 	}
 }
@@ -228,6 +228,45 @@ func networkExistsCommand() *cli.Command {
 					return &silentError{code: 1}
 				}
 				return nil
+			})
+		},
+	}
+}
+
+func networkConnectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "connect",
+		Usage:     "connect a container to a network",
+		ArgsUsage: "NETWORK CONTAINER",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "alias", Usage: "add a network-scoped alias for the container"},
+			&cli.StringFlag{Name: "ip", Usage: "IPv4 address (e.g., 172.30.100.104)"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 2, 2); err != nil {
+				return err
+			}
+			o := engine.NetworkConnectOptions{Aliases: c.StringSlice("alias"), IPAddress: c.String("ip")}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return e.NetworkConnect(ctx, c.Args().Get(0), c.Args().Get(1), o)
+			})
+		},
+	}
+}
+
+func networkDisconnectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "disconnect",
+		Usage:     "disconnect a container from a network",
+		ArgsUsage: "NETWORK CONTAINER",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the container to disconnect from a network"}},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 2, 2); err != nil {
+				return err
+			}
+			o := engine.NetworkDisconnectOptions{Force: c.Bool("force")}
+			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				return e.NetworkDisconnect(ctx, c.Args().Get(0), c.Args().Get(1), o)
 			})
 		},
 	}

@@ -165,6 +165,21 @@ func (d *DB) RenameContainer(ctx context.Context, id, name string) error {
 	})
 }
 
+// SetConfig replaces a container's config (network connect and
+// disconnect change its endpoints).
+func (d *DB) SetConfig(ctx context.Context, id string, config []byte) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE containers SET config = ? WHERE id = ?", string(config), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("no such container: %s: %w", id, errdefs.ErrNotFound)
+		}
+		return nil
+	})
+}
+
 // DeleteContainer removes a row (and, by cascade, what it holds).
 func (d *DB) DeleteContainer(ctx context.Context, id string) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {

@@ -211,6 +211,15 @@ func (d *DB) ReleaseNetwork(ctx context.Context, container string) error {
 	})
 }
 
+// ReleaseAddress frees container's address on one network (a network
+// disconnect of a running container).
+func (d *DB) ReleaseAddress(ctx context.Context, network, container string) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM ip_allocations WHERE network_id = ? AND container_id = ?", network, container)
+		return err
+	})
+}
+
 // CreateNetwork inserts a network; a name already taken is
 // errdefs.ErrConflict.
 func (d *DB) CreateNetwork(ctx context.Context, n Network) error {
