@@ -147,7 +147,7 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 		n.Ports, n.PublishAll = nil, false // Docker discards them: there is nothing to publish to
 	case mode == NetworkBridge:
 		if e.paths.Rootless {
-			return "", n, invalid("the default bridge network is rootful only: rootless containers reach the network through slirp4netns (the default), or a user network (skiff network create NAME, then --network NAME)")
+			return "", n, invalid(errRootlessBridge)
 		}
 		ep, err := e.newEndpoint(first)
 		if err != nil {
@@ -193,9 +193,6 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 	}
 	if len(o.Networks) == 0 {
 		return mode, n, nil
-	}
-	if e.paths.Rootless {
-		return "", n, fmt.Errorf("rootless containers take one network for now: several --network arrive with rootless user networks: %w", errdefs.ErrNotImplemented)
 	}
 	if err := combinable(mode, len(n.Endpoints) > 0); err != nil {
 		return "", n, err
@@ -249,6 +246,9 @@ func (e *Engine) newEndpoint(o EndpointOptions) (Endpoint, error) {
 		}
 	}
 	if o.Network == NetworkBridge || o.Network == "podman" {
+		if e.paths.Rootless {
+			return ep, invalid(errRootlessBridge)
+		}
 		if len(o.Aliases) > 0 {
 			return ep, invalid(errAliasDefault)
 		}
@@ -262,6 +262,9 @@ func (e *Engine) newEndpoint(o EndpointOptions) (Endpoint, error) {
 		return ep, err
 	}
 	if user.Builtin() {
+		if e.paths.Rootless {
+			return ep, invalid(errRootlessBridge)
+		}
 		return ep, nil
 	}
 	if o.IPAddress != "" {
@@ -279,6 +282,9 @@ func appendPort(ps []Port, p Port) []Port {
 	}
 	return append(ps, p)
 }
+
+// errRootlessBridge refuses the default bridge network rootless.
+const errRootlessBridge = "the default bridge network is rootful only: rootless containers reach the network through slirp4netns (the default), or a user network (skiff network create NAME, then --network NAME)"
 
 // parseSlirpOptions reads podman's slirp4netns:OPTION=VALUE,...
 func parseSlirpOptions(s string) (netns.SlirpOptions, error) {

@@ -31,9 +31,6 @@ type NetworkConnectOptions struct {
 
 // NetworkConnect puts container ctr on network net.
 func (e *Engine) NetworkConnect(ctx context.Context, net, ctr string, o NetworkConnectOptions) error {
-	if e.paths.Rootless {
-		return fmt.Errorf("rootless network connect arrives with rootless user networks: %w", errdefs.ErrNotImplemented)
-	}
 	n, err := e.lookupNetwork(ctx, net)
 	if err != nil {
 		return err
@@ -104,7 +101,7 @@ func (e *Engine) attachEndpoint(c *Container, ep Endpoint) error {
 			b.NoDefaultRoute = true
 		}
 	}
-	if _, err := netns.AttachBridge(b, c.State.Pid); err != nil {
+	if err := e.inBridgeNetns(func() error { _, err := netns.AttachBridge(b, c.State.Pid); return err }); err != nil {
 		e.db.ReleaseAddress(context.Background(), network.ID, c.ID)
 		return fmt.Errorf("connecting container %s to network %s: %w", c.Name, network.Name, err)
 	}
@@ -124,7 +121,7 @@ func (e *Engine) detachEndpoint(c *Container, n *Network) error {
 	}
 	b := n.bridgeConfig()
 	b.ContainerID, b.Address = c.ID, a.String()
-	if err := netns.DetachBridge(b, c.State.Pid); err != nil {
+	if err := e.inBridgeNetns(func() error { return netns.DetachBridge(b, c.State.Pid) }); err != nil {
 		return fmt.Errorf("disconnecting container %s from network %s: %w", c.Name, n.Name, err)
 	}
 	return e.db.ReleaseAddress(context.Background(), n.ID, c.ID)
@@ -155,9 +152,6 @@ type NetworkDisconnectOptions struct {
 
 // NetworkDisconnect takes container ctr off network net.
 func (e *Engine) NetworkDisconnect(ctx context.Context, net, ctr string, o NetworkDisconnectOptions) error {
-	if e.paths.Rootless {
-		return fmt.Errorf("rootless network disconnect arrives with rootless user networks: %w", errdefs.ErrNotImplemented)
-	}
 	n, err := e.lookupNetwork(ctx, net)
 	if errdefs.IsNotFound(err) && o.Force {
 		n = &Network{ID: net, Name: net} // a removed network the container still names
@@ -190,4 +184,18 @@ func (e *Engine) NetworkDisconnect(ctx context.Context, net, ctr string, o Netwo
 		return e.writeNames(n.ID)
 	}
 	return nil
+}
+
+// inBridgeNetns runs fn where the bridges are: the current namespace
+// rootful, the shared namespace of rootless user networks rootless (which
+// runs while a container on a user network runs: its monitor holds it).
+func (e *Engine) inBridgeNetns(fn func() error) error {
+	if !e.paths.Rootless {
+		return fn()
+	}
+	ok, err := netns.InShared(e.sharedNetnsDir(), fn)
+	if !ok {
+		return fmt.Errorf("the shared network namespace of rootless user networks is not running: restart the container: %w", errdefs.ErrFailedPrecondition)
+	}
+	return err
 }

@@ -49,7 +49,7 @@ func (e *Engine) serveNames(id string) error {
 	}
 	subnet, _ := netip.ParsePrefix(n.Config.Subnet)
 	cfg := runtime.DNSConfig{Addr: n.Config.Gateway, HostsFile: filepath.Join(dir, "names"), Subnet: subnet,
-		Upstream: hostNameservers(), PidFile: pidFile}
+		Upstream: hostNameservers(), PidFile: pidFile, Peers: filepath.Join(e.paths.RunRoot, "networks")}
 	if e.paths.Rootless {
 		cfg.SharedNetns = e.sharedNetnsDir()
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +35,11 @@ type DNSConfig struct {
 	Upstream []string
 	// Timeout is how long one upstream may take to answer; 0: 2s.
 	Timeout time.Duration
+	// Peers, if set, is the directory of every network's names file
+	// (Peers/<network>/names): a client on this network and others also
+	// gets the names of its other networks, as Docker's embedded server
+	// answers a container for all its networks. Its own network's win.
+	Peers string
 }
 
 // dnsTimeout is a resolver's patience for one upstream by default: well
@@ -44,6 +50,9 @@ const dnsTimeout = 2 * time.Second
 // DNSServer is a running name server; Close stops it.
 type DNSServer struct {
 	names    *namesFile
+	peers    string
+	peerMu   sync.Mutex
+	peerFile map[string]*namesFile // by path, read again as they change
 	subnet   netip.Prefix
 	upstream []string
 	timeout  time.Duration
@@ -65,6 +74,8 @@ func StartDNS(cfg DNSConfig) (*DNSServer, error) {
 	}
 	s := &DNSServer{
 		names:    &namesFile{path: cfg.HostsFile},
+		peers:    cfg.Peers,
+		peerFile: map[string]*namesFile{},
 		subnet:   cfg.Subnet.Masked(),
 		upstream: make([]string, len(cfg.Upstream)),
 		timeout:  cfg.Timeout,
@@ -149,7 +160,7 @@ func (s *DNSServer) Close() error {
 // query with one question (NOTIMP, FORMERR).
 func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 	proto := w.LocalAddr().Network()
-	m := s.answer(req, proto)
+	m := s.answer(req, proto, w.RemoteAddr())
 	if proto == "udp" {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil {
@@ -160,10 +171,15 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 	w.WriteMsg(m)
 }
 
-func (s *DNSServer) answer(req *dns.Msg, proto string) *dns.Msg {
+func (s *DNSServer) answer(req *dns.Msg, proto string, client net.Addr) *dns.Msg {
 	names, err := s.names.current()
 	if err != nil {
 		return s.failure(req, dns.RcodeServerFailure)
+	}
+	if s.peers != "" && req.Question[0].Qtype != dns.TypePTR {
+		if _, ok := names.addrs[nameKey(req.Question[0].Name)]; !ok {
+			names = s.withPeers(names, client)
+		}
 	}
 	if m := s.local(names, req); m != nil {
 		return m
@@ -176,4 +192,39 @@ func (s *DNSServer) failure(req *dns.Msg, rcode int) *dns.Msg {
 	m.SetRcode(req, rcode)
 	m.RecursionAvailable = len(s.upstream) > 0
 	return m
+}
+
+// withPeers is names with those of the client's other networks: the
+// networks whose names files give an address to the container that has
+// the client's address here.
+func (s *DNSServer) withPeers(names *dnsNames, client net.Addr) *dnsNames {
+	ap, err := netip.ParseAddrPort(client.String())
+	if err != nil {
+		return names
+	}
+	owner, ok := names.owner[ap.Addr().Unmap()]
+	if !ok {
+		return names
+	}
+	dirs, err := os.ReadDir(s.peers)
+	if err != nil {
+		return names
+	}
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	for _, d := range dirs {
+		path := filepath.Join(s.peers, d.Name(), "names")
+		if path == s.names.path {
+			continue
+		}
+		f := s.peerFile[path]
+		if f == nil {
+			f = &namesFile{path: path}
+			s.peerFile[path] = f
+		}
+		if other, err := f.current(); err == nil && other.owns(owner) {
+			names = names.with(other)
+		}
+	}
+	return names
 }

@@ -22,6 +22,29 @@ const DNSDomain = "dns.skiff"
 type dnsNames struct {
 	addrs map[string][]netip.Addr // key: lower case, no trailing dot, no DNSDomain
 	names map[netip.Addr]string   // PTR target: the first name given to each address
+	owner map[netip.Addr]string   // the first name as written: the container's
+}
+
+// owns reports whether one of n's addresses is container name's.
+func (n *dnsNames) owns(name string) bool {
+	for _, o := range n.owner {
+		if o == name {
+			return true
+		}
+	}
+	return false
+}
+
+// with is n, and for names n lacks those of other (n is not changed).
+func (n *dnsNames) with(other *dnsNames) *dnsNames {
+	m := &dnsNames{addrs: map[string][]netip.Addr{}, names: n.names, owner: n.owner}
+	for k, v := range other.addrs {
+		m.addrs[k] = v
+	}
+	for k, v := range n.addrs {
+		m.addrs[k] = v
+	}
+	return m
 }
 
 // nameKey is the form names are looked up in: case and a trailing dot do
@@ -35,7 +58,7 @@ func nameKey(name string) string {
 // starts a comment. Lines that do not parse are skipped, as the C library
 // does, so one bad entry does not hide the others.
 func parseNames(b []byte) *dnsNames {
-	n := &dnsNames{addrs: map[string][]netip.Addr{}, names: map[netip.Addr]string{}}
+	n := &dnsNames{addrs: map[string][]netip.Addr{}, names: map[netip.Addr]string{}, owner: map[netip.Addr]string{}}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -57,6 +80,7 @@ func parseNames(b []byte) *dnsNames {
 		}
 		if _, ok := n.names[a]; !ok {
 			n.names[a] = ptrName(fields[1])
+			n.owner[a] = fields[1]
 		}
 	}
 	return n

@@ -372,3 +372,49 @@ func TestDNSInNetns(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSPeers: a client on this network and another gets the other's
+// names too (its own network's first), and a client on this network only
+// does not.
+func TestDNSPeers(t *testing.T) {
+	dir := t.TempDir()
+	for net, body := range map[string]string{
+		"a": "127.0.0.5\tweb2 aaaaaaaaaaaa\n127.0.0.6\tloner bbbbbbbbbbbb\n127.0.0.7\tboth cccccccccccc\n",
+		"b": "10.90.0.3\tweb1 dddddddddddd db\n10.90.0.4\tweb2 aaaaaaaaaaaa\n10.90.0.7\tboth cccccccccccc\n",
+	} {
+		if err := os.Mkdir(filepath.Join(dir, net), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeNames(t, filepath.Join(dir, net, "names"), body)
+	}
+	addr := startTestDNS(t, DNSConfig{HostsFile: filepath.Join(dir, "a", "names"), Peers: dir})
+	from := func(src, name string) *dns.Msg {
+		t.Helper()
+		q := new(dns.Msg)
+		q.SetQuestion(name, dns.TypeA)
+		c := &dns.Client{Net: "udp", Timeout: 3 * time.Second,
+			Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(src)}}}
+		r, _, err := c.Exchange(q, addr)
+		if err != nil {
+			t.Fatalf("%s from %s: %v", name, src, err)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		src, name string
+		rcode     int
+		want      []string
+	}{
+		{"127.0.0.5", "web1.", dns.RcodeSuccess, []string{"10.90.0.3"}}, // web2 is on b too
+		{"127.0.0.5", "db.dns.skiff.", dns.RcodeSuccess, []string{"10.90.0.3"}},
+		{"127.0.0.5", "both.", dns.RcodeSuccess, []string{"127.0.0.7"}}, // its own network's address first
+		{"127.0.0.6", "web1.", dns.RcodeRefused, nil},                  // loner is not on b: not ours, no upstream
+		{"127.0.0.6", "db.dns.skiff.", dns.RcodeNameError, nil},
+		{"127.0.0.9", "web1.", dns.RcodeRefused, nil}, // no container of the network
+	} {
+		r := from(tc.src, tc.name)
+		if r.Rcode != tc.rcode || !slices.Equal(values(t, r), tc.want) {
+			t.Errorf("%s from %s: %s %v, want %s %v", tc.name, tc.src, dns.RcodeToString[r.Rcode], values(t, r), dns.RcodeToString[tc.rcode], tc.want)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func TestSharedNamespace(t *testing.T) {
 
 	pid := targetNS(t)
 	br := &BridgeConfig{ContainerID: "sharedtest0123", Name: "sksh0", Subnet: "10.251.0.0/24", Gateway: "10.251.0.1", Address: "10.251.0.2"}
-	n := setup(t, Config{Mode: ModeBridge, Bridge: br, Shared: &SharedConfig{Dir: dir}}, pid)
+	n := setup(t, Config{Mode: ModeBridge, Bridges: []BridgeConfig{*br}, Shared: &SharedConfig{Dir: dir}}, pid)
 	if _, err := netlink.LinkByName(br.Name); err == nil {
 		t.Fatal("the bridge was made in the caller's namespace")
 	}

@@ -274,4 +274,7 @@ type DNSConfig struct {
 	// SharedNetns, rootless, is the directory of the shared network
 	// namespace that holds the network's bridge (netns.SharedConfig.Dir).
 	SharedNetns string `json:"shared_netns,omitempty"`
+	// Peers is the directory of every network's names file, for clients
+	// on several networks (netns.DNSConfig.Peers).
+	Peers string `json:"peers,omitempty"`
 }

@@ -79,7 +79,7 @@ func runDNS(path string) int {
 // monitor makes (rootless, in the shared namespace, which that monitor may
 // have to start first). ino is the shared namespace's, rootless.
 func startDNS(cfg runtime.DNSConfig) (srv *netns.DNSServer, ino uint64, err error) {
-	dc := netns.DNSConfig{Addr: cfg.Addr, HostsFile: cfg.HostsFile, Subnet: cfg.Subnet, Upstream: cfg.Upstream}
+	dc := netns.DNSConfig{Addr: cfg.Addr, HostsFile: cfg.HostsFile, Subnet: cfg.Subnet, Upstream: cfg.Upstream, Peers: cfg.Peers}
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if cfg.SharedNetns == "" {
 			srv, err = netns.StartDNS(dc)

@@ -21,17 +21,26 @@ func wgetRetry(s *Skiff, ctr, host string) *Result {
 }
 
 // network connect and disconnect of running and stopped containers
-// (rootful): a connected container resolves and answers at once under its
+// (rootful, and rootless in the shared namespace; the second network there
+// is a user network, the default one being slirp4netns): a connected container resolves and answers at once under its
 // name and alias, and resolves the network's names itself; a restart keeps
 // the network; a disconnected one neither resolves nor answers; inspect,
 // ps --filter, network inspect and network rm see every network.
 func TestNetworkConnect(t *testing.T) {
 	t.Parallel()
-	s := NewSkiff(t, Rootful)
+	ForEachMode(t, testNetworkConnect)
+}
+
+func testNetworkConnect(t *testing.T, s *Skiff) {
 	bb := setup(t, s)
+	base := "bridge" // the other network of web2 and cold
+	if s.Rootless() {
+		base = "side"
+		s.Run("network", "create", base).MustSucceed(t)
+	}
 	s.Run("network", "create", "conn").MustSucceed(t)
 	s.Run("run", "-d", "--name", "web1", "--network", "conn", bb, "sh", "-c", webScript).MustSucceed(t)
-	s.Run("run", "-d", "--name", "web2", bb, "sh", "-c", webScript).MustSucceed(t)
+	s.Run("run", "-d", "--name", "web2", "--network", base, bb, "sh", "-c", webScript).MustSucceed(t)
 	wgetOnce(s, "web1", "web2").MustFail(t, 1, "bad address")
 
 	s.Run("network", "connect", "--alias", "w2", "conn", "web2").Assert(t, Expect{Stdout: ""})
@@ -43,7 +52,7 @@ func TestNetworkConnect(t *testing.T) {
 		t.Errorf("web2's interfaces after connect: %q, want eth0 eth1 lo", ifs)
 	}
 	connIP := s.Run("inspect", "-f", `{{(index .NetworkSettings.Networks "conn").IPAddress}}`, "web2").MustSucceed(t).Out()
-	bridgeIP := s.Run("inspect", "-f", `{{(index .NetworkSettings.Networks "bridge").IPAddress}}`, "web2").MustSucceed(t).Out()
+	bridgeIP := s.Run("inspect", "-f", `{{(index .NetworkSettings.Networks "`+base+`").IPAddress}}`, "web2").MustSucceed(t).Out()
 	if connIP == "" || bridgeIP == "" || connIP == bridgeIP {
 		t.Fatalf("web2's addresses: conn %q, bridge %q", connIP, bridgeIP)
 	}
@@ -54,23 +63,28 @@ func TestNetworkConnect(t *testing.T) {
 		t.Errorf("network inspect conn: %s containers, want 2", v)
 	}
 	s.Run("ps", "--filter", "network=conn", "--format", "{{.Names}}").Assert(t, Expect{Stdout: "web2\nweb1\n"})
-	s.Run("ps", "--filter", "network=bridge", "--format", "{{.Names}}").Assert(t, Expect{Stdout: "web2\n"})
+	s.Run("ps", "--filter", "network="+base, "--format", "{{.Names}}").Assert(t, Expect{Stdout: "web2\n"})
 
 	// Bad input: one line, exit 125, nothing changed.
 	s.Run("run", "-d", "--name", "onhost", "--network", "host", bb, "sleep", "60").MustSucceed(t)
 	s.Run("create", "--name", "nonet", "--network", "none", bb, "true").MustSucceed(t)
+	aliasDefault := []string{"network", "connect", "--alias", "x", "bridge", "web1"}
+	aliasWant := "network-scoped alias is supported only for containers in user defined networks"
+	if s.Rootless() {
+		aliasDefault, aliasWant = []string{"network", "connect", "bridge", "web1"}, "the default bridge network is rootful only"
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
+		{aliasDefault, aliasWant},
 		{[]string{"network", "connect", "conn", "web2"}, "endpoint with name web2 already exists in network conn"},
 		{[]string{"network", "connect", "nosuch", "web2"}, "network nosuch not found"},
 		{[]string{"network", "connect", "conn", "nosuch"}, "nosuch"},
 		{[]string{"network", "connect", "conn", "onhost"}, "cannot be connected to any other network"},
 		{[]string{"network", "connect", "conn", "nonet"}, "private (none) mode"},
-		{[]string{"network", "connect", "--alias", "x", "bridge", "web1"}, "network-scoped alias is supported only for containers in user defined networks"},
 		{[]string{"network", "disconnect", "conn", "onhost"}, "is not connected to network conn"},
-		{[]string{"network", "disconnect", "bridge", "web1"}, "container web1 is not connected to network bridge"},
+		{[]string{"network", "disconnect", base, "web1"}, "container web1 is not connected to network " + base},
 		{[]string{"network", "rm", "conn"}, "in use by container(s)"},
 	} {
 		requireOneLine(t, s.Run(tc.args...).MustFail(t, 125, tc.want))
@@ -98,7 +112,7 @@ func TestNetworkConnect(t *testing.T) {
 
 	// A stopped container gets the network at its next start, and keeps it
 	// across restarts.
-	s.Run("create", "--name", "cold", bb, "sh", "-c", webScript).MustSucceed(t)
+	s.Run("create", "--name", "cold", "--network", base, bb, "sh", "-c", webScript).MustSucceed(t)
 	s.Run("network", "connect", "--alias", "frosty", "conn", "cold").MustSucceed(t)
 	if got := s.Run("inspect", "-f", `{{len .NetworkSettings.Networks}}`, "cold").MustSucceed(t).Out(); got != "2" {
 		t.Errorf("stopped container connected: %s networks, want 2", got)
@@ -106,7 +120,7 @@ func TestNetworkConnect(t *testing.T) {
 	s.Run("start", "cold").MustSucceed(t)
 	wgetRetry(s, "web1", "frosty").Assert(t, Expect{Stdout: "hello-from-web"})
 	s.Run("stop", "-t", "1", "cold").MustSucceed(t)
-	s.Run("network", "disconnect", "bridge", "cold").MustSucceed(t)
+	s.Run("network", "disconnect", base, "cold").MustSucceed(t)
 	s.Run("start", "cold").MustSucceed(t)
 	wgetRetry(s, "web1", "cold").Assert(t, Expect{Stdout: "hello-from-web"})
 	if ifs := s.Run("exec", "cold", "sh", "-c", "ls /sys/class/net | sort | tr '\\n' ' '").MustSucceed(t).Out(); ifs != "eth0 lo" {
@@ -122,7 +136,10 @@ func TestNetworkConnect(t *testing.T) {
 // nothing. A kill -9 of the monitor frees both addresses.
 func TestNetworkConnectSeveral(t *testing.T) {
 	t.Parallel()
-	s := NewSkiff(t, Rootful)
+	ForEachMode(t, testNetworkConnectSeveral)
+}
+
+func testNetworkConnectSeveral(t *testing.T, s *Skiff) {
 	bb := setup(t, s)
 	s.Run("network", "create", "--subnet", "10.91.1.0/24", "na").MustSucceed(t)
 	s.Run("network", "create", "--subnet", "10.91.2.0/24", "nb").MustSucceed(t)
@@ -145,6 +162,11 @@ func TestNetworkConnectSeveral(t *testing.T) {
 		get(c.network, c.host).Assert(t, Expect{Stdout: "hello-from-web"})
 	}
 	get("nb", "ma").MustFail(t, 1, "bad address") // an alias is per network
+	// multi resolves the names of both its networks: nbonly is on its
+	// second one only.
+	s.Run("run", "-d", "--name", "nbonly", "--network", "nb", bb, "sh", "-c", webScript).MustSucceed(t)
+	wgetRetry(s, "multi", "nbonly").Assert(t, Expect{Stdout: "hello-from-web"})
+	s.Run("rm", "-f", "nbonly").MustSucceed(t)
 	ipA := s.Run("inspect", "-f", `{{(index .NetworkSettings.Networks "na").IPAddress}}`, "multi").MustSucceed(t).Out()
 	if got := s.Run("inspect", "-f", `{{(index .NetworkSettings.Networks "nb").IPAddress}} {{.NetworkSettings.IPAddress}}`, "multi").MustSucceed(t).Out(); got != "10.91.2.50 "+ipA {
 		t.Errorf("inspect: %q, want nb's 10.91.2.50 and the first network's %s", got, ipA)
@@ -198,16 +220,23 @@ func TestNetworkConnectSeveral(t *testing.T) {
 	s.Run("network", "rm", "na", "nb").MustSucceed(t)
 }
 
-// Rootless: connect, disconnect and several --network are refused with
-// one clear line until rootless user networks exist.
+// Rootless: the default network (slirp4netns) combines with no other, and
+// the default bridge network is rootful only: one clear line each, exit
+// 125, nothing created or changed.
 func TestNetworkConnectRootless(t *testing.T) {
 	t.Parallel()
 	s := NewSkiff(t, Rootless)
 	bb := setup(t, s)
+	s.Run("network", "create", "side").MustSucceed(t)
 	s.Run("create", "--name", "cc", bb, "true").MustSucceed(t)
-	requireOneLine(t, s.Run("network", "connect", "bridge", "cc").MustFail(t, 125, "rootless network connect arrives with rootless user networks"))
-	requireOneLine(t, s.Run("network", "disconnect", "bridge", "cc").MustFail(t, 125, "rootless network disconnect arrives with rootless user networks"))
-	requireOneLine(t, s.Run("run", "--rm", "--network", "slirp4netns", "--network", "bridge", bb, "true").MustFail(t, 125, "rootless containers take one network for now"))
-	s.Run("rm", "cc").MustSucceed(t)
+	s.Run("create", "--name", "cs", "--network", "side", bb, "true").MustSucceed(t)
+	requireOneLine(t, s.Run("network", "connect", "side", "cc").MustFail(t, 125, "reaches the network through slirp4netns"))
+	requireOneLine(t, s.Run("network", "connect", "bridge", "cs").MustFail(t, 125, "the default bridge network is rootful only"))
+	requireOneLine(t, s.Run("run", "--rm", "--network", "slirp4netns", "--network", "side", bb, "true").MustFail(t, 125, "slirp4netns"))
+	requireOneLine(t, s.Run("run", "--rm", "--network", "side", "--network", "bridge", bb, "true").MustFail(t, 125, "the default bridge network is rootful only"))
+	if v := s.Run("inspect", "-f", "{{len .NetworkSettings.Networks}}", "cs").MustSucceed(t).Out(); v != "1" {
+		t.Errorf("cs's networks after a refused connect: %s, want 1", v)
+	}
+	s.Run("rm", "cc", "cs").MustSucceed(t)
 	requireNoContainers(t, s, "refused rootless runs")
 }
