@@ -104,16 +104,23 @@ func TestNetworkPublishUDP(t *testing.T) {
 
 		port := strconv.Itoa(udpPort(t))
 		s.Run("run", "-d", "--name", "echo", "-p", port+":80/udp", img, "udptool", "echo", "80").MustSucceed(t)
-		from := echoFrom(t, udpAsk(t, "127.0.0.1:"+port, "ping"), "ping")
+		client, err := net.Dial("udp4", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		from := echoFrom(t, udpAskOn(t, client, "ping"), "ping")
 		// Rootless, the port driver's child sends each client's datagrams
 		// from a socket of its own on the container's loopback: the
 		// client's address is lost. Rootful, a loopback client is
-		// masqueraded as the bridge's gateway, as for TCP.
-		want := "127.0.0.1"
-		if !s.Rootless() {
-			want = inspectString(t, s, "echo", "NetworkSettings.Gateway")
-		}
-		if from.Addr().String() != want {
+		// masqueraded as the bridge's gateway, as for TCP, and keeps its
+		// port.
+		t.Logf("the container saw the host's UDP client %s as %s", client.LocalAddr(), from)
+		if s.Rootless() {
+			if from.Addr().String() != "127.0.0.1" {
+				t.Errorf("the container saw the host's UDP client as %s, want 127.0.0.1", from)
+			}
+		} else if want := inspectString(t, s, "echo", "NetworkSettings.Gateway") + ":" + strconv.Itoa(client.LocalAddr().(*net.UDPAddr).Port); from.String() != want {
 			t.Errorf("the container saw the host's UDP client as %s, want %s", from, want)
 		}
 		s.Run("port", "echo").Assert(t, Expect{Stdout: "80/udp -> 0.0.0.0:" + port})
@@ -167,11 +174,12 @@ func TestNetworkPublishUDP(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the container's udptool send printed %q", out)
 		}
-		want = "127.0.0.1"
+		want := "127.0.0.1"
 		if !s.Rootless() { // the container's own address, from ip addr
 			f := strings.Fields(out[len(out)-1])
 			want, _, _ = strings.Cut(f[3], "/")
 		}
+		t.Logf("the host's UDP server saw the container as %s", ap)
 		if ap.Addr().String() != want {
 			t.Errorf("the host's UDP server saw the container as %s, want %s (%q)", ap, want, out)
 		}
