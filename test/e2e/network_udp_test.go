@@ -7,20 +7,30 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// udpPort is a UDP port free on the host's loopback now.
+// udpPorts are the ports udpPort gave, never given twice: the kernel may
+// give a port just closed to the next bind, a parallel test's.
+var udpPorts sync.Map
+
+// udpPort is a UDP port free on the host now, on every address.
 func udpPort(t testing.TB) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		c, err := net.ListenPacket("udp4", "0.0.0.0:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		if _, dup := udpPorts.LoadOrStore(port, true); !dup {
+			return port
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 // udpAsk sends msg to addr from the host until an answer comes (the
