@@ -81,11 +81,7 @@ func TestNetworkPortInUse(t *testing.T) {
 			}
 			spec := strconv.Itoa(port) + ":80/" + proto
 			release := holdPort(t, proto, port)
-			r := s.Run("run", "-d", "--name", "taken", "-p", spec, bb, "sleep", "60").MustFail(t, 125, strconv.Itoa(port))
-			requireOneLine(t, r)
-			if !strings.Contains(r.Stderr, "in use") {
-				t.Errorf("run on a host port in use: %q does not say it is in use", r.Stderr)
-			}
+			requireInUse(t, s.Run("run", "-d", "--name", "taken", "-p", spec, bb, "sleep", "60"), port)
 			requireNoContainers(t, s, "a run on a host port in use ("+proto+")")
 			requireNoNetworkLeft(t, s, "a run on a host port in use", "", port)
 
@@ -93,7 +89,7 @@ func TestNetworkPortInUse(t *testing.T) {
 			release()
 			id := s.Run("create", "--name", "late", "-p", spec, bb, "sleep", "60").MustSucceed(t).Out()
 			release = holdPort(t, proto, port)
-			requireOneLine(t, s.Run("start", "late").MustFail(t, 125, strconv.Itoa(port)))
+			requireInUse(t, s.Run("start", "late"), port)
 			if st := status(t, s, "late"); !strings.HasPrefix(st, "Created") && !strings.HasPrefix(st, "Exited") {
 				t.Errorf("a container whose host port was taken: status %q", st)
 			}
@@ -103,7 +99,7 @@ func TestNetworkPortInUse(t *testing.T) {
 			s.Run("start", "late").MustSucceed(t)
 
 			// Held by a container now.
-			r = s.Run("run", "-d", "--name", "second", "-p", spec, bb, "sleep", "60").MustFail(t, 125, strconv.Itoa(port))
+			r := s.Run("run", "-d", "--name", "second", "-p", spec, bb, "sleep", "60").MustFail(t, 125, strconv.Itoa(port))
 			requireOneLine(t, r)
 			if ids := psIDs(t, s); len(ids) != 1 || ids[0] != id {
 				t.Errorf("a run on a port another container holds: containers %q, want only %s", ids, id)
@@ -112,4 +108,16 @@ func TestNetworkPortInUse(t *testing.T) {
 			requireNoNetworkLeft(t, s, "rm -f", id, port)
 		}
 	})
+}
+
+// requireInUse checks r failed as a run or start on a host port a program
+// of the host holds should: 125, one line naming the port and saying it is
+// in use, without the error kind's word at its end.
+func requireInUse(t *testing.T, r *Result, port int) {
+	t.Helper()
+	r.MustFail(t, 125, strconv.Itoa(port))
+	requireOneLine(t, r)
+	if msg := strings.TrimSpace(r.Stderr); !strings.Contains(msg, "in use") || strings.HasSuffix(msg, ": conflict") {
+		t.Errorf("a host port in use: %q", msg)
+	}
 }
