@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -138,6 +139,15 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 	}
 	if (n.IPAddress != "" || n.MacAddress != "") && !n.onBridge(mode) {
 		return "", n, invalid("--ip and --mac-address need the bridge network (rootful)")
+	}
+	if n.onBridge(mode) {
+		// Refused here, not by the monitor at the first start: create and
+		// run -d would leave a container that can never start.
+		for _, b := range n.Ports {
+			if ip := net.ParseIP(b.HostIP); b.HostIP != "" && ip.To4() == nil {
+				return "", n, invalid("publishing on %s: the bridge network publishes on IPv4 host addresses only: use an IPv4 address, or none for all of them", b.HostIP)
+			}
+		}
 	}
 	return mode, n, nil
 }
