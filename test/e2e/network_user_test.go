@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +81,10 @@ func TestNetworkUserNetworks(t *testing.T) {
 	} {
 		requireOneLine(t, s.Run(tc.args...).MustFail(t, 125, tc.want))
 	}
+	if ls := s.Run("network", "ls", "--format", "{{.Name}}").MustSucceed(t).Lines(); !slices.Contains(ls, "front") || slices.Contains(ls, "clash") || slices.Contains(ls, "nope") {
+		t.Errorf("refused network creates left networks: %q", ls)
+	}
+	s.Run("network", "exists", "front").MustSucceed(t) // refused rm: still there
 	s.Run("network", "rm", "-f", "nosuch").MustSucceed(t)
 
 	s.Run("rm", "-f", "web").MustSucceed(t)
@@ -127,6 +132,7 @@ func TestNetworkUserNetworksRootless(t *testing.T) {
 	t.Parallel()
 	s := NewSkiff(t, Rootless)
 	requireOneLine(t, s.Run("network", "create", "front").MustFail(t, 125, "rootless user networks are not built yet"))
+	s.Run("network", "exists", "front").MustFail(t, 1, "")
 }
 
 // --ip and --mac-address on a user network: the container has them, a
