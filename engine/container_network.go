@@ -191,6 +191,15 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 	if len(o.NetworkAliases) > 0 && len(n.Endpoints) == 0 {
 		return "", n, invalid(errAliasDefault)
 	}
+	if len(n.Endpoints) > 0 && !e.paths.Rootless { // rootless, rootlesskit's driver publishes them
+		// Refused here, not by the monitor at the first start: create and
+		// run -d would leave a container that can never start.
+		for _, b := range n.Ports {
+			if ip := net.ParseIP(b.HostIP); b.HostIP != "" && ip.To4() == nil {
+				return "", n, invalid("publishing on %s: the bridge network publishes on IPv4 host addresses only: use an IPv4 address, or none for all of them", b.HostIP)
+			}
+		}
+	}
 	if len(o.Networks) == 0 {
 		return mode, n, nil
 	}

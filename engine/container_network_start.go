@@ -148,6 +148,9 @@ func (e *Engine) allocatePorts(c *Container, n ContainerNetwork) ([]netns.PortMa
 	if err != nil {
 		return nil, err
 	}
+	// What this container holds is stale (see AllocatePorts), not taken:
+	// its record says starting by now, so livePorts kept it.
+	delete(taken, c.ID)
 	var allocs []statedb.PortAllocation
 	var out []netns.PortMapping
 	for _, b := range binds {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -246,10 +247,19 @@ func (e *Engine) StartMonitor(id string, stdio []*os.File) (*MonitorProc, error)
 }
 
 // startError names the container in a failed start, keeping its code.
+// The monitor's message is text: the kind's word its %w appended ("...:
+// conflict") is dropped, as the CLI drops it from the engine's own errors.
 func startError(c *Container, err error) error {
 	var se *runtime.StartError
 	if errors.As(err, &se) {
-		return &ExitError{Code: se.Code, Err: fmt.Errorf("container %s: %s", c.Name, se.Message)}
+		msg := se.Message
+		for _, k := range Kinds {
+			if t, ok := strings.CutSuffix(msg, ": "+k.Word); ok {
+				msg = t
+				break
+			}
+		}
+		return &ExitError{Code: se.Code, Err: fmt.Errorf("container %s: %s", c.Name, msg)}
 	}
 	return err
 }

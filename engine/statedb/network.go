@@ -44,13 +44,17 @@ func (d *DB) EnsureNetwork(ctx context.Context, n Network) (Network, error) {
 // one another container holds there: want if it is set (errdefs.ErrConflict
 // when taken), else the lowest free one of pool (the subnet when invalid:
 // --ip-range narrows it). The network and broadcast addresses and the
-// gateway are never given.
+// gateway are never given. It replaces the address the container held on
+// network before (stale, as AllocatePorts says).
 func (d *DB) AllocateAddress(ctx context.Context, network, container string, subnet, pool netip.Prefix, gateway, want netip.Addr) (netip.Addr, error) {
 	if !pool.IsValid() {
 		pool = subnet
 	}
 	var got netip.Addr
 	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM ip_allocations WHERE network_id = ? AND container_id = ?", network, container); err != nil {
+			return err
+		}
 		if want.IsValid() {
 			if !usable(subnet, gateway, want) {
 				return fmt.Errorf("address %s is not a usable address of subnet %s: %w", want, subnet, errdefs.ErrInvalidArgument)
@@ -109,12 +113,18 @@ type PortAllocation struct {
 
 // AllocatePorts records container's host ports in one transaction: all or
 // none. A port that another container holds on the same address, or on
-// every address, is errdefs.ErrConflict naming it.
+// every address, is errdefs.ErrConflict naming it. They replace what the
+// container held before: a start allocates, and what an earlier run of
+// the container holds is stale (a failed start whose clean-up has not run
+// yet), not a conflict with itself.
 func (d *DB) AllocatePorts(ctx context.Context, container string, ports []PortAllocation) error {
 	if len(ports) == 0 {
 		return nil
 	}
 	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM port_allocations WHERE container_id = ?", container); err != nil {
+			return err
+		}
 		for _, p := range ports {
 			var holder string
 			err := tx.QueryRowContext(ctx, `SELECT container_id FROM port_allocations

@@ -109,6 +109,10 @@ func TestAllocateWantedAddress(t *testing.T) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
+	// Allocating again replaces the container's own address.
+	if a, err := d.AllocateAddress(context.Background(), "net1", "a", subnet, netip.Prefix{}, gw, want); err != nil || a != want {
+		t.Fatalf("a container's own stale address: %s %v", a, err)
+	}
 	if err := d.ReleaseNetwork(context.Background(), "a"); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +150,10 @@ func TestAllocatePortsConflicts(t *testing.T) {
 		} else if ps, _ := d.ContainerPorts(ctx, "b"); len(ps) != 0 {
 			t.Errorf("a refused allocation kept %v", ps) // all or none
 		}
+	}
+	// A second allocation of a replaces its first, its own port included.
+	if err := d.AllocatePorts(ctx, "a", []PortAllocation{{HostIP: "127.0.0.1", HostPort: 8080, Protocol: "tcp", ContainerPort: 80}}); err != nil {
+		t.Fatalf("a container's own stale port: %v", err)
 	}
 	all, err := d.AllPorts(ctx)
 	if err != nil || len(all["a"]) != 1 || all["a"][0].HostPort != 8080 {

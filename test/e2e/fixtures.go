@@ -122,3 +122,18 @@ func (s *Skiff) LoadBusybox() string {
 	s.Run("load", "-i", BusyboxArchive(s.t, fixture.DockerArchive)).MustSucceed(s.t)
 	return BusyboxTag
 }
+
+// UDPToolTag is the name of the image LoadUDPTool loads.
+const UDPToolTag = "udptool:latest"
+
+// LoadUDPTool loads the busybox image with fixture.UDPToolPath (a UDP echo
+// server and client) into the runner's store and returns its name.
+func (s *Skiff) LoadUDPTool() string {
+	s.t.Helper()
+	img, err := fixture.UDPTool()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.Run("load", "-i", Archive(s.t, fixture.DockerArchive, fixture.Tagged{Image: img, Tags: []string{UDPToolTag}})).MustSucceed(s.t)
+	return UDPToolTag
+}

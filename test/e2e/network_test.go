@@ -233,6 +233,12 @@ func TestNetworkBadInput(t *testing.T) {
 			{[]string{"-p", "99999:80"}, "invalid port specification"},
 			{[]string{"-p", "80:80/icmp"}, "unknown protocol"},
 			{[]string{"-p", "1.2.3:80:80"}, "is not an IP address"},
+			{[]string{"-p", "8000-8002:80-81/udp"}, "the host and container ranges differ in length"},
+			{[]string{"-p", "81-80:81-80/udp"}, "ends before it starts"},
+			{[]string{"-p", "abc:80"}, `"abc" is not a port`},
+			{[]string{"-p", "0:80/udp"}, `"0" is not a port`},
+			{[]string{"-p", "80/sctp"}, "sctp is not supported"},
+			{[]string{"-p", "1:2:3:4"}, "an IPv6 address goes in brackets"},
 			{[]string{"--network", "nosuchnet"}, "network nosuchnet not found"},
 			{[]string{"--network", "slirp4netns:mtu=1"}, "mtu"},
 			{[]string{"--add-host", "nohost"}, "invalid --add-host"},
@@ -241,10 +247,18 @@ func TestNetworkBadInput(t *testing.T) {
 			requireOneLine(t, r)
 		}
 		if s.Rootless() {
-			r := s.Run("run", "--rm", "-p", "80:80", bb, "true").MustFail(t, 125, "net.ipv4.ip_unprivileged_port_start")
-			requireOneLine(t, r)
+			for _, spec := range []string{"80:80", "53:53/udp", "1000-1100:80"} {
+				requireOneLine(t, s.Run("run", "--rm", "-p", spec, bb, "true").MustFail(t, 125, "net.ipv4.ip_unprivileged_port_start"))
+			}
+		} else {
+			// The bridge publishes on IPv4 host addresses only.
+			for _, args := range [][]string{{"run", "--rm"}, {"run", "-d"}, {"create"}} {
+				args = append(args, "-p", "[::1]:8080:80", bb, "true")
+				requireOneLine(t, s.Run(args...).MustFail(t, 125, "IPv4"))
+			}
 		}
 		requireNoContainers(t, s, "runs with bad network options")
+		requireNoNetworkLeft(t, s, "runs with bad network options", "", 8080)
 	})
 }
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,6 +92,10 @@ func testUserNetworks(t *testing.T, s *Skiff) {
 	} {
 		requireOneLine(t, s.Run(tc.args...).MustFail(t, 125, tc.want))
 	}
+	if ls := s.Run("network", "ls", "--format", "{{.Name}}").MustSucceed(t).Lines(); !slices.Contains(ls, "front") || slices.Contains(ls, "clash") || slices.Contains(ls, "nope") {
+		t.Errorf("refused network creates left networks: %q", ls)
+	}
+	s.Run("network", "exists", "front").MustSucceed(t) // refused rm: still there
 	s.Run("network", "rm", "-f", "nosuch").MustSucceed(t)
 
 	s.Run("rm", "-f", "web").MustSucceed(t)
