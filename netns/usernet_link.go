@@ -99,9 +99,13 @@ func configureTap(l usernetLayout) error {
 // packetSocket is a raw AF_PACKET socket on the interface ifindex, which
 // sees only the frames that come in (the kernel's own outgoing ones, if
 // any, are not the container's).
+//
+// It is made with protocol 0, which receives nothing, and gets ETH_P_ALL
+// at the bind: a socket made with a protocol already receives from every
+// interface, and rebinding it waits for an RCU grace period (the kernel's
+// synchronize_net, about 10 ms) before it takes the new one.
 func packetSocket(ifindex int) (int, error) {
-	proto := int(htons(unix.ETH_P_ALL))
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("a packet socket on %s: %w", usernetPeer, err)
 	}
