@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -39,9 +40,9 @@ func inNetns(netnsFd int, fn func() error) error {
 
 // makeLink, in the container's namespace, brings lo up, creates the veth
 // pair with the container's address and default route on tap0, and
-// returns an AF_PACKET socket bound to the peer: the frames the container
-// sends and the way to send it frames.
-func makeLink(l usernetLayout, mtu int) (fd int, err error) {
+// returns an AF_PACKET socket bound to the peer (the frames the container
+// sends and the way to send it frames) and the peer's index.
+func makeLink(l usernetLayout, mtu int) (fd, peerIndex int, err error) {
 	if lo, err := netlink.LinkByName("lo"); err == nil {
 		netlink.LinkSetUp(lo)
 	}
@@ -53,27 +54,27 @@ func makeLink(l usernetLayout, mtu int) (fd int, err error) {
 		PeerMTU:   uint32(mtu),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return -1, fmt.Errorf("creating %s: %w", usernetDevice, err)
+		return -1, 0, fmt.Errorf("creating %s: %w", usernetDevice, err)
 	}
 	peer, err := netlink.LinkByName(usernetPeer)
 	if err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	// The kernel must not speak on the stack's end: IPv6 would send router
 	// solicitations and its own link-local traffic into the container.
 	os.WriteFile("/proc/sys/net/ipv6/conf/"+usernetPeer+"/disable_ipv6", []byte("1"), 0)
 	if err := netlink.LinkSetUp(peer); err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	fd, err = packetSocket(peer.Attrs().Index)
 	if err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	if err := configureTap(l); err != nil {
 		unix.Close(fd)
-		return -1, err
+		return -1, 0, err
 	}
-	return fd, nil
+	return fd, peer.Attrs().Index, nil
 }
 
 // configureTap gives tap0 slirp4netns's address and default route.
@@ -121,6 +122,16 @@ func packetSocket(ifindex int) (int, error) {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// deleteIndex deletes the device ifindex of this thread's namespace; one
+// already gone is fine.
+func deleteIndex(ifindex int) error {
+	err := netlink.LinkDel(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: ifindex}})
+	if err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("deleting %s: %w", usernetPeer, err)
+	}
+	return nil
+}
 
 // wakeFrame sends one frame from the container's end of the veth pair to
 // the stack's (an IEEE local experimental ethertype, which the stack
