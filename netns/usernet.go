@@ -105,9 +105,9 @@ func setupUsernet(n *Network, opts SlirpOptions, pid int, tunErr error) error {
 	}
 	s.wake = func() { inNetns(ns, wakeFrame) }
 	n.onCloseLate(func() error {
-		// By the stack's end's index, which the container cannot rename.
-		// Its removal fails the stack's socket (ENETDOWN), which ends the
-		// link's reader; without it, close stops the reader itself.
+		// By the stack's end's index, which stays whatever the container
+		// renames. Its removal fails the stack's socket (ENETDOWN), which
+		// ends the link's reader; failing that, close stops the reader.
 		err := inNetns(ns, func() error { return deleteIndex(peer) })
 		return errors.Join(err, s.close(err == nil))
 	})
