@@ -95,22 +95,65 @@ type Config struct {
 // Network is a container's network as set up; Close tears it down.
 type Network struct {
 	closers []func() error
+	// late undo what lives only in this run's network namespace (the
+	// user-mode network's veth pair and stack): nothing a next start of
+	// the container meets, so Release leaves them to the background.
+	late []func() error
+	done chan error // the background's result, set by Release
 }
 
-// Close undoes what Setup did, last first.
+// Close undoes what Setup did, last first, and returns once all of it is
+// undone.
 func (n *Network) Close() error {
+	err := n.Release()
+	return errors.Join(err, n.Wait())
+}
+
+// Release undoes at once what a next start of the container could meet:
+// published ports' listeners, the helpers' sockets in StateDir and
+// slirp4netns. The rest (deleting the user-mode network's veth pair,
+// stopping its stack), some 25 ms of the kernel's waiting, goes on in the
+// background until Wait. A monitor that dies meanwhile leaves nothing:
+// its sockets close with it and the namespace's devices go with the
+// namespace.
+func (n *Network) Release() error {
 	if n == nil {
 		return nil
 	}
-	var errs []error
-	for i := len(n.closers) - 1; i >= 0; i-- {
-		errs = append(errs, n.closers[i]())
-	}
+	err := undo(n.closers)
 	n.closers = nil
+	if len(n.late) > 0 {
+		late, done := n.late, make(chan error, 1)
+		n.late, n.done = nil, done
+		go func() { done <- undo(late) }()
+	}
+	return err
+}
+
+// Wait waits for what Release left to the background.
+func (n *Network) Wait() error {
+	if n == nil || n.done == nil {
+		return nil
+	}
+	err := <-n.done
+	n.done = nil
+	return err
+}
+
+// undo runs closers last first.
+func undo(closers []func() error) error {
+	var errs []error
+	for i := len(closers) - 1; i >= 0; i-- {
+		errs = append(errs, closers[i]())
+	}
 	return errors.Join(errs...)
 }
 
 func (n *Network) onClose(f func() error) { n.closers = append(n.closers, f) }
+
+// onCloseLate registers an undo of what only this run's namespace holds
+// (see late). They run after every onClose one.
+func (n *Network) onCloseLate(f func() error) { n.late = append(n.late, f) }
 
 // Setup sets up cfg for the network namespace of process pid (the
 // container's init, not yet running its command). A failure undoes what

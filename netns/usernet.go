@@ -65,7 +65,7 @@ func setupUsernet(n *Network, opts SlirpOptions, pid int, tunErr error) error {
 	}
 	// The namespace is held, so that Close can remove the veth pair from
 	// it and a recycled pid cannot point elsewhere.
-	n.onClose(netnsFile.Close)
+	n.onCloseLate(netnsFile.Close)
 	return setupUsernetIn(n, opts, netnsFile, tunErr)
 }
 
@@ -90,26 +90,33 @@ func setupUsernetIn(n *Network, opts SlirpOptions, netnsFile *os.File, tunErr er
 	if err != nil {
 		return err
 	}
-	fd := -1
-	err = inNetns(int(netnsFile.Fd()), func() (err error) {
-		fd, err = makeLink(l, mtu)
+	ns := int(netnsFile.Fd())
+	// Deleting one end of the veth pair removes both.
+	unlink := func() error { return inNetns(ns, func() error { return deleteLink(usernetDevice) }) }
+	fd, peer := -1, 0
+	err = inNetns(ns, func() (err error) {
+		fd, peer, err = makeLink(l, mtu)
 		return err
 	})
-	n.onClose(func() error {
-		// Deleting one end of the veth pair removes both.
-		return inNetns(int(netnsFile.Fd()), func() error { return deleteLink(usernetDevice) })
-	})
 	if err != nil {
+		unlink()
 		return fmt.Errorf("user-mode network: %w", err)
 	}
 	s, err := startStack(fd, l, mtu, &usernetPolicy{layout: l, allowHostLoopback: opts.AllowHostLoopback,
 		outbound: outbound, upstreamDNS: opts.upstreamDNS})
 	if err != nil {
 		unix.Close(fd)
+		unlink()
 		return fmt.Errorf("user-mode network: %w", err)
 	}
-	s.wake = func() { inNetns(int(netnsFile.Fd()), wakeFrame) }
-	n.onClose(s.close)
+	s.wake = func() { inNetns(ns, wakeFrame) }
+	n.onCloseLate(func() error {
+		// By the stack's end's index, which stays whatever the container
+		// renames. Its removal fails the stack's socket (ENETDOWN), which
+		// ends the link's reader; failing that, close stops the reader.
+		err := inNetns(ns, func() error { return deleteIndex(peer) })
+		return errors.Join(err, s.close(err == nil))
+	})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -39,9 +40,9 @@ func inNetns(netnsFd int, fn func() error) error {
 
 // makeLink, in the container's namespace, brings lo up, creates the veth
 // pair with the container's address and default route on tap0, and
-// returns an AF_PACKET socket bound to the peer: the frames the container
-// sends and the way to send it frames.
-func makeLink(l usernetLayout, mtu int) (fd int, err error) {
+// returns an AF_PACKET socket bound to the peer (the frames the container
+// sends and the way to send it frames) and the peer's index.
+func makeLink(l usernetLayout, mtu int) (fd, peerIndex int, err error) {
 	if lo, err := netlink.LinkByName("lo"); err == nil {
 		netlink.LinkSetUp(lo)
 	}
@@ -53,27 +54,27 @@ func makeLink(l usernetLayout, mtu int) (fd int, err error) {
 		PeerMTU:   uint32(mtu),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return -1, fmt.Errorf("creating %s: %w", usernetDevice, err)
+		return -1, 0, fmt.Errorf("creating %s: %w", usernetDevice, err)
 	}
 	peer, err := netlink.LinkByName(usernetPeer)
 	if err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	// The kernel must not speak on the stack's end: IPv6 would send router
 	// solicitations and its own link-local traffic into the container.
 	os.WriteFile("/proc/sys/net/ipv6/conf/"+usernetPeer+"/disable_ipv6", []byte("1"), 0)
 	if err := netlink.LinkSetUp(peer); err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	fd, err = packetSocket(peer.Attrs().Index)
 	if err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	if err := configureTap(l); err != nil {
 		unix.Close(fd)
-		return -1, err
+		return -1, 0, err
 	}
-	return fd, nil
+	return fd, peer.Attrs().Index, nil
 }
 
 // configureTap gives tap0 slirp4netns's address and default route.
@@ -99,9 +100,13 @@ func configureTap(l usernetLayout) error {
 // packetSocket is a raw AF_PACKET socket on the interface ifindex, which
 // sees only the frames that come in (the kernel's own outgoing ones, if
 // any, are not the container's).
+//
+// It is made with protocol 0, which receives nothing, and gets ETH_P_ALL
+// at the bind: a socket made with a protocol already receives from every
+// interface, and rebinding it waits for an RCU grace period (the kernel's
+// synchronize_net, about 10 ms) before it takes the new one.
 func packetSocket(ifindex int) (int, error) {
-	proto := int(htons(unix.ETH_P_ALL))
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("a packet socket on %s: %w", usernetPeer, err)
 	}
@@ -117,6 +122,16 @@ func packetSocket(ifindex int) (int, error) {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// deleteIndex deletes the device ifindex of this thread's namespace; one
+// already gone is fine.
+func deleteIndex(ifindex int) error {
+	err := netlink.LinkDel(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: ifindex}})
+	if err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("deleting %s: %w", usernetPeer, err)
+	}
+	return nil
+}
 
 // wakeFrame sends one frame from the container's end of the veth pair to
 // the stack's (an IEEE local experimental ethertype, which the stack

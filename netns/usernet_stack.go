@@ -122,24 +122,30 @@ func (u *usernetStack) untrack(c io.Closer) {
 	u.mu.Unlock()
 }
 
-// close ends every flow, then the stack, then closes fd.
-func (u *usernetStack) close() error {
+// close ends every flow, the link's reader, then the stack, and closes
+// fd. The reader must end first (see stopReading); linkGone says it is
+// ending already: the device it reads was deleted, which failed its socket
+// (ENETDOWN).
+func (u *usernetStack) close(linkGone bool) error {
 	u.mu.Lock()
 	u.closed = true
 	for c := range u.flows {
 		c.Close()
 	}
 	u.mu.Unlock()
-	if err := u.stopReading(); err != nil {
-		return err
+	if !linkGone {
+		if err := u.stopReading(); err != nil {
+			return err
+		}
 	}
+	u.ep.Wait()
 	u.s.Destroy()
 	u.wg.Wait()
 	return unix.Close(u.fd)
 }
 
-// stopReading ends the link's reader before the stack removes the NIC:
-// fdbased's removal holds the endpoint's lock while it waits for its
+// stopReading ends the link's reader whose device is still there. It
+// must end before the stack removes the NIC: fdbased's removal holds the endpoint's lock while it waits for its
 // reader, which takes that lock after each batch of frames, so a frame in
 // flight at that moment would hang Close for ever. Putting /dev/null in
 // the socket's place (not closing it, whose number could be reused at
@@ -160,6 +166,5 @@ func (u *usernetStack) stopReading() error {
 	if u.wake != nil {
 		u.wake()
 	}
-	u.ep.Wait()
 	return nil
 }

@@ -263,9 +263,11 @@ func (m *monitor) finish(st runtime.State) {
 	}
 	// Everything of this run goes before the exit is recorded: a start that
 	// follows at once (restart) reuses the container's cgroups, libcontainer
-	// state and run directory, which a late Destroy or Remove would take
-	// from it.
-	m.network.Close()
+	// state, run directory and host ports, which a late Destroy or Remove
+	// would take from it. Only what lives in this run's network namespace
+	// alone is undone meanwhile (see netns.Network.Release): the exit, and
+	// a run --rm that waits for it, need not wait for the kernel.
+	m.network.Release()
 	if m.container != nil {
 		m.container.Destroy()
 	}
@@ -278,6 +280,7 @@ func (m *monitor) finish(st runtime.State) {
 	if !m.clients.exit(st.ExitCode) {
 		runDetached(m.cfg.ExitCommand)
 	}
+	m.network.Wait()
 }
 
 // runDetached starts the exit command in its own session with stdio on
