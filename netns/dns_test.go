@@ -408,7 +408,7 @@ func TestDNSPeers(t *testing.T) {
 		{"127.0.0.5", "web1.", dns.RcodeSuccess, []string{"10.90.0.3"}}, // web2 is on b too
 		{"127.0.0.5", "db.dns.skiff.", dns.RcodeSuccess, []string{"10.90.0.3"}},
 		{"127.0.0.5", "both.", dns.RcodeSuccess, []string{"127.0.0.7"}}, // its own network's address first
-		{"127.0.0.6", "web1.", dns.RcodeRefused, nil},                  // loner is not on b: not ours, no upstream
+		{"127.0.0.6", "web1.", dns.RcodeRefused, nil},                   // loner is not on b: not ours, no upstream
 		{"127.0.0.6", "db.dns.skiff.", dns.RcodeNameError, nil},
 		{"127.0.0.9", "web1.", dns.RcodeRefused, nil}, // no container of the network
 	} {
