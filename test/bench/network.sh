@@ -252,6 +252,31 @@ dns_time() {
 	return 0
 }
 
+# pair_diff FIG ENGINE CMD_A CMD_B: PAIR_ROUNDS rounds (default 20) of
+# CMD_A then CMD_B, each run with $AS (and $NETNS) as measure's; the median
+# of the per-round differences B − A, in ms, is FIG ($J/FIG.ENGINE.ms).
+# Paired rounds keep a change of the machine's speed out of the
+# difference, which medians of two separate series let in.
+pair_diff() {
+	local fig=$1 eng=$2 a=$3 b=$4 i t0 t1 t2 d=()
+	for i in $(seq "${PAIR_ROUNDS:-20}"); do
+		t0=$(date +%s%N)
+		${AS:-} sh -c "$a" >/dev/null 2>"$B/pair.err" || break
+		t1=$(date +%s%N)
+		${AS:-} sh -c "$b" >/dev/null 2>"$B/pair.err" || break
+		t2=$(date +%s%N)
+		d+=($(( (t2 - t1) - (t1 - t0) )))
+	done
+	if [ ${#d[@]} -lt "${PAIR_ROUNDS:-20}" ]; then
+		note "$fig: $eng failed: $(tail -1 "$B/pair.err")"
+		[ "$eng" = skiff ] && SKIFF_FAILED=1
+		return 0
+	fi
+	printf '%s\n' "${d[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%.3f\n", v[int((NR + 1) / 2)] / 1e6 }' > "$J/$fig.$eng.ms"
+	printf '  %-7s %s\n' "$eng" "$(fmtv "$fig" "$(value "$fig" "$eng")")"
+	return 0
+}
+
 net_figures() {
 	local a
 	section "networking: run --rm busybox true, the default network beside --network none"
@@ -264,6 +289,16 @@ net_figures() {
 		NETNS=$NB/ns.skiff AS=as_user measure "netrun_rl_${a%%|*}" skiff "$SKIFF run --rm ${a#*|} busybox true"
 		[ -n "$NPR" ] && NETNS=$NB/ns.podman AS=as_user measure "netrun_rl_${a%%|*}" podman "$PODMAN run --rm --pull never ${a#*|} busybox true"
 	done
+	echo "  paired rounds: the default network − --network none" >&2
+	AS="in_ns skiff" pair_diff netpair_rf skiff "$SKIFF --root $NB/s --runroot $NB/sr run --rm --network none busybox true" \
+		"$SKIFF --root $NB/s --runroot $NB/sr run --rm busybox true"
+	[ -n "$NP" ] && AS="in_ns podman" pair_diff netpair_rf podman \
+		"$PODMAN --root $NB/p --runroot $NB/pr --tmpdir $NB/pt --network-config-dir $NB/pcni run --rm --pull never --network none busybox true" \
+		"$PODMAN --root $NB/p --runroot $NB/pr --tmpdir $NB/pt --network-config-dir $NB/pcni run --rm --pull never busybox true"
+	[ -n "$DN" ] && pair_diff netpair_rf docker "$DOCKER --config $NB/docker-config -H unix://$NB/docker.sock run --rm --pull never --network none busybox true" \
+		"$DOCKER --config $NB/docker-config -H unix://$NB/docker.sock run --rm --pull never busybox true"
+	NETNS=$NB/ns.skiff AS=as_user pair_diff netpair_rl skiff "$SKIFF run --rm --network none busybox true" "$SKIFF run --rm busybox true"
+	[ -n "$NPR" ] && NETNS=$NB/ns.podman AS=as_user pair_diff netpair_rl podman "$PODMAN run --rm --pull never --network none busybox true" "$PODMAN run --rm --pull never busybox true"
 	say "Rootful, --network none:"
 	say ""
 	table netrun_none skiff podman docker
@@ -276,6 +311,14 @@ net_figures() {
 	say "Rootless, the default network:"
 	say ""
 	table netrun_rl_default skiff podman
+	say "The default network − --network none, medians of ${PAIR_ROUNDS:-20} paired rounds (one run of each, one after the other, per round):"
+	say ""
+	say "| | skiff | podman | docker |"
+	say "|---|---:|---:|---:|"
+	for a in rf rl; do
+		say "| $([ $a = rf ] && echo rootful || echo rootless) $(for e in skiff podman docker; do printf '| %s ' "$(fmtv netpair_$a "$(value netpair_$a "$e")")"; done)|"
+	done
+	say ""
 
 	section "networking: user networks"
 	echo "  run --rm on a user network: rootful skiff, podman, docker; rootless skiff, podman" >&2
@@ -340,6 +383,8 @@ NET_ROWS=(
 	"netrun_rl_none|run --rm busybox true, rootless, --network none (networking part)"
 	"netrun_rl_default|run --rm busybox true, rootless, default network"
 	"netrun_rl_default-netrun_rl_none|… rootless default network − --network none"
+	"netpair_rf|… default network − --network none, paired rounds"
+	"netpair_rl|… rootless default network − --network none, paired rounds"
 	"netrun_user|run --rm busybox true, a user network"
 	"netrun_rl_user|run --rm busybox true, rootless, a user network"
 	"dns_lookup_rf|a container name lookup on a user network"
@@ -382,6 +427,8 @@ net_goals() {
 	goal_ms "skiff rootless, default network − --network none" "$(value netrun_rl_default-netrun_rl_none skiff)" 20
 	goal "skiff rootless ÷ podman rootless, both with the default network" "$(value netrun_rl_default skiff)" "$(value netrun_rl_default podman)" 0.3
 	goal_ms "skiff rootful, bridge − --network none" "$(value netrun_default-netrun_none skiff)" 20
+	goal_ms "skiff rootless, default network − --network none, paired rounds" "$(value netpair_rl skiff)" 20
+	goal_ms "skiff rootful, bridge − --network none, paired rounds" "$(value netpair_rf skiff)" 20
 	goal_max "a container name lookup on a user network, skiff rootful" "$(value dns_lookup_rf skiff)" 2
 	goal_max "a container name lookup on a user network, skiff rootless" "$(value dns_lookup_rl skiff)" 2
 	GOAL=min goal "iperf3 host → container, published port: skiff rootless ÷ docker's bridge" "$(value tp_pub_rl_h2c skiff)" "$(value tp_pub_rf_h2c docker)" 0.8

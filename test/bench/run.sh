@@ -256,7 +256,7 @@ value() {
 	local a b
 	case $1 in
 	tp_*) [ -f "$J/$1.$2.bps" ] && awk '{ printf "%.3f", $1 / 1e9 }' "$J/$1.$2.bps" ;;
-	dns_*) [ -f "$J/$1.$2.ms" ] && cat "$J/$1.$2.ms" ;;
+	dns_* | netpair_*) [ -f "$J/$1.$2.ms" ] && cat "$J/$1.$2.ms" ;;
 	*-*)
 		a=$(stat_ms "${1%-*}" "$2" median); b=$(stat_ms "${1#*-}" "$2" median)
 		[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN{ printf "%.3f", a - b }' ;;
@@ -269,6 +269,7 @@ fmtv() { # FIG VALUE: VALUE as value gives it for FIG, with its unit
 	case $1 in
 	tp_*) awk -v v="$2" 'BEGIN{ printf "%.2f Gbit/s", v }' ;;
 	dns_*) awk -v v="$2" 'BEGIN{ printf "%.2f ms", v }' ;;
+	netpair_*) awk -v v="$2" 'BEGIN{ printf "%+.1f ms", v }' ;;
 	*-*) awk -v v="$2" 'BEGIN{ printf "%+.1f ms", v }' ;;
 	*) fmt "$2" ;;
 	esac
