@@ -53,7 +53,7 @@ const (
 // each start.
 type ContainerNetwork struct {
 	// Endpoints are the container's bridge networks, in order (eth0,
-	// eth1...): the default network or user networks, rootful. network
+	// eth1...): user networks, and rootful the default network. network
 	// connect and disconnect change them. Empty on the other modes, and
 	// after the last disconnect (loopback only, as Docker's).
 	Endpoints  []Endpoint          `json:"endpoints"`
@@ -146,10 +146,7 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 	case mode == NetworkNone, mode == NetworkHost:
 		n.Ports, n.PublishAll = nil, false // Docker discards them: there is nothing to publish to
 	case mode == NetworkBridge:
-		if e.paths.Rootless {
-			return "", n, invalid(errRootlessBridge)
-		}
-		ep, err := e.newEndpoint(first)
+		ep, _, err := e.newEndpoint(first)
 		if err != nil {
 			return "", n, err
 		}
@@ -178,15 +175,14 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 			return "", n, invalid("network namespace %s: %v", p, err)
 		}
 	default:
-		ep, err := e.newEndpoint(first)
+		ep, name, err := e.newEndpoint(first)
 		if err != nil {
 			return "", n, err
 		}
-		user, _ := e.lookupNetwork(context.Background(), ep.NetworkID)
-		mode, n.Endpoints = user.Name, append(n.Endpoints, ep)
+		mode, n.Endpoints = name, append(n.Endpoints, ep)
 	}
 	if (o.IPAddress != "" || o.MacAddress != "") && len(n.Endpoints) == 0 {
-		return "", n, invalid("--ip and --mac-address need the bridge network (rootful)")
+		return "", n, invalid("--ip and --mac-address need the bridge network: a user network, or rootful the default one")
 	}
 	if len(o.NetworkAliases) > 0 && len(n.Endpoints) == 0 {
 		return "", n, invalid(errAliasDefault)
@@ -211,7 +207,7 @@ func (e *Engine) resolveNetwork(o ContainerCreateOptions, imageExposed []string)
 		if err := combinable(eo.Network, true); err != nil {
 			return "", n, err
 		}
-		ep, err := e.newEndpoint(eo)
+		ep, _, err := e.newEndpoint(eo)
 		if err != nil {
 			return "", n, err
 		}
@@ -233,7 +229,7 @@ func combinable(mode string, bridged bool) error {
 	case mode == NetworkHost, strings.HasPrefix(mode, networkContainer), strings.HasPrefix(mode, networkPath):
 		return invalid(errSharedNetwork)
 	case mode == NetworkSlirp, strings.HasPrefix(mode, NetworkSlirp+":"):
-		return invalid("slirp4netns cannot be combined with other networks: use bridge networks (rootful)")
+		return invalid("slirp4netns cannot be combined with other networks: use user networks")
 	case !bridged:
 		return invalid("network mode %s cannot be combined with other networks", mode)
 	}
@@ -241,48 +237,49 @@ func combinable(mode string, bridged bool) error {
 }
 
 // newEndpoint checks one bridge-type network of a container: the default
-// one or a user network, with its settings.
-func (e *Engine) newEndpoint(o EndpointOptions) (Endpoint, error) {
-	ep := Endpoint{Aliases: o.Aliases, IPAddress: o.IPAddress, MacAddress: o.MacAddress}
+// one or a user network, with its settings. name is the network's (bridge
+// for the default one, however it was named).
+func (e *Engine) newEndpoint(o EndpointOptions) (ep Endpoint, name string, err error) {
+	ep = Endpoint{Aliases: o.Aliases, IPAddress: o.IPAddress, MacAddress: o.MacAddress}
 	if o.IPAddress != "" {
 		if a, err := netip.ParseAddr(o.IPAddress); err != nil || !a.Is4() {
-			return ep, invalid("invalid IPv4 address %q for network %s", o.IPAddress, o.Network)
+			return ep, "", invalid("invalid IPv4 address %q for network %s", o.IPAddress, o.Network)
 		}
 	}
 	if o.MacAddress != "" {
 		if _, err := net.ParseMAC(o.MacAddress); err != nil {
-			return ep, invalid("invalid MAC address %s", o.MacAddress)
+			return ep, "", invalid("invalid MAC address %s", o.MacAddress)
 		}
 	}
-	if o.Network == NetworkBridge || o.Network == "podman" {
-		if e.paths.Rootless {
-			return ep, invalid(errRootlessBridge)
-		}
-		if len(o.Aliases) > 0 {
-			return ep, invalid(errAliasDefault)
-		}
-		return ep, nil
+	// The default network by its names needs no lookup (create's hot
+	// path); by its ID it is found below.
+	byName := o.Network == NetworkBridge || o.Network == "podman"
+	var user *Network
+	if !byName {
+		user, err = e.lookupNetwork(context.Background(), o.Network)
 	}
-	user, err := e.lookupNetwork(context.Background(), o.Network)
 	if errdefs.IsNotFound(err) {
-		return ep, fmt.Errorf("network %s not found: create it with skiff network create, or use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]: %w", o.Network, errdefs.ErrNotFound)
+		return ep, "", fmt.Errorf("network %s not found: create it with skiff network create, or use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]: %w", o.Network, errdefs.ErrNotFound)
 	}
 	if err != nil {
-		return ep, err
+		return ep, "", err
 	}
-	if user.Builtin() {
-		if e.paths.Rootless {
-			return ep, invalid(errRootlessBridge)
+	if byName || user.Builtin() {
+		switch {
+		case e.paths.Rootless:
+			return ep, "", invalid(errRootlessBridge)
+		case len(o.Aliases) > 0:
+			return ep, "", invalid(errAliasDefault)
 		}
-		return ep, nil
+		return ep, NetworkBridge, nil
 	}
 	if o.IPAddress != "" {
 		if p, err := netip.ParsePrefix(user.Config.Subnet); err == nil && !p.Contains(netip.MustParseAddr(o.IPAddress)) {
-			return ep, invalid("invalid IPv4 address %s: network %s has subnet %s", o.IPAddress, user.Name, p)
+			return ep, "", invalid("invalid IPv4 address %s: network %s has subnet %s", o.IPAddress, user.Name, p)
 		}
 	}
 	ep.NetworkID, ep.DNSServer = user.ID, user.Config.Gateway
-	return ep, nil
+	return ep, user.Name, nil
 }
 
 func appendPort(ps []Port, p Port) []Port {

@@ -308,8 +308,13 @@ func (e *Engine) bridgeAttachment(c *Container, ep Endpoint) (netns.BridgeConfig
 			return netns.BridgeConfig{}, nil, invalid("invalid --ip %q: %v", ep.IPAddress, err)
 		}
 	}
-	e.reclaimAddresses(network.ID, c.ID)
 	addr, err := e.db.AllocateAddress(context.Background(), network.ID, c.ID, subnet, pool, gw, want)
+	if errdefs.IsConflict(err) || errdefs.IsResourceExhausted(err) {
+		// Only then: the wanted address, or the last free ones, may be
+		// held by a container that is gone or whose monitor was killed.
+		e.reclaimAddresses(network.ID, c.ID)
+		addr, err = e.db.AllocateAddress(context.Background(), network.ID, c.ID, subnet, pool, gw, want)
+	}
 	if err != nil {
 		return netns.BridgeConfig{}, nil, fmt.Errorf("network %s: %w", network.Name, err)
 	}
@@ -320,7 +325,8 @@ func (e *Engine) bridgeAttachment(c *Container, ep Endpoint) (netns.BridgeConfig
 
 // reclaimAddresses frees the addresses on network id that stopped
 // containers still hold: those whose monitor was killed (reading one folds
-// its death in, which releases them), and those of removed ones.
+// its death in, which releases them), and those of removed ones. An
+// allocation that found no address calls it, not every start.
 func (e *Engine) reclaimAddresses(id, self string) {
 	addrs, err := e.db.NetworkAddresses(context.Background(), id)
 	if err != nil {

@@ -50,7 +50,7 @@ func (e *Engine) NetworkConnect(ctx context.Context, net, ctr string, o NetworkC
 	if n.Builtin() {
 		name = NetworkBridge
 	}
-	ep, err := e.newEndpoint(EndpointOptions{Network: name, Aliases: o.Aliases, IPAddress: o.IPAddress, MacAddress: o.MacAddress})
+	ep, _, err := e.newEndpoint(EndpointOptions{Network: name, Aliases: o.Aliases, IPAddress: o.IPAddress, MacAddress: o.MacAddress})
 	if err != nil {
 		return err
 	}

@@ -267,3 +267,24 @@ func TestNetworkAddressesKilledStarts(t *testing.T) {
 		}
 	})
 }
+
+// A network named by its ID (or a prefix) is the network itself: a user
+// network's, and rootful the default one's, which then shows as bridge.
+func TestNetworkByID(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		s.Run("network", "create", "--subnet", "10.81.0.0/24", "byid").MustSucceed(t)
+		id := s.Run("network", "inspect", "-f", "{{.Id}}", "byid").MustSucceed(t).Out()
+		s.Run("run", "-d", "--name", "viaid", "--network", id[:12], bb, "sleep", "60").MustSucceed(t)
+		s.Run("inspect", "-f", "{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}", "viaid").Assert(t, Expect{Stdout: "byid 10.81.0.2"})
+		s.Run("rm", "-f", "viaid").MustSucceed(t)
+		if s.Rootless() {
+			return
+		}
+		def := s.Run("network", "inspect", "-f", "{{.Id}}", "bridge").MustSucceed(t).Out()
+		s.Run("run", "-d", "--name", "viadef", "--network", def, bb, "sleep", "60").MustSucceed(t)
+		s.Run("inspect", "-f", "{{.HostConfig.NetworkMode}}", "viadef").Assert(t, Expect{Stdout: "bridge"})
+		s.Run("rm", "-f", "viadef").MustSucceed(t)
+	})
+}
