@@ -173,3 +173,9 @@ func isOurs(pid int, comm string) bool {
 	state := s[end+2]
 	return s[open+1:end] == comm && state != 'Z' && state != 'X'
 }
+
+// Nested reports that this process started inside the namespace rather
+// than joining it itself: its parent was inside (`skiff unshare`, a
+// container's exit command), so the mounts it makes are visible to the
+// commands that started it.
+func Nested() bool { return inside() && C.skiff_userns_joined() == 0 }

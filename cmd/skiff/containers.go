@@ -18,6 +18,7 @@ func containerCommands() []*cli.Command {
 		runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
 		rmCommand("rm"), psCommand("ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(), renameCommand(),
 		topCommand(), pauseCommand(), unpauseCommand(), portCommand(),
+		diffCommand(), exportCommand(), commitCommand(),
 	}
 }
 
@@ -30,6 +31,7 @@ func containerGroup() *cli.Command {
 			rmCommand("rm"), psCommand("ls", "list", "ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(),
 			renameCommand(), containerInspectCommand(), containerPruneCommand(), containerExistsCommand(), cleanupCommand(),
 			topCommand(), pauseCommand(), unpauseCommand(), portCommand(),
+			diffCommand(), exportCommand(), commitCommand(), containerMountCommand(), containerUnmountCommand(),
 		},
 	}
 }
