@@ -256,7 +256,7 @@ func filterTar(w io.Writer, r io.Reader, h hider) error {
 		// only had hidden entries below.
 		keep := pending[:0]
 		for _, d := range pending {
-			dp := "/" + strings.Trim(d.Name, "/")
+			dp := tarPath(d.Name)
 			switch {
 			case name != "" && strings.HasPrefix(name, dp+"/"):
 				keep = append(keep, d) // still inside it
@@ -278,13 +278,13 @@ func filterTar(w io.Writer, r io.Reader, h hider) error {
 		if err != nil {
 			return err
 		}
-		name := "/" + strings.Trim(path.Clean("/"+hdr.Name), "/")
+		name := tarPath(hdr.Name)
 		if err := flush(name); err != nil {
 			return err
 		}
 		if h.hidden(name) {
 			for _, d := range pending {
-				hiddenBelow["/"+strings.Trim(d.Name, "/")] = true
+				hiddenBelow[tarPath(d.Name)] = true
 			}
 			continue
 		}
@@ -297,7 +297,7 @@ func filterTar(w io.Writer, r io.Reader, h hider) error {
 			if err := tw.WriteHeader(d); err != nil {
 				return err
 			}
-			delete(hiddenBelow, "/"+strings.Trim(d.Name, "/"))
+			delete(hiddenBelow, tarPath(d.Name))
 		}
 		pending = pending[:0]
 		if err := tw.WriteHeader(hdr); err != nil {
@@ -312,6 +312,9 @@ func filterTar(w io.Writer, r io.Reader, h hider) error {
 	}
 	return tw.Close()
 }
+
+// tarPath is an entry's absolute path in the container.
+func tarPath(name string) string { return path.Clean("/" + name) }
 
 // DeleteLayer removes a layer commit made.
 func (s *Store) DeleteLayer(id string) error { return Err(s.cs.DeleteLayer(id)) }
