@@ -15,7 +15,7 @@
 #   PS_N=N       containers each engine holds for `ps -a` (default 1000)
 #   OUT=FILE     the report (default bin/bench.md), written at the end
 #   ONLY=PARTS   only these parts, space- or comma-separated, of: pull run
-#                create exec memory ps rootless network (default: all).
+#                create exec memory ps rootless network commit (default: all).
 #                ONLY=network RUNS=3 is the quick check of the networking part
 #   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
 #   PODMAN_CONF  containers.conf for podman; default: shared/podman-containers.conf
@@ -43,7 +43,7 @@ PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
 IPERF_TIME=${IPERF_TIME:-10}
-PARTS="pull run create exec memory ps rootless network"
+PARTS="pull run create exec memory ps rootless network commit"
 ONLY=${ONLY:-}
 ONLY=${ONLY//,/ }
 for p in $ONLY; do
@@ -209,6 +209,8 @@ cleanup() {
 }
 # The networking part: its set-up, figures and clean-up (net_cleanup).
 . "$ROOT/test/bench/network.sh"
+# The commit part: commit_figures, commit_goals, COMMIT_ROWS.
+. "$ROOT/test/bench/commit.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -642,6 +644,8 @@ if part network; then
 	net_figures
 fi
 
+part commit && commit_figures
+
 # --- summary: medians side by side and the issue's ratios ---
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 {
@@ -657,7 +661,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "| figure | skiff | podman | docker | bare runc | skiff ÷ podman | skiff ÷ docker | skiff ÷ runc |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" \
-		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${NET_ROWS[@]}"; do
+		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}"; do
 		fig=${row%%|*}; label=${row#*|}
 		s=$(value "$fig" skiff); p=$(value "$fig" podman)
 		d=$(value "$fig" docker); r=$(value "$fig" runc)
@@ -677,6 +681,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 		echo ""
 	fi
 	part network && net_goals
+	part commit && commit_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		echo "Not measured, or failed:"
 		echo ""
