@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/skiff-engine/skiff/test/fixture"
 )
 
 var imageIDLine = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -148,6 +150,30 @@ func TestContainerMount(t *testing.T) {
 		}
 		if out := s.Run("container", "mount").MustSucceed(t).Out(); out != "" {
 			t.Fatalf("container mount lists %q after unmount", out)
+		}
+	})
+}
+
+// With the vfs driver (which applies a layer under the store's lock) the
+// commit layer goes through a temporary file; flags after the arguments
+// work as docker's.
+func TestCommitVFS(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		vfs := func(args ...string) *Result {
+			t.Helper()
+			return s.Run(append([]string{"--storage-driver", "vfs"}, args...)...)
+		}
+		vfs("load", "-i", BusyboxArchive(t, fixture.DockerArchive)).MustSucceed(t)
+		vfs("run", "--name", "c1", BusyboxTag, "sh", "-c", "touch /new && rm /bin/vi").MustSucceed(t)
+		if got, want := vfs("diff", "c1").MustSucceed(t).Lines(), []string{"C /bin", "D /bin/vi", "A /new"}; !slices.Equal(got, want) {
+			t.Fatalf("diff = %q, want exactly %q", got, want)
+		}
+		vfs("commit", "c1", "vfs:1", "-m", "late flag").MustSucceed(t)
+		vfs("image", "inspect", "-f", "{{.Comment}} {{len .RootFS.Layers}}", "vfs:1").Assert(t, Expect{Stdout: "late flag 2"})
+		vfs("run", "--rm", "vfs:1", "sh", "-c", "ls /new; test -e /bin/vi || echo vi-gone").Assert(t, Expect{Stdout: "/new\nvi-gone"})
+		if entries, _ := filepath.Glob(filepath.Join(s.Root, "tmp", "*")); len(entries) != 0 {
+			t.Errorf("left in the graph root's tmp: %q", entries)
 		}
 	})
 }
