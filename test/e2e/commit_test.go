@@ -18,7 +18,7 @@ var imageIDLine = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 // that (with its changed parent), commit makes an image that runs with
 // the change, shows it in history and takes --change; export | import
 // gives a runnable image; --squash gives one layer; the committed image
-// saves and loads like any other.
+// saves, loads, pushes and pulls like any other.
 func TestCommit(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
@@ -50,6 +50,14 @@ func TestCommit(t *testing.T) {
 		s.Run("rmi", "committed:1").MustSucceed(t)
 		s.Run("load", "-i", "committed.tar").MustSucceed(t)
 		s.Run("run", "--rm", "committed:1").Assert(t, Expect{Stdout: "/new"})
+		// ... push, rmi, pull, run: the same image comes back.
+		dest := SharedRegistry(t).Host + "/" + Repo(t) + ":committed"
+		s.Run("tag", "committed:1", dest).MustSucceed(t)
+		s.Run("push", "--tls-verify=false", dest).Assert(t, Expect{Stdout: "digest: sha256:"})
+		s.Run("rmi", "committed:1", dest).MustSucceed(t)
+		s.Run("pull", "-q", "--tls-verify=false", dest).MustSucceed(t)
+		s.Run("images", "-q", "--no-trunc").Assert(t, Expect{Stdout: id})
+		s.Run("run", "--rm", dest).Assert(t, Expect{Stdout: "/new"})
 
 		s.Run("commit", "--squash", "c1", "squashed").MustSucceed(t)
 		s.Run("image", "inspect", "-f", "{{len .RootFS.Layers}}", "squashed").Assert(t, Expect{Stdout: "1"})
