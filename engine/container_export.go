@@ -58,6 +58,9 @@ type ContainerExportResult struct{}
 // ContainerExport writes a tar of the container's whole file system (its
 // image and its changes, not its volumes), running or not.
 func (e *Engine) ContainerExport(ctx context.Context, ref string, o ContainerExportOptions) (ContainerExportResult, error) {
+	if o.Path == "" && o.Output == nil {
+		return ContainerExportResult{}, fmt.Errorf("export needs a file or a writer for the tar: %w", errdefs.ErrInvalidArgument)
+	}
 	c, unlock, err := e.lockedLayer(ref)
 	if err != nil {
 		return ContainerExportResult{}, err
