@@ -200,13 +200,25 @@ func writable(c *Container, dir string) error {
 	return nil
 }
 
+// ErrPathNotFound is a path missing in a container (a NotFound error),
+// told apart from a missing container.
+var ErrPathNotFound = errors.New("no such path in the container")
+
 // pathError names a missing path as docker does.
 func pathError(c *Container, path string, err error) error {
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
-		return fmt.Errorf("Could not find the file %s in container %s: %w", path, c.Name, errdefs.ErrNotFound)
+		return &pathNotFound{path: path, name: c.Name}
 	}
 	return err
 }
+
+type pathNotFound struct{ path, name string }
+
+func (p *pathNotFound) Error() string {
+	return fmt.Sprintf("Could not find the file %s in container %s", p.path, p.name)
+}
+
+func (p *pathNotFound) Unwrap() []error { return []error{ErrPathNotFound, errdefs.ErrNotFound} }
 
 // inContainerFS runs fn inside the container's view of its files.
 func (e *Engine) inContainerFS(ref string, fn func(*Container) error) error {
