@@ -15,6 +15,7 @@ import (
 	starchive "go.podman.io/storage/pkg/archive"
 
 	"github.com/skiff-engine/skiff/engine"
+	"github.com/skiff-engine/skiff/engine/archive"
 )
 
 // cp is docker's client-side cp: the engine serves docker's archive
@@ -231,10 +232,7 @@ func copyToContainer(ctx context.Context, e *engine.Engine, o cpOptions) error {
 			return err
 		}
 		contentSize = localContentSize(srcInfo.Path)
-		tarred, err := starchive.TarResource(srcInfo)
-		if err != nil {
-			return err
-		}
+		tarred := tarLocal(srcInfo)
 		defer tarred.Close()
 		dir, prepared, err := starchive.PrepareArchiveCopy(tarred, srcInfo, dstInfo)
 		if err != nil {
@@ -257,6 +255,19 @@ func copyToContainer(ctx context.Context, e *engine.Engine, o cpOptions) error {
 		fmt.Fprint(os.Stderr, copySummary(size, copied, o.container+":"+dstInfo.Path))
 	}
 	return nil
+}
+
+// tarLocal is docker's TarResource with skiff's tar writer, which keeps
+// nanosecond mtimes (docker's rounds them to the second) and the
+// security.capability attribute, as the container side writes them.
+func tarLocal(src starchive.CopyInfo) io.ReadCloser {
+	name := src.RebaseName
+	if name == "" {
+		_, name = starchive.SplitPathDirEntry(src.Path)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(archive.Tar(pw, src.Path, name)) }()
+	return pr
 }
 
 // cpError gives pkg/archive's bare errors the words docker's users see.
