@@ -142,14 +142,15 @@ func enterStopped(v FSView) error {
 		return err
 	}
 	defer root.Close()
-	if v.ReadOnly {
-		if err := remountReadOnly(root, "/"); err != nil {
-			return fmt.Errorf("remounting the root filesystem read-only: %w", err)
-		}
-	}
 	for _, m := range v.Mounts {
 		if err := bindInRoot(root, m); err != nil {
 			return fmt.Errorf("mount %s: %w", m.Destination, err)
+		}
+	}
+	// After the binds, whose missing mount points a start would create too.
+	if v.ReadOnly {
+		if err := remountReadOnly(root, "/"); err != nil {
+			return fmt.Errorf("remounting the root filesystem read-only: %w", err)
 		}
 	}
 	if err := unix.Chroot(v.Rootfs); err != nil {

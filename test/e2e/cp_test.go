@@ -422,3 +422,47 @@ func TestCpBadInput(t *testing.T) {
 		requireClean(t, s, "rm -f")
 	})
 }
+
+// Binds are seen as the container sees them, running or stopped: a copy
+// into a bind lands in its host directory, a read-only bind and a
+// read-only root filesystem refuse writes (one line, exit 125), and a
+// writable bind of a --read-only container takes them.
+func TestCpMounts(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		file := s.WriteFile("payload", []byte("payload\n"))
+		for _, state := range []string{"running", "stopped"} {
+			vol := filepath.Join(s.Dir, "vol-"+state)
+			ro := filepath.Join(s.Dir, "ro-"+state)
+			for _, d := range []string{vol, ro} {
+				os.Mkdir(d, 0o755)
+				s.Chown(d)
+			}
+			s.WriteFile(filepath.Join(ro, "from-host"), []byte("host side\n"))
+			name := "mnt-" + state
+			args := []string{"--name", name, "--read-only", "-v", vol + ":/vol", "-v", ro + ":/srv/ro:ro", bb, "sleep", "1000"}
+			if state == "running" {
+				s.Run(append([]string{"run", "-d"}, args...)...).MustSucceed(t)
+			} else {
+				s.Run(append([]string{"create"}, args...)...).MustSucceed(t)
+			}
+			s.Run("cp", file, name+":/vol/in-vol").MustSucceed(t)
+			if b, err := os.ReadFile(filepath.Join(vol, "in-vol")); err != nil || string(b) != "payload\n" {
+				t.Errorf("%s: cp into a bind: %q %v", state, b, err)
+			}
+			out := filepath.Join(s.Dir, "from-ro-"+state)
+			s.Run("cp", name+":/srv/ro/from-host", out).MustSucceed(t)
+			if b, err := os.ReadFile(out); err != nil || string(b) != "host side\n" {
+				t.Errorf("%s: cp out of a bind: %q %v", state, b, err)
+			}
+			cpFailsOneLine(t, s, nil, "mounted volume is marked read-only", file, name+":/srv/ro/")
+			cpFailsOneLine(t, s, nil, "container rootfs is marked read-only", file, name+":/etc/")
+			if _, err := os.Lstat(filepath.Join(ro, "payload")); err == nil {
+				t.Errorf("%s: cp wrote into a read-only bind", state)
+			}
+			s.Run("rm", "-f", name).MustSucceed(t)
+		}
+		requireClean(t, s, "rm -f")
+	})
+}
