@@ -74,6 +74,8 @@ func (e *Engine) ContainerArchiveGet(ctx context.Context, ref string, o Containe
 		return ContainerArchiveGetResult{}, err
 	}
 	pr, pw := io.Pipe()
+	// A cancelled context ends the stream, and so the walk and the view.
+	stop := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
 	type statErr struct {
 		st  ContainerPathStat
 		err error
@@ -99,6 +101,7 @@ func (e *Engine) ContainerArchiveGet(ctx context.Context, ref string, o Containe
 		})
 		report(ContainerPathStat{}, err)
 		pw.CloseWithError(err)
+		stop()
 		release()
 	}()
 	r := <-first
@@ -152,6 +155,7 @@ func (e *Engine) ContainerArchivePut(ctx context.Context, ref string, o Containe
 		pw.CloseWithError(err)
 	}()
 	defer pr.Close()
+	defer context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })()
 	err := e.inContainerFS(ref, func(c *Container) error {
 		dir, err := filepath.EvalSymlinks(archive.Abs(o.Path))
 		if err != nil {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/containerd/errdefs"
 	"github.com/urfave/cli/v2"
@@ -56,6 +58,11 @@ func cpCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
+				// ^C, or a reader of "-" that goes away (SIGPIPE), ends the
+				// copy cleanly: a stopped container's mount and lock are
+				// released before skiff exits.
+				ctx, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+				defer cancel()
 				if o.toCtr {
 					return copyToContainer(ctx, e, o)
 				}
@@ -147,6 +154,11 @@ func copyFromContainer(ctx context.Context, e *engine.Engine, o cpOptions) error
 	defer res.Content.Close()
 	if dst == "-" {
 		_, err := io.Copy(os.Stdout, res.Content)
+		if errors.Is(err, syscall.EPIPE) {
+			// The reader went away (| head): silent, with the status a
+			// process killed by SIGPIPE has, as docker's.
+			return &silentError{code: 128 + int(syscall.SIGPIPE)}
+		}
 		return err
 	}
 	var copied int64

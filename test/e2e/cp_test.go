@@ -218,6 +218,28 @@ func TestCpTreeRoundTrip(t *testing.T) {
 			out := filepath.Join(s.Dir, "out-"+state)
 			s.Run("cp", name+":/data", out).MustSucceed(t)
 			sameTree(t, state+": cp out", readCpTree(t, out), want, &hostUser)
+			if state == "stopped" {
+				// A reader of "-" that goes away ends the copy as SIGPIPE
+				// would, silently, and the root filesystem is unmounted.
+				// 4 MiB: more than a pipe holds, so cp is still writing.
+				s.Run("cp", s.WriteFile("big", bytes.Repeat([]byte("x"), 4<<20)), name+":/big").MustSucceed(t)
+				cmd := s.Cmd("cp", name+":/big", "-")
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				pipe, _ := cmd.StdoutPipe()
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				io.ReadFull(pipe, make([]byte, 512))
+				pipe.Close()
+				err := cmd.Wait()
+				if code := cmd.ProcessState.ExitCode(); code != 141 || stderr.Len() > 0 {
+					t.Errorf("cp to a closed pipe: exit %d (%v), stderr %q; want 141 and nothing", code, err, stderr.String())
+				}
+				if m := containerMounts(t, s); len(m) > 0 {
+					t.Errorf("cp of a stopped container left mounts: %q", m)
+				}
+			}
 			s.Run("rm", "-f", name).MustSucceed(t)
 		}
 		requireClean(t, s, "rm -f")
