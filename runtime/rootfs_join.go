@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strconv"
-	"strings"
 
 	"github.com/containerd/errdefs"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -98,25 +97,6 @@ func joinRunning(v FSView) error {
 		return fmt.Errorf("joining the container's mount namespace: %w", err)
 	}
 	return unix.Chdir("/")
-}
-
-// parentPid is field 4 of /proc/PID/stat, 0 when the process is gone.
-func parentPid(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	p, _ := strconv.Atoi(f[1])
-	return p
 }
 
 // enterStopped builds the stopped container's view in a private mount

@@ -139,12 +139,7 @@ func copyFromContainer(ctx context.Context, e *engine.Engine, o cpOptions) error
 	if o.followLink {
 		st, err := e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: src})
 		if err == nil && st.Stat.Mode&os.ModeSymlink != 0 {
-			target := st.Stat.LinkTarget
-			if !filepath.IsAbs(target) {
-				parent, _ := starchive.SplitPathDirEntry(src)
-				target = filepath.Join(parent, target)
-			}
-			src, rebase = starchive.GetRebaseName(src, target)
+			src, rebase = starchive.GetRebaseName(src, linkTarget(st.Stat, src))
 		}
 	}
 	res, err := e.ContainerArchiveGet(ctx, o.container, engine.ContainerArchiveGetOptions{Path: src})
@@ -181,6 +176,16 @@ func copyFromContainer(ctx context.Context, e *engine.Engine, o cpOptions) error
 	return nil
 }
 
+// linkTarget is where the symlink at path in the container leads, as the
+// docker CLI joins it.
+func linkTarget(st engine.ContainerPathStat, path string) string {
+	if filepath.IsAbs(st.LinkTarget) {
+		return st.LinkTarget
+	}
+	parent, _ := starchive.SplitPathDirEntry(path)
+	return filepath.Join(parent, st.LinkTarget)
+}
+
 // extractLocal is docker's CopyTo with podman's --overwrite: the
 // destination's kind decides where the stream goes and under which name.
 // Owners are not restored: what is written belongs to the calling user.
@@ -208,13 +213,8 @@ func copyToContainer(ctx context.Context, e *engine.Engine, o cpOptions) error {
 	dstInfo := starchive.CopyInfo{Path: o.dst}
 	if st, err := e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: o.dst}); err == nil {
 		if st.Stat.Mode&os.ModeSymlink != 0 {
-			target := st.Stat.LinkTarget
-			if !filepath.IsAbs(target) {
-				parent, _ := starchive.SplitPathDirEntry(o.dst)
-				target = filepath.Join(parent, target)
-			}
-			dstInfo.Path = target
-			st, err = e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: target})
+			dstInfo.Path = linkTarget(st.Stat, o.dst)
+			st, err = e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: dstInfo.Path})
 		}
 		if err == nil {
 			if !st.Stat.Mode.IsDir() && !st.Stat.Mode.IsRegular() {
