@@ -42,7 +42,8 @@ type FSView struct {
 //     on their destinations resolved inside Rootfs, then chroot(Rootfs).
 //
 // The goroutine never unlocks its thread, so Go ends the thread with it:
-// no other goroutine ever runs in that view. fn must do all of its file
+// no other goroutine ever runs in that view. It is never the main
+// thread, which Go cannot end and which /proc/self names. fn must do all of its file
 // work on its own goroutine (no helper goroutines touching files) and must
 // not take or leave file descriptors across the boundary: it exchanges
 // only bytes (pipes in memory) with the rest of the process.
@@ -50,6 +51,15 @@ func InContainerFS(v FSView, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		goruntime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		if unix.Gettid() == unix.Getpid() {
+			// The main thread, which Go never ends and which /proc/self
+			// names (storage reads /proc/self/mountinfo): it keeps the
+			// process's view. While it is locked here, the goroutine
+			// below cannot run on it.
+			errc <- InContainerFS(v, fn)
+			goruntime.UnlockOSThread()
+			return
+		}
 		if err := enterView(v); err != nil {
 			errc <- err
 			return
