@@ -210,21 +210,8 @@ func copyToContainer(ctx context.Context, e *engine.Engine, o cpOptions) error {
 			return err
 		}
 	}
-	dstInfo := starchive.CopyInfo{Path: o.dst}
-	if st, err := e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: o.dst}); err == nil {
-		if st.Stat.Mode&os.ModeSymlink != 0 {
-			dstInfo.Path = linkTarget(st.Stat, o.dst)
-			st, err = e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: dstInfo.Path})
-		}
-		if err == nil {
-			if !st.Stat.Mode.IsDir() && !st.Stat.Mode.IsRegular() {
-				return fmt.Errorf("destination %q must be a directory or a regular file: %w", o.container+":"+o.dst, errdefs.ErrInvalidArgument)
-			}
-			dstInfo.Exists, dstInfo.IsDir = true, st.Stat.Mode.IsDir()
-		}
-	} else if !errors.Is(err, engine.ErrPathNotFound) {
-		// Docker goes on to the PUT, which fails the same way: stop before
-		// anything local is read.
+	dstInfo, err := containerDest(ctx, e, o)
+	if err != nil {
 		return err
 	}
 	var (
@@ -253,7 +240,7 @@ func copyToContainer(ctx context.Context, e *engine.Engine, o cpOptions) error {
 		defer prepared.Close()
 		content, dstDir = &countingReader{r: prepared, n: &copied}, dir
 	}
-	_, err := e.ContainerArchivePut(ctx, o.container, engine.ContainerArchivePutOptions{
+	_, err = e.ContainerArchivePut(ctx, o.container, engine.ContainerArchivePutOptions{
 		Path: dstDir, Content: content, NoOverwriteDirNonDir: !o.overwrite, CopyUIDGID: o.copyUIDGID,
 	})
 	if err != nil {
@@ -267,6 +254,30 @@ func copyToContainer(ctx context.Context, e *engine.Engine, o cpOptions) error {
 		fmt.Fprint(os.Stderr, copySummary(size, copied, o.container+":"+dstInfo.Path))
 	}
 	return nil
+}
+
+// containerDest is what the destination in the container is, as the
+// docker CLI finds out: a symlink is followed (once, inside the
+// container), and a missing destination is left for the put to judge.
+func containerDest(ctx context.Context, e *engine.Engine, o cpOptions) (starchive.CopyInfo, error) {
+	info := starchive.CopyInfo{Path: o.dst}
+	st, err := e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: o.dst})
+	if err == nil && st.Stat.Mode&os.ModeSymlink != 0 {
+		info.Path = linkTarget(st.Stat, o.dst)
+		st, err = e.ContainerStatPath(ctx, o.container, engine.ContainerStatPathOptions{Path: info.Path})
+	}
+	switch {
+	case errors.Is(err, engine.ErrPathNotFound):
+		return info, nil
+	case err != nil:
+		// Docker goes on to the put, which fails the same way (no such
+		// container): stop before anything local is read.
+		return info, err
+	case !st.Stat.Mode.IsDir() && !st.Stat.Mode.IsRegular():
+		return info, fmt.Errorf("destination %q must be a directory or a regular file: %w", o.container+":"+o.dst, errdefs.ErrInvalidArgument)
+	}
+	info.Exists, info.IsDir = true, st.Stat.Mode.IsDir()
+	return info, nil
 }
 
 // tarLocal is docker's TarResource with skiff's tar writer, which keeps
