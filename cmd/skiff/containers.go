@@ -17,7 +17,7 @@ func containerCommands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
 		rmCommand("rm"), psCommand("ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(), renameCommand(),
-		topCommand(), pauseCommand(), unpauseCommand(), portCommand(),
+		topCommand(), pauseCommand(), unpauseCommand(), portCommand(), cpCommand(),
 		diffCommand(), exportCommand(), commitCommand(),
 	}
 }
@@ -30,7 +30,7 @@ func containerGroup() *cli.Command {
 			runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
 			rmCommand("rm"), psCommand("ls", "list", "ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(),
 			renameCommand(), containerInspectCommand(), containerPruneCommand(), containerExistsCommand(), cleanupCommand(),
-			topCommand(), pauseCommand(), unpauseCommand(), portCommand(),
+			topCommand(), pauseCommand(), unpauseCommand(), portCommand(), cpCommand(),
 			diffCommand(), exportCommand(), commitCommand(), containerMountCommand(), containerUnmountCommand(),
 		},
 	}

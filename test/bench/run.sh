@@ -15,9 +15,10 @@
 #   PS_N=N       containers each engine holds for `ps -a` (default 1000)
 #   OUT=FILE     the report (default bin/bench.md), written at the end
 #   ONLY=PARTS   only these parts, space- or comma-separated, of: pull run
-#                create exec memory ps rootless network commit (default: all).
+#                create exec memory ps rootless cp network commit (default: all).
 #                ONLY=network RUNS=3 is the quick check of the networking part
 #   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
+#   CP_RUNS=N    runs of each cp figure (default 3; each moves 1 GiB), see cp.sh
 #   PODMAN_CONF  containers.conf for podman; default: shared/podman-containers.conf
 #                next to the repository, else /work/shared/podman-containers.conf
 #
@@ -43,7 +44,7 @@ PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
 IPERF_TIME=${IPERF_TIME:-10}
-PARTS="pull run create exec memory ps rootless network commit"
+PARTS="pull run create exec memory ps rootless cp network commit"
 ONLY=${ONLY:-}
 ONLY=${ONLY//,/ }
 for p in $ONLY; do
@@ -211,6 +212,8 @@ cleanup() {
 . "$ROOT/test/bench/network.sh"
 # The commit part: commit_figures, commit_goals, COMMIT_ROWS.
 . "$ROOT/test/bench/commit.sh"
+# The cp part: 1 GiB in and out of a running container (cp_figures).
+. "$ROOT/test/bench/cp.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -639,6 +642,8 @@ if part rootless; then
 	table run_rootless skiff podman runc
 fi
 
+part cp && cp_figures
+
 if part network; then
 	net_setup
 	net_figures
@@ -661,7 +666,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "| figure | skiff | podman | docker | bare runc | skiff ÷ podman | skiff ÷ docker | skiff ÷ runc |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" \
-		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}"; do
+		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${CP_ROWS[@]}" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}"; do
 		fig=${row%%|*}; label=${row#*|}
 		s=$(value "$fig" skiff); p=$(value "$fig" podman)
 		d=$(value "$fig" docker); r=$(value "$fig" runc)
@@ -680,6 +685,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 		goal "skiff rootless run ÷ podman rootless run, no slower than before [33.5 ÷ 154 = 0.22×]" "$(stat_ms run_rootless skiff median)" "$(stat_ms run_rootless podman median)" 0.22
 		echo ""
 	fi
+	part cp && cp_goals
 	part network && net_goals
 	part commit && commit_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
