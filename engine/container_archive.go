@@ -134,8 +134,9 @@ type ContainerArchivePutOptions struct {
 	// NoOverwriteDirNonDir refuses to replace a directory with a
 	// non-directory and the other way round (docker's default for cp).
 	NoOverwriteDirNonDir bool
-	// CopyUIDGID keeps the entries' uid and gid (cp -a); otherwise what is
-	// written is owned by the container's root, 0:0.
+	// CopyUIDGID gives every entry the container's user and its primary
+	// group (cp -a), as docker's engine does; otherwise each entry keeps
+	// the uid and gid its header carries.
 	CopyUIDGID bool
 }
 
@@ -171,7 +172,17 @@ func (e *Engine) ContainerArchivePut(ctx context.Context, ref string, o Containe
 		if err := writable(c, dir); err != nil {
 			return err
 		}
-		err = archive.Extract(pr, dir, archive.ExtractOptions{NoOverwriteDirNonDir: o.NoOverwriteDirNonDir, KeepOwner: o.CopyUIDGID})
+		xo := archive.ExtractOptions{NoOverwriteDirNonDir: o.NoOverwriteDirNonDir, KeepOwner: !o.CopyUIDGID}
+		if o.CopyUIDGID {
+			// Resolved in the container's own /etc/passwd: this thread's
+			// root is the container's.
+			uid, gid, _, _, err := runtime.ResolveUser("/", c.Config.Spec.User, nil)
+			if err != nil {
+				return err
+			}
+			xo.UID, xo.GID = int(uid), int(gid)
+		}
+		err = archive.Extract(pr, dir, xo)
 		if errors.Is(err, archive.ErrBreakout) {
 			return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
 		}

@@ -18,8 +18,8 @@ type ExtractOptions struct {
 	// NoOverwriteDirNonDir refuses to replace a directory with a
 	// non-directory or the other way round (docker's PUT default).
 	NoOverwriteDirNonDir bool
-	// KeepOwner keeps each entry's uid and gid (cp -a); otherwise every
-	// entry is owned by UID:GID.
+	// KeepOwner keeps each entry's uid and gid (docker's cp); otherwise
+	// every entry is owned by UID:GID (cp -a: the container's user).
 	KeepOwner bool
 	UID, GID  int
 }

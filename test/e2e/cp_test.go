@@ -170,10 +170,11 @@ func rebase(tree map[string]cpEntry, name string) map[string]cpEntry {
 	return out
 }
 
-// A tree copied in and out round-trips contents, modes, mtimes and (with
-// -a, rootless too with ids of the user's range) owners, to a running and
-// to a stopped container; without -a what goes in belongs to the
-// container's root, and what comes out to the calling user.
+// A tree copied in and out round-trips contents, modes, mtimes and owners
+// (rootless too, with ids of the user's range), to a running and to a
+// stopped container, as docker's engine keeps the archive's ids; with -a
+// what goes in belongs to the container's user (here 123:456), and what
+// comes out always to the calling user.
 func TestCpTreeRoundTrip(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
@@ -196,21 +197,21 @@ func TestCpTreeRoundTrip(t *testing.T) {
 		for _, state := range []string{"running", "stopped"} {
 			name := "rt-" + state
 			if state == "running" {
-				s.Run("run", "-d", "--name", name, bb, "sleep", "1000").MustSucceed(t)
+				s.Run("run", "-d", "--user", "123:456", "--name", name, bb, "sleep", "1000").MustSucceed(t)
 			} else {
-				s.Run("create", "--name", name, bb, "sleep", "1000").MustSucceed(t)
+				s.Run("create", "--user", "123:456", "--name", name, bb, "sleep", "1000").MustSucceed(t)
 			}
-			s.Run("cp", "-a", src, name+":/data").MustSucceed(t)
-			s.Run("cp", src, name+":/plain").MustSucceed(t)
+			s.Run("cp", src, name+":/data").MustSucceed(t)
+			s.Run("cp", "-a", src, name+":/plain").MustSucceed(t)
 
 			// What the container holds, read through cp's own tar stream.
 			got := readCpTar(t, s.Run("cp", name+":/data", "-").MustSucceed(t).Stdout)
-			sameTree(t, state+": cp -a in, then tar out", got, rebase(inNS, "data"), nil)
+			sameTree(t, state+": cp in, then tar out", got, rebase(inNS, "data"), nil)
 			got = readCpTar(t, s.Run("cp", name+":/plain", "-").MustSucceed(t).Stdout)
-			sameTree(t, state+": cp in without -a", got, rebase(inNS, "plain"), &[2]int{0, 0})
+			sameTree(t, state+": cp -a in (the container's user)", got, rebase(inNS, "plain"), &[2]int{123, 456})
 			if state == "running" {
 				// And as its processes see it.
-				if out := s.Run("exec", name, "stat", "-c", "%u:%g %A", "/data/sub/deeper/owned", "/plain/sub/deeper/owned", "/data/shared").MustSucceed(t).Out(); out != "1000:1000 -rw-r-----\n0:0 -rw-r-----\n0:0 drwxrwsr-x" {
+				if out := s.Run("exec", "--user", "0", name, "stat", "-c", "%u:%g %A", "/data/sub/deeper/owned", "/plain/sub/deeper/owned", "/data/shared").MustSucceed(t).Out(); out != "1000:1000 -rw-r-----\n123:456 -rw-r-----\n0:0 drwxrwsr-x" {
 					t.Errorf("%s: inside the container: %q", state, out)
 				}
 			}
