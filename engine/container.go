@@ -59,6 +59,9 @@ type ContainerConfig struct {
 	Network     ContainerNetwork    `json:"network"`
 	RunTimeout  int                 `json:"run_timeout,omitempty"`  // --timeout, seconds
 	RemoveImage bool                `json:"remove_image,omitempty"` // --rmi
+	// AnonymousVolumes were made for the container (-v /path, the image's
+	// VOLUMEs): rm -v and --rm remove them.
+	AnonymousVolumes []string `json:"anonymous_volumes,omitempty"`
 	Spec        runtime.SpecOptions `json:"spec"`
 }
 
