@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -492,7 +493,7 @@ func dirSize(dir string) int64 {
 		if err != nil {
 			return nil
 		}
-		if st, ok := info.Sys().(*unix.Stat_t); ok && st.Nlink > 1 {
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
 			if seen[st.Ino] {
 				return nil
 			}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -48,7 +49,7 @@ func copyUp(rootfs, dst, data string) error {
 		if err != nil {
 			return err
 		}
-		st := info.Sys().(*unix.Stat_t)
+		st := info.Sys().(*syscall.Stat_t)
 		if rel != "." {
 			if done, err := copyEntry(path, target, info, st, links); err != nil || done {
 				return err
@@ -73,8 +74,8 @@ func copyUp(rootfs, dst, data string) error {
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
 		rel, _ := filepath.Rel(data, dirs[i])
-		var st unix.Stat_t
-		if err := unix.Lstat(filepath.Join(src, rel), &st); err == nil {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(filepath.Join(src, rel), &st); err == nil {
 			setTimes(dirs[i], &st)
 		}
 	}
@@ -83,7 +84,7 @@ func copyUp(rootfs, dst, data string) error {
 
 // copyEntry makes target as a copy of path; done is true for a hard link
 // to a file copied before (whose owner, mode and times are set already).
-func copyEntry(path, target string, info fs.FileInfo, st *unix.Stat_t, links map[uint64]string) (done bool, err error) {
+func copyEntry(path, target string, info fs.FileInfo, st *syscall.Stat_t, links map[uint64]string) (done bool, err error) {
 	mode := info.Mode()
 	if mode.IsRegular() && st.Nlink > 1 {
 		if first, ok := links[st.Ino]; ok {
@@ -128,8 +129,8 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-func setTimes(path string, st *unix.Stat_t) error {
-	ts := []unix.Timespec{st.Atim, st.Mtim}
+func setTimes(path string, st *syscall.Stat_t) error {
+	ts := []unix.Timespec{unix.Timespec(st.Atim), unix.Timespec(st.Mtim)}
 	return unix.UtimesNanoAt(unix.AT_FDCWD, path, ts, unix.AT_SYMLINK_NOFOLLOW)
 }
 

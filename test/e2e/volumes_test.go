@@ -160,8 +160,8 @@ func TestVolumeImageVolumeCopyUp(t *testing.T) {
 		if len(anon) != 1 || len(anon[0]) != 64 {
 			t.Fatalf("the image's VOLUME: want one anonymous volume, got %q", anon)
 		}
-		if v := inspectString(t, s, "img", "Mounts.0.Name"); v != anon[0] {
-			t.Errorf("inspect Mounts.0.Name %q, want %s", v, anon[0])
+		if ms := mountsOf(t, s, "img"); len(ms) != 1 || ms[0]["Name"] != anon[0] || ms[0]["Destination"] != "/data" {
+			t.Errorf("inspect Mounts %v, want the anonymous volume %s at /data", ms, anon[0])
 		}
 		// On the host the symlink is still a symlink: nothing followed.
 		mp := strings.TrimSpace(s.Run("volume", "inspect", "--format", "{{.Mountpoint}}", anon[0]).MustSucceed(t).Stdout)
