@@ -21,6 +21,12 @@ func (e *Engine) resolveMounts(ctx context.Context, spec *runtime.SpecOptions, v
 	var anonymous []string
 	for i := range spec.Mounts {
 		m := &spec.Mounts[i]
+		if filepath.IsAbs(m.Destination) {
+			m.Destination = filepath.Clean(m.Destination) // what cp and inspect read
+		}
+		if m.Type == "bind" && filepath.IsAbs(m.Source) {
+			m.Source = filepath.Clean(m.Source)
+		}
 		if m.Type != "volume" {
 			continue
 		}

@@ -72,33 +72,27 @@ func (e *Engine) readyVolume(v *Volume, m runtime.Mount, rootfs string) error {
 }
 
 // releaseVolumes unmounts the driver mounts of c's volumes that no other
-// running container uses; c has stopped.
+// running container uses; c has stopped. The users are read under the
+// volume's lock: a start marks its container starting before it takes the
+// lock to mount, so it is either seen here or mounts again after.
 func (e *Engine) releaseVolumes(c *Container) {
-	var mounted []string
 	for _, m := range c.Config.Spec.Mounts {
-		if m.Type == "volume" && m.Name != "" {
-			mounted = append(mounted, m.Name)
-		}
-	}
-	if len(mounted) == 0 {
-		return
-	}
-	users, err := e.volumeUsers()
-	if err != nil {
-		return
-	}
-	for _, name := range mounted {
-		if slices.ContainsFunc(users[name], func(u *Container) bool { return u.ID != c.ID && u.Running() }) {
+		if m.Type != "volume" || m.Name == "" {
 			continue
 		}
-		v, err := e.lookupVolume(context.Background(), name)
+		v, err := e.lookupVolume(context.Background(), m.Name)
 		if err != nil || len(v.Config.Options) == 0 {
 			continue
 		}
-		if unlock, err := e.lockVolume(v); err == nil {
-			unmountVolume(v)
-			unlock()
+		unlock, err := e.lockVolume(v)
+		if err != nil {
+			continue
 		}
+		users, err := e.volumeUsers()
+		if err == nil && !slices.ContainsFunc(users[v.Name], func(u *Container) bool { return u.ID != c.ID && u.Running() }) {
+			unmountVolume(v)
+		}
+		unlock()
 	}
 }
 
