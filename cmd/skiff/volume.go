@@ -43,7 +43,7 @@ func volumeCreateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts, err := parseVolumeOpts(c.StringSlice("opt"))
+			opts, err := parseOpts(c.StringSlice("opt"))
 			if err != nil {
 				return err
 			}
@@ -60,8 +60,9 @@ func volumeCreateCommand() *cli.Command {
 	}
 }
 
-// parseVolumeOpts reads --opt KEY=VALUE (the value may hold '=' and ',').
-func parseVolumeOpts(in []string) (map[string]string, error) {
+// parseOpts reads a driver's --opt KEY=VALUE (the value may hold '=' and
+// ','); nil for none.
+func parseOpts(in []string) (map[string]string, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
@@ -163,16 +164,10 @@ func volumeRmCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				var failed error
-				for _, name := range c.Args().Slice() {
-					if _, err := e.VolumeRemove(ctx, name, engine.VolumeRemoveOptions{Force: c.Bool("force")}); err != nil {
-						fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
-						failed = &silentError{code: exitCode(err)}
-						continue
-					}
-					fmt.Println(name)
-				}
-				return failed
+				return removeEach(c, func(name string) error {
+					_, err := e.VolumeRemove(ctx, name, engine.VolumeRemoveOptions{Force: c.Bool("force")})
+					return err
+				})
 			})
 		},
 	}
@@ -238,4 +233,20 @@ func volumeExistsCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// removeEach is the rm of a group (network rm, volume rm): each argument in
+// turn, its name printed once removed, one Error line for each that failed;
+// the exit code is the last failure's.
+func removeEach(c *cli.Context, rm func(string) error) error {
+	var failed error
+	for _, name := range c.Args().Slice() {
+		if err := rm(name); err != nil {
+			fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
+			failed = &silentError{code: exitCode(err)}
+			continue
+		}
+		fmt.Println(name)
+	}
+	return failed
 }

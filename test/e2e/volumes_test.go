@@ -32,6 +32,17 @@ func requireVolumes(t testing.TB, s *Skiff, after string, want ...string) {
 	}
 }
 
+// hostDir makes a directory under the runner's, the user's (rootless).
+func hostDir(t testing.TB, s *Skiff, name string) string {
+	t.Helper()
+	dir := filepath.Join(s.Dir, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.Chown(dir)
+	return dir
+}
+
 // mountsOf is a container's inspect Mounts.
 func mountsOf(t testing.TB, s *Skiff, ref string) []map[string]any {
 	t.Helper()
@@ -295,11 +306,7 @@ func TestVolumeLocalDriver(t *testing.T) {
 			t.Errorf("volume-opt: Options.type %q", v)
 		}
 
-		host := filepath.Join(s.Dir, "hostdir")
-		if err := os.Mkdir(host, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		s.Chown(host)
+		host := hostDir(t, s, "hostdir")
 		s.WriteFile(filepath.Join(host, "keep"), []byte("host file\n"))
 		s.Run("volume", "create", "-o", "type=none", "-o", "device="+host, "-o", "o=bind", "hostbind").MustSucceed(t)
 		s.Run("run", "--rm", "-v", "hostbind:/h", bb, "sh", "-c", "cat /h/keep; echo from-ctr > /h/new").Assert(t, Expect{Stdout: "host file\n"})
@@ -368,11 +375,7 @@ func TestVolumeMountForms(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
-		host := filepath.Join(s.Dir, "share")
-		if err := os.Mkdir(host, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		s.Chown(host)
+		host := hostDir(t, s, "share")
 		s.WriteFile(filepath.Join(host, "in"), []byte("shared\n"))
 		s.Run("run", "--name", "src", "--mount", "type=volume,source=vol,target=/vol",
 			"--mount", "type=bind,src="+host+",dst=/share,readonly",
@@ -417,11 +420,7 @@ func TestVolumeOwnership(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
-		host := filepath.Join(s.Dir, "bind")
-		if err := os.Mkdir(host, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		s.Chown(host)
+		host := hostDir(t, s, "bind")
 		s.Run("run", "--rm", "-v", host+":/m", bb, "sh", "-c", "echo root-wrote > /m/file").MustSucceed(t)
 		var st syscall.Stat_t
 		if err := syscall.Stat(filepath.Join(host, "file"), &st); err != nil {
