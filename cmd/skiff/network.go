@@ -41,11 +41,7 @@ func networkCreateCommand() *cli.Command {
 			if err := requireArgs(c, 1, 1); err != nil {
 				return err
 			}
-			labels, err := parseLabels(c.StringSlice("label"))
-			if err != nil {
-				return err
-			}
-			opts, err := parseOpts(c.StringSlice("opt"))
+			labels, opts, err := labelsAndOpts(c)
 			if err != nil {
 				return err
 			}

@@ -39,11 +39,7 @@ func volumeCreateCommand() *cli.Command {
 			if err := requireArgs(c, 0, 1); err != nil {
 				return err
 			}
-			labels, err := parseLabels(c.StringSlice("label"))
-			if err != nil {
-				return err
-			}
-			opts, err := parseOpts(c.StringSlice("opt"))
+			labels, opts, err := labelsAndOpts(c)
 			if err != nil {
 				return err
 			}
@@ -58,6 +54,15 @@ func volumeCreateCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// labelsAndOpts are a create's --label and --opt (network, volume).
+func labelsAndOpts(c *cli.Context) (labels, opts map[string]string, err error) {
+	if labels, err = parseLabels(c.StringSlice("label")); err != nil {
+		return nil, nil, err
+	}
+	opts, err = parseOpts(c.StringSlice("opt"))
+	return labels, opts, err
 }
 
 // parseOpts reads a driver's --opt KEY=VALUE (the value may hold '=' and
@@ -198,14 +203,7 @@ func volumePruneCommand() *cli.Command {
 				if err != nil && len(res.Removed) == 0 {
 					return err // a bad filter: one line, no summary
 				}
-				if len(res.Removed) > 0 {
-					fmt.Println("Deleted Volumes:")
-					for _, n := range res.Removed {
-						fmt.Println(n)
-					}
-					fmt.Println()
-				}
-				fmt.Println("Total reclaimed space:", units.HumanSize(float64(res.SpaceReclaimed)))
+				printPruned("Volumes", res.Removed, res.SpaceReclaimed)
 				return err
 			})
 		},
