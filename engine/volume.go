@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -448,15 +449,15 @@ func (e *Engine) VolumePrune(ctx context.Context, o VolumePruneOptions) (VolumeP
 	}
 	keys := labelKeys(func(v *Volume) map[string]string { return v.Config.Labels })
 	keys["until"] = untilKey(time.Now(), func(v *Volume) time.Time { return v.Created })
-	all := o.All
-	keys["all"] = filterKey[*Volume]{check: boolValues, match: func(s string) (func(*Volume) bool, error) {
-		all = all || s == "true" || s == "1"
+	// all=true is a mode, as Docker's -a, not a test of each volume.
+	keys["all"] = filterKey[*Volume]{check: boolValues, match: func(string) (func(*Volume) bool, error) {
 		return func(*Volume) bool { return true }, nil
 	}}
 	match, err := filterSpec[*Volume]{what: "volume prune", keys: keys}.compile(f)
 	if err != nil {
 		return VolumePruneResult{}, err
 	}
+	all := o.All || slices.ContainsFunc(f["all"], func(v string) bool { return v == "true" || v == "1" })
 	vols, err := e.volumes(ctx)
 	if err != nil {
 		return VolumePruneResult{}, err

@@ -292,11 +292,14 @@ func TestVolumeLocalDriver(t *testing.T) {
 		s.Run("run", "-d", "--name", "holder", "-v", "scratch:/s", bb, "sh", "-c", "echo live > /s/f && sleep 60").MustSucceed(t)
 		s.Run("run", "--rm", "-v", "scratch:/s", bb, "sh", "-c", "df -k /s | tail -1; stat -c %a /s; cat /s/f").
 			Assert(t, Expect{Stdout: "tmpfs"}).Assert(t, Expect{Stdout: "2048"}).Assert(t, Expect{Stdout: "1770\nlive\n"})
+		if !volumeMounted(t, s, "scratch") {
+			t.Errorf("the tmpfs volume is not mounted on its data directory while a container uses it")
+		}
 		s.Run("rm", "-f", "holder").MustSucceed(t)
 		// Unmounted with its last user: a tmpfs volume's data goes with it.
 		s.Run("run", "--rm", "-v", "scratch:/s", bb, "sh", "-c", "ls -A /s; df -k /s | tail -1").Assert(t, Expect{Stdout: "tmpfs", NotStdout: "f\n"})
-		if ls, _ := os.ReadDir(filepath.Join(s.Root, "volumes", "scratch", "_data")); len(ls) != 0 {
-			t.Errorf("the tmpfs volume's data directory holds %d entries after its last user", len(ls))
+		if volumeMounted(t, s, "scratch") {
+			t.Errorf("the tmpfs volume is still mounted after its last user")
 		}
 
 		// --mount's volume-opt makes a tmpfs volume on first use.
@@ -349,25 +352,35 @@ func TestVolumeBlockDevice(t *testing.T) {
 	s.Run("volume", "create", "-o", "type=ext4", "-o", "device="+dev, "disk").MustSucceed(t)
 	s.Run("run", "--rm", "-v", "disk:/disk", bb, "sh", "-c", "echo on-disk > /disk/f; ls /disk").Assert(t, Expect{Stdout: "lost+found"})
 	// Unmounted after the run; mounted again by the next.
-	if on, _ := mountedAtPath(filepath.Join(s.Root, "volumes", "disk", "_data")); on {
+	if volumeMounted(t, s, "disk") {
 		t.Errorf("the device is still mounted after its last user")
 	}
 	s.Run("run", "--rm", "-v", "disk:/disk", bb, "cat", "/disk/f").Assert(t, Expect{Stdout: "on-disk\n"})
 	s.Run("volume", "rm", "disk").MustSucceed(t)
 }
 
-// mountedAtPath reads /proc/self/mountinfo for a mount at path.
-func mountedAtPath(path string) (bool, error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false, err
+// volumeMounted reports whether something is mounted on the data
+// directory of volume name: in the host's mount table rootful, in skiff's
+// own mount namespace (skiff unshare) rootless.
+func volumeMounted(t testing.TB, s *Skiff, name string) bool {
+	t.Helper()
+	data := filepath.Join(s.Root, "volumes", name, "_data")
+	var table string
+	if s.Rootless() {
+		table = s.Run("unshare", "cat", "/proc/self/mountinfo").MustSucceed(t).Stdout
+	} else {
+		b, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		table = string(b)
 	}
-	for line := range strings.Lines(string(b)) {
-		if f := strings.Fields(line); len(f) > 4 && unescapeMount(f[4]) == path {
-			return true, nil
+	for line := range strings.Lines(table) {
+		if f := strings.Fields(line); len(f) > 4 && unescapeMount(f[4]) == data {
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // --mount's forms, --volumes-from, and inspect's Mounts as Docker's.
