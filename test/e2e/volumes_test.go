@@ -201,7 +201,7 @@ func TestVolumeCommands(t *testing.T) {
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
 		s.Run("volume", "create", "--label", "tier=db", "--label", "env=prod", "alpha").Assert(t, Expect{Stdout: "alpha\n"})
-		s.Run("volume", "create", "-l", "tier=web", "beta").MustSucceed(t)
+		s.Run("volume", "create", "beta", "-l", "tier=web").MustSucceed(t) // flags after the name, as Docker's
 		s.Run("volume", "create", "gamma").MustSucceed(t)
 		s.Run("volume", "create", "gamma").Assert(t, Expect{Stdout: "gamma\n"}) // Docker: the existing one
 		random := s.Run("volume", "create").MustSucceed(t).Out()
@@ -278,7 +278,7 @@ func TestVolumeCommands(t *testing.T) {
 		s.Run("volume", "prune", "-f", "--filter", "all=true").Assert(t, Expect{Stdout: "Deleted Volumes:\ngamma\n"})
 		requireVolumes(t, s, "prune -a", "beta") // in use by a created container
 		s.Run("rm", "user").MustSucceed(t)
-		s.Run("volume", "rm", "beta").MustSucceed(t)
+		s.Run("volume", "rm", "beta", "nosuch", "-f").Assert(t, Expect{Stdout: "beta\nnosuch\n"})
 	})
 }
 
