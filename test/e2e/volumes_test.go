@@ -98,6 +98,11 @@ func TestVolumeAnonymous(t *testing.T) {
 		s.Run("run", "--rm", "-v", "/data", bb, "sh", "-c", "echo x > /data/x").MustSucceed(t)
 		s.Run("run", "--rm", "--mount", "type=volume,target=/data", "-v", "named:/n", bb, "true").MustSucceed(t)
 		requireVolumes(t, s, "run --rm -v /data", "named")
+		// Detached, the monitor's clean-up removes them.
+		s.Run("run", "-d", "--rm", "-v", "/data", bb, "true").MustSucceed(t)
+		eventually(t, 10*time.Second, "the detached --rm container and its volume to go", func() bool {
+			return len(s.Run("ps", "-aq").Lines()) == 0 && len(volumeNames(t, s)) == 1
+		})
 
 		s.Run("run", "--name", "keep", "-v", "/data", bb, "true").MustSucceed(t)
 		anon := volumeNames(t, s, "dangling=false", "name=^[0-9a-f]{64}$")
@@ -301,6 +306,10 @@ func TestVolumeLocalDriver(t *testing.T) {
 		if volumeMounted(t, s, "scratch") {
 			t.Errorf("the tmpfs volume is still mounted after its last user")
 		}
+		// A container that exits and stays releases it too.
+		s.Run("run", "--name", "once", "-v", "scratch:/s", bb, "true").MustSucceed(t)
+		eventually(t, 10*time.Second, "the tmpfs volume to be unmounted after its user exited", func() bool { return !volumeMounted(t, s, "scratch") })
+		s.Run("rm", "once").MustSucceed(t)
 
 		// --mount's volume-opt makes a tmpfs volume on first use.
 		s.Run("run", "--rm", "--mount", `type=volume,src=viaopt,dst=/v,volume-opt=type=tmpfs,volume-opt=device=tmpfs,"volume-opt=o=size=1m"`, bb,
