@@ -163,6 +163,7 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime
 	opts.HostsFile, opts.HostnameFile, opts.ResolvConfFile = c.HostsFile(), c.HostnameFile(), c.ResolvConfFile()
 	network, err := e.startNetwork(c, &opts)
 	if err != nil {
+		e.releaseVolumes(c)
 		e.store.Unmount(c.ID, false)
 		return nil, false, err
 	}
