@@ -232,7 +232,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		if mode != "" {
 			bind += ":" + mode
 		}
-		if !slices.Contains(c.Config.AnonymousVolumes, m.Name) || m.Type != "volume" {
+		if m.Type != "volume" || !slices.Contains(c.Config.AnonymousVolumes, m.Name) {
 			hc.Binds = append(hc.Binds, bind) // Docker keeps anonymous ones out of Binds
 		}
 		out.Mounts = append(out.Mounts, im)
