@@ -100,6 +100,9 @@ func (e *Engine) releaseVolumes(c *Container) {
 // container names (another may share one through --volumes-from), after c
 // was removed: rm -v and run --rm, as Docker.
 func (e *Engine) removeAnonymousVolumes(c *Container) {
+	if len(c.Config.AnonymousVolumes) == 0 {
+		return // no read of every container for the common run --rm
+	}
 	users, err := e.volumeUsers()
 	if err != nil {
 		return
