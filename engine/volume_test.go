@@ -214,3 +214,29 @@ func TestMountedAt(t *testing.T) {
 		t.Fatal("mountedAt compares cleaned destinations")
 	}
 }
+
+// :U's chown takes the whole tree and never follows a symlink out of it.
+func TestChownTree(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown to another user needs root")
+	}
+	dir, outside := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a", "b", "f"), nil, 0o644)
+	os.Symlink(outside, filepath.Join(dir, "a", "out"))
+	if err := chownTree(dir, 1234, 5678); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dir, filepath.Join(dir, "a"), filepath.Join(dir, "a", "b", "f"), filepath.Join(dir, "a", "out")} {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(p, &st); err != nil || st.Uid != 1234 || st.Gid != 5678 {
+			t.Errorf("%s: owner %d:%d %v, want 1234:5678", p, st.Uid, st.Gid, err)
+		}
+	}
+	var st syscall.Stat_t
+	if syscall.Stat(outside, &st); st.Uid == 1234 {
+		t.Errorf("chownTree followed a symlink out of the tree")
+	}
+}
