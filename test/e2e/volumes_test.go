@@ -267,6 +267,8 @@ func TestVolumeCommands(t *testing.T) {
 		}
 		s.Run("volume", "inspect", "--format", "{{.Name}} {{.Labels.tier}}", "alpha", "beta").Assert(t, Expect{Stdout: "alpha db\nbeta web\n"})
 		s.Run("inspect", "--type", "volume", "--format", "{{.Name}}", "gamma").Assert(t, Expect{Stdout: "gamma\n"})
+		s.Run("inspect", "--format", "{{.Name}} {{.Scope}}", "gamma").Assert(t, Expect{Stdout: "gamma local\n"}) // after containers and images
+		requireOneLine(t, s.Run("inspect", "nosuchthing").MustFail(t, 125, "no such object: nosuchthing"))
 		requireOneLine(t, s.Run("volume", "inspect", "nosuch").MustFail(t, 125, "no such volume: nosuch"))
 
 		s.Run("volume", "exists", "alpha").MustSucceed(t)
