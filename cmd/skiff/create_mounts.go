@@ -187,8 +187,8 @@ func parseMount(s string) (engine.Mount, error) {
 // as the type needs one, and no options of another type.
 func checkMount(m engine.Mount, bindOpts, volumeOpts, tmpfsOpts []string) (engine.Mount, error) {
 	mix := func(opts []string) error {
-		if len(opts) > 0 {
-			return fmt.Errorf("cannot mix '%s' options with mount type '%s'", opts[0], m.Type)
+		if len(opts) > 0 { // Docker's words: 'volume-*', not the key given
+			return fmt.Errorf("cannot mix '%s-*' options with mount type '%s'", strings.SplitN(opts[0], "-", 2)[0], m.Type)
 		}
 		return nil
 	}
