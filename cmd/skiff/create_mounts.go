@@ -194,6 +194,8 @@ func checkMount(m engine.Mount, bindOpts, volumeOpts, tmpfsOpts []string) (engin
 	}
 	var err error
 	switch m.Type {
+	case "":
+		return m, fmt.Errorf("type is required")
 	case "bind":
 		if m.Source == "" {
 			return m, fmt.Errorf("invalid mount config for type \"bind\": field Source must not be empty")

@@ -61,6 +61,7 @@ func TestParseMounts(t *testing.T) {
 			err: `invalid argument "type=volume,target=/b,tmpfs-size=1m" for "--mount" flag: cannot mix 'tmpfs-*' options with mount type 'volume'`},
 		{args: []string{"--mount", "type=tmpfs,target=/b,tmpfs-mode=99"},
 			err: `invalid argument "type=tmpfs,target=/b,tmpfs-mode=99" for "--mount" flag: invalid value for tmpfs-mode: 99`},
+		{args: []string{"--mount", "type=,target=/b"}, err: `invalid argument "type=,target=/b" for "--mount" flag: type is required`},
 		{args: []string{"--mount", "type=overlay,target=/b"},
 			err: `invalid argument "type=overlay,target=/b" for "--mount" flag: invalid mount type 'overlay': use bind, volume or tmpfs`},
 		{args: []string{"--mount", "type=bind,source=/a,target=/b,readonly=maybe"},
