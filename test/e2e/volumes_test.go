@@ -431,6 +431,7 @@ func TestVolumeMountForms(t *testing.T) {
 			t.Errorf("--volumes-from src:ro Mounts: %v", ms)
 		}
 		requireOneLine(t, s.Run("volume", "rm", "vol").MustFail(t, 125, "volume is in use"))
+		s.Run("ps", "-a", "--filter", "volume=vol", "--format", "{{.Names}} {{.Mounts}}").Assert(t, Expect{Stdout: "from vol," + host + "\nsrc vol," + host + ",/tmp/t\n"})
 		s.Run("rm", "src", "from").MustSucceed(t)
 		requireOneLine(t, s.Run("run", "--rm", "--volumes-from", "nosuch", bb, "true").MustFail(t, 125, "no such container"))
 		requireOneLine(t, s.Run("run", "--rm", "--volumes-from", "nosuch:rx", bb, "true").MustFail(t, 125, "CONTAINER[:ro|rw]"))
