@@ -128,11 +128,28 @@ func (e *Engine) ensureVolume(ctx context.Context, name string, cfg VolumeConfig
 	if err != nil || !created {
 		return v, false, err
 	}
-	if err := os.MkdirAll(v.Mountpoint, 0o755); err != nil {
+	if err := makeVolumeDirs(v.Mountpoint); err != nil {
 		e.db.DeleteVolume(context.WithoutCancel(ctx), name)
 		return nil, false, fmt.Errorf("volume %s: %w", name, err)
 	}
 	return v, true, nil
+}
+
+// makeVolumeDirs makes a volume's directory, private to the store's owner
+// as the containers' are (containers reach the data through their mounts,
+// other users of the host not at all), and its data directory.
+func makeVolumeDirs(data string) error {
+	dir := filepath.Dir(data)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return err
+	}
+	if err := os.Mkdir(data, 0o755); err != nil && !os.IsExist(err) {
+		return err
+	}
+	return nil
 }
 
 func (e *Engine) volumeFromRow(r statedb.Volume) (*Volume, error) {

@@ -80,6 +80,10 @@ func TestVolumeNamedDataOutlivesContainers(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(mp, "f")); err != nil || string(b) != "kept\n" {
 			t.Errorf("the volume's data on the host: %q %v", b, err)
 		}
+		// Other users of the host cannot reach a volume's data.
+		if fi, err := os.Stat(filepath.Dir(mp)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("the volume's directory: %v %v, want mode 0700", fi.Mode(), err)
+		}
 		s.Run("volume", "rm", "data").MustSucceed(t).Assert(t, Expect{Stdout: "data\n"})
 		if _, err := os.Stat(mp); !os.IsNotExist(err) {
 			t.Errorf("volume rm left %s: %v", mp, err)
