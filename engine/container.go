@@ -62,7 +62,7 @@ type ContainerConfig struct {
 	Spec        runtime.SpecOptions `json:"spec"`
 
 	// AnonymousVolumes were made for the container (-v /path, the image's
-	// VOLUMEs): rm -v and --rm remove them.
+	// VOLUMEs), and are recorded anonymous: rm -v and --rm remove them.
 	AnonymousVolumes []string `json:"anonymous_volumes,omitempty"`
 }
 

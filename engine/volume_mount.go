@@ -96,18 +96,24 @@ func (e *Engine) releaseVolumes(c *Container) {
 	}
 }
 
-// removeAnonymousVolumes removes c's anonymous volumes that no other
-// container names (another may share one through --volumes-from), after c
-// was removed: rm -v and run --rm, as Docker.
+// removeAnonymousVolumes removes the anonymous volumes c named that no
+// other container names (one it shared through --volumes-from goes with
+// the last of them), after c was removed: rm -v and run --rm, as Docker.
 func (e *Engine) removeAnonymousVolumes(c *Container) {
-	if len(c.Config.AnonymousVolumes) == 0 {
+	var names []string
+	for _, m := range c.Config.Spec.Mounts {
+		if m.Type == "volume" && m.Name != "" {
+			names = append(names, m.Name)
+		}
+	}
+	if len(names) == 0 {
 		return // no read of every container for the common run --rm
 	}
 	users, err := e.volumeUsers()
 	if err != nil {
 		return
 	}
-	for _, name := range c.Config.AnonymousVolumes {
+	for _, name := range names {
 		if len(users[name]) > 0 {
 			continue
 		}

@@ -124,6 +124,17 @@ func TestVolumeAnonymous(t *testing.T) {
 		s.Run("rm", "-v", "drop").MustSucceed(t)
 		requireVolumes(t, s, "rm -v", anon[0], "named")
 
+		// One shared through --volumes-from goes with the last rm -v.
+		s.Run("run", "--name", "a1", "-v", "/shared", bb, "true").MustSucceed(t)
+		s.Run("create", "--name", "a2", "--volumes-from", "a1", bb).MustSucceed(t)
+		shared := volumeNames(t, s, "dangling=false")
+		s.Run("rm", "-v", "a1").MustSucceed(t)
+		if got := volumeNames(t, s, "dangling=false"); len(shared) != 1 || !slices.Equal(got, shared) {
+			t.Errorf("rm -v of a1 removed the volume a2 still uses: %q, then %q", shared, got)
+		}
+		s.Run("rm", "-v", "a2").MustSucceed(t)
+		requireVolumes(t, s, "rm -v of the last user of a shared anonymous volume", anon[0], "named")
+
 		// prune takes unused anonymous volumes; -a named ones too.
 		s.Run("volume", "prune", "-f").MustSucceed(t).Assert(t, Expect{Stdout: "Deleted Volumes:\n" + anon[0] + "\n\nTotal reclaimed space:"})
 		requireVolumes(t, s, "volume prune", "named")
