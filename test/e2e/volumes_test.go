@@ -286,6 +286,8 @@ func TestVolumeCommands(t *testing.T) {
 		requireOneLine(t, s.Run("inspect", "nosuchthing").MustFail(t, 125, "no such object: nosuchthing"))
 		requireOneLine(t, s.Run("volume", "inspect", "nosuch").MustFail(t, 125, "no such volume: nosuch"))
 
+		s.Run("__complete", "volume", "rm", "al").Assert(t, Expect{Stdout: "alpha\n"}) // shell completion
+		s.Run("__complete", "volume", "inspect", "alpha", "").Assert(t, Expect{Stdout: "alpha\nbeta\ngamma\n"})
 		s.Run("volume", "exists", "alpha").MustSucceed(t)
 		s.Run("volume", "exists", "nosuch").Assert(t, Expect{Code: 1})
 
