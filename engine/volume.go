@@ -33,7 +33,8 @@ import (
 //	                                  a bind, a block device) the mount point
 //	                                  of that, mounted while a container uses it
 //
-// create writes the row (which claims the name), then the directory; rm
+// create makes the directory (kept if it exists: it is empty unless a
+// volume of the name exists), then the row, which claims the name; rm
 // renames the directory away, then deletes the row, then the directory: a
 // name is never reused with an old volume's data. A volume is in use while
 // any container, running or not, names it in its mounts.
@@ -117,22 +118,20 @@ func (e *Engine) VolumeCreate(ctx context.Context, o VolumeCreateOptions) (Volum
 }
 
 // ensureVolume makes volume name unless it exists, and reports whether
-// this call made it.
+// this call made it. The directory comes first: of two processes making
+// one volume, the one that finds the row made by the other finds its
+// directory too.
 func (e *Engine) ensureVolume(ctx context.Context, name string, cfg VolumeConfig) (*Volume, bool, error) {
+	if err := makeVolumeDirs(e.volumeData(name)); err != nil {
+		return nil, false, fmt.Errorf("volume %s: %w", name, err)
+	}
 	b, _ := json.Marshal(cfg)
 	row, created, err := e.db.EnsureVolume(ctx, statedb.Volume{Name: name, Driver: "local", Created: time.Now().UTC(), Config: b})
 	if err != nil {
 		return nil, false, err
 	}
 	v, err := e.volumeFromRow(row)
-	if err != nil || !created {
-		return v, false, err
-	}
-	if err := makeVolumeDirs(v.Mountpoint); err != nil {
-		e.db.DeleteVolume(context.WithoutCancel(ctx), name)
-		return nil, false, fmt.Errorf("volume %s: %w", name, err)
-	}
-	return v, true, nil
+	return v, created, err
 }
 
 // makeVolumeDirs makes a volume's directory, private to the store's owner
