@@ -60,6 +60,10 @@ type ContainerConfig struct {
 	RunTimeout  int                 `json:"run_timeout,omitempty"`  // --timeout, seconds
 	RemoveImage bool                `json:"remove_image,omitempty"` // --rmi
 	Spec        runtime.SpecOptions `json:"spec"`
+
+	// AnonymousVolumes were made for the container (-v /path, the image's
+	// VOLUMEs), and are recorded anonymous: rm -v and --rm remove them.
+	AnonymousVolumes []string `json:"anonymous_volumes,omitempty"`
 }
 
 // Container is one container as the engine sees it.

@@ -55,7 +55,8 @@ type ContainerCreateOptions struct {
 	StopTimeout   *int   // seconds; nil for 10
 
 	// The host side, as Docker's HostConfig.
-	Mounts         []Mount // bind mounts and tmpfs, in order
+	Mounts         []Mount  // binds, volumes and tmpfs, in order
+	VolumesFrom    []string // CONTAINER[:ro|rw]: that container's binds and volumes too
 	ReadonlyRootfs bool
 	Privileged     bool
 	CapAdd         []string
@@ -178,6 +179,9 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	if err := applyTimezone(&spec, o.Timezone); err != nil {
 		return cfg, err
 	}
+	if cfg.AnonymousVolumes, err = e.resolveMounts(ctx, &spec, o.VolumesFrom, c.Volumes); err != nil {
+		return cfg, err
+	}
 	if err := runtime.CheckOptions(spec); err != nil {
 		return cfg, err
 	}
@@ -284,11 +288,17 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 		return ContainerCreateResult{}, err
 	}
 	res := ContainerCreateResult{ID: id, Name: row.Name}
+	var volumes []string // made for this container
 	fail := func(err error) (ContainerCreateResult, error) {
 		e.store.DeleteContainer(id)
 		os.RemoveAll(dir)
 		e.db.DeleteContainer(context.Background(), id)
+		e.dropVolumes(volumes)
 		return ContainerCreateResult{}, err
+	}
+	// After the row: a volume prune or rm sees the container using them.
+	if volumes, err = e.createVolumes(context.Background(), &cfg); err != nil {
+		return fail(err)
 	}
 	if err := e.store.CreateContainer(storage.CreateOptions{ID: id, ImageID: cfg.ImageID, Volatile: cfg.AutoRemove}); err != nil {
 		return fail(err)

@@ -59,7 +59,7 @@ func (e *Engine) containerFilterSpec() filterSpec[*Container] {
 	keys["volume"] = filterKey[*Container]{match: func(v string) (func(*Container) bool, error) {
 		return func(c *Container) bool {
 			for _, m := range c.Config.Spec.Mounts {
-				if m.Destination == v || m.Source != "" && m.Source == v {
+				if m.Destination == v || m.Source != "" && m.Source == v || m.Name != "" && m.Name == v {
 					return true
 				}
 			}

@@ -89,13 +89,16 @@ type RestartPolicy struct {
 	MaximumRetryCount int    `json:"MaximumRetryCount"`
 }
 
-// InspectMount is one entry of Mounts.
+// InspectMount is one entry of Mounts, Docker's keys in Docker's order.
 type InspectMount struct {
 	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
+	Driver      string `json:"Driver,omitempty"`
 	Mode        string `json:"Mode"`
 	RW          bool   `json:"RW"`
+	Propagation string `json:"Propagation"`
 }
 
 // InspectContainerConfig is the Config object of docker inspect.
@@ -219,12 +222,20 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 			opts = append([]string{"ro"}, opts...)
 		}
 		mode, rw := joinOpts(opts), !slices.Contains(opts, "ro")
+		im := InspectMount{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: mode, RW: rw, Propagation: propagation(opts)}
 		bind := m.Source + ":" + m.Destination
+		if m.Type == "volume" {
+			// Docker's: a volume's propagation is the default, shown empty.
+			im.Type, im.Name, im.Driver, im.Propagation = "volume", m.Name, "local", ""
+			bind = m.Name + ":" + m.Destination
+		}
 		if mode != "" {
 			bind += ":" + mode
 		}
-		hc.Binds = append(hc.Binds, bind)
-		out.Mounts = append(out.Mounts, InspectMount{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: mode, RW: rw})
+		if m.Type != "volume" || !slices.Contains(c.Config.AnonymousVolumes, m.Name) {
+			hc.Binds = append(hc.Binds, bind) // Docker keeps anonymous ones out of Binds
+		}
+		out.Mounts = append(out.Mounts, im)
 	}
 	out.HostConfig = hc
 	out.Config = InspectContainerConfig{Hostname: s.Hostname, User: s.User, Tty: c.Config.Tty, OpenStdin: c.Config.OpenStdin,
@@ -373,4 +384,15 @@ func endpointMAC(ep Endpoint, a netip.Addr) string {
 	}
 	b := a.As4()
 	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}.String()
+}
+
+// propagation is a bind's mount propagation as Docker shows it.
+func propagation(opts []string) string {
+	for _, o := range opts {
+		switch o {
+		case "shared", "rshared", "slave", "rslave", "private", "rprivate":
+			return o
+		}
+	}
+	return "rprivate"
 }

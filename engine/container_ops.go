@@ -224,7 +224,8 @@ func (e *Engine) exitFromMonitor(ctx context.Context, c *Container) (int, bool) 
 
 // ContainerRemoveOptions tune ContainerRemove.
 type ContainerRemoveOptions struct {
-	Force bool // kill a running container first
+	Force   bool // kill a running container first
+	Volumes bool // Docker's -v: remove its anonymous volumes too
 }
 
 // ContainerRemove deletes a stopped container (a running one with Force):
@@ -263,7 +264,13 @@ func (e *Engine) containerRemove(ctx context.Context, ref string, o ContainerRem
 			return "", fmt.Errorf("cannot remove container %s: it did not exit after SIGKILL: %w", c.Name, errdefs.ErrConflict)
 		}
 	}
-	return c.ID, e.removeLocked(c)
+	if err := e.removeLocked(c); err != nil {
+		return c.ID, err
+	}
+	if o.Volumes {
+		e.removeAnonymousVolumes(c)
+	}
+	return c.ID, nil
 }
 
 // removeLocked deletes c, whose lock the caller holds and which is not
@@ -276,6 +283,7 @@ func (e *Engine) removeLocked(c *Container) error {
 		return err
 	}
 	e.releaseRuntime(c)
+	e.releaseVolumes(c)
 	if _, err := e.imageStore(); err != nil {
 		return err
 	}
@@ -334,10 +342,12 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o ContainerCl
 		if err := e.removeLocked(c); err != nil {
 			return ContainerCleanupResult{}, err
 		}
+		e.removeAnonymousVolumes(c)
 		e.removeImageAfter(c)
 		return ContainerCleanupResult{Removed: true}, nil
 	}
 	e.releaseRuntime(c)
+	e.releaseVolumes(c)
 	if _, err := e.imageStore(); err != nil {
 		return ContainerCleanupResult{}, err
 	}

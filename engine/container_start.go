@@ -153,17 +153,24 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime
 	if err != nil {
 		return nil, false, err
 	}
+	if err := e.prepareVolumes(context.Background(), c, rootfs); err != nil {
+		e.releaseVolumes(c)
+		e.store.Unmount(c.ID, false)
+		return nil, false, fmt.Errorf("container %s: %w", c.Name, err)
+	}
 	opts := c.Config.Spec
 	opts.Rootfs = rootfs
 	opts.HostsFile, opts.HostnameFile, opts.ResolvConfFile = c.HostsFile(), c.HostnameFile(), c.ResolvConfFile()
 	network, err := e.startNetwork(c, &opts)
 	if err != nil {
+		e.releaseVolumes(c)
 		e.store.Unmount(c.ID, false)
 		return nil, false, err
 	}
 	fail := func(err error) (*runtime.AttachConn, bool, error) {
 		if !handedOver {
 			e.releaseNetwork(c)
+			e.releaseVolumes(c)
 		}
 		e.store.Unmount(c.ID, false)
 		os.RemoveAll(e.runDir(c.ID))

@@ -73,14 +73,27 @@ type Resources struct {
 	Ulimits   []Ulimit `json:",omitempty"`
 }
 
-// Mount is a bind mount or a tmpfs (Docker's mount types; "volume" arrives
-// with volumes).
+// Mount is a bind mount, a tmpfs or a volume (Docker's mount types). The
+// engine turns a volume into a bind of its data directory at create: Source
+// is then that directory and Name the volume's, so a recorded volume mount
+// has an absolute Source like a bind mount.
 type Mount struct {
-	Type        string   // "bind" or "tmpfs"
-	Source      string   // absolute host path for bind (must exist), "" for tmpfs
+	Type        string   // "bind", "volume" or "tmpfs"
+	Source      string   // absolute host path for bind (must exist) and volume; "" for tmpfs
 	Destination string   // absolute path in the container
 	ReadOnly    bool     `json:",omitempty"`
 	Options     []string `json:",omitempty"` // propagation, "nosuid", tmpfs "size=64m", "mode=1777", ...
+
+	// Volumes: Name is the volume (before create, "" for a new anonymous
+	// one); NoCopy leaves a new empty volume empty instead of filling it
+	// from the image; VolumeOptions are the local driver's options of a
+	// volume the mount creates (--mount volume-opt=).
+	Name          string            `json:",omitempty"`
+	NoCopy        bool              `json:",omitempty"`
+	VolumeOptions map[string]string `json:",omitempty"`
+	// Chown (podman's :U) gives the mount's content to the container's user
+	// at each start.
+	Chown bool `json:",omitempty"`
 }
 
 // Ulimit is one rlimit: name without RLIMIT_ ("nofile"), soft and hard;

@@ -590,13 +590,18 @@ func userMount(m Mount) (specs.Mount, error) {
 		}
 		return specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: opts}, nil
 	case "volume":
-		what := fmt.Sprintf("named volumes (%q)", m.Source)
-		if m.Source == "" {
-			what = "anonymous volumes (" + dst + ")"
+		// The engine's: Source is the volume's data directory, which
+		// exists by the start (not yet when the options are checked).
+		if !filepath.IsAbs(m.Source) {
+			return specs.Mount{}, invalidf("invalid mount config for type \"volume\": volume %q for %s has no data directory", m.Name, dst)
 		}
-		return specs.Mount{}, errdefs.ErrNotImplemented.WithMessage(what + " arrive with volume support; use an absolute host path")
+		opts, err := bindOptions(m.Options, m.ReadOnly)
+		if err != nil {
+			return specs.Mount{}, err
+		}
+		return specs.Mount{Destination: dst, Type: "bind", Source: filepath.Clean(m.Source), Options: opts}, nil
 	}
-	return specs.Mount{}, invalidf("mount type %q for %s: want bind or tmpfs", m.Type, m.Destination)
+	return specs.Mount{}, invalidf("mount type %q for %s: want bind, volume or tmpfs", m.Type, m.Destination)
 }
 
 // bindOptions: "rbind" (or "bind" when asked), "ro" or "rw", the user's
@@ -618,7 +623,7 @@ func bindOptions(in []string, readOnly bool) ([]string, error) {
 			}
 		case "shared", "rshared", "slave", "rslave", "private", "rprivate":
 			prop = opt
-		case "z", "Z", "nocopy", "consistent", "cached", "delegated":
+		case "z", "Z", "U", "nocopy", "consistent", "cached", "delegated":
 		case "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "nodiratime", "relatime", "strictatime", "rro":
 			flags = append(flags, opt)
 		default:

@@ -104,6 +104,10 @@ func TestGenerateSpec(t *testing.T) {
 				{Type: "tmpfs", Destination: "/dev/shm", Options: []string{"size=1g"}},
 			}
 		}},
+		{"volume", func(o *SpecOptions, tmp string) {
+			o.Mounts = []Mount{{Type: "volume", Name: "cache", Source: filepath.Join(tmp, "data"), Destination: "/cache",
+				ReadOnly: true, NoCopy: true, Chown: true, Options: []string{"Z"}}}
+		}},
 		{"privileged", func(o *SpecOptions, _ string) { o.Privileged = true }},
 		{"cap-add-drop", func(o *SpecOptions, _ string) {
 			o.CapAdd = []string{"NET_ADMIN", "sys_ptrace", "CAP_CHOWN"}
@@ -219,10 +223,10 @@ func TestGenerateSpecErrors(t *testing.T) {
 		}, errdefs.IsInvalidArgument, `invalid mount config: destination "tmp" is not an absolute path`},
 		{"mount type", func(o *SpecOptions) {
 			o.Mounts = []Mount{{Type: "overlay", Destination: "/v"}}
-		}, errdefs.IsInvalidArgument, `mount type "overlay" for /v: want bind or tmpfs`},
-		{"named volume", func(o *SpecOptions) {
-			o.Mounts = []Mount{{Type: "volume", Source: "data", Destination: "/v"}}
-		}, errdefs.IsNotImplemented, `named volumes ("data") arrive with volume support; use an absolute host path`},
+		}, errdefs.IsInvalidArgument, `mount type "overlay" for /v: want bind, volume or tmpfs`},
+		{"volume not resolved", func(o *SpecOptions) {
+			o.Mounts = []Mount{{Type: "volume", Name: "data", Destination: "/v"}}
+		}, errdefs.IsInvalidArgument, `invalid mount config for type "volume": volume "data" for /v has no data directory`},
 		{"duplicate mount point", func(o *SpecOptions) {
 			o.Mounts = []Mount{{Type: "tmpfs", Destination: "/v"}, {Type: "bind", Source: "/", Destination: "/v/"}}
 		}, errdefs.IsInvalidArgument, "duplicate mount point: /v"},

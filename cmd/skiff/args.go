@@ -26,6 +26,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 	out := []string{args[0]}
 	rest := args[1:]
 	flags, cmds := app.Flags, app.Commands
+	group := "" // the command group walked into ("container", "volume")
 	for {
 		n := leadingFlags(flags, rest)
 		out, rest = append(out, rest[:n]...), rest[n:]
@@ -38,10 +39,10 @@ func reorderArgs(app *cli.App, args []string) []string {
 		}
 		out, rest = append(out, rest[0]), rest[1:]
 		if len(cmd.Subcommands) > 0 {
-			flags, cmds = cmd.Flags, cmd.Subcommands
+			flags, cmds, group = cmd.Flags, cmd.Subcommands, cmd.Name
 			continue
 		}
-		if cmd.SkipFlagParsing || argsAreCommand[cmd.Name] {
+		if cmd.SkipFlagParsing || argsAreCommand[cmd.Name] && (group == "" || group == "container") {
 			return append(out, rest...)
 		}
 		return append(out, flagsFirst(cmd.Flags, rest)...)
@@ -49,7 +50,8 @@ func reorderArgs(app *cli.App, args []string) []string {
 }
 
 // argsAreCommand names the commands whose arguments after the first are a
-// command line for the container.
+// command line for the container, at the top level and in the container
+// group (volume create and network create are not).
 var argsAreCommand = map[string]bool{"run": true, "create": true, "exec": true}
 
 func findCommand(cmds []*cli.Command, name string) *cli.Command {

@@ -138,7 +138,7 @@ func complete(app *cli.App, base engine.Options, words []string) []string {
 }
 
 // argKind says what the command's positional argument number n names,
-// "container" or "image", from its usage line; a last word ending in
+// "container", "image" or "volume", from its usage line; a last word ending in
 // "...]" repeats (CONTAINER [CONTAINER...]).
 func argKind(cmd *cli.Command, n int) string {
 	usage := strings.Fields(cmd.ArgsUsage)
@@ -153,6 +153,8 @@ func argKind(cmd *cli.Command, n int) string {
 		return "container"
 	case strings.HasPrefix(w, "IMAGE"), strings.HasPrefix(w, "SOURCE_IMAGE"), strings.HasPrefix(w, "REPOSITORY"):
 		return "image"
+	case strings.HasPrefix(w, "VOLUME"):
+		return "volume"
 	}
 	return ""
 }
@@ -177,7 +179,7 @@ func commandNames(cmds []*cli.Command) []string {
 	return out
 }
 
-// storeNames lists container names or image names of the store o selects.
+// storeNames lists container, image or volume names of the store o selects.
 func storeNames(o engine.Options, kind string) []string {
 	e, err := engine.New(context.Background(), o)
 	if err != nil {
@@ -185,10 +187,17 @@ func storeNames(o engine.Options, kind string) []string {
 	}
 	defer e.Close()
 	var out []string
-	if kind == "container" {
+	switch kind {
+	case "container":
 		res, _ := e.ContainerList(context.Background(), engine.ContainerListOptions{All: true})
 		for _, c := range res.Containers {
 			out = append(out, c.Name)
+		}
+		return out
+	case "volume":
+		res, _ := e.VolumeList(context.Background(), engine.VolumeListOptions{})
+		for _, v := range res.Volumes {
+			out = append(out, v.Name)
 		}
 		return out
 	}

@@ -30,18 +30,24 @@ func containerPruneCommand() *cli.Command {
 				if err != nil && len(res.Removed) == 0 {
 					return err // a bad filter: one line, no summary
 				}
-				if len(res.Removed) > 0 {
-					fmt.Println("Deleted Containers:")
-					for _, id := range res.Removed {
-						fmt.Println(id)
-					}
-					fmt.Println()
-				}
-				fmt.Println("Total reclaimed space:", units.HumanSize(float64(res.SpaceReclaimed)))
+				printPruned("Containers", res.Removed, res.SpaceReclaimed)
 				return err
 			})
 		},
 	}
+}
+
+// printPruned is Docker's prune summary: "Deleted Containers:" (what) and
+// the names, then the space freed.
+func printPruned(what string, removed []string, reclaimed int64) {
+	if len(removed) > 0 {
+		fmt.Println("Deleted " + what + ":")
+		for _, n := range removed {
+			fmt.Println(n)
+		}
+		fmt.Println()
+	}
+	fmt.Println("Total reclaimed space:", units.HumanSize(float64(reclaimed)))
 }
 
 func containerExistsCommand() *cli.Command {

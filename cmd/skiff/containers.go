@@ -352,7 +352,7 @@ func rmCommand(name string) *cli.Command {
 				return err
 			}
 			return perContainer(c, anyContainer, func(ctx context.Context, e *engine.Engine, ref string) error {
-				err := removeContainer(ctx, e, ref, c.Bool("force"), t)
+				err := removeContainer(ctx, e, ref, engine.ContainerRemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes")}, t)
 				if err != nil && c.Bool("ignore") && isNotFound(err) {
 					return nil
 				}
@@ -364,13 +364,13 @@ func rmCommand(name string) *cli.Command {
 
 // removeContainer is rm of one container; with --force and --time (podman)
 // a running one is stopped politely first.
-func removeContainer(ctx context.Context, e *engine.Engine, ref string, force bool, time int) error {
-	if force && time >= 0 {
+func removeContainer(ctx context.Context, e *engine.Engine, ref string, o engine.ContainerRemoveOptions, time int) error {
+	if o.Force && time >= 0 {
 		if _, err := e.ContainerStop(ctx, ref, engine.ContainerStopOptions{Timeout: time}); err != nil {
 			return err
 		}
 	}
-	_, err := e.ContainerRemove(ctx, ref, engine.ContainerRemoveOptions{Force: force})
+	_, err := e.ContainerRemove(ctx, ref, o)
 	return err
 }
 

@@ -17,15 +17,15 @@ import (
 
 var formatFlag = &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template, or json"}
 
-// inspectCommand is `skiff inspect`: containers first, then images, as
-// docker looks up any object by name or ID; --type narrows it.
+// inspectCommand is `skiff inspect`: containers first, then images, then
+// volumes, as docker looks up any object by name or ID; --type narrows it.
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "show low-level information on containers or images",
+		Usage:     "show low-level information on containers, images or volumes",
 		ArgsUsage: "NAME|ID [NAME|ID...]",
 		Flags: []cli.Flag{formatFlag,
-			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type: container or image"},
+			&cli.StringFlag{Name: "type", Usage: "only inspect objects of this type: container, image or volume"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes"},
 		},
 		Action: func(c *cli.Context) error {
@@ -33,22 +33,28 @@ func inspectCommand() *cli.Command {
 				return err
 			}
 			kind := c.String("type")
-			if kind != "" && kind != "container" && kind != "image" {
-				return fmt.Errorf("invalid --type %q: use container or image", kind)
+			if kind != "" && kind != "container" && kind != "image" && kind != "volume" {
+				return fmt.Errorf("invalid --type %q: use container, image or volume", kind)
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				return inspectEach(c, func(ref string) (any, error) {
-					if kind != "image" {
+					if kind == "" || kind == "container" {
 						res, err := e.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: c.Bool("size")})
 						if err == nil || kind == "container" || !isNotFound(err) {
 							return res.Container, err
 						}
 					}
-					res, err := e.ImageInspect(ctx, ref, engine.ImageInspectOptions{})
+					if kind != "volume" {
+						res, err := e.ImageInspect(ctx, ref, engine.ImageInspectOptions{})
+						if err == nil || kind == "image" || !isNotFound(err) {
+							return res.Image, err
+						}
+					}
+					res, err := e.VolumeInspect(ctx, ref, engine.VolumeInspectOptions{})
 					if isNotFound(err) && kind == "" {
 						return nil, fmt.Errorf("no such object: %s: %w", ref, errdefs.ErrNotFound)
 					}
-					return res.Image, err
+					return res.Volume, err
 				})
 			})
 		},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -42,17 +41,9 @@ func networkCreateCommand() *cli.Command {
 			if err := requireArgs(c, 1, 1); err != nil {
 				return err
 			}
-			labels, err := parseLabels(c.StringSlice("label"))
+			labels, opts, err := labelsAndOpts(c)
 			if err != nil {
 				return err
-			}
-			opts := map[string]string{}
-			for _, o := range c.StringSlice("opt") {
-				k, v, ok := strings.Cut(o, "=")
-				if !ok || k == "" {
-					return fmt.Errorf("invalid --opt %q: use key=value", o)
-				}
-				opts[k] = v
 			}
 			o := engine.NetworkCreateOptions{Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"),
 				Gateway: c.String("gateway"), IPRange: c.String("ip-range"), Internal: c.Bool("internal"), Labels: labels, Options: opts}
@@ -166,16 +157,9 @@ func networkRmCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				var failed error
-				for _, ref := range c.Args().Slice() {
-					if err := e.NetworkRemove(ctx, ref, engine.NetworkRemoveOptions{Force: c.Bool("force")}); err != nil {
-						fmt.Fprintf(os.Stderr, "Error: %s\n", oneLine(err))
-						failed = &silentError{code: exitCode(err)}
-						continue
-					}
-					fmt.Println(ref)
-				}
-				return failed
+				return removeEach(c, func(ref string) error {
+					return e.NetworkRemove(ctx, ref, engine.NetworkRemoveOptions{Force: c.Bool("force")})
+				})
 			})
 		},
 	}

@@ -110,7 +110,7 @@ func printPs(c *cli.Context, res engine.ContainerListResult) error {
 		r.Labels = joinLabels(ctr.Config.Labels)
 		var mounts []string
 		for _, m := range ctr.Config.Spec.Mounts {
-			mounts = append(mounts, firstNonEmpty(m.Source, m.Destination))
+			mounts = append(mounts, firstNonEmpty(m.Name, m.Source, m.Destination)) // a volume by its name, as Docker
 		}
 		r.Mounts = strings.Join(mounts, ",")
 		if rw, ok := sizes[ctr.ID]; ok {

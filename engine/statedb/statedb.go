@@ -19,7 +19,9 @@
 //	containers        id, unique name, image, created, lifecycle status,
 //	                  config (JSON, the engine's), state (JSON, the last
 //	                  folded runtime.State)
-//	volumes           name, driver, created, config            ([5/8])
+//	volumes           name (the key), driver, created, config
+//	                  (JSON, the engine's: labels, driver options,
+//	                  anonymous)                                ([5/8])
 //	networks          id, unique name, created, config         ([4/8])
 //	ip_allocations    (network, address) unique → container    ([4/8])
 //	port_allocations  (host ip, port, protocol) unique → container

@@ -36,7 +36,7 @@ func TestContainerOptionsFlags(t *testing.T) {
 
 		// The runtime's rules, in messages that name no flag.
 		refused("a duplicate mount point", s.Run("run", "--rm", "-v", s.Dir+":/data", "--tmpfs", "/data", bb, "true"), "duplicate mount point: /data")
-		refused("a named volume", s.Run("run", "--rm", "-v", "cache:/cache", bb, "true"), `named volumes ("cache") arrive with volume support`)
+		refused("a relative -v source", s.Run("run", "--rm", "-v", "./cache:/cache", bb, "true"), `invalid volume name "./cache"`)
 		refused("an unknown --security-opt", s.Run("run", "--rm", "--security-opt", "bogus=1", bb, "true"), `unknown --security-opt "bogus=1"`)
 		refused("a missing seccomp profile", s.Run("run", "--rm", "--security-opt", "seccomp="+filepath.Join(s.Dir, "none.json"), bb, "true"),
 			"no such file or directory")
