@@ -1,8 +1,8 @@
 package storage
 
-// Layer is one layer's place in the store: its parent and the bytes it
+// LayerInfo is one layer's place in the store: its parent and the bytes it
 // holds unpacked.
-type Layer struct {
+type LayerInfo struct {
 	ID     string
 	Parent string
 	Size   int64
@@ -10,21 +10,21 @@ type Layer struct {
 
 // Layers lists every layer of the store by ID, image layers and
 // containers' writable layers alike.
-func (s *Store) Layers() (map[string]Layer, error) {
+func (s *Store) Layers() (map[string]LayerInfo, error) {
 	ls, err := s.cs.Layers()
 	if err != nil {
 		return nil, Err(err)
 	}
-	out := make(map[string]Layer, len(ls))
+	out := make(map[string]LayerInfo, len(ls))
 	for _, l := range ls {
-		out[l.ID] = Layer{ID: l.ID, Parent: l.Parent, Size: max(l.UncompressedSize, 0)}
+		out[l.ID] = LayerInfo{ID: l.ID, Parent: l.Parent, Size: max(l.UncompressedSize, 0)}
 	}
 	return out, nil
 }
 
 // Chain is the layer IDs from top down to the base, as far as the layers
 // given know them.
-func Chain(layers map[string]Layer, top string) []string {
+func Chain(layers map[string]LayerInfo, top string) []string {
 	var out []string
 	for id := top; id != ""; id = layers[id].Parent {
 		if _, ok := layers[id]; !ok {
