@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -66,7 +67,7 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	if c.Lineage()[1] == nil { // the app itself
 		return fmt.Errorf("%v: see 'skiff --help'", err)
 	}
-	return fmt.Errorf("%v: see 'skiff %s --help'", err, c.Command.FullName())
+	return fmt.Errorf("%v: see 'skiff %s --help'", err, commandPath(c))
 }
 
 func setUsageErrors(cmds []*cli.Command) {
@@ -110,17 +111,30 @@ func withEngine(c *cli.Context, fn func(context.Context, *engine.Engine) error) 
 // requireArgs checks the count of positional arguments, docker-style.
 func requireArgs(c *cli.Context, min, max int) error {
 	n := c.NArg()
+	name := commandPath(c)
 	if n < min || (max >= 0 && n > max) {
 		switch {
 		case min == max:
-			return fmt.Errorf("%q requires exactly %d argument(s): see 'skiff %s --help'", c.Command.FullName(), min, c.Command.FullName())
+			return fmt.Errorf("%q requires exactly %d argument(s): see 'skiff %s --help'", name, min, name)
 		case n < min:
-			return fmt.Errorf("%q requires at least %d argument(s): see 'skiff %s --help'", c.Command.FullName(), min, c.Command.FullName())
+			return fmt.Errorf("%q requires at least %d argument(s): see 'skiff %s --help'", name, min, name)
 		default:
-			return fmt.Errorf("%q accepts at most %d argument(s): see 'skiff %s --help'", c.Command.FullName(), max, c.Command.FullName())
+			return fmt.Errorf("%q accepts at most %d argument(s): see 'skiff %s --help'", name, max, name)
 		}
 	}
 	return nil
+}
+
+// commandPath is the command as typed, "network ls" for a subcommand
+// (urfave/cli's FullName knows only the last word when run this way).
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name != "" && ctx.Command.Name != c.App.Name {
+			names = append([]string{ctx.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 func setLogLevel(c *cli.Context) error {

@@ -28,7 +28,7 @@ func createFlags() []cli.Flag {
 func createOptions(c *cli.Context) (engine.ContainerCreateOptions, error) {
 	var o engine.ContainerCreateOptions
 	if c.NArg() < 1 {
-		return o, fmt.Errorf("%q requires at least 1 argument: see 'skiff %s --help'", c.Command.FullName(), c.Command.FullName())
+		return o, fmt.Errorf("%q requires at least 1 argument: see 'skiff %s --help'", commandPath(c), commandPath(c))
 	}
 	for _, parse := range []func(*cli.Context, *engine.ContainerCreateOptions) error{
 		parseProcessFlags, parseEnvFlags, parseMountFlags, parseSecurityFlags, parseResourceFlags,
