@@ -118,7 +118,24 @@ func countVolumes(c *Container) int {
 	return n
 }
 
-// volumeUsage: until volumes exist, none. TEMP until the volume branch merges.
+// volumeUsage is every volume with its size and the containers of list
+// that mount it.
 func (e *Engine) volumeUsage(ctx context.Context, list []*Container) ([]VolumeUsage, error) {
-	return nil, nil
+	all, err := e.volumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	links := map[string]int{}
+	for _, c := range list {
+		for _, m := range c.Config.Spec.Mounts {
+			if m.Type == "volume" && m.Name != "" {
+				links[m.Name]++
+			}
+		}
+	}
+	out := make([]VolumeUsage, 0, len(all))
+	for _, v := range all {
+		out = append(out, VolumeUsage{Name: v.Name, Links: links[v.Name], Size: dirSize(v.Mountpoint)})
+	}
+	return out, nil
 }

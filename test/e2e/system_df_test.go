@@ -25,6 +25,10 @@ func TestSystemDf(t *testing.T) {
 		s.Run("load", "-i", archive).MustSucceed(t)
 		// A container that wrote 1 MB, stopped.
 		s.Run("run", "--name", "writer", "busybox", "dd", "if=/dev/zero", "of=/blob", "bs=1024", "count=1024").MustSucceed(t)
+		// Two volumes: one the container mounts (512 KiB), one nobody does (256 KiB).
+		s.Run("run", "--name", "vuser", "-v", "used:/v", "busybox", "dd", "if=/dev/zero", "of=/v/f", "bs=1024", "count=512").MustSucceed(t)
+		s.Run("volume", "create", "spare").MustSucceed(t)
+		s.Run("run", "--rm", "-v", "spare:/v", "busybox", "dd", "if=/dev/zero", "of=/v/f", "bs=1024", "count=256").MustSucceed(t)
 
 		rows := map[string][]string{}
 		for _, l := range s.Run("system", "df", "--format", "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}").MustSucceed(t).Lines() {
@@ -54,8 +58,14 @@ func TestSystemDf(t *testing.T) {
 		if total := size("Images", 2); total >= imgSizes["busybox"]+imgSizes["layers"] || total < imgSizes["layers"] {
 			t.Errorf("images total %d: want the layers counted once (busybox %d, layers %d)", total, imgSizes["busybox"], imgSizes["layers"])
 		}
-		if r := rows["Containers"]; len(r) != 4 || r[0] != "1" || r[1] != "0" || !strings.HasSuffix(r[3], "(100%)") {
-			t.Errorf("Containers row %q: want 1 container, none running, all of it reclaimable", r)
+		if r := rows["Local Volumes"]; len(r) != 4 || r[0] != "2" || r[1] != "1" {
+			t.Errorf("Local Volumes row %q: want 2 volumes, 1 in use", r)
+		}
+		if n, free := size("Local Volumes", 2), size("Local Volumes", 3); n < 780_000 || n > 800_000 || free < 255_000 || free > 270_000 {
+			t.Errorf("volumes size %d, reclaimable %d: want 768 KiB, of which the unused volume's 256 KiB", n, free)
+		}
+		if r := rows["Containers"]; len(r) != 4 || r[0] != "2" || r[1] != "0" || !strings.HasSuffix(r[3], "(100%)") {
+			t.Errorf("Containers row %q: want 2 containers, none running, all of it reclaimable", r)
 		}
 		if n := size("Containers", 2); n < 1<<20 || n > 2<<20 {
 			t.Errorf("containers size %d: want the 1 MiB the container wrote", n)
@@ -69,7 +79,7 @@ func TestSystemDf(t *testing.T) {
 			t.Errorf("system df: want Docker's header and four rows, got\n%s", strings.Join(out, "\n"))
 		}
 		v := s.Run("system", "df", "-v").MustSucceed(t).Out()
-		for _, want := range []string{"Images space usage:", "Containers space usage:", "Local Volumes space usage:", "Build cache usage: 0B", "writer", "SHARED SIZE"} {
+		for _, want := range []string{"Images space usage:", "Containers space usage:", "Local Volumes space usage:", "Build cache usage: 0B", "writer", "SHARED SIZE", "LINKS"} {
 			if !strings.Contains(v, want) {
 				t.Errorf("system df -v lacks %q:\n%s", want, v)
 			}
@@ -78,10 +88,19 @@ func TestSystemDf(t *testing.T) {
 		for _, l := range strings.Split(v, "\n") {
 			f := strings.Fields(l)
 			if len(f) > 0 && f[0] == "busybox" {
-				if f[len(f)-1] != "1" || f[len(f)-2] != "0B" {
-					t.Errorf("busybox row %q: want unique size 0B (its one layer is shared) and 1 container", l)
+				if f[len(f)-1] != "2" || f[len(f)-2] != "0B" {
+					t.Errorf("busybox row %q: want unique size 0B (its one layer is shared) and 2 containers", l)
 				}
 			}
+		}
+		vols := map[string]string{}
+		for _, l := range strings.Split(v[strings.Index(v, "Local Volumes space usage:"):], "\n")[3:] {
+			if f := strings.Fields(l); len(f) == 3 {
+				vols[f[0]] = f[1]
+			}
+		}
+		if vols["used"] != "1" || vols["spare"] != "0" {
+			t.Errorf("system df -v volume links %v: want used 1, spare 0", vols)
 		}
 		s.Run("system", "df", "-v", "--format", "{{.Type}}").MustFail(t, 125, "cannot be used together")
 		s.Run("system", "df", "extra").MustFail(t, 125, "requires exactly 0 argument(s): see 'skiff system df --help'")
