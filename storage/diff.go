@@ -130,7 +130,7 @@ type CommitLayerOptions struct {
 // a new read-only layer. The tar goes straight from the container's layer
 // into the new one, without a file in between, and containers/storage
 // computes its digest on the way. The caller deletes the layer
-// (DeleteLayer) when what it was made for fails.
+// (containers/storage's DeleteLayer) when what it was made for fails.
 func (s *Store) CommitLayer(id string, o CommitLayerOptions) (Layer, error) {
 	c, err := s.cs.Container(id)
 	if err != nil {
@@ -315,9 +315,6 @@ func filterTar(w io.Writer, r io.Reader, h hider) error {
 
 // tarPath is an entry's absolute path in the container.
 func tarPath(name string) string { return path.Clean("/" + name) }
-
-// DeleteLayer removes a layer commit made.
-func (s *Store) DeleteLayer(id string) error { return Err(s.cs.DeleteLayer(id)) }
 
 // ExportContainer writes a tar of container id's whole file system (its
 // image's layers and its changes; not its volumes or bind mounts, which
