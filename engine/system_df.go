@@ -85,15 +85,15 @@ func (e *Engine) SystemDf(ctx context.Context, o SystemDfOptions) (SystemDfResul
 	}
 	for i, img := range imgs {
 		// Docker's image size here is its layers' bytes, no metadata.
-		u := ImageUsage{Image: img, Containers: users[img.ID]}
-		u.Size = 0
+		var size, shared int64
 		for _, id := range chains[i] {
-			u.Size += layers[id].Size
+			size += layers[id].Size
 			if holders[id] > 1 {
-				u.SharedSize += layers[id].Size
+				shared += layers[id].Size
 			}
 		}
-		u.UniqueSize = u.Size - u.SharedSize
+		u := ImageUsage{Image: img, SharedSize: shared, UniqueSize: size - shared, Containers: users[img.ID]}
+		u.Size = size
 		res.Images = append(res.Images, u)
 	}
 	for _, c := range list {
@@ -125,17 +125,10 @@ func (e *Engine) volumeUsage(ctx context.Context, list []*Container) ([]VolumeUs
 	if err != nil {
 		return nil, err
 	}
-	links := map[string]int{}
-	for _, c := range list {
-		for _, m := range c.Config.Spec.Mounts {
-			if m.Type == "volume" && m.Name != "" {
-				links[m.Name]++
-			}
-		}
-	}
+	users := usersOfVolumes(list)
 	out := make([]VolumeUsage, 0, len(all))
 	for _, v := range all {
-		out = append(out, VolumeUsage{Name: v.Name, Links: links[v.Name], Size: dirSize(v.Mountpoint)})
+		out = append(out, VolumeUsage{Name: v.Name, Links: len(users[v.Name]), Size: storage.DirSize(v.Mountpoint)})
 	}
 	return out, nil
 }

@@ -13,13 +13,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/engine/statedb"
+	"github.com/skiff-engine/skiff/storage"
 )
 
 // Volume records:
@@ -242,15 +242,21 @@ func (e *Engine) volumeUsers() (map[string][]*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	return usersOfVolumes(all), nil
+}
+
+// usersOfVolumes maps each volume name to the containers of list that
+// mount it.
+func usersOfVolumes(list []*Container) map[string][]*Container {
 	out := map[string][]*Container{}
-	for _, c := range all {
+	for _, c := range list {
 		for _, m := range c.Config.Spec.Mounts {
 			if m.Type == "volume" && m.Name != "" {
 				out[m.Name] = append(out[m.Name], c)
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // VolumeListOptions are `volume ls`'s: Docker's filters (name, label,
@@ -289,7 +295,7 @@ func (e *Engine) VolumeList(ctx context.Context, o VolumeListOptions) (VolumeLis
 			continue
 		}
 		if o.Size {
-			v.Size = dirSize(v.Mountpoint)
+			v.Size = storage.DirSize(v.Mountpoint)
 		}
 		out = append(out, v)
 	}
@@ -414,7 +420,7 @@ func (e *Engine) removeVolume(ctx context.Context, v *Volume) (VolumeRemoveResul
 	if err := unmountVolume(v); err != nil {
 		return VolumeRemoveResult{}, err
 	}
-	res := VolumeRemoveResult{Size: dirSize(v.Mountpoint)}
+	res := VolumeRemoveResult{Size: storage.DirSize(v.Mountpoint)}
 	dir := filepath.Dir(v.Mountpoint)
 	trash := filepath.Join(e.volumesDir(), ".removing-"+v.Name+"-"+newVolumeName()[:8])
 	if err := os.Rename(dir, trash); err != nil {
@@ -495,29 +501,4 @@ func (e *Engine) VolumePrune(ctx context.Context, o VolumePruneOptions) (VolumeP
 		res.SpaceReclaimed += r.Size
 	}
 	return res, nil
-}
-
-// dirSize is the bytes of the regular files under dir, each hard-linked
-// file once (Docker's volume size); 0 when unreadable.
-func dirSize(dir string) int64 {
-	var n int64
-	seen := map[uint64]bool{}
-	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
-			if seen[st.Ino] {
-				return nil
-			}
-			seen[st.Ino] = true
-		}
-		n += info.Size()
-		return nil
-	})
-	return n
 }

@@ -1,5 +1,7 @@
 package storage
 
+import "go.podman.io/storage/pkg/directory"
+
 // LayerInfo is one layer's place in the store: its parent and the bytes it
 // holds unpacked.
 type LayerInfo struct {
@@ -33,4 +35,16 @@ func Chain(layers map[string]LayerInfo, top string) []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// DirSize is the bytes under dir, a hard-linked file counted once:
+// containers/storage's walk (through an os.Root, so a symlink swapped in
+// meanwhile cannot take it outside dir), as Docker measures volumes. A
+// directory that cannot be walked counts as empty.
+func DirSize(dir string) int64 {
+	n, err := directory.Size(dir)
+	if err != nil {
+		return 0
+	}
+	return n
 }
