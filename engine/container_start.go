@@ -113,6 +113,9 @@ func passthroughFiles(name string, aio *AttachIO) ([]*os.File, error) {
 // runDir is the container's directory under the run root.
 func (e *Engine) runDir(id string) string { return filepath.Join(e.paths.RunRoot, "c", id) }
 
+// eventSpool is where monitors record their events (runtime.WriteSpoolEvent).
+func (e *Engine) eventSpool() string { return filepath.Join(e.paths.RunRoot, "events") }
+
 func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "runc") }
 
 // startLocked records c starting with its monitor mp, and launches it; c's
@@ -237,7 +240,7 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 		LogDriver: c.Config.LogDriver, LogPath: c.LogPath(), LogMaxSize: c.Config.LogMaxSize, LogMaxFiles: c.Config.LogMaxFiles,
 		Terminal: c.Config.Tty, Stdin: c.Config.OpenStdin, WaitAttach: wait, Rootless: e.paths.Rootless, Volatile: c.Config.AutoRemove,
 		StopSignal: c.Config.StopSignal, StopTimeout: &c.Config.StopTimeout, Timeout: c.Config.RunTimeout,
-		ExitCommand: exit,
+		ExitCommand: exit, EventSpool: e.eventSpool(),
 	}
 }
 

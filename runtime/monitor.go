@@ -92,6 +92,10 @@ type MonitorConfig struct {
 	// It unmounts the rootfs, releases the run directory and libcontainer
 	// state, and removes --rm containers.
 	ExitCommand []string `json:"exit_command,omitempty"`
+
+	// EventSpool is the directory where the monitor records the events it
+	// alone sees (see WriteSpoolEvent); "" records none.
+	EventSpool string `json:"event_spool,omitempty"`
 }
 
 // MonitorControlFd: when open, the monitor waits for "go" on it (then end
