@@ -96,6 +96,13 @@ type MonitorConfig struct {
 	// EventSpool is the directory where the monitor records the events it
 	// alone sees (see WriteSpoolEvent); "" records none.
 	EventSpool string `json:"event_spool,omitempty"`
+
+	// Healthcheck, when set and not disabled, is run by the monitor while
+	// the container runs (see health.go), with Docker's defaults for its
+	// zero fields; HealthOnFailure is podman's action when it finds the
+	// container unhealthy ("" is none).
+	Healthcheck     *Healthcheck `json:"healthcheck,omitempty"`
+	HealthOnFailure string       `json:"health_on_failure,omitempty"`
 }
 
 // MonitorControlFd: when open, the monitor waits for "go" on it (then end
@@ -223,7 +230,10 @@ func ReadState(path string) (State, error) {
 // Monitor to client: FrameStdout, FrameStderr (with a terminal everything is
 // FrameStdout), FrameStarted (payload: pid as decimal text), FrameError
 // (payload: message), FrameExit (payload: exit code as big-endian int32),
-// after which the monitor closes the connection.
+// after which the monitor closes the connection. FrameHealthcheck (no
+// payload) asks the monitor to run the container's healthcheck now; it
+// answers with a FrameHealthcheck whose payload is the HealthReply as JSON
+// (output frames may come first).
 const (
 	FrameStdin        byte = 0
 	FrameStdout       byte = 1
@@ -234,6 +244,7 @@ const (
 	FrameCleanupOwner byte = 6
 	FrameStarted      byte = 7
 	FrameError        byte = 8
+	FrameHealthcheck  byte = 9
 )
 
 // MaxFrame bounds a frame's payload so a bad peer cannot make us allocate.

@@ -93,6 +93,14 @@ func (cs *clients) send(typ byte, payload []byte) int {
 	return n
 }
 
+// sendTo writes a frame to one client (in turn with send's frames).
+func (cs *clients) sendTo(c *client, typ byte, payload []byte) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c.conn.SetWriteDeadline(time.Now().Add(clientWriteTimeout))
+	runtime.WriteFrame(c.conn, typ, payload)
+}
+
 // exit sends FrameExit and closes every client. It reports whether a
 // client that owns the clean-up was still there to take it.
 func (cs *clients) exit(code int) (ownerGotIt bool) {
@@ -128,6 +136,8 @@ func (m *monitor) serve(c *client) {
 			}
 		case runtime.FrameCleanupOwner:
 			c.owner.Store(true)
+		case runtime.FrameHealthcheck:
+			m.healthcheckNow(c)
 		}
 	}
 }

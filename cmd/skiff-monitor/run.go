@@ -18,6 +18,7 @@ import (
 	goruntime "runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/netns"
@@ -51,6 +52,14 @@ type monitor struct {
 	size    [2]uint16     // terminal height, width asked for by a client
 
 	startedAt time.Time
+	procSpec  *specs.Process // the container's process (a healthcheck runs as it)
+	health    *health        // the running healthcheck, nil without one (guarded by mu)
+
+	// restartRequested (guarded by mu): --health-on-failure=restart asks
+	// for one restart of the container when its init exits. Declared here
+	// for the healthcheck until the restart policies' exit loop (helper R)
+	// owns it and acts on it.
+	restartRequested bool
 }
 
 func runMonitor(path string) int {
@@ -103,12 +112,14 @@ func runMonitor(path string) int {
 	}
 	m.report("started", strconv.Itoa(pid))
 	close(m.started)
+	stopHealth := m.startHealth()
 	if m.cfg.Timeout > 0 {
 		p := m.process
 		time.AfterFunc(time.Duration(m.cfg.Timeout)*time.Second, func() { p.Signal(unix.SIGKILL) })
 	}
 	go m.acceptLoop()
 	code, oom := m.wait()
+	stopHealth()
 	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})
 	return 0
 }

@@ -36,6 +36,7 @@ func (m *monitor) start() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	m.procSpec = spec.Process
 	switch {
 	case m.cfg.LogDriver == runtime.LogPassthrough:
 		err = m.startPassthrough(p)
