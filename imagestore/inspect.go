@@ -7,6 +7,7 @@ import (
 	"time"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/manifest"
 	istorage "go.podman.io/image/v5/storage"
 	cstorage "go.podman.io/storage"
 
@@ -52,6 +53,29 @@ func (s *Store) config(ctx context.Context, img *cstorage.Image, input string) (
 		return nil, fmt.Errorf("image %s: reading its config: %w", input, err)
 	}
 	return cfg, nil
+}
+
+// Healthcheck is the HEALTHCHECK of the local image whose ID is id, nil
+// when it has none. Docker's image config carries it (config.Healthcheck);
+// an OCI config has no such field, and Config's OCI form drops it, so it
+// is read from the config blob as stored.
+func (s *Store) Healthcheck(id string) (*manifest.Schema2HealthConfig, error) {
+	b, err := s.cs.ImageBigData(id, "sha256:"+id)
+	if err != nil {
+		return nil, nil // not stored under its digest: not a docker config
+	}
+	var cfg struct {
+		Config *struct {
+			Healthcheck *manifest.Schema2HealthConfig `json:"Healthcheck"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("image %s: its config: %w", id, err)
+	}
+	if cfg.Config == nil {
+		return nil, nil
+	}
+	return cfg.Config.Healthcheck, nil
 }
 
 // HistoryEntry is one row of `history`.

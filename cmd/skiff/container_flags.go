@@ -11,14 +11,14 @@ import (
 // create and run flags, by concern, each in its own file with its own
 // parse function and table test: create_process.go, create_env.go,
 // create_mounts.go, create_security.go, create_resources.go,
-// create_logging.go, container_extra_flags.go; the network here. Each
+// create_logging.go, create_health.go, container_extra_flags.go; the network here. Each
 // turns command-line syntax into typed engine.ContainerCreateOptions and
 // names flags in its errors; the rules both the command line and the API
 // obey are checked once, by the engine and runtime.
 
 func createFlags() []cli.Flag {
 	var fs []cli.Flag
-	for _, group := range [][]cli.Flag{processFlags(), envFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags(), extraFlags()} {
+	for _, group := range [][]cli.Flag{processFlags(), envFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags(), healthFlags(), extraFlags()} {
 		fs = append(fs, group...)
 	}
 	return fs
@@ -32,7 +32,7 @@ func createOptions(c *cli.Context) (engine.ContainerCreateOptions, error) {
 	}
 	for _, parse := range []func(*cli.Context, *engine.ContainerCreateOptions) error{
 		parseProcessFlags, parseEnvFlags, parseMountFlags, parseSecurityFlags, parseResourceFlags,
-		parseNetworkFlags, parseLogFlags, parseExtraFlags,
+		parseNetworkFlags, parseLogFlags, parseHealthFlags, parseExtraFlags,
 	} {
 		if err := parse(c, &o); err != nil {
 			return o, err
