@@ -242,7 +242,9 @@ func execLine(head, args []string, own ...string) string {
 
 // quoteAll makes each word one word of an Exec*= command line, where
 // systemd expands both specifiers (%) and variables ($).
-func quoteAll(words []string) []string { return quoteEach(words, strings.NewReplacer("%", "%%", "$", "$$")) }
+func quoteAll(words []string) []string {
+	return quoteEach(words, strings.NewReplacer("%", "%%", "$", "$$"))
+}
 
 // quoteValues makes each word one word of a setting that expands
 // specifiers only (Environment=, RequiresMountsFor=).
