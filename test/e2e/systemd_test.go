@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -276,5 +281,79 @@ func TestGenerateSystemdBadInput(t *testing.T) {
 		requireNoContainers(t, s, "run --sdnotify=healthy")
 		r = s.Run("stop", "--cidfile", filepath.Join(s.Dir, "none")).MustFail(t, 125, "--cidfile")
 		requireOneLine(t, r)
+	})
+}
+
+var unitrunBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// unitrun builds test/cmd/unitrun, a stand-in for systemd's service manager
+// (see its package comment), once per test binary.
+func unitrun(t *testing.T) string {
+	t.Helper()
+	unitrunBin.once.Do(func() {
+		_, file, _, ok := goruntime.Caller(0)
+		if !ok {
+			unitrunBin.err = errors.New("the source directory is unknown")
+			return
+		}
+		unitrunBin.path = filepath.Join(RunDir(t), "unitrun")
+		cmd := exec.Command("go", "build", "-o", unitrunBin.path, ".")
+		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "cmd", "unitrun")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			unitrunBin.err = fmt.Errorf("building unitrun: %v: %s", err, out)
+		}
+	})
+	if unitrunBin.err != nil {
+		t.Fatal(unitrunBin.err)
+	}
+	return unitrunBin.path
+}
+
+// A --new unit run as a service manager runs it (no systemd runs here: the
+// stand-in reaps the monitor as PID 1 would): the monitor is the main
+// process and exits with the container's code, so Restart=on-failure
+// starts a fresh container after a failure; stopping the unit stops and
+// removes it.
+func TestGenerateSystemdLifecycle(t *testing.T) {
+	t.Parallel()
+	bin := unitrun(t)
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		img := setup(t, s)
+		data := filepath.Join(s.Dir, "appdata")
+		if err := os.Mkdir(data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s.Chown(data)
+		s.Run("create", "--name", "app", "--stop-timeout", "1", "-v", data+":/data", img,
+			"sh", "-c", "test -e /data/failed || { touch /data/failed; exit 3; }; exec sleep 60").MustSucceed(t)
+		path := s.Run("generate", "systemd", "--new", "--name", "--files", "--restart-sec", "1", "app").MustSucceed(t).Out()
+		s.Run("rm", "app").MustSucceed(t)
+		manager := startBackground(t, s.Command(bin, path))
+		manager.out.waitFor(t, "exit 3\n", 30*time.Second)
+		manager.out.waitFor(t, "\nready ", 30*time.Second)
+		id, err := os.ReadFile(filepath.Join(s.RuntimeDir, "container-app.service.ctr-id"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(manager.out.String()), "\n")
+		if want := fmt.Sprintf("ready %d", monitorOf(t, s, string(id)).pid); len(lines) != 3 || !strings.HasPrefix(lines[0], "ready ") || lines[2] != want {
+			t.Fatalf("service manager saw %q, want ready, exit 3, then %q (the restarted container's monitor)", lines, want)
+		}
+		if st := status(t, s, "app"); !strings.HasPrefix(st, "Up") {
+			t.Fatalf("the restarted container is %q, want Up", st)
+		}
+		manager.cmd.Process.Signal(syscall.SIGTERM)
+		if code := manager.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("service manager: %s", manager)
+		}
+		if last := lines[len(lines)-1]; !strings.HasSuffix(manager.out.String(), "stopped 137\n") {
+			t.Errorf("after %q the stop ended with %q, want stopped 137 (SIGKILL after the stop timeout: sleep ignores SIGTERM as PID 1)", last, manager.out.String())
+		}
+		requireNoContainers(t, s, "the unit stopped")
 	})
 }
