@@ -489,6 +489,6 @@ func (e *Engine) restart(ctx context.Context, ref string, o ContainerStopOptions
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
 	}
-	_, err = e.startLocked(c, false, mp)
+	_, err = e.startLocked(c, false, mp, "")
 	return err
 }
