@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -225,5 +226,54 @@ func TestRestartBadInput(t *testing.T) {
 		if entries, _ := os.ReadDir(filepath.Join(s.Root, "containers")); len(entries) != 0 {
 			t.Errorf("container directories left: %v", entries)
 		}
+	})
+}
+
+// A restarted container gets its network again: its published port answers
+// after kill -9 of its process (the monitor released the port and bound it
+// again for the new run).
+func TestRestartKeepsPublishedPort(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		port := hostPort(t)
+		id := s.Run("run", "-d", "--name", "web", "--restart", "always", "-p", "127.0.0.1:"+strconv.Itoa(port)+":80", bb, "sh", "-c", webScript).MustSucceed(t).Out()
+		url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
+		if got := fetch(t, s, url); got != "hello-from-web" {
+			t.Fatalf("GET / before the restart: %q", got)
+		}
+		syscall.Kill(containerInit(t, s, "web").pid, syscall.SIGKILL)
+		eventually(t, 10*time.Second, "not restarted after kill -9", func() bool {
+			return inspectOut(t, s, "web", "{{.State.Status}} {{.RestartCount}}") == "running 1"
+		})
+		if got := fetch(t, s, url); got != "hello-from-web" {
+			t.Fatalf("GET / after the restart: %q", got)
+		}
+		s.Run("rm", "-f", "web").MustSucceed(t)
+		requireNoNetworkLeft(t, s, "rm -f of a restarted container", id, port)
+		requireClean(t, s, "rm -f", id)
+	})
+}
+
+// kill -9 of the monitor takes the container down with it (its
+// parent-death signal), and nothing restarts it.
+func TestRestartMonitorKilled(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		id := s.Run("run", "-d", "--name", "orphan", "--restart", "always", bb, "sleep", "1000").MustSucceed(t).Out()
+		init, mon := containerInit(t, s, "orphan"), monitorOf(t, s, id)
+		syscall.Kill(mon.pid, syscall.SIGKILL)
+		eventually(t, 10*time.Second, "the container outlived its monitor", func() bool { return !init.alive() })
+		waitStatus(t, s, "orphan", "Exited (255)", 5*time.Second)
+		time.Sleep(500 * time.Millisecond)
+		if got := inspectOut(t, s, "orphan", "{{.State.Status}} {{.RestartCount}}"); got != "exited 0" {
+			t.Errorf("after kill -9 of the monitor: %q", got)
+		}
+		if len(monitors(s)) != 0 {
+			t.Errorf("a monitor runs after kill -9 of the container's: %v", monitors(s))
+		}
+		s.Run("rm", "orphan").MustSucceed(t)
+		requireClean(t, s, "rm", id)
 	})
 }
