@@ -40,29 +40,30 @@ import (
 // ContainerConfig is what `create` decided: everything needed to start the container
 // again, and what inspect shows.
 type ContainerConfig struct {
-	Image       string            `json:"image"` // as the user typed it
-	ImageID     string            `json:"image_id"`
-	ImageName   string            `json:"image_name"` // resolved full name
-	Created     time.Time         `json:"created"`
-	Entrypoint  []string          `json:"entrypoint,omitempty"`
-	Cmd         []string          `json:"cmd,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Tty         bool              `json:"tty,omitempty"`
-	OpenStdin   bool              `json:"open_stdin,omitempty"`
-	StopSignal  string            `json:"stop_signal,omitempty"`
-	StopTimeout int               `json:"stop_timeout"`
-	AutoRemove  bool              `json:"auto_remove,omitempty"`
-	LogDriver   string            `json:"log_driver"`
-	LogMaxSize  int64             `json:"log_max_size,omitempty"`
-	LogMaxFiles int               `json:"log_max_files,omitempty"`
-	NetworkMode string            `json:"network_mode"` // resolved: container:ID, never NAME
-	Network     ContainerNetwork  `json:"network"`
-	RunTimeout  int               `json:"run_timeout,omitempty"`  // --timeout, seconds
-	RemoveImage bool              `json:"remove_image,omitempty"` // --rmi
+	Image       string              `json:"image"` // as the user typed it
+	ImageID     string              `json:"image_id"`
+	ImageName   string              `json:"image_name"` // resolved full name
+	Created     time.Time           `json:"created"`
+	Entrypoint  []string            `json:"entrypoint,omitempty"`
+	Cmd         []string            `json:"cmd,omitempty"`
+	Labels      map[string]string   `json:"labels,omitempty"`
+	Tty         bool                `json:"tty,omitempty"`
+	OpenStdin   bool                `json:"open_stdin,omitempty"`
+	StopSignal  string              `json:"stop_signal,omitempty"`
+	StopTimeout int                 `json:"stop_timeout"`
+	AutoRemove  bool                `json:"auto_remove,omitempty"`
+	LogDriver   string              `json:"log_driver"`
+	LogMaxSize  int64               `json:"log_max_size,omitempty"`
+	LogMaxFiles int                 `json:"log_max_files,omitempty"`
+	NetworkMode string              `json:"network_mode"` // resolved: container:ID, never NAME
+	Network     ContainerNetwork    `json:"network"`
+	RunTimeout  int                 `json:"run_timeout,omitempty"`  // --timeout, seconds
+	RemoveImage bool                `json:"remove_image,omitempty"` // --rmi
+	Spec        runtime.SpecOptions `json:"spec"`
+
 	// RestartPolicy is run by the monitor (runtime.MonitorConfig); the
 	// zero value is Docker's "no".
 	RestartPolicy runtime.RestartPolicy `json:"restart_policy,omitzero"`
-	Spec          runtime.SpecOptions   `json:"spec"`
 
 	// AnonymousVolumes were made for the container (-v /path, the image's
 	// VOLUMEs), and are recorded anonymous: rm -v and --rm remove them.

@@ -33,14 +33,16 @@ import (
 
 // transitions lists, per status, the statuses the engine may move to.
 var transitions = map[runtime.Status][]runtime.Status{
-	runtime.StatusCreated:    {runtime.StatusStarting, runtime.StatusRemoving},
-	runtime.StatusStarting:   {runtime.StatusRunning, runtime.StatusExited, runtime.StatusRemoving},
-	runtime.StatusRunning:    {runtime.StatusPaused, runtime.StatusStopping, runtime.StatusExited, runtime.StatusRemoving},
-	runtime.StatusPaused:     {runtime.StatusRunning, runtime.StatusStopping, runtime.StatusExited, runtime.StatusRemoving},
-	runtime.StatusStopping:   {runtime.StatusRunning, runtime.StatusExited, runtime.StatusRemoving},
+	runtime.StatusCreated:  {runtime.StatusStarting, runtime.StatusRemoving},
+	runtime.StatusStarting: {runtime.StatusRunning, runtime.StatusExited, runtime.StatusRemoving},
+	runtime.StatusRunning:  {runtime.StatusPaused, runtime.StatusStopping, runtime.StatusExited, runtime.StatusRemoving},
+	runtime.StatusPaused:   {runtime.StatusRunning, runtime.StatusStopping, runtime.StatusExited, runtime.StatusRemoving},
+	runtime.StatusStopping: {runtime.StatusRunning, runtime.StatusExited, runtime.StatusRemoving},
+	runtime.StatusExited:   {runtime.StatusStarting, runtime.StatusRemoving},
+	runtime.StatusRemoving: {runtime.StatusRemoving}, // an interrupted rm is finished by the next
+
+	// The monitor's wait between two runs of a restart policy.
 	runtime.StatusRestarting: {runtime.StatusRunning, runtime.StatusStopping, runtime.StatusExited, runtime.StatusRemoving},
-	runtime.StatusExited:     {runtime.StatusStarting, runtime.StatusRemoving},
-	runtime.StatusRemoving:   {runtime.StatusRemoving}, // an interrupted rm is finished by the next
 }
 
 // InvalidTransitionError is a lifecycle change the container's status does

@@ -117,8 +117,8 @@ const MonitorControlEnv = "_SKIFF_MONITOR_CONTROL_FD"
 var PassthroughFds = [3]uintptr{5, 6, 7}
 
 // Status is a container's lifecycle state. The monitor records only
-// running, restarting and exited in its State file; the others are the engine's, kept
-// in its state database (see engine/lifecycle.go for the transitions).
+// running, restarting and exited in its State file; the others are the
+// engine's, kept in its state database (see engine/lifecycle.go for the transitions).
 type Status string
 
 const (
@@ -127,11 +127,12 @@ const (
 	StatusRunning  Status = "running"
 	StatusPaused   Status = "paused"
 	StatusStopping Status = "stopping" // stop sent the stop signal and waits
+	StatusExited   Status = "exited"
+	StatusRemoving Status = "removing" // rm is under way (or was interrupted)
+
 	// StatusRestarting: the monitor waits out the restart policy's backoff
 	// between two runs (recorded by the monitor; counts as running).
 	StatusRestarting Status = "restarting"
-	StatusExited     Status = "exited"
-	StatusRemoving   Status = "removing" // rm is under way (or was interrupted)
 )
 
 func (s Status) String() string { return string(s) }
