@@ -68,6 +68,10 @@ type ContainerConfig struct {
 	// when a start is given a NOTIFY_SOCKET (see notifyMode).
 	SdNotify string `json:"sdnotify,omitempty"`
 
+	// RestartPolicy is run by the monitor (runtime.MonitorConfig); the
+	// zero value is Docker's "no".
+	RestartPolicy runtime.RestartPolicy `json:"restart_policy,omitzero"`
+
 	// AnonymousVolumes were made for the container (-v /path, the image's
 	// VOLUMEs), and are recorded anonymous: rm -v and --rm remove them.
 	AnonymousVolumes []string `json:"anonymous_volumes,omitempty"`

@@ -67,6 +67,7 @@ type ContainerCreateOptions struct {
 	NetworkMode    string // see ContainerNetworkModes
 	Init           bool
 	AutoRemove     bool
+	RestartPolicy  RestartPolicy // run by the monitor; none with AutoRemove
 
 	// Networking, as Docker's HostConfig and Config.
 	PortBindings    []PortBinding // -p
@@ -107,6 +108,7 @@ type (
 	Resources          = runtime.Resources
 	Ulimit             = runtime.Ulimit
 	ContainerLogConfig = runtime.LogConfig // LogConfig is skiff.toml's [log]
+	RestartPolicy      = runtime.RestartPolicy
 )
 
 // ContainerCreateResult names the new container.
@@ -162,6 +164,10 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	if err := runtime.CheckLogConfig(o.LogConfig, o.Tty); err != nil {
 		return cfg, err
 	}
+	if err := runtime.CheckRestartPolicy(o.RestartPolicy, o.AutoRemove); err != nil {
+		return cfg, err
+	}
+	cfg.RestartPolicy = o.RestartPolicy
 	spec, err := e.specOptions(o)
 	if err != nil {
 		return cfg, err

@@ -133,6 +133,9 @@ func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.Exe
 	if c.State.Status == runtime.StatusPaused {
 		return "", "", fmt.Errorf("container %s is paused, unpause the container before exec: %w", c.Name, errdefs.ErrConflict)
 	}
+	if c.State.Status == runtime.StatusRestarting {
+		return "", "", fmt.Errorf("container %s is restarting, wait until the container is running: %w", c.Name, errdefs.ErrConflict)
+	}
 	proc, err := e.execProcess(c, o)
 	if err != nil {
 		return "", "", err

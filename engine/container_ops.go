@@ -99,7 +99,20 @@ func (e *Engine) stopLocked(ctx context.Context, c *Container, o ContainerStopOp
 	if err != nil {
 		sig = unix.SIGTERM
 	}
+	e.requestStop(c)
 	before := c.State
+	if before.Status == runtime.StatusRestarting {
+		// No init to signal: the monitor ends its backoff on the request.
+		st := c.State
+		st.Status = runtime.StatusStopping
+		if err := e.transition(c, st); err != nil {
+			return err
+		}
+		if !e.waitExit(ctx, c, 10*time.Second) {
+			return e.restore(c, before, fmt.Errorf("container %s did not stop restarting", c.Name))
+		}
+		return nil
+	}
 	if c.State.Status != runtime.StatusStopping {
 		st := c.State
 		st.Status = runtime.StatusStopping
@@ -122,6 +135,13 @@ func (e *Engine) stopLocked(ctx context.Context, c *Container, o ContainerStopOp
 		return e.restore(c, before, fmt.Errorf("container %s did not exit after SIGKILL", c.Name))
 	}
 	return nil
+}
+
+// requestStop tells the container's monitor that the user ends this run:
+// its restart policy gives up (runtime.StopRequestFile). A monitor that is
+// gone has no run directory to write to, and needs no telling.
+func (e *Engine) requestStop(c *Container) {
+	runtime.RequestStop(e.runDir(c.ID))
 }
 
 // restore puts back the status a failed stop found (it changes nothing if
@@ -204,6 +224,10 @@ func (e *Engine) ContainerKill(ctx context.Context, ref string, o ContainerKillO
 	if !c.Running() {
 		return ContainerKillResult{}, fmt.Errorf("cannot kill container %s: it is not running: %w", c.Name, errdefs.ErrConflict)
 	}
+	e.requestStop(c)
+	if c.State.Status == runtime.StatusRestarting {
+		return ContainerKillResult{ID: c.ID}, nil // the monitor gives up the restart, as Docker's does
+	}
 	return ContainerKillResult{ID: c.ID}, e.signal(c, sig, c.State.Status == runtime.StatusPaused)
 }
 
@@ -255,7 +279,8 @@ func (e *Engine) containerRemove(ctx context.Context, ref string, o ContainerRem
 		}
 		// The monitor records the exit without the lock; its exit command
 		// waits for it and then finds the container gone.
-		if c.State.Pid > 0 {
+		e.requestStop(c)
+		if c.State.Pid > 0 && c.State.Status != runtime.StatusRestarting {
 			if err := e.signal(c, unix.SIGKILL, c.State.Status == runtime.StatusPaused); err != nil {
 				return "", err
 			}

@@ -201,6 +201,7 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc, notify string)
 	if err := writeJSONFile(filepath.Join(mc.RunDir, "monitor.json"), mc); err != nil {
 		return fail(err)
 	}
+	os.Remove(filepath.Join(mc.RunDir, runtime.StopRequestFile)) // the last run's, if its clean-up has not run yet
 	// A fresh log per start, rotated files included, so logs never mixes runs.
 	if old, _ := filepath.Glob(c.LogPath() + "*"); len(old) > 0 {
 		for _, f := range old {
@@ -247,7 +248,7 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 		LogDriver: c.Config.LogDriver, LogPath: c.LogPath(), LogMaxSize: c.Config.LogMaxSize, LogMaxFiles: c.Config.LogMaxFiles,
 		Terminal: c.Config.Tty, Stdin: c.Config.OpenStdin, WaitAttach: wait, Rootless: e.paths.Rootless, Volatile: c.Config.AutoRemove,
 		StopSignal: c.Config.StopSignal, StopTimeout: &c.Config.StopTimeout, Timeout: c.Config.RunTimeout,
-		ExitCommand: exit, EventSpool: e.eventSpool(),
+		ExitCommand: exit, EventSpool: e.eventSpool(), RestartPolicy: c.Config.RestartPolicy,
 	}
 }
 
@@ -320,7 +321,8 @@ func (e *Engine) awaitTeardown(ctx context.Context, c *Container) {
 	if c.State.Status != runtime.StatusRunning || c.State.Pid <= 0 || unix.Kill(c.State.Pid, 0) != unix.ESRCH {
 		return
 	}
-	for deadline := time.Now().Add(teardownWait); c.Running() && time.Now().Before(deadline) && ctx.Err() == nil; {
+	// A monitor that restarts it (restarting, then running again) ends the wait.
+	for deadline := time.Now().Add(teardownWait); c.State.Status == runtime.StatusRunning && c.Running() && time.Now().Before(deadline) && ctx.Err() == nil; {
 		time.Sleep(5 * time.Millisecond)
 		if e.reload(c) != nil {
 			return

@@ -52,6 +52,15 @@ type monitor struct {
 	size    [2]uint16     // terminal height, width asked for by a client
 
 	startedAt time.Time
+
+	// restartRequested makes the loop restart the container once after
+	// its init exits, whatever the restart policy (a healthcheck's
+	// --health-on-failure=restart sets it, then kills the init); the loop
+	// clears it. Guarded by mu.
+	restartRequested bool
+	stopRequested    bool          // SIGTERM: no more restarts (guarded by mu)
+	wake             chan struct{} // cuts a restart's backoff short (stop)
+	restartCount     int
 }
 
 func runMonitor(path string) int {
@@ -60,7 +69,7 @@ func runMonitor(path string) int {
 	// on this thread, which lives as long as the process.
 	goruntime.LockOSThread()
 	os.Unsetenv(notifyEnv) // the config says whether to notify
-	m := &monitor{syncFd: syncPipe(), started: make(chan struct{})}
+	m := &monitor{syncFd: syncPipe(), started: make(chan struct{}), wake: make(chan struct{}, 1)}
 	// The kernel's wait before a first cgroup move overlaps the wait for
 	// the config (see runtime.WarmCgroupAttach).
 	stopWarming := runtime.WarmCgroupAttach()
@@ -107,17 +116,13 @@ func runMonitor(path string) int {
 	go m.relayNotify()
 	m.report("started", strconv.Itoa(pid))
 	close(m.started)
-	if m.cfg.Timeout > 0 {
-		p := m.process
-		time.AfterFunc(time.Duration(m.cfg.Timeout)*time.Second, func() { p.Signal(unix.SIGKILL) })
-	}
 	go m.acceptLoop()
-	code, oom := m.wait()
-	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})
+	st := m.supervise()
+	m.finish(st)
 	if m.cfg.NotifySocket != "" {
 		// The unit's main process: systemd's Restart=on-failure reads
 		// the container's exit code from it.
-		return code
+		return st.ExitCode
 	}
 	return 0
 }
@@ -167,10 +172,16 @@ func (m *monitor) daemonize() {
 // stop is `skiff stop` from inside: the container's stop signal, then
 // SIGKILL if it still runs after its stop timeout (a signal that reached
 // the init before it could handle it is not lost for good).
+// It also ends the restart policy, and a backoff under way at once.
 func (m *monitor) stop() {
 	m.mu.Lock()
 	p := m.process
+	m.stopRequested = true
 	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
 	if p == nil {
 		return
 	}
@@ -267,9 +278,7 @@ func (m *monitor) fail(err error) int {
 // finish records the final state, destroys the container, tells the
 // clients, and runs the exit command unless a client owns the clean-up.
 func (m *monitor) finish(st runtime.State) {
-	st.StartedAt = m.startedAt
-	st.MonitorPid, st.MonitorStart = os.Getpid(), runtime.ProcessStartTime(os.Getpid()) // names this run
-	st.FinishedAt = time.Now().UTC()
+	st = m.stamp(st)
 	if m.log != nil {
 		m.log.Close()
 	}
@@ -296,6 +305,16 @@ func (m *monitor) finish(st runtime.State) {
 		runDetached(m.cfg.ExitCommand)
 	}
 	m.network.Wait()
+}
+
+// stamp names this run in an exit record: its times, the monitor's pid
+// and start time, the restarts so far.
+func (m *monitor) stamp(st runtime.State) runtime.State {
+	st.StartedAt = m.startedAt
+	st.MonitorPid, st.MonitorStart = os.Getpid(), runtime.ProcessStartTime(os.Getpid())
+	st.FinishedAt = time.Now().UTC()
+	st.RestartCount = m.restartCount
+	return st
 }
 
 // runDetached starts the exit command in its own session with stdio on

@@ -90,8 +90,10 @@ func generateSystemdOptions(c *cli.Context) (engine.GenerateSystemdOptions, erro
 	return o, nil
 }
 
-// unitFlags are run's flags that a --new unit sets itself.
-var unitFlags = map[string]bool{"d": true, "detach": true, "rm": true, "replace": true, "cidfile": true, "sdnotify": true}
+// unitFlags are run's flags that a --new unit sets itself, and --restart:
+// the unit's Restart= restarts a --new container (a policy would conflict
+// with its --rm).
+var unitFlags = map[string]bool{"d": true, "detach": true, "rm": true, "replace": true, "cidfile": true, "sdnotify": true, "restart": true}
 
 // splitCreateCommand takes a recorded `skiff [global flags] [container]
 // run|create [flags] IMAGE [COMMAND...]` apart by this CLI's own flags

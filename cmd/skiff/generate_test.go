@@ -30,6 +30,8 @@ func TestSplitCreateCommand(t *testing.T) {
 			engine.CreateCommandParts{Flags: []string{"-p", "8080:80"}, Args: []string{"busybox"}}},
 		{"the container's flags are its own", "skiff container run busybox sh -c -d --rm",
 			engine.CreateCommandParts{Args: []string{"busybox", "sh", "-c", "-d", "--rm"}}},
+		{"a restart policy is the unit's", "skiff run --restart always --restart=on-failure:3 busybox",
+			engine.CreateCommandParts{Args: []string{"busybox"}}},
 		{"detach=false dropped too", "skiff run --detach=false --rm=true busybox",
 			engine.CreateCommandParts{Args: []string{"busybox"}}},
 	} {
