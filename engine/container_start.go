@@ -136,6 +136,13 @@ func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (*runtime
 		before.Error = err.Error()
 		e.writeState(c.ID, before, runtime.StatusStarting)
 	}
+	if err == nil {
+		if wait {
+			e.containerEvent(context.Background(), c, "attach", nil)
+		}
+		// Before the reload below, whose fold may find the exit (die).
+		e.containerEvent(context.Background(), c, "start", nil)
+	}
 	if err == nil && !wait {
 		// "started": record it now rather than in the next reader's fold.
 		e.reload(c)
