@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skiff-engine/skiff/engine/statedb"
+	"github.com/skiff-engine/skiff/imagestore"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -261,4 +262,39 @@ func (e *Engine) Events(ctx context.Context, o EventsOptions, fn func(Event) err
 		}
 	}
 	return nil
+}
+
+// imageEvent records an image event: Docker's actor is the image ID for
+// tag, untag, delete, load, save and import (name: the new tag, or the ID
+// again); for pull and push the familiar name (name: without its tag).
+func (e *Engine) imageEvent(ctx context.Context, action, id, name string) {
+	e.event(ctx, EventImage, action, id, map[string]string{"name": name})
+}
+
+// imageEventID is Docker's image ID, "sha256:<hex>".
+func imageEventID(id string) string {
+	if id == "" || strings.Contains(id, ":") {
+		return id
+	}
+	return "sha256:" + id
+}
+
+// taggedName is Docker's name for a new tag: familiar, with ":latest" when
+// the user gave no tag.
+func taggedName(ref string) string {
+	n := imagestore.FamiliarName(ref)
+	if !strings.Contains(n[strings.LastIndex(n, "/")+1:], ":") && !strings.Contains(n, "@") {
+		n += ":latest"
+	}
+	return n
+}
+
+// networkEvent records a network event with Docker's attributes: name and
+// type (the driver), and container for connect and disconnect.
+func (e *Engine) networkEvent(ctx context.Context, n *Network, action, containerID string) {
+	attrs := map[string]string{"name": n.Name, "type": firstNonEmpty(n.Config.Driver, "bridge")}
+	if containerID != "" {
+		attrs["container"] = containerID
+	}
+	e.event(ctx, EventNetwork, action, n.ID, attrs)
 }
