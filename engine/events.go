@@ -143,7 +143,7 @@ func (e *Engine) exitEvents(c *Container) {
 func (e *Engine) foldSpool(ctx context.Context) {
 	dir := e.eventSpool()
 	ents, err := os.ReadDir(dir)
-	if err != nil || len(ents) == 0 {
+	if err != nil || len(ents) == 0 || e.openDB() != nil {
 		return
 	}
 	var claimed []string
@@ -176,7 +176,7 @@ func (e *Engine) foldSpool(ctx context.Context) {
 		evs = append(evs, e.spoolRow(sev))
 	}
 	slices.SortStableFunc(evs, func(a, b statedb.Event) int { return a.Time.Compare(b.Time) })
-	if e.openDB() == nil && e.db.AddEvents(context.WithoutCancel(ctx), e.eventsMax(), evs...) != nil {
+	if e.db.AddEvents(context.WithoutCancel(ctx), e.eventsMax(), evs...) != nil {
 		return // kept claimed: taken over later
 	}
 	for _, p := range claimed {

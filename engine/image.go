@@ -302,7 +302,13 @@ func (e *Engine) ImageLoad(ctx context.Context, o ImageLoadOptions) (ImageLoadRe
 		return ImageLoadResult{}, err
 	}
 	res, err := is.Load(ctx, o.Input)
-	for _, id := range res.IDs {
+	ids := slices.Clone(res.IDs)
+	for _, n := range res.Names {
+		if img, err := is.Lookup(n); err == nil && !slices.Contains(ids, img.ID) {
+			ids = append(ids, img.ID)
+		}
+	}
+	for _, id := range ids {
 		e.imageEvent(ctx, "load", imageEventID(id), imageEventID(id))
 	}
 	return res, err
