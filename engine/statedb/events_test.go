@@ -1,0 +1,50 @@
+package statedb
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestEventsBoundedAndInTimeOrder(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	base := time.Unix(1700000000, 0)
+	// Recorded out of time order (a spooled event folded late): read back
+	// by time. A bound of 3 keeps the three recorded last.
+	for i, sec := range []int{1, 2, 5, 3, 4} {
+		ev := Event{Time: base.Add(time.Duration(sec) * time.Second), Type: "container", Action: "create",
+			ActorID: string(rune('a' + i)), Attributes: map[string]string{"n": string(rune('0' + sec))}}
+		if err := d.AddEvents(ctx, 3, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	err := d.Events(ctx, EventQuery{}, func(ev Event) error {
+		got = append(got, ev.ActorID+ev.Attributes["n"])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"d3", "e4", "c5"}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	got = nil
+	last, _ := d.LastEventSeq(ctx)
+	err = d.Events(ctx, EventQuery{Since: base.Add(3500 * time.Millisecond), Until: base.Add(4 * time.Second)}, func(ev Event) error {
+		got = append(got, ev.ActorID)
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0] != "e" {
+		t.Fatalf("since/until: %v %v, want [e]", got, err)
+	}
+	if err := d.AddEvents(ctx, 3, Event{Time: base, Type: "image", Action: "tag", ActorID: "f"}); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	d.Events(ctx, EventQuery{AfterSeq: last}, func(ev Event) error { got = append(got, ev.ActorID); return nil })
+	if len(got) != 1 || got[0] != "f" {
+		t.Fatalf("after seq %d: %v, want [f]", last, got)
+	}
+}
