@@ -48,3 +48,25 @@ func TestEventsBoundedAndInTimeOrder(t *testing.T) {
 		t.Fatalf("after seq %d: %v, want [f]", last, got)
 	}
 }
+
+// BenchmarkAddEvent is one event recorded as the engine does, in its own
+// transaction, against a full table (the bound deletes one row each time).
+func BenchmarkAddEvent(b *testing.B) {
+	d, err := Open(context.Background(), b.TempDir()+"/skiff.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	ev := Event{Time: time.Now(), Type: "container", Action: "start", ActorID: "5ce55190a171560fee4d1043dc326ddbd00b66c866b068e25adedcad4046b541",
+		Attributes: map[string]string{"image": "busybox", "name": "clever_curie", "com.example.label": "value"}}
+	for i := 0; i < 1000; i++ {
+		d.AddEvents(ctx, 1000, ev)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := d.AddEvents(ctx, 1000, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
