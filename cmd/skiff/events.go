@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
@@ -80,19 +80,25 @@ func eventPrinter(format string) (func(io.Writer, engine.Event) error, error) {
 }
 
 func printEvent(w io.Writer, ev engine.Event) error {
-	line := time.Unix(0, ev.TimeNano).Format("2006-01-02T15:04:05.000000000Z07:00") + " " + ev.Type + " " + ev.Action + " " + ev.Actor.ID
+	b := make([]byte, 0, 256)
+	b = time.Unix(0, ev.TimeNano).AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
+	b = append(append(append(append(append(append(b, ' '), ev.Type...), ' '), ev.Action...), ' '), ev.Actor.ID...)
 	if len(ev.Actor.Attributes) > 0 {
 		keys := make([]string, 0, len(ev.Actor.Attributes))
 		for k := range ev.Actor.Attributes {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
+		slices.Sort(keys)
+		b = append(b, " ("...)
 		for i, k := range keys {
-			keys[i] = k + "=" + ev.Actor.Attributes[k]
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(append(append(b, k...), '='), ev.Actor.Attributes[k]...)
 		}
-		line += " (" + strings.Join(keys, ", ") + ")"
+		b = append(b, ')')
 	}
-	_, err := io.WriteString(w, line+"\n")
+	_, err := w.Write(append(b, '\n'))
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -81,7 +82,7 @@ func (d *DB) Events(ctx context.Context, q EventQuery, fn func(Event) error) err
 			return d.fail("reading events", err)
 		}
 		ev.Time = fromNano(t)
-		json.Unmarshal([]byte(attrs), &ev.Attributes) // a damaged row still shows
+		ev.Attributes = decodeAttributes(attrs) // a damaged row still shows
 		if err := fn(ev); err != nil {
 			return err
 		}
@@ -96,4 +97,50 @@ func (d *DB) LastEventSeq(ctx context.Context) (int64, error) {
 		return 0, d.fail("reading events", err)
 	}
 	return seq.Int64, nil
+}
+
+// decodeAttributes reads the attributes column. Listing ten thousand events
+// is mostly this: the flat object of plain strings that AddEvents writes
+// is read directly, anything else (escapes) through encoding/json.
+func decodeAttributes(s string) map[string]string {
+	if s == "{}" || s == "" || s == "null" {
+		return nil
+	}
+	m := make(map[string]string, 4)
+	rest, ok := strings.CutPrefix(s, "{")
+	for ok && rest != "}" {
+		var k, v string
+		if k, rest, ok = cutString(rest); !ok {
+			break
+		}
+		if rest, ok = strings.CutPrefix(rest, ":"); !ok {
+			break
+		}
+		if v, rest, ok = cutString(rest); !ok {
+			break
+		}
+		m[k] = v
+		if r, more := strings.CutPrefix(rest, ","); more {
+			rest = r
+		} else if rest != "}" {
+			ok = false
+		}
+	}
+	if !ok {
+		clear(m)
+		json.Unmarshal([]byte(s), &m)
+	}
+	return m
+}
+
+// cutString cuts a JSON string without escapes off the front of s.
+func cutString(s string) (string, string, bool) {
+	if !strings.HasPrefix(s, `"`) {
+		return "", s, false
+	}
+	end := strings.IndexAny(s[1:], `"\`)
+	if end < 0 || s[1+end] != '"' {
+		return "", s, false
+	}
+	return s[1 : 1+end], s[2+end:], true
 }

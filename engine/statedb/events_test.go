@@ -2,6 +2,7 @@ package statedb
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -68,5 +69,49 @@ func BenchmarkAddEvent(b *testing.B) {
 		if err := d.AddEvents(ctx, 1000, ev); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEvents reads 10 000 events, as `events --since 0` does.
+func BenchmarkEvents(b *testing.B) {
+	d, err := Open(context.Background(), b.TempDir()+"/skiff.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	evs := make([]Event, 10000)
+	for i := range evs {
+		evs[i] = Event{Time: time.Unix(0, int64(i)), Type: "container", Action: "start", ActorID: "5ce55190a171560fee4d1043dc326ddbd00b66c866b068e25adedcad4046b541",
+			Attributes: map[string]string{"image": "busybox", "name": "clever_curie", "com.example.role": "bench"}}
+	}
+	d.AddEvents(ctx, 0, evs...)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		if err := d.Events(ctx, EventQuery{Since: time.Unix(0, 0), Until: time.Now()}, func(Event) error { n++; return nil }); err != nil || n != len(evs) {
+			b.Fatal(n, err)
+		}
+	}
+}
+
+func TestDecodeAttributes(t *testing.T) {
+	for _, m := range []map[string]string{
+		nil, {"a": "b"}, {"image": "busybox", "name": "x", "com.example": ""},
+		{"q": `say "hi"`, "b": `back\slash`, "u": "ünï", "n": "line\nbreak", "<": "<&>"},
+	} {
+		b, _ := json.Marshal(m)
+		got := decodeAttributes(string(b))
+		if len(got) != len(m) {
+			t.Errorf("%s: %v", b, got)
+		}
+		for k, v := range m {
+			if got[k] != v {
+				t.Errorf("%s: %q = %q, want %q", b, k, got[k], v)
+			}
+		}
+	}
+	if got := decodeAttributes(`{"a":"b",`); len(got) != 0 {
+		t.Errorf("damaged: %v", got)
 	}
 }
