@@ -20,7 +20,7 @@ func TestEventFilters(t *testing.T) {
 		{[]string{"container=web"}, ctr, true},
 		{[]string{"container=abc"}, ctr, true}, // an ID prefix
 		{[]string{"container=db"}, ctr, false},
-		{[]string{"container=db", "container=we"}, ctr, true}, // one key: ORed
+		{[]string{"container=db", "container=we"}, ctr, true},  // one key: ORed
 		{[]string{"container=web", "event=start"}, ctr, false}, // two keys: ANDed
 		{[]string{"event=die"}, ctr, true},
 		{[]string{"event=exec_start"}, exec, true},
