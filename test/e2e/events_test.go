@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -59,19 +58,7 @@ func TestEvents(t *testing.T) {
 		mark := time.Now()
 		follow := s.Cmd("events", "--since", fmt.Sprintf("%d.%09d", mark.Unix(), mark.Nanosecond()), "--filter", "event=create", "--filter", "event=start", "--filter", "event=die",
 			"--filter", "event=destroy", "--format", "{{.TimeNano}} {{.Action}}")
-		pipe, err := follow.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bg := startBackground(t, follow)
-		lines := make(chan string, 100)
-		go func() {
-			sc := bufio.NewScanner(pipe)
-			for sc.Scan() {
-				lines <- time.Now().Format(time.RFC3339Nano) + " " + sc.Text()
-			}
-			close(lines)
-		}()
+		lines, bg := startStreaming(t, follow)
 		s.Run("volume", "create", "evready").MustSucceed(t)
 		want := []string{"create", "create", "start", "die", "destroy"} // the volume's, then the run's
 		var seen []string
@@ -82,13 +69,12 @@ func TestEvents(t *testing.T) {
 				if !ok {
 					t.Fatalf("the follower ended after %q\n%s", seen, bg)
 				}
-				f := strings.Fields(l)
-				at, _ := time.Parse(time.RFC3339Nano, f[0])
-				ns, _ := strconv.ParseInt(f[1], 10, 64)
+				f := strings.Fields(l.Text)
+				ns, _ := strconv.ParseInt(f[0], 10, 64)
 				if len(seen) > 0 {
-					worst = max(worst, at.Sub(time.Unix(0, ns)))
+					worst = max(worst, l.At.Sub(time.Unix(0, ns)))
 				}
-				seen = append(seen, f[2])
+				seen = append(seen, f[1])
 				if len(seen) == 1 {
 					// The follower is past its history: this run is live to it.
 					startBackground(t, s.Cmd("run", "--rm", "--name", "evlive", BusyboxTag, "true"))
