@@ -307,6 +307,9 @@ func (e *Engine) removeLocked(c *Container) error {
 			os.RemoveAll(filepath.Join(c.dir, ent.Name()))
 		}
 	}
+	// Spooled events name the container from its row: fold them while
+	// there is one.
+	e.foldSpool(context.Background())
 	if err := e.db.DeleteContainer(context.Background(), c.ID); err != nil {
 		return err
 	}
@@ -386,6 +389,7 @@ func (e *Engine) ContainerRename(ctx context.Context, ref string, o ContainerRen
 	if c.Name == name {
 		return ContainerRenameResult{}, invalid("renaming container %s to the name it already has", name)
 	}
+	e.foldSpool(ctx) // spooled events of the old name keep it
 	if err := e.db.RenameContainer(ctx, c.ID, name); err != nil {
 		return ContainerRenameResult{}, err
 	}

@@ -44,11 +44,27 @@ func TestEvents(t *testing.T) {
 			t.Errorf("default format: %q", line)
 		}
 
+		// A detached container's life: exec (its end comes from the exec's
+		// monitor, through the spool), rename, kill, rm.
+		id := s.Run("run", "-d", "--name", "evd", BusyboxTag, "sleep", "60").MustSucceed(t).Out()
+		if code := s.Run("exec", "evd", "sh", "-c", "exit 4").ExitCode; code != 4 {
+			t.Fatalf("exec: exit %d, want 4", code)
+		}
+		s.Run("rename", "evd", "evd2").MustSucceed(t)
+		s.Run("kill", "evd2").MustSucceed(t)
+		s.Run("rm", "evd2").MustSucceed(t)
+		got := past("--filter", "container="+id[:12], "--format",
+			`{{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes "exitCode"}}{{index .Actor.Attributes "signal"}}{{index .Actor.Attributes "oldName"}}`)
+		if !inOrder(got, "create evd", "start evd", "exec_create: sh -c exit 4 evd", "exec_start: sh -c exit 4 evd",
+			"exec_die evd 4", "rename evd2 evd", "kill evd2 9", "die evd2 137", "destroy evd2") {
+			t.Errorf("events of a detached container: %q", got)
+		}
+
 		s.Run("tag", BusyboxTag, "evtag:1").MustSucceed(t)
 		s.Run("rmi", "evtag:1").MustSucceed(t)
 		s.Run("volume", "create", "evvol").MustSucceed(t)
 		s.Run("network", "create", "evnet").MustSucceed(t)
-		got := past("--filter", "type=image", "--filter", "type=volume", "--filter", "type=network",
+		got = past("--filter", "type=image", "--filter", "type=volume", "--filter", "type=network",
 			"--format", `{{.Type}} {{.Action}} {{index .Actor.Attributes "name"}}{{index .Actor.Attributes "driver"}}`)
 		if !inOrder(got, "image load sha256:", "image tag evtag:1", "image untag sha256:", "volume create local", "network create evnet") {
 			t.Errorf("image, volume and network events: %q", got)
