@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,7 +53,19 @@ func TestEvents(t *testing.T) {
 		}
 		s.Run("rename", "evd", "evd2").MustSucceed(t)
 		s.Run("kill", "evd2").MustSucceed(t)
+		s.Run("commit", "evd2", "evcommit:1").MustSucceed(t)
 		s.Run("rm", "evd2").MustSucceed(t)
+		if got := past("--filter", "event=commit", "--format", `{{.Actor.Attributes.name}} {{.Actor.Attributes.imageRef}} {{slice .Actor.Attributes.imageID 0 7}}`); !slices.Equal(got, []string{"evd2 evcommit:1 sha256:"}) {
+			t.Errorf("commit events: %q", got)
+		}
+		s.Run("save", "-o", filepath.Join(s.Dir, "ev.tar"), "evcommit:1").MustSucceed(t)
+		tag := past("--filter", "image=evcommit", "--format", "{{.Action}} {{.Actor.ID}}")
+		save := past("--filter", "event=save", "--format", "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}")
+		if len(tag) != 1 || !strings.HasPrefix(tag[0], "tag sha256:") || len(save) != 1 {
+			t.Errorf("tag and save events of the committed image: %q, %q", tag, save)
+		} else if img := strings.TrimPrefix(tag[0], "tag "); save[0] != "save "+img+" "+img {
+			t.Errorf("save event %q, want the image %s as actor and name", save[0], img)
+		}
 		got := past("--filter", "container="+id[:12], "--format",
 			`{{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes "exitCode"}}{{index .Actor.Attributes "signal"}}{{index .Actor.Attributes "oldName"}}`)
 		if !inOrder(got, "create evd", "start evd", "exec_create: sh -c exit 4 evd", "exec_start: sh -c exit 4 evd",
