@@ -96,7 +96,25 @@ type MonitorConfig struct {
 	// EventSpool is the directory where the monitor records the events it
 	// alone sees (see WriteSpoolEvent); "" records none.
 	EventSpool string `json:"event_spool,omitempty"`
+
+	// NotifySocket is systemd's NOTIFY_SOCKET given to the start ("": none).
+	// The monitor sends it MAINPID=<its pid> and READY=1 once the
+	// container's process runs; with NotifyContainer it relays instead what
+	// the container sends to <RunDir>/NotifyDir/NotifySocketName (mounted
+	// at ContainerNotifySocket), MAINPID still its own.
+	NotifySocket    string `json:"notify_socket,omitempty"`
+	NotifyContainer bool   `json:"notify_container,omitempty"`
 }
+
+// The socket a container that notifies systemd itself (--sdnotify
+// container) sends to: the monitor listens in NotifyDir of its run
+// directory, which the container sees at the directory of
+// ContainerNotifySocket.
+const (
+	NotifyDir             = "notify"
+	NotifySocketName      = "notify.sock"
+	ContainerNotifySocket = "/run/notify/" + NotifySocketName
+)
 
 // MonitorControlFd: when open, the monitor waits for "go" on it (then end
 // of file) before it reads its MonitorConfig; an end of file without "go"

@@ -42,6 +42,7 @@ type monitor struct {
 	container *libcontainer.Container
 	process   *libcontainer.Process
 	network   *netns.Network // set up after the init's creation, torn down at its exit
+	notify    *net.UnixConn  // the container's notification socket (NotifyContainer)
 	outputs   sync.WaitGroup
 
 	mu      sync.Mutex
@@ -58,6 +59,7 @@ func runMonitor(path string) int {
 	// sends when the thread that forked it ends: keep the container start
 	// on this thread, which lives as long as the process.
 	goruntime.LockOSThread()
+	os.Unsetenv(notifyEnv) // the config says whether to notify
 	m := &monitor{syncFd: syncPipe(), started: make(chan struct{})}
 	// The kernel's wait before a first cgroup move overlaps the wait for
 	// the config (see runtime.WarmCgroupAttach).
@@ -101,6 +103,8 @@ func runMonitor(path string) int {
 	if err != nil {
 		return m.fail(err)
 	}
+	m.notifyStarted()
+	go m.relayNotify()
 	m.report("started", strconv.Itoa(pid))
 	close(m.started)
 	if m.cfg.Timeout > 0 {
@@ -110,6 +114,11 @@ func runMonitor(path string) int {
 	go m.acceptLoop()
 	code, oom := m.wait()
 	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})
+	if m.cfg.NotifySocket != "" {
+		// The unit's main process: systemd's Restart=on-failure reads
+		// the container's exit code from it.
+		return code
+	}
 	return 0
 }
 
@@ -189,6 +198,9 @@ func (m *monitor) prepare() error {
 		return fmt.Errorf("attach socket: %w", err)
 	}
 	m.ln = ln
+	if err := m.listenNotify(); err != nil {
+		return fmt.Errorf("notification socket: %w", err)
+	}
 	switch m.cfg.LogDriver {
 	case runtime.LogJSONFile, runtime.LogK8sFile:
 		if m.log, err = runtime.OpenLog(m.cfg.LogPath, m.cfg.LogDriver, m.cfg.LogMaxSize, m.cfg.LogMaxFiles); err != nil {
@@ -273,6 +285,9 @@ func (m *monitor) finish(st runtime.State) {
 	}
 	if m.ln != nil {
 		m.ln.Close()
+	}
+	if m.notify != nil {
+		m.notify.Close()
 	}
 	os.Remove(filepath.Join(m.cfg.RunDir, runtime.AttachSocket))
 	os.Remove(filepath.Join(m.cfg.RunDir, "monitor.pid"))

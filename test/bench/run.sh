@@ -74,7 +74,15 @@ J=$B/json    # hyperfine's JSON, one file per figure and engine
 LOG=$B/report.md
 mkdir "$J"
 SKIFF=$ROOT/bin/skiff
-S="$SKIFF --root $B/s --runroot $B/sr"
+# Run roots (skiff's, podman's, runc's state) live on a tmpfs, as /run is on
+# the hosts these engines are made for; this machine's /run is on disk,
+# where containers/storage's fsyncs of its run-root files cost ~10 ms a
+# run that no real host pays. BENCH_RUNROOT_TMPFS=0 keeps them on disk.
+RUN=$B
+if [ "${BENCH_RUNROOT_TMPFS:-1}" = 1 ]; then
+	mkdir "$B/run" && mount -t tmpfs -o mode=755 skiff-bench-run "$B/run" && RUN=$B/run
+fi
+S="$SKIFF --root $B/s --runroot $RUN/sr"
 BUSER=skiff-bench
 UHOME=$B/home
 RUNC=$(command -v runc || true)
@@ -172,8 +180,8 @@ cleanup() {
 		ids=$($D ps -q 2>/dev/null); [ -n "$ids" ] && $D rm -f $ids >/dev/null 2>&1
 	fi
 	docker_stop "$DOCKERD_PID" "$CTRD_PID"
-	if [ -n "$RUNC" ] && [ -d "$B/runc" ]; then
-		for id in $($RUNC --root "$B/runc" list -q 2>/dev/null); do $RUNC --root "$B/runc" delete -f "$id" >/dev/null 2>&1; done
+	if [ -n "$RUNC" ] && [ -d "$RUN/runc" ]; then
+		for id in $($RUNC --root "$RUN/runc" list -q 2>/dev/null); do $RUNC --root "$RUN/runc" delete -f "$id" >/dev/null 2>&1; done
 	fi
 	net_cleanup
 	if id "$BUSER" >/dev/null 2>&1 && [ -d "$UHOME" ]; then
@@ -380,7 +388,7 @@ else
 	export CONTAINERS_CONF=$PODMAN_CONF
 	# libpod's tmp dir and the CNI config dir private too (runc's state
 	# stays in /run/runc: podman's clean-up command ignores --runtime-flag).
-	P="$PODMAN --root $B/p --runroot $B/pr --tmpdir $B/pt --network-config-dir $B/pcni"
+	P="$PODMAN --root $B/p --runroot $RUN/pr --tmpdir $B/pt --network-config-dir $B/pcni"
 	mkdir -p "$B/pcni"
 	$P load -q -i "$B/busybox.tar" >/dev/null
 	if $P run --rm --network none busybox true >"$B/pod.err" 2>&1; then
@@ -502,7 +510,7 @@ elif [ -z "$RUNC" ]; then
 else
 	mkbundle "$B/bundle" '["true"]'
 	mkbundle "$B/bundle-sleep" '["sleep","1000"]'
-	R="$RUNC --root $B/runc"
+	R="$RUNC --root $RUN/runc"
 	if $R run --bundle "$B/bundle" bench-check >"$B/runc.err" 2>&1; then
 		pkg=$(dpkg -S "$RUNC" 2>/dev/null | cut -d: -f1 || true)
 		RUNC_LINE="runc: $($RUNC --version | head -1 | sed 's/runc version //') ($RUNC${pkg:+, from the Debian package $pkg}; podman and docker run the same binary)"
@@ -519,6 +527,8 @@ say "Medians of $RUNS runs after one warm-up (pull: $PULL_RUNS runs), rootful un
 say ""
 say "- skiff: $(git describe --always --dirty 2>/dev/null || echo unknown) ($SKIFF)"
 for l in "$PODMAN_LINE" "$DOCKER_LINE" "$RUNC_LINE"; do [ -n "$l" ] && say "- $l"; done
+if [ "$RUN" = "$B" ]; then say "- run roots (skiff, podman, runc): on disk, beside the stores (BENCH_RUNROOT_TMPFS=0)"
+else say "- run roots (skiff, podman, runc): a tmpfs, as /run is on real hosts (dockerd's and containerd's state stay beside their stores)"; fi
 say "- $(hyperfine --version)"
 say ""
 say "# Details"
@@ -609,7 +619,7 @@ if part memory; then
 			awk -v rss="$rss" '/^Pss:/{pss=$2} /^Private_(Clean|Dirty):/{priv+=$2} END{print rss, pss, priv}' /proc/$p/smaps_rollup
 		done | awk '{r+=$1; p+=$2; v+=$3; n++} END{printf "VmRSS %.0f kB, Pss %.0f kB, private %.0f kB (%d processes)", r/n, p/n, v/n, n}'
 	}
-	say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $B/sr" || true))"
+	say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $RUN/sr" || true))"
 	[ -n "$P" ] && say "- podman's conmon: $(mem_avg $(pgrep -f "conmon .*$B/p/" || true))"
 	[ -n "$D" ] && say "- docker's containerd-shim-runc-v2: $(mem_avg $(pgrep -f "containerd-shim-runc-v2 .*$B/c/containerd.sock" || true))"
 	say ""
