@@ -29,12 +29,13 @@ func eventsCommand() *cli.Command {
 			&cli.StringFlag{Name: "until", Usage: "stream events until this timestamp, unix time or relative time"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output by key=value (container, event, image, label, network, scope, type, volume)"},
 			&cli.StringFlag{Name: "format", Usage: "Go template, or json"},
+			&cli.BoolFlag{Name: "stream", Value: true, Usage: "follow new events; --stream=false prints the past ones and exits (podman)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 0); err != nil {
 				return err
 			}
-			o := engine.EventsOptions{Filters: c.StringSlice("filter"), Follow: true}
+			o := engine.EventsOptions{Filters: c.StringSlice("filter"), Follow: c.Bool("stream")}
 			var err error
 			if o.Since, err = parseTime(c.String("since"), "since"); err != nil {
 				return err

@@ -39,6 +39,10 @@ func TestEvents(t *testing.T) {
 			t.Errorf("--filter label= and event=destroy: %q, want [evrun]", got)
 		}
 		checkEventJSON(t, past("--filter", "container=evrun", "--format", "{{json .}}"))
+		// podman's --stream=false: the past, then exit.
+		if got := s.Run("events", "--since", "1m", "--stream=false", "--filter", "container=evrun", "--format", "{{.Action}}").MustSucceed(t).Lines(); !slices.Equal(got, actions) {
+			t.Errorf("--stream=false: %q, want %q", got, actions)
+		}
 		// The default line: time, type, action, ID, sorted attributes.
 		line := past("--filter", "container=evrun", "--filter", "event=create")
 		if len(line) != 1 || !strings.Contains(line[0], " container create ") || !strings.HasSuffix(line[0], "(e2e.role=events, image="+BusyboxTag+", name=evrun)") {
