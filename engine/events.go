@@ -137,9 +137,11 @@ func (e *Engine) exitEvents(c *Container) {
 }
 
 // foldSpool moves the monitors' spooled events into the table, oldest
-// first. Each file is claimed by renaming it (of processes folding at once,
-// one wins each file), recorded, then removed; a claim its process did not
-// finish (killed) is taken over after a minute.
+// first. Each file is claimed by renaming it to NAME.folding-PID-CLAIMTIME
+// (of processes folding at once, one wins each file), recorded, then
+// removed; a claim its process did not finish (killed) is taken over once
+// its claim time is a minute old. The time is in the name because a rename
+// keeps the file's own times.
 func (e *Engine) foldSpool(ctx context.Context) {
 	dir := e.eventSpool()
 	ents, err := os.ReadDir(dir)
@@ -148,15 +150,16 @@ func (e *Engine) foldSpool(ctx context.Context) {
 	}
 	var claimed []string
 	var evs []statedb.Event
-	suffix := ".folding-" + strconv.Itoa(os.Getpid())
+	now := time.Now()
+	suffix := ".folding-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(now.UnixNano(), 10)
 	for _, ent := range ents {
 		name := ent.Name()
 		if strings.HasPrefix(name, ".") {
 			continue // being written
 		}
 		if i := strings.Index(name, ".folding-"); i >= 0 {
-			info, err := ent.Info()
-			if err != nil || time.Since(info.ModTime()) < time.Minute {
+			claimed, err := strconv.ParseInt(name[strings.LastIndex(name, "-")+1:], 10, 64)
+			if err == nil && now.Sub(time.Unix(0, claimed)) < time.Minute {
 				continue
 			}
 			name = name[:i]

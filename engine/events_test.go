@@ -1,8 +1,16 @@
 package engine
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/skiff-engine/skiff/runtime"
 )
 
 func TestEventFilters(t *testing.T) {
@@ -73,5 +81,57 @@ func TestParseTimestampZeroIsTheEpoch(t *testing.T) {
 	got, err := ParseTimestamp("0", time.Now())
 	if err != nil || !got.Equal(time.Unix(0, 0)) {
 		t.Fatalf("ParseTimestamp(0) = %v, %v; want the epoch", got, err)
+	}
+}
+
+// The spool is folded in time order; a file another process claimed a
+// moment ago is left to it, one whose claim is a minute old (its process
+// killed) is taken over, and one being written is not read.
+func TestFoldSpool(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "skiff.toml")
+	os.WriteFile(cfg, nil, 0o600)
+	e, err := New(context.Background(), Options{ConfigPath: cfg, Root: filepath.Join(dir, "root"), RunRoot: filepath.Join(dir, "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	spool := e.eventSpool()
+	base := time.Now().Add(-time.Hour)
+	for i, a := range []string{"b", "a", "c"} {
+		ev := runtime.SpoolEvent{Time: base.Add(time.Duration(i) * time.Second), Type: EventContainer, Action: a, ID: "ctr"}
+		if a == "a" {
+			ev.Time = base.Add(-time.Second) // recorded later, happened first
+		}
+		if err := runtime.WriteSpoolEvent(spool, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(name, action string) {
+		b, _ := json.Marshal(runtime.SpoolEvent{Time: base.Add(time.Minute), Type: EventContainer, Action: action, ID: "ctr"})
+		os.WriteFile(filepath.Join(spool, name), b, 0o600)
+	}
+	claim := func(ago time.Duration) string {
+		return fmt.Sprintf("folding-1-%d", time.Now().Add(-ago).UnixNano())
+	}
+	write("00000000000000000009-1-1.json."+claim(2*time.Minute), "stale")
+	write("00000000000000000009-1-2.json."+claim(time.Second), "claimed")
+	write(".00000000000000000009-1-3.json-123", "partial")
+	e.foldSpool(context.Background())
+	var got []string
+	e.Events(context.Background(), EventsOptions{}, func(ev Event) error {
+		got = append(got, ev.Action)
+		return nil
+	})
+	if want := []string{"a", "b", "c", "stale"}; !slices.Equal(got, want) {
+		t.Errorf("folded %q, want %q", got, want)
+	}
+	left, _ := os.ReadDir(spool)
+	var names []string
+	for _, l := range left {
+		names = append(names, l.Name())
+	}
+	if len(names) != 2 {
+		t.Errorf("left in the spool: %q, want the fresh claim and the partial file", names)
 	}
 }
