@@ -459,6 +459,7 @@ func (e *Engine) ContainerPrune(ctx context.Context, o ContainerPruneOptions) (C
 		res.Removed = append(res.Removed, c.ID)
 		res.SpaceReclaimed += rw
 	}
+	e.pruneEvent(ctx, EventContainer, res.SpaceReclaimed)
 	return res, errors.Join(errs...)
 }
 

@@ -301,3 +301,13 @@ func (e *Engine) networkEvent(ctx context.Context, n *Network, action, container
 	}
 	e.event(ctx, EventNetwork, action, n.ID, attrs)
 }
+
+// pruneEvent records a prune as Docker does: one event of the type, no
+// actor, the bytes reclaimed (none for networks: reclaimed < 0).
+func (e *Engine) pruneEvent(ctx context.Context, typ string, reclaimed int64) {
+	attrs := map[string]string{}
+	if reclaimed >= 0 {
+		attrs["reclaimed"] = strconv.FormatInt(reclaimed, 10)
+	}
+	e.event(ctx, typ, "prune", "", attrs)
+}

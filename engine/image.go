@@ -142,13 +142,19 @@ func (e *Engine) ImageRemove(ctx context.Context, ref string, o ImageRemoveOptio
 	}
 	img, _ := is.Lookup(ref) // the ID its untag events name
 	res, err := is.Remove(ref, o.Force)
+	e.removeEvents(ctx, img.ID, res)
+	return res, err
+}
+
+// removeEvents records what a removal did: an untag per name, a delete per
+// image.
+func (e *Engine) removeEvents(ctx context.Context, id string, res imagestore.RemoveResult) {
 	for range res.Untagged {
-		e.imageEvent(ctx, "untag", imageEventID(img.ID), imageEventID(img.ID))
+		e.imageEvent(ctx, "untag", imageEventID(id), imageEventID(id))
 	}
 	for _, id := range res.Deleted {
 		e.imageEvent(ctx, "delete", imageEventID(id), imageEventID(id))
 	}
-	return res, err
 }
 
 // ImageTagOptions: Target is the new name.
@@ -376,15 +382,18 @@ func (e *Engine) ImagePrune(ctx context.Context, o ImagePruneOptions) (ImagePrun
 	}
 	is, _ := e.imageStore()
 	for _, img := range imgs {
-		if _, err := is.Remove(img.ID, true); err != nil {
+		r, err := is.Remove(img.ID, true)
+		if err != nil {
 			if errdefs.IsConflict(err) {
 				continue // in use by a container
 			}
 			return res, err
 		}
+		e.removeEvents(ctx, img.ID, r)
 		res.Deleted = append(res.Deleted, "sha256:"+img.ID)
 		res.Reclaimed += img.Size
 	}
+	e.pruneEvent(ctx, EventImage, res.Reclaimed)
 	return res, nil
 }
 

@@ -418,6 +418,7 @@ func (e *Engine) NetworkPrune(ctx context.Context, filters []string) (NetworkPru
 		}
 		res.Removed = append(res.Removed, n.Name)
 	}
+	e.pruneEvent(ctx, EventNetwork, -1)
 	return res, nil
 }
 

@@ -512,5 +512,6 @@ func (e *Engine) VolumePrune(ctx context.Context, o VolumePruneOptions) (VolumeP
 		res.Removed = append(res.Removed, v.Name)
 		res.SpaceReclaimed += r.Size
 	}
+	e.pruneEvent(ctx, EventVolume, res.SpaceReclaimed)
 	return res, nil
 }

@@ -81,6 +81,10 @@ func TestEvents(t *testing.T) {
 		s.Run("rmi", "evtag:1").MustSucceed(t)
 		s.Run("volume", "create", "evvol").MustSucceed(t)
 		s.Run("network", "create", "evnet").MustSucceed(t)
+		s.Run("volume", "prune", "-f").MustSucceed(t)
+		if got := past("--filter", "event=prune", "--format", `{{.Type}} {{.Actor.ID}}{{index .Actor.Attributes "reclaimed"}}`); !slices.Equal(got, []string{"volume 0"}) {
+			t.Errorf("volume prune's event: %q, want [volume 0]", got)
+		}
 		got = past("--filter", "type=image", "--filter", "type=volume", "--filter", "type=network",
 			"--format", `{{.Type}} {{.Action}} {{index .Actor.Attributes "name"}}{{index .Actor.Attributes "driver"}}`)
 		if !inOrder(got, "image load sha256:", "image tag evtag:1", "image untag sha256:", "volume create local", "network create evnet") {
