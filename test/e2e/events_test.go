@@ -39,8 +39,8 @@ func TestEvents(t *testing.T) {
 			t.Errorf("--filter label= and event=destroy: %q, want [evrun]", got)
 		}
 		checkEventJSON(t, past("--filter", "container=evrun", "--format", "{{json .}}"))
-		// podman's --stream=false: the past, then exit.
-		if got := s.Run("events", "--since", "1m", "--stream=false", "--filter", "container=evrun", "--format", "{{.Action}}").MustSucceed(t).Lines(); !slices.Equal(got, actions) {
+		// podman's --stream=false: the past, then exit; docker's system events.
+		if got := s.Run("system", "events", "--since", "1m", "--stream=false", "--filter", "container=evrun", "--format", "{{.Action}}").MustSucceed(t).Lines(); !slices.Equal(got, actions) {
 			t.Errorf("--stream=false: %q, want %q", got, actions)
 		}
 		// The default line: time, type, action, ID, sorted attributes.
