@@ -140,6 +140,11 @@ func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc, notify st
 		e.writeState(c.ID, before, runtime.StatusStarting)
 	}
 	if err == nil {
+		for _, ep := range c.Config.Network.Endpoints {
+			if n, err := e.lookupNetwork(context.Background(), ep.ref()); err == nil {
+				e.networkEvent(context.Background(), n, "connect", c.ID)
+			}
+		}
 		if wait {
 			e.containerEvent(context.Background(), c, "attach", nil)
 		}

@@ -82,6 +82,15 @@ func TestEvents(t *testing.T) {
 		s.Run("volume", "create", "evvol").MustSucceed(t)
 		s.Run("network", "create", "evnet").MustSucceed(t)
 		s.Run("volume", "prune", "-f").MustSucceed(t)
+		// A container on a network connects at start and disconnects at its end.
+		netID := s.Run("network", "inspect", "--format", "{{.Id}}", "evnet").MustSucceed(t).Out()
+		ctr := s.Run("run", "-d", "--network", "evnet", BusyboxTag, "true").MustSucceed(t).Out()
+		s.Run("wait", ctr).MustSucceed(t)
+		s.Run("rm", ctr).MustSucceed(t)
+		if got := past("--filter", "network=evnet", "--format", "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{index .Actor.Attributes \"container\"}}"); !slices.Equal(got, []string{
+			"create " + netID + " evnet bridge ", "connect " + netID + " evnet bridge " + ctr, "disconnect " + netID + " evnet bridge " + ctr}) {
+			t.Errorf("network events of evnet (%s) and container %s: %q", netID, ctr, got)
+		}
 		if got := past("--filter", "event=prune", "--format", `{{.Type}} {{.Actor.ID}}{{index .Actor.Attributes "reclaimed"}}`); !slices.Equal(got, []string{"volume 0"}) {
 			t.Errorf("volume prune's event: %q, want [volume 0]", got)
 		}
