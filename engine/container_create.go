@@ -324,6 +324,7 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	if err := writeContainerFiles(dir, &cfg); err != nil {
 		return fail(err)
 	}
+	e.containerEvent(context.Background(), &Container{ID: id, Name: row.Name, Config: cfg}, "create", nil)
 	return res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +76,11 @@ func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopO
 		return ContainerStopResult{}, err
 	}
 	defer unlock()
-	return ContainerStopResult{ID: c.ID}, e.stopLocked(ctx, c, o)
+	if err := e.stopLocked(ctx, c, o); err != nil {
+		return ContainerStopResult{}, err
+	}
+	e.containerEvent(ctx, c, "stop", nil)
+	return ContainerStopResult{ID: c.ID}, nil
 }
 
 // ContainerStopResult names the container stopped.
@@ -182,6 +187,9 @@ func (e *Engine) signal(c *Container, sig unix.Signal, paused bool) error {
 		err = nil // it exited meanwhile: its monitor records that
 	} else if err != nil {
 		err = fmt.Errorf("signalling container %s: %w", c.Name, err)
+	} else {
+		// Docker logs every signal it delivers, those of stop and rm -f too.
+		e.containerEvent(context.Background(), c, "kill", map[string]string{"signal": strconv.Itoa(int(sig))})
 	}
 	if paused {
 		err = errors.Join(err, runtime.Resume(e.stateRoot(), c.ID))
@@ -324,9 +332,13 @@ func (e *Engine) removeLocked(c *Container) error {
 			os.RemoveAll(filepath.Join(c.dir, ent.Name()))
 		}
 	}
+	// Spooled events name the container from its row: fold them while
+	// there is one.
+	e.foldSpool(context.Background())
 	if err := e.db.DeleteContainer(context.Background(), c.ID); err != nil {
 		return err
 	}
+	e.containerEvent(context.Background(), c, "destroy", nil)
 	return os.RemoveAll(c.dir)
 }
 
@@ -350,6 +362,7 @@ func (e *Engine) stopOrphan(c *Container) { runtime.KillOrphan(e.stateRoot(), c.
 // filesystem, releases the run directory, and removes --rm containers. The
 // monitor runs it as its exit command; a foreground run calls it directly.
 func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o ContainerCleanupOptions) (ContainerCleanupResult, error) {
+	e.foldSpool(ctx)
 	c, unlock, err := e.lockedState(ref)
 	if errdefs.IsNotFound(err) {
 		return ContainerCleanupResult{}, nil
@@ -401,7 +414,14 @@ func (e *Engine) ContainerRename(ctx context.Context, ref string, o ContainerRen
 	if c.Name == name {
 		return ContainerRenameResult{}, invalid("renaming container %s to the name it already has", name)
 	}
-	return ContainerRenameResult{ID: c.ID}, e.db.RenameContainer(ctx, c.ID, name)
+	e.foldSpool(ctx) // spooled events of the old name keep it
+	if err := e.db.RenameContainer(ctx, c.ID, name); err != nil {
+		return ContainerRenameResult{}, err
+	}
+	old := c.Name
+	c.Name = name
+	e.containerEvent(ctx, c, "rename", map[string]string{"oldName": old})
+	return ContainerRenameResult{ID: c.ID}, nil
 }
 
 // ContainerRenameOptions give the new name.
@@ -464,6 +484,7 @@ func (e *Engine) ContainerPrune(ctx context.Context, o ContainerPruneOptions) (C
 		res.Removed = append(res.Removed, c.ID)
 		res.SpaceReclaimed += rw
 	}
+	e.pruneEvent(ctx, EventContainer, res.SpaceReclaimed)
 	return res, errors.Join(errs...)
 }
 
@@ -507,13 +528,20 @@ func (e *Engine) restart(ctx context.Context, ref string, o ContainerStopOptions
 		return err
 	}
 	defer unlock()
+	wasRunning := c.Running()
 	if err := e.stopLocked(ctx, c, o); err != nil {
 		return err
+	}
+	if wasRunning {
+		e.containerEvent(ctx, c, "stop", nil)
 	}
 	e.releaseRuntime(c)
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
 	}
-	_, err = e.startLocked(c, false, mp, "")
-	return err
+	if _, err = e.startLocked(c, false, mp, ""); err != nil {
+		return err
+	}
+	e.containerEvent(ctx, c, "restart", nil)
+	return nil
 }

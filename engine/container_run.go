@@ -167,6 +167,7 @@ func (e *Engine) ContainerAttach(ctx context.Context, ref string, o ContainerAtt
 	if !c.Config.OpenStdin {
 		aio.Stdin = nil
 	}
+	e.containerEvent(ctx, c, "attach", nil)
 	res, err := e.attach(ctx, c, &aio)
 	return ContainerAttachResult{ExitCode: res.ExitCode, Detached: res.Detached}, err
 }

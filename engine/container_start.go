@@ -139,6 +139,18 @@ func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc, notify st
 		before.Error = err.Error()
 		e.writeState(c.ID, before, runtime.StatusStarting)
 	}
+	if err == nil {
+		for _, ep := range c.Config.Network.Endpoints {
+			if n, err := e.lookupNetwork(context.Background(), ep.ref()); err == nil {
+				e.networkEvent(context.Background(), n, "connect", c.ID)
+			}
+		}
+		if wait {
+			e.containerEvent(context.Background(), c, "attach", nil)
+		}
+		// Before the reload below, whose fold may find the exit (die).
+		e.containerEvent(context.Background(), c, "start", nil)
+	}
 	if err == nil && !wait {
 		// "started": record it now rather than in the next reader's fold.
 		e.reload(c)

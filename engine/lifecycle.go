@@ -154,9 +154,13 @@ func (e *Engine) fold(c *Container) {
 		return
 	}
 	// A lost race (another process folded or acted first) is harmless: the
-	// next read folds again from whatever it wrote.
-	e.writeState(c.ID, next, db.Status)
+	// next read folds again from whatever it wrote. The winner alone
+	// records the exit's events, so each exit has one die.
+	ok, _ := e.writeState(c.ID, next, db.Status)
 	c.State = next
+	if ok && next.Status == runtime.StatusExited {
+		e.exitEvents(c)
+	}
 }
 
 func sameState(a, b runtime.State) bool {

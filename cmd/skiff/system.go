@@ -13,7 +13,7 @@ func systemGroup() *cli.Command {
 		Name:  "system",
 		Usage: "manage skiff itself",
 		Subcommands: []*cli.Command{
-			systemDfCommand(),
+			systemDfCommand(), eventsCommand(),
 			systemBootCommand(),
 			{
 				Name:  "migrate",

@@ -15,7 +15,7 @@
 #   PS_N=N       containers each engine holds for `ps -a` (default 1000)
 #   OUT=FILE     the report (default bin/bench.md), written at the end
 #   ONLY=PARTS   only these parts, space- or comma-separated, of: pull run
-#                create exec memory ps rootless cp network commit (default: all).
+#                create exec memory ps rootless cp network commit events (default: all).
 #                ONLY=network RUNS=3 is the quick check of the networking part
 #   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
 #   CP_RUNS=N    runs of each cp figure (default 3; each moves 1 GiB), see cp.sh
@@ -44,7 +44,7 @@ PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
 IPERF_TIME=${IPERF_TIME:-10}
-PARTS="pull run create exec memory ps rootless cp network commit"
+PARTS="pull run create exec memory ps rootless cp network commit events"
 ONLY=${ONLY:-}
 ONLY=${ONLY//,/ }
 for p in $ONLY; do
@@ -222,6 +222,8 @@ cleanup() {
 . "$ROOT/test/bench/commit.sh"
 # The cp part: 1 GiB in and out of a running container (cp_figures).
 . "$ROOT/test/bench/cp.sh"
+# The events part: events_figures, events_goals, EVENTS_ROWS.
+. "$ROOT/test/bench/events.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -462,7 +464,7 @@ docker_stop() {
 	return 0
 }
 DOCKER_LINE=""
-if ! part pull run create exec memory ps; then
+if ! part pull run create exec memory ps events; then
 	:
 elif [ -z "$DOCKERD" ] || [ -z "$DOCKER" ] || ! command -v containerd >/dev/null; then
 	DOCKER_LINE="docker: dockerd, containerd or the docker client not installed, skipped"
@@ -695,6 +697,8 @@ fi
 
 part commit && commit_figures
 
+part events && events_figures
+
 # --- summary: medians side by side and the issue's ratios ---
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 {
@@ -710,7 +714,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "| figure | skiff | podman | docker | bare runc | skiff ÷ podman | skiff ÷ docker | skiff ÷ runc |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" \
-		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${CP_ROWS[@]}" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}"; do
+		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${CP_ROWS[@]}" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}" "${EVENTS_ROWS[@]}"; do
 		fig=${row%%|*}; label=${row#*|}
 		s=$(value "$fig" skiff); p=$(value "$fig" podman)
 		d=$(value "$fig" docker); r=$(value "$fig" runc)
@@ -733,6 +737,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	part cp && cp_goals
 	part network && net_goals
 	part commit && commit_goals
+	part events && events_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		echo "Not measured, or failed:"
 		echo ""
