@@ -23,10 +23,14 @@ import (
 //
 //	[log]
 //	max_size = "10m"
+//
+//	[events]
+//	max = 100000              # events kept, the oldest dropped
 type Config struct {
 	Storage StorageConfig `toml:"storage"`
 	Network NetworkConfig `toml:"network"`
 	Log     LogConfig     `toml:"log"`
+	Events  EventsConfig  `toml:"events"`
 }
 
 // StorageConfig selects the graph driver and where skiff keeps its data.
@@ -58,6 +62,11 @@ type NetworkConfig struct {
 // LogConfig holds container log defaults.
 type LogConfig struct {
 	MaxSize string `toml:"max_size"`
+}
+
+// EventsConfig bounds the events table.
+type EventsConfig struct {
+	Max int `toml:"max"` // events kept (0: 100000); the oldest are dropped
 }
 
 // ConfigPaths lists the files LoadConfig reads, later ones overriding earlier

@@ -61,6 +61,17 @@ type ContainerConfig struct {
 	RemoveImage bool                `json:"remove_image,omitempty"` // --rmi
 	Spec        runtime.SpecOptions `json:"spec"`
 
+	// CreateCommand is the command line that created the container
+	// (podman's), for generate systemd --new; empty when made through the API.
+	CreateCommand []string `json:"create_command,omitempty"`
+	// SdNotify is --sdnotify: monitor, container or ignore; "" is monitor
+	// when a start is given a NOTIFY_SOCKET (see notifyMode).
+	SdNotify string `json:"sdnotify,omitempty"`
+
+	// RestartPolicy is run by the monitor (runtime.MonitorConfig); the
+	// zero value is Docker's "no".
+	RestartPolicy runtime.RestartPolicy `json:"restart_policy,omitzero"`
+
 	// AnonymousVolumes were made for the container (-v /path, the image's
 	// VOLUMEs), and are recorded anonymous: rm -v and --rm remove them.
 	AnonymousVolumes []string `json:"anonymous_volumes,omitempty"`

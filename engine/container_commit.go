@@ -75,7 +75,16 @@ func (e *Engine) ContainerCommit(ctx context.Context, ref string, o ContainerCom
 			return e.store.CommitLayer(c.ID, storage.CommitLayerOptions{Parent: parent, Squash: o.Squash, Hide: runtimeMountPoints})
 		},
 	})
-	return ContainerCommitResult{Image: img}, err
+	if err != nil {
+		return ContainerCommitResult{}, err
+	}
+	imageRef := ""
+	if o.Reference != "" {
+		imageRef = taggedName(o.Reference)
+		e.imageEvent(ctx, "tag", imageEventID(img.ID), imageRef)
+	}
+	e.containerEvent(ctx, c, "commit", map[string]string{"comment": o.Message, "imageID": imageEventID(img.ID), "imageRef": imageRef})
+	return ContainerCommitResult{Image: img}, nil
 }
 
 // commitImageConfig is what Docker's commit takes from the container into

@@ -67,6 +67,7 @@ type ContainerCreateOptions struct {
 	NetworkMode    string // see ContainerNetworkModes
 	Init           bool
 	AutoRemove     bool
+	RestartPolicy  RestartPolicy // run by the monitor; none with AutoRemove
 
 	// Networking, as Docker's HostConfig and Config.
 	PortBindings    []PortBinding // -p
@@ -89,6 +90,14 @@ type ContainerCreateOptions struct {
 	Timezone    string // a zone of the host's /usr/share/zoneinfo, or "local"
 	RunTimeout  uint   // seconds the container may run before SIGKILL; 0: no limit
 	RemoveImage bool   // with AutoRemove: remove the image too, unless in use
+	// SdNotify (podman's --sdnotify) says who tells systemd the container
+	// is ready when a start is given a NOTIFY_SOCKET: SdNotifyMonitor
+	// (once its process runs), SdNotifyContainer (the container itself, whose
+	// messages the monitor relays) or SdNotifyIgnore; "" is SdNotifyMonitor.
+	SdNotify string
+	// CreateCommand is the command line that asked for the container, kept
+	// for generate systemd --new.
+	CreateCommand []string
 }
 
 // The typed parts of ContainerCreateOptions are runtime's, which validates
@@ -99,6 +108,7 @@ type (
 	Resources          = runtime.Resources
 	Ulimit             = runtime.Ulimit
 	ContainerLogConfig = runtime.LogConfig // LogConfig is skiff.toml's [log]
+	RestartPolicy      = runtime.RestartPolicy
 )
 
 // ContainerCreateResult names the new container.
@@ -143,13 +153,21 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	cfg := ContainerConfig{Image: o.Image, Created: time.Now().UTC(), Tty: o.Tty, OpenStdin: o.OpenStdin,
 		AutoRemove: o.AutoRemove, StopTimeout: 10, RunTimeout: int(o.RunTimeout), RemoveImage: o.RemoveImage,
 		LogDriver: firstNonEmpty(o.LogConfig.Type, runtime.LogJSONFile), LogMaxSize: o.LogConfig.MaxSize,
-		LogMaxFiles: max(o.LogConfig.MaxFile, 1)}
+		LogMaxFiles: max(o.LogConfig.MaxFile, 1), CreateCommand: slices.Clone(o.CreateCommand)}
+	var err error
+	if cfg.SdNotify, err = checkSdNotify(o.SdNotify); err != nil {
+		return cfg, err
+	}
 	if o.StopTimeout != nil {
 		cfg.StopTimeout = *o.StopTimeout
 	}
 	if err := runtime.CheckLogConfig(o.LogConfig, o.Tty); err != nil {
 		return cfg, err
 	}
+	if err := runtime.CheckRestartPolicy(o.RestartPolicy, o.AutoRemove); err != nil {
+		return cfg, err
+	}
+	cfg.RestartPolicy = o.RestartPolicy
 	spec, err := e.specOptions(o)
 	if err != nil {
 		return cfg, err
@@ -306,6 +324,7 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	if err := writeContainerFiles(dir, &cfg); err != nil {
 		return fail(err)
 	}
+	e.containerEvent(context.Background(), &Container{ID: id, Name: row.Name, Config: cfg}, "create", nil)
 	return res, nil
 }
 

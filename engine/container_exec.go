@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,6 +134,9 @@ func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.Exe
 	if c.State.Status == runtime.StatusPaused {
 		return "", "", fmt.Errorf("container %s is paused, unpause the container before exec: %w", c.Name, errdefs.ErrConflict)
 	}
+	if c.State.Status == runtime.StatusRestarting {
+		return "", "", fmt.Errorf("container %s is restarting, wait until the container is running: %w", c.Name, errdefs.ErrConflict)
+	}
 	proc, err := e.execProcess(c, o)
 	if err != nil {
 		return "", "", err
@@ -141,10 +145,16 @@ func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.Exe
 		return "", "", err
 	}
 	cfg.ID, cfg.StateRoot, cfg.Process, cfg.Detach = c.ID, e.stateRoot(), proc, o.Detach
+	cfg.ExecID, cfg.EventSpool = NewContainerID(), e.eventSpool()
 	path = filepath.Join(e.runDir(c.ID), fmt.Sprintf("exec-%d.json", time.Now().UnixNano()))
 	if err := writeJSONFile(path, cfg); err != nil {
 		return "", "", err
 	}
+	// Docker names the command in the action: "exec_start: sh -c date".
+	cmd := strings.Join(o.Cmd, " ")
+	attrs := map[string]string{"execID": cfg.ExecID}
+	e.containerEvent(context.Background(), c, "exec_create: "+cmd, attrs)
+	e.containerEvent(context.Background(), c, "exec_start: "+cmd, attrs)
 	return bin, path, nil
 }
 

@@ -60,6 +60,7 @@ func (e *Engine) pause(ref string) (string, error) {
 		runtime.Resume(e.stateRoot(), c.ID)
 		return "", err
 	}
+	e.containerEvent(context.Background(), c, "pause", nil)
 	return c.ID, nil
 }
 
@@ -77,5 +78,9 @@ func (e *Engine) unpause(ref string) (string, error) {
 	}
 	st := c.State
 	st.Status = runtime.StatusRunning
-	return c.ID, e.transition(c, st)
+	if err := e.transition(c, st); err != nil {
+		return "", err
+	}
+	e.containerEvent(context.Background(), c, "unpause", nil)
+	return c.ID, nil
 }

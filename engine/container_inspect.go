@@ -83,12 +83,6 @@ type InspectUlimit struct {
 	Hard uint64 `json:"Hard"`
 }
 
-// RestartPolicy is Docker's; skiff has only "no" so far.
-type RestartPolicy struct {
-	Name              string `json:"Name"`
-	MaximumRetryCount int    `json:"MaximumRetryCount"`
-}
-
 // InspectMount is one entry of Mounts, Docker's keys in Docker's order.
 type InspectMount struct {
 	Type        string `json:"Type"`
@@ -190,8 +184,10 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		out.Path, out.Args = s.Args[0], s.Args[1:]
 	}
 	st := c.State
+	out.RestartCount = st.RestartCount
 	out.State = InspectState{Status: dockerStatus(st.Status), Running: st.Status != runtime.StatusStarting && c.Running(),
-		Paused: st.Status == runtime.StatusPaused, OOMKilled: st.OOMKilled, ExitCode: st.ExitCode, Error: st.Error,
+		Paused: st.Status == runtime.StatusPaused, Restarting: st.Status == runtime.StatusRestarting,
+		OOMKilled: st.OOMKilled, ExitCode: st.ExitCode, Error: st.Error,
 		StartedAt: timeOrZero(st.StartedAt), FinishedAt: timeOrZero(st.FinishedAt)}
 	if out.State.Running {
 		out.State.Pid = st.Pid
@@ -200,7 +196,10 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: s.NanoCPUs,
 		PidsLimit: s.PidsLimit, GroupAdd: s.GroupAdd, Tmpfs: map[string]string{},
 		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": logConfig(c.Config)}, SecurityOpt: securityOpt(s),
-		Ulimits: []InspectUlimit{}, RestartPolicy: RestartPolicy{Name: "no"}}
+		Ulimits: []InspectUlimit{}, RestartPolicy: c.Config.RestartPolicy}
+	if hc.RestartPolicy.Name == "" {
+		hc.RestartPolicy.Name = runtime.RestartNo
+	}
 	if s.InitPath != "" {
 		init := true
 		hc.Init = &init

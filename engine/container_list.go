@@ -105,6 +105,8 @@ func (c *Container) Status() string {
 		return "Starting"
 	case runtime.StatusStopping:
 		return "Up " + units.HumanDuration(time.Since(c.State.StartedAt)) + " (Stopping)"
+	case runtime.StatusRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", c.State.ExitCode, units.HumanDuration(time.Since(c.State.FinishedAt)))
 	case runtime.StatusRemoving:
 		return "Removal In Progress"
 	case runtime.StatusExited:

@@ -420,7 +420,14 @@ func (e *Engine) releaseNetwork(c *Container) {
 	addrs, _ := e.db.ContainerAddresses(context.Background(), c.ID)
 	e.db.ReleaseNetwork(context.Background(), c.ID)
 	for id := range addrs {
-		if n, err := e.lookupNetwork(context.Background(), id); err == nil && !n.Builtin() {
+		n, err := e.lookupNetwork(context.Background(), id)
+		if err != nil {
+			continue
+		}
+		if _, on := c.Config.Network.endpoint(n); on {
+			e.networkEvent(context.Background(), n, "disconnect", c.ID) // a disconnect command recorded the others
+		}
+		if !n.Builtin() {
 			e.writeNames(id)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +76,11 @@ func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopO
 		return ContainerStopResult{}, err
 	}
 	defer unlock()
-	return ContainerStopResult{ID: c.ID}, e.stopLocked(ctx, c, o)
+	if err := e.stopLocked(ctx, c, o); err != nil {
+		return ContainerStopResult{}, err
+	}
+	e.containerEvent(ctx, c, "stop", nil)
+	return ContainerStopResult{ID: c.ID}, nil
 }
 
 // ContainerStopResult names the container stopped.
@@ -99,7 +104,20 @@ func (e *Engine) stopLocked(ctx context.Context, c *Container, o ContainerStopOp
 	if err != nil {
 		sig = unix.SIGTERM
 	}
+	e.requestStop(c)
 	before := c.State
+	if before.Status == runtime.StatusRestarting {
+		// No init to signal: the monitor ends its backoff on the request.
+		st := c.State
+		st.Status = runtime.StatusStopping
+		if err := e.transition(c, st); err != nil {
+			return err
+		}
+		if !e.waitExit(ctx, c, 10*time.Second) {
+			return e.restore(c, before, fmt.Errorf("container %s did not stop restarting", c.Name))
+		}
+		return nil
+	}
 	if c.State.Status != runtime.StatusStopping {
 		st := c.State
 		st.Status = runtime.StatusStopping
@@ -122,6 +140,13 @@ func (e *Engine) stopLocked(ctx context.Context, c *Container, o ContainerStopOp
 		return e.restore(c, before, fmt.Errorf("container %s did not exit after SIGKILL", c.Name))
 	}
 	return nil
+}
+
+// requestStop tells the container's monitor that the user ends this run:
+// its restart policy gives up (runtime.StopRequestFile). A monitor that is
+// gone has no run directory to write to, and needs no telling.
+func (e *Engine) requestStop(c *Container) {
+	runtime.RequestStop(e.runDir(c.ID))
 }
 
 // restore puts back the status a failed stop found (it changes nothing if
@@ -162,6 +187,9 @@ func (e *Engine) signal(c *Container, sig unix.Signal, paused bool) error {
 		err = nil // it exited meanwhile: its monitor records that
 	} else if err != nil {
 		err = fmt.Errorf("signalling container %s: %w", c.Name, err)
+	} else {
+		// Docker logs every signal it delivers, those of stop and rm -f too.
+		e.containerEvent(context.Background(), c, "kill", map[string]string{"signal": strconv.Itoa(int(sig))})
 	}
 	if paused {
 		err = errors.Join(err, runtime.Resume(e.stateRoot(), c.ID))
@@ -203,6 +231,10 @@ func (e *Engine) ContainerKill(ctx context.Context, ref string, o ContainerKillO
 	}
 	if !c.Running() {
 		return ContainerKillResult{}, fmt.Errorf("cannot kill container %s: it is not running: %w", c.Name, errdefs.ErrConflict)
+	}
+	e.requestStop(c)
+	if c.State.Status == runtime.StatusRestarting {
+		return ContainerKillResult{ID: c.ID}, nil // the monitor gives up the restart, as Docker's does
 	}
 	return ContainerKillResult{ID: c.ID}, e.signal(c, sig, c.State.Status == runtime.StatusPaused)
 }
@@ -255,7 +287,8 @@ func (e *Engine) containerRemove(ctx context.Context, ref string, o ContainerRem
 		}
 		// The monitor records the exit without the lock; its exit command
 		// waits for it and then finds the container gone.
-		if c.State.Pid > 0 {
+		e.requestStop(c)
+		if c.State.Pid > 0 && c.State.Status != runtime.StatusRestarting {
 			if err := e.signal(c, unix.SIGKILL, c.State.Status == runtime.StatusPaused); err != nil {
 				return "", err
 			}
@@ -299,9 +332,13 @@ func (e *Engine) removeLocked(c *Container) error {
 			os.RemoveAll(filepath.Join(c.dir, ent.Name()))
 		}
 	}
+	// Spooled events name the container from its row: fold them while
+	// there is one.
+	e.foldSpool(context.Background())
 	if err := e.db.DeleteContainer(context.Background(), c.ID); err != nil {
 		return err
 	}
+	e.containerEvent(context.Background(), c, "destroy", nil)
 	return os.RemoveAll(c.dir)
 }
 
@@ -325,6 +362,7 @@ func (e *Engine) stopOrphan(c *Container) { runtime.KillOrphan(e.stateRoot(), c.
 // filesystem, releases the run directory, and removes --rm containers. The
 // monitor runs it as its exit command; a foreground run calls it directly.
 func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o ContainerCleanupOptions) (ContainerCleanupResult, error) {
+	e.foldSpool(ctx)
 	c, unlock, err := e.lockedState(ref)
 	if errdefs.IsNotFound(err) {
 		return ContainerCleanupResult{}, nil
@@ -376,7 +414,14 @@ func (e *Engine) ContainerRename(ctx context.Context, ref string, o ContainerRen
 	if c.Name == name {
 		return ContainerRenameResult{}, invalid("renaming container %s to the name it already has", name)
 	}
-	return ContainerRenameResult{ID: c.ID}, e.db.RenameContainer(ctx, c.ID, name)
+	e.foldSpool(ctx) // spooled events of the old name keep it
+	if err := e.db.RenameContainer(ctx, c.ID, name); err != nil {
+		return ContainerRenameResult{}, err
+	}
+	old := c.Name
+	c.Name = name
+	e.containerEvent(ctx, c, "rename", map[string]string{"oldName": old})
+	return ContainerRenameResult{ID: c.ID}, nil
 }
 
 // ContainerRenameOptions give the new name.
@@ -439,6 +484,7 @@ func (e *Engine) ContainerPrune(ctx context.Context, o ContainerPruneOptions) (C
 		res.Removed = append(res.Removed, c.ID)
 		res.SpaceReclaimed += rw
 	}
+	e.pruneEvent(ctx, EventContainer, res.SpaceReclaimed)
 	return res, errors.Join(errs...)
 }
 
@@ -482,13 +528,20 @@ func (e *Engine) restart(ctx context.Context, ref string, o ContainerStopOptions
 		return err
 	}
 	defer unlock()
+	wasRunning := c.Running()
 	if err := e.stopLocked(ctx, c, o); err != nil {
 		return err
+	}
+	if wasRunning {
+		e.containerEvent(ctx, c, "stop", nil)
 	}
 	e.releaseRuntime(c)
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
 	}
-	_, err = e.startLocked(c, false, mp)
-	return err
+	if _, err = e.startLocked(c, false, mp, ""); err != nil {
+		return err
+	}
+	e.containerEvent(ctx, c, "restart", nil)
+	return nil
 }

@@ -29,6 +29,8 @@ type ContainerRunOptions struct {
 	// the foreground run's streams, nil when detached). An error removes
 	// the container and ends the run.
 	Created func(id string, io *AttachIO) error
+	// NotifySocket is systemd's NOTIFY_SOCKET for the start ("": none).
+	NotifySocket string
 }
 
 // ContainerRunResult is the new container and, for a foreground run, how
@@ -92,7 +94,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		return err
 	}
 	if o.Detach {
-		if _, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Monitor: mp}); err != nil {
+		if _, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Monitor: mp, NotifySocket: o.NotifySocket}); err != nil {
 			cleanup()
 			return res, err
 		}
@@ -103,7 +105,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		defer close(done)
 		go e.forwardSignals(created.ID, o.Signals, done)
 	}
-	started, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Attach: &aio, Monitor: mp})
+	started, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Attach: &aio, Monitor: mp, NotifySocket: o.NotifySocket})
 	if started.Detached {
 		res.Detached = true
 		return res, nil
@@ -165,6 +167,7 @@ func (e *Engine) ContainerAttach(ctx context.Context, ref string, o ContainerAtt
 	if !c.Config.OpenStdin {
 		aio.Stdin = nil
 	}
+	e.containerEvent(ctx, c, "attach", nil)
 	res, err := e.attach(ctx, c, &aio)
 	return ContainerAttachResult{ExitCode: res.ExitCode, Detached: res.Detached}, err
 }

@@ -26,6 +26,9 @@ type ContainerStartOptions struct {
 	// StartMonitor); the start uses it or, when it has no use for it,
 	// abandons it. nil: the start forks one itself.
 	Monitor *MonitorProc
+	// NotifySocket is systemd's NOTIFY_SOCKET for this start (the caller's
+	// environment; "" for none): see ContainerCreateOptions.SdNotify.
+	NotifySocket string
 }
 
 // AttachIO connects a caller's stdio to a container: runtime's attach
@@ -80,7 +83,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	// A foreground start releases the lock once the container is recorded
 	// starting and the monitor waits for its attach: a concurrent start
 	// then sees a starting container (running, to it) and leaves it alone.
-	conn, err := e.startLocked(c, o.Attach != nil, mp)
+	conn, err := e.startLocked(c, o.Attach != nil, mp, o.NotifySocket)
 	unlock()
 	if err != nil {
 		return ContainerStartResult{}, err
@@ -122,7 +125,7 @@ func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "run
 // lock is held. A start that fails before the monitor took over restores
 // the status it found, with the error; one that the monitor failed is
 // recorded by the monitor (exited, 125/126/127).
-func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (*runtime.AttachConn, error) {
+func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc, notify string) (*runtime.AttachConn, error) {
 	if _, err := e.imageStore(); err != nil {
 		return nil, err
 	}
@@ -131,10 +134,22 @@ func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (*runtime
 	if err := e.transition(c, st); err != nil {
 		return nil, err
 	}
-	conn, handedOver, err := e.launch(c, wait, mp)
+	conn, handedOver, err := e.launch(c, wait, mp, notify)
 	if err != nil && !handedOver {
 		before.Error = err.Error()
 		e.writeState(c.ID, before, runtime.StatusStarting)
+	}
+	if err == nil {
+		for _, ep := range c.Config.Network.Endpoints {
+			if n, err := e.lookupNetwork(context.Background(), ep.ref()); err == nil {
+				e.networkEvent(context.Background(), n, "connect", c.ID)
+			}
+		}
+		if wait {
+			e.containerEvent(context.Background(), c, "attach", nil)
+		}
+		// Before the reload below, whose fold may find the exit (die).
+		e.containerEvent(context.Background(), c, "start", nil)
 	}
 	if err == nil && !wait {
 		// "started": record it now rather than in the next reader's fold.
@@ -146,8 +161,9 @@ func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc) (*runtime
 // launch mounts the root filesystem, writes the spec and the monitor's
 // config, and starts the monitor. handedOver reports that the monitor got
 // its config (from then on it records the outcome). With wait it returns the attach
-// connection the monitor waits for before starting the container.
-func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime.AttachConn, handedOver bool, err error) {
+// connection the monitor waits for before starting the container. notify
+// is systemd's NOTIFY_SOCKET, or "".
+func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc, notify string) (conn *runtime.AttachConn, handedOver bool, err error) {
 	e.stopOrphan(c) // what a killed monitor left running would make the start fail
 	rootfs, err := e.store.Mount(c.ID)
 	if errdefs.IsNotFound(err) {
@@ -179,6 +195,11 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime
 		os.RemoveAll(e.runDir(c.ID))
 		return nil, handedOver, err
 	}
+	mc := e.monitorConfig(c, wait)
+	mc.Network = network
+	if err := e.applyNotify(c, notify, &opts, &mc); err != nil {
+		return fail(err)
+	}
 	spec, err := runtime.GenerateSpec(opts)
 	if err != nil {
 		return fail(fmt.Errorf("container %s: %w", c.Name, err))
@@ -186,14 +207,13 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc) (conn *runtime
 	if err := writeJSONFile(filepath.Join(c.dir, "config.json"), spec); err != nil {
 		return fail(err)
 	}
-	mc := e.monitorConfig(c, wait)
-	mc.Network = network
 	if err := os.MkdirAll(mc.RunDir, 0o700); err != nil {
 		return fail(err)
 	}
 	if err := writeJSONFile(filepath.Join(mc.RunDir, "monitor.json"), mc); err != nil {
 		return fail(err)
 	}
+	os.Remove(filepath.Join(mc.RunDir, runtime.StopRequestFile)) // the last run's, if its clean-up has not run yet
 	// A fresh log per start, rotated files included, so logs never mixes runs.
 	if old, _ := filepath.Glob(c.LogPath() + "*"); len(old) > 0 {
 		for _, f := range old {
@@ -240,7 +260,7 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 		LogDriver: c.Config.LogDriver, LogPath: c.LogPath(), LogMaxSize: c.Config.LogMaxSize, LogMaxFiles: c.Config.LogMaxFiles,
 		Terminal: c.Config.Tty, Stdin: c.Config.OpenStdin, WaitAttach: wait, Rootless: e.paths.Rootless, Volatile: c.Config.AutoRemove,
 		StopSignal: c.Config.StopSignal, StopTimeout: &c.Config.StopTimeout, Timeout: c.Config.RunTimeout,
-		ExitCommand: exit, EventSpool: e.eventSpool(),
+		ExitCommand: exit, EventSpool: e.eventSpool(), RestartPolicy: c.Config.RestartPolicy,
 	}
 }
 
@@ -313,7 +333,8 @@ func (e *Engine) awaitTeardown(ctx context.Context, c *Container) {
 	if c.State.Status != runtime.StatusRunning || c.State.Pid <= 0 || unix.Kill(c.State.Pid, 0) != unix.ESRCH {
 		return
 	}
-	for deadline := time.Now().Add(teardownWait); c.Running() && time.Now().Before(deadline) && ctx.Err() == nil; {
+	// A monitor that restarts it (restarting, then running again) ends the wait.
+	for deadline := time.Now().Add(teardownWait); c.State.Status == runtime.StatusRunning && c.Running() && time.Now().Before(deadline) && ctx.Err() == nil; {
 		time.Sleep(5 * time.Millisecond)
 		if e.reload(c) != nil {
 			return

@@ -29,7 +29,12 @@ func (e *Engine) ImagePull(ctx context.Context, name string, o ImagePullOptions)
 	if err != nil {
 		return ImagePullResult{}, err
 	}
-	return is.Pull(ctx, name, imagestore.PullOptions{TLSVerify: o.TLSVerify, Platform: o.Platform, Progress: o.Progress, Terminal: o.Terminal})
+	res, err := is.Pull(ctx, name, imagestore.PullOptions{TLSVerify: o.TLSVerify, Platform: o.Platform, Progress: o.Progress, Terminal: o.Terminal})
+	if err == nil {
+		n := imagestore.FamiliarName(res.Name)
+		e.imageEvent(ctx, "pull", n, stripTag(n))
+	}
+	return res, err
 }
 
 // ImagePushOptions tune ImagePush.
@@ -50,7 +55,12 @@ func (e *Engine) ImagePush(ctx context.Context, ref string, o ImagePushOptions) 
 	if err != nil {
 		return ImagePushResult{}, err
 	}
-	return is.Push(ctx, ref, o.Dest, imagestore.PushOptions{TLSVerify: o.TLSVerify, Progress: o.Progress, Terminal: o.Terminal})
+	res, err := is.Push(ctx, ref, o.Dest, imagestore.PushOptions{TLSVerify: o.TLSVerify, Progress: o.Progress, Terminal: o.Terminal})
+	if err == nil {
+		n := imagestore.FamiliarName(firstNonEmpty(o.Dest, ref))
+		e.imageEvent(ctx, "push", n, stripTag(n))
+	}
+	return res, err
 }
 
 // ImageListOptions select images: Filters are Docker's "key=value"
@@ -130,7 +140,21 @@ func (e *Engine) ImageRemove(ctx context.Context, ref string, o ImageRemoveOptio
 	if err != nil {
 		return ImageRemoveResult{}, err
 	}
-	return is.Remove(ref, o.Force)
+	img, _ := is.Lookup(ref) // the ID its untag events name
+	res, err := is.Remove(ref, o.Force)
+	e.removeEvents(ctx, img.ID, res)
+	return res, err
+}
+
+// removeEvents records what a removal did: an untag per name, a delete per
+// image.
+func (e *Engine) removeEvents(ctx context.Context, id string, res imagestore.RemoveResult) {
+	for range res.Untagged {
+		e.imageEvent(ctx, "untag", imageEventID(id), imageEventID(id))
+	}
+	for _, id := range res.Deleted {
+		e.imageEvent(ctx, "delete", imageEventID(id), imageEventID(id))
+	}
 }
 
 // ImageTagOptions: Target is the new name.
@@ -147,7 +171,13 @@ func (e *Engine) ImageTag(ctx context.Context, ref string, o ImageTagOptions) (I
 	if err != nil {
 		return ImageTagResult{}, err
 	}
-	return ImageTagResult{}, is.Tag(ref, o.Target)
+	if err := is.Tag(ref, o.Target); err != nil {
+		return ImageTagResult{}, err
+	}
+	if img, err := is.Lookup(o.Target); err == nil {
+		e.imageEvent(ctx, "tag", imageEventID(img.ID), taggedName(o.Target))
+	}
+	return ImageTagResult{}, nil
 }
 
 // ImageUntagOptions: Names to remove; none removes them all.
@@ -166,7 +196,11 @@ func (e *Engine) ImageUntag(ctx context.Context, ref string, o ImageUntagOptions
 	if err != nil {
 		return ImageUntagResult{}, err
 	}
+	img, _ := is.Lookup(ref)
 	names, err := is.Untag(ref, o.Names)
+	for range names {
+		e.imageEvent(ctx, "untag", imageEventID(img.ID), imageEventID(img.ID))
+	}
 	return ImageUntagResult{Untagged: names}, err
 }
 
@@ -247,7 +281,15 @@ func (e *Engine) ImageSave(ctx context.Context, o ImageSaveOptions) (ImageSaveRe
 	if err != nil {
 		return ImageSaveResult{}, err
 	}
-	return ImageSaveResult{}, is.Save(ctx, o.Images, o.Path, o.Output, imagestore.SaveOptions{Format: o.Format})
+	if err := is.Save(ctx, o.Images, o.Path, o.Output, imagestore.SaveOptions{Format: o.Format}); err != nil {
+		return ImageSaveResult{}, err
+	}
+	for _, ref := range o.Images {
+		if img, err := is.Lookup(ref); err == nil {
+			e.imageEvent(ctx, "save", imageEventID(img.ID), imageEventID(img.ID))
+		}
+	}
+	return ImageSaveResult{}, nil
 }
 
 // ImageLoadOptions: Input is the archive (docker-archive or oci-archive,
@@ -265,7 +307,17 @@ func (e *Engine) ImageLoad(ctx context.Context, o ImageLoadOptions) (ImageLoadRe
 	if err != nil {
 		return ImageLoadResult{}, err
 	}
-	return is.Load(ctx, o.Input)
+	res, err := is.Load(ctx, o.Input)
+	ids := slices.Clone(res.IDs)
+	for _, n := range res.Names {
+		if img, err := is.Lookup(n); err == nil && !slices.Contains(ids, img.ID) {
+			ids = append(ids, img.ID)
+		}
+	}
+	for _, id := range ids {
+		e.imageEvent(ctx, "load", imageEventID(id), imageEventID(id))
+	}
+	return res, err
 }
 
 // ImageImportOptions: Input is the root filesystem tarball (optionally
@@ -289,6 +341,9 @@ func (e *Engine) ImageImport(ctx context.Context, o ImageImportOptions) (ImageIm
 		return ImageImportResult{}, err
 	}
 	img, err := is.Import(ctx, o.Input, imagestore.ImportOptions{Reference: o.Reference, Changes: o.Changes, Message: o.Message})
+	if err == nil {
+		e.imageEvent(ctx, "import", imageEventID(img.ID), imageEventID(img.ID))
+	}
 	return ImageImportResult{Image: img}, err
 }
 
@@ -327,15 +382,18 @@ func (e *Engine) ImagePrune(ctx context.Context, o ImagePruneOptions) (ImagePrun
 	}
 	is, _ := e.imageStore()
 	for _, img := range imgs {
-		if _, err := is.Remove(img.ID, true); err != nil {
+		r, err := is.Remove(img.ID, true)
+		if err != nil {
 			if errdefs.IsConflict(err) {
 				continue // in use by a container
 			}
 			return res, err
 		}
+		e.removeEvents(ctx, img.ID, r)
 		res.Deleted = append(res.Deleted, "sha256:"+img.ID)
 		res.Reclaimed += img.Size
 	}
+	e.pruneEvent(ctx, EventImage, res.Reclaimed)
 	return res, nil
 }
 

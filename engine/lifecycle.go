@@ -20,6 +20,11 @@ import (
 //	                              │
 //	                              └──start──> starting
 //
+// A restart policy adds running ──init exited──> restarting ──> running,
+// recorded by the monitor alone; a restarting container counts as running
+// (its monitor lives and starts it again after the backoff), and stop, kill
+// and rm end the policy (runtime.StopRequestFile) before they act.
+//
 // Every decision (start, stop, pause, rm, rename) is taken under the
 // container's flock after re-reading the row; a write names the status it
 // read (statedb.SetState's from), so a process that decided on a stale view
@@ -35,6 +40,9 @@ var transitions = map[runtime.Status][]runtime.Status{
 	runtime.StatusStopping: {runtime.StatusRunning, runtime.StatusExited, runtime.StatusRemoving},
 	runtime.StatusExited:   {runtime.StatusStarting, runtime.StatusRemoving},
 	runtime.StatusRemoving: {runtime.StatusRemoving}, // an interrupted rm is finished by the next
+
+	// The monitor's wait between two runs of a restart policy.
+	runtime.StatusRestarting: {runtime.StatusRunning, runtime.StatusStopping, runtime.StatusExited, runtime.StatusRemoving},
 }
 
 // InvalidTransitionError is a lifecycle change the container's status does
@@ -64,7 +72,7 @@ func CanTransition(from, to runtime.Status) bool {
 // starting and stopping containers count, as Docker's "running" does.
 func isRunning(s runtime.Status) bool {
 	switch s {
-	case runtime.StatusStarting, runtime.StatusRunning, runtime.StatusPaused, runtime.StatusStopping:
+	case runtime.StatusStarting, runtime.StatusRunning, runtime.StatusPaused, runtime.StatusStopping, runtime.StatusRestarting:
 		return true
 	}
 	return false
@@ -130,11 +138,13 @@ func (e *Engine) fold(c *Container) {
 		next.Status = runtime.StatusExited
 		next.ExitCode = 255
 		next.Error = "the container's monitor is gone (killed, or the machine rebooted): exit status unknown"
-	case thisRun && mon.Status == runtime.StatusRunning:
-		// The monitor's pid and start time; the engine's status, except
-		// that a start it reported is done.
+	case thisRun && (mon.Status == runtime.StatusRunning || mon.Status == runtime.StatusRestarting):
+		// The monitor's pid and start time, and its status (a start it
+		// reported is done, a restart under way or done is its own), except
+		// what only the engine knows: the same run paused, or stopping.
 		next = mon
-		if db.Status != runtime.StatusStarting {
+		sameRun := mon.Pid == db.Pid && mon.Status == runtime.StatusRunning
+		if db.Status == runtime.StatusStopping || db.Status == runtime.StatusPaused && sameRun {
 			next.Status = db.Status
 		}
 	default:
@@ -144,15 +154,19 @@ func (e *Engine) fold(c *Container) {
 		return
 	}
 	// A lost race (another process folded or acted first) is harmless: the
-	// next read folds again from whatever it wrote.
-	e.writeState(c.ID, next, db.Status)
+	// next read folds again from whatever it wrote. The winner alone
+	// records the exit's events, so each exit has one die.
+	ok, _ := e.writeState(c.ID, next, db.Status)
 	c.State = next
+	if ok && next.Status == runtime.StatusExited {
+		e.exitEvents(c)
+	}
 }
 
 func sameState(a, b runtime.State) bool {
 	return a.Status == b.Status && a.Pid == b.Pid && a.ExitCode == b.ExitCode && a.MonitorPid == b.MonitorPid &&
 		a.MonitorStart == b.MonitorStart && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) &&
-		a.OOMKilled == b.OOMKilled && a.Error == b.Error
+		a.OOMKilled == b.OOMKilled && a.Error == b.Error && a.RestartCount == b.RestartCount && a.ManuallyStopped == b.ManuallyStopped
 }
 
 func monitorAlive(st runtime.State) bool {

@@ -117,6 +117,7 @@ func (e *Engine) NetworkCreate(ctx context.Context, o NetworkCreateOptions) (Net
 	if err := e.db.CreateNetwork(ctx, statedb.Network{ID: id, Name: o.Name, Created: time.Now().UTC(), Config: b}); err != nil {
 		return NetworkCreateResult{}, err
 	}
+	e.networkEvent(ctx, &Network{ID: id, Name: o.Name, Config: cfg}, "create", "")
 	return NetworkCreateResult{ID: id}, nil
 }
 
@@ -301,6 +302,7 @@ func (e *Engine) NetworkRemove(ctx context.Context, ref string, o NetworkRemoveO
 	if err := e.db.DeleteNetwork(ctx, n.ID); err != nil {
 		return err
 	}
+	e.networkEvent(ctx, n, "destroy", "")
 	return e.removeBridge(n)
 }
 
@@ -416,6 +418,7 @@ func (e *Engine) NetworkPrune(ctx context.Context, filters []string) (NetworkPru
 		}
 		res.Removed = append(res.Removed, n.Name)
 	}
+	e.pruneEvent(ctx, EventNetwork, -1)
 	return res, nil
 }
 

@@ -68,6 +68,7 @@ func (e *Engine) NetworkConnect(ctx context.Context, net, ctr string, o NetworkC
 		}
 		return err
 	}
+	e.networkEvent(ctx, n, "connect", c.ID)
 	if running && !n.Builtin() {
 		return e.serveNames(n.ID)
 	}
@@ -180,6 +181,7 @@ func (e *Engine) NetworkDisconnect(ctx context.Context, net, ctr string, o Netwo
 	if err := e.saveNetwork(c, before); err != nil {
 		return err
 	}
+	e.networkEvent(ctx, n, "disconnect", c.ID)
 	if !n.Builtin() && n.Config.Bridge != "" {
 		return e.writeNames(n.ID)
 	}

@@ -15,7 +15,7 @@ import (
 // seconds or time (2006-01-02T15:04:05Z, 2006-01-02T15:04, 2006-01-02);
 // without a zone the local one. The error is InvalidArgument.
 func ParseTimestamp(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
+	if d, err := time.ParseDuration(s); err == nil && s != "0" { // "0" is the epoch, as Docker reads it
 		return now.Add(-d), nil
 	}
 	if sec, frac, _ := strings.Cut(s, "."); sec != "" && isDigits(strings.TrimPrefix(sec, "-")) && (frac == "" || isDigits(frac)) {

@@ -130,6 +130,9 @@ func (e *Engine) ensureVolume(ctx context.Context, name string, cfg VolumeConfig
 	if err != nil {
 		return nil, false, err
 	}
+	if created {
+		e.event(ctx, EventVolume, "create", name, map[string]string{"driver": row.Driver})
+	}
 	v, err := e.volumeFromRow(row)
 	return v, created, err
 }
@@ -411,7 +414,11 @@ func (e *Engine) VolumeRemove(ctx context.Context, name string, o VolumeRemoveOp
 func (e *Engine) removeVolume(ctx context.Context, v *Volume) (VolumeRemoveResult, error) {
 	unlock, err := e.lockVolume(v)
 	if errdefs.IsNotFound(err) {
-		return VolumeRemoveResult{}, e.db.DeleteVolume(ctx, v.Name) // its directory is gone already
+		err := e.db.DeleteVolume(ctx, v.Name) // its directory is gone already
+		if err == nil {
+			e.volumeDestroyed(ctx, v)
+		}
+		return VolumeRemoveResult{}, err
 	}
 	if err != nil {
 		return VolumeRemoveResult{}, err
@@ -429,7 +436,12 @@ func (e *Engine) removeVolume(ctx context.Context, v *Volume) (VolumeRemoveResul
 	if err := e.db.DeleteVolume(ctx, v.Name); err != nil && !errdefs.IsNotFound(err) {
 		return VolumeRemoveResult{}, err
 	}
+	e.volumeDestroyed(ctx, v)
 	return res, os.RemoveAll(trash)
+}
+
+func (e *Engine) volumeDestroyed(ctx context.Context, v *Volume) {
+	e.event(ctx, EventVolume, "destroy", v.Name, map[string]string{"driver": v.Driver})
 }
 
 // lockVolume takes v's cross-process lock (its directory's flock).
@@ -500,5 +512,6 @@ func (e *Engine) VolumePrune(ctx context.Context, o VolumePruneOptions) (VolumeP
 		res.Removed = append(res.Removed, v.Name)
 		res.SpaceReclaimed += r.Size
 	}
+	e.pruneEvent(ctx, EventVolume, res.SpaceReclaimed)
 	return res, nil
 }

@@ -39,6 +39,10 @@ type ExecConfig struct {
 	// Detach: start the process and exit 0 at once; it gets /dev/null for
 	// stdio and no terminal (nothing would hold the pty master).
 	Detach bool `json:"detach,omitempty"`
+	// ExecID names the exec in its events; with EventSpool the monitor
+	// records the process's end there (Docker's exec_die).
+	ExecID     string `json:"exec_id,omitempty"`
+	EventSpool string `json:"event_spool,omitempty"`
 }
 
 // ExecResizeFd is the monitor's descriptor for terminal sizes with

@@ -9,6 +9,7 @@
 //	    monitor.json               MonitorConfig, written by the engine before the fork
 //	    attach.sock                the monitor's attach socket (protocol below)
 //	    monitor.pid                the monitor's pid, written by the monitor
+//	    stop-requested             the user's stop: the restart policy ends (StopRequestFile)
 //	<Bundle>/config.json           the OCI runtime spec (Root.Path is absolute)
 //	<StatePath>                    State, rewritten atomically by the monitor at each change
 //	<StateRoot>/<id>/              libcontainer's own state
@@ -93,6 +94,10 @@ type MonitorConfig struct {
 	// state, and removes --rm containers.
 	ExitCommand []string `json:"exit_command,omitempty"`
 
+	// RestartPolicy is run by the monitor: after the container exits it
+	// may start it again (see StatusRestarting, StopRequestFile).
+	RestartPolicy RestartPolicy `json:"restart_policy,omitzero"`
+
 	// EventSpool is the directory where the monitor records the events it
 	// alone sees (see WriteSpoolEvent); "" records none.
 	EventSpool string `json:"event_spool,omitempty"`
@@ -103,7 +108,25 @@ type MonitorConfig struct {
 	// container unhealthy ("" is none).
 	Healthcheck     *Healthcheck `json:"healthcheck,omitempty"`
 	HealthOnFailure string       `json:"health_on_failure,omitempty"`
+
+	// NotifySocket is systemd's NOTIFY_SOCKET given to the start ("": none).
+	// The monitor sends it MAINPID=<its pid> and READY=1 once the
+	// container's process runs; with NotifyContainer it relays instead what
+	// the container sends to <RunDir>/NotifyDir/NotifySocketName (mounted
+	// at ContainerNotifySocket), MAINPID still its own.
+	NotifySocket    string `json:"notify_socket,omitempty"`
+	NotifyContainer bool   `json:"notify_container,omitempty"`
 }
+
+// The socket a container that notifies systemd itself (--sdnotify
+// container) sends to: the monitor listens in NotifyDir of its run
+// directory, which the container sees at the directory of
+// ContainerNotifySocket.
+const (
+	NotifyDir             = "notify"
+	NotifySocketName      = "notify.sock"
+	ContainerNotifySocket = "/run/notify/" + NotifySocketName
+)
 
 // MonitorControlFd: when open, the monitor waits for "go" on it (then end
 // of file) before it reads its MonitorConfig; an end of file without "go"
@@ -119,8 +142,8 @@ const MonitorControlEnv = "_SKIFF_MONITOR_CONTROL_FD"
 var PassthroughFds = [3]uintptr{5, 6, 7}
 
 // Status is a container's lifecycle state. The monitor records only
-// running and exited in its State file; the others are the engine's, kept
-// in its state database (see engine/lifecycle.go for the transitions).
+// running, restarting and exited in its State file; the others are the
+// engine's, kept in its state database (see engine/lifecycle.go for the transitions).
 type Status string
 
 const (
@@ -131,6 +154,10 @@ const (
 	StatusStopping Status = "stopping" // stop sent the stop signal and waits
 	StatusExited   Status = "exited"
 	StatusRemoving Status = "removing" // rm is under way (or was interrupted)
+
+	// StatusRestarting: the monitor waits out the restart policy's backoff
+	// between two runs (recorded by the monitor; counts as running).
+	StatusRestarting Status = "restarting"
 )
 
 func (s Status) String() string { return string(s) }
@@ -146,6 +173,14 @@ type State struct {
 	ExitCode     int       `json:"exit_code"`
 	OOMKilled    bool      `json:"oom_killed,omitempty"`
 	Error        string    `json:"error,omitempty"`
+	// RestartCount is how often this run's monitor restarted the container
+	// (its restart policy, or a healthcheck's restart); a user's start
+	// begins again at 0, as Docker's does.
+	RestartCount int `json:"restart_count,omitempty"`
+	// ManuallyStopped: the run ended because the user stopped, killed or
+	// removed it (StopRequestFile), which ends an unless-stopped policy
+	// for good (`skiff system boot` leaves the container alone).
+	ManuallyStopped bool `json:"manually_stopped,omitempty"`
 }
 
 // WriteState records st at path atomically. durable adds the fsyncs: for

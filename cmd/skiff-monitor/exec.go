@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"time"
 
@@ -24,6 +25,15 @@ func runExec(path string) int {
 	if err != nil {
 		return execError(125, err)
 	}
+	code := execConfig(cfg)
+	if !cfg.Detach && cfg.ExecID != "" {
+		runtime.WriteSpoolEvent(cfg.EventSpool, runtime.SpoolEvent{Type: "container", Action: "exec_die", ID: cfg.ID,
+			Attributes: map[string]string{"execID": cfg.ExecID, "exitCode": strconv.Itoa(code)}})
+	}
+	return code
+}
+
+func execConfig(cfg runtime.ExecConfig) int {
 	c, err := libcontainer.Load(cfg.StateRoot, cfg.ID)
 	if err == nil {
 		var st libcontainer.Status

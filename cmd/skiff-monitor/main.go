@@ -14,8 +14,9 @@
 // of its start-up pipe (the handshake is described in runtime/monitor.go).
 // It creates and starts the container with libcontainer, so it is the
 // container init's parent and the only process that can wait for its exit
-// status. It writes the log, serves the attach socket, records State, and
-// when the container exits it destroys it and runs the exit command.
+// status. It writes the log, serves the attach socket, records State, runs
+// the restart policy (restart.go: a new init after Docker's backoff), and
+// when the container exits for good it destroys it and runs the exit command.
 //
 // Signals: the engine signals a container's init directly (kill(2) of the
 // pid recorded in State, which is only trusted while the monitor that

@@ -736,3 +736,66 @@ func TestStartAfterKilledMonitor(t *testing.T) {
 	}
 	f.assertGone()
 }
+
+func TestNextBackoff(t *testing.T) {
+	var got []time.Duration
+	d := time.Duration(0)
+	for range 12 {
+		d = nextBackoff(d, time.Second)
+		got = append(got, d)
+	}
+	want := []time.Duration{100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("backoffs %v, want %v ms", got, want)
+		}
+	}
+	if d := nextBackoff(time.Minute, 10*time.Second); d != 100*time.Millisecond {
+		t.Errorf("after a run of 10 s: %v, want 100ms", d)
+	}
+}
+
+func TestShouldRestart(t *testing.T) {
+	tests := []struct {
+		name      string
+		policy    runtime.RestartPolicy
+		code      int
+		count     int
+		requested bool // a healthcheck's restart
+		stopFile  bool // the user's stop
+		sigterm   bool
+		again     bool
+		manual    bool
+	}{
+		{"no", runtime.RestartPolicy{}, 1, 0, false, false, false, false, false},
+		{"always", runtime.RestartPolicy{Name: "always"}, 0, 7, false, false, false, true, false},
+		{"unless-stopped", runtime.RestartPolicy{Name: "unless-stopped"}, 0, 0, false, false, false, true, false},
+		{"on-failure, success", runtime.RestartPolicy{Name: "on-failure"}, 0, 0, false, false, false, false, false},
+		{"on-failure, failure", runtime.RestartPolicy{Name: "on-failure"}, 1, 100, false, false, false, true, false},
+		{"on-failure:3, 2 done", runtime.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}, 1, 2, false, false, false, true, false},
+		{"on-failure:3, 3 done", runtime.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}, 1, 3, false, false, false, false, false},
+		{"health restart, no policy", runtime.RestartPolicy{}, 137, 0, true, false, false, true, false},
+		{"user stop, always", runtime.RestartPolicy{Name: "always"}, 143, 0, false, true, false, false, true},
+		{"user stop wins over health", runtime.RestartPolicy{}, 137, 0, true, true, false, false, true},
+		{"SIGTERM to the monitor, always", runtime.RestartPolicy{Name: "always"}, 143, 0, false, false, true, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.stopFile {
+				if err := runtime.RequestStop(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m := &monitor{cfg: runtime.MonitorConfig{RunDir: dir, RestartPolicy: tt.policy}, restartCount: tt.count,
+				restartRequested: tt.requested, stopRequested: tt.sigterm}
+			again, manual := m.shouldRestart(tt.code)
+			if again != tt.again || manual != tt.manual {
+				t.Errorf("again %v manual %v, want %v %v", again, manual, tt.again, tt.manual)
+			}
+			if m.restartRequested {
+				t.Errorf("restartRequested still set")
+			}
+		})
+	}
+}

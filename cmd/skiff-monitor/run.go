@@ -43,6 +43,7 @@ type monitor struct {
 	container *libcontainer.Container
 	process   *libcontainer.Process
 	network   *netns.Network // set up after the init's creation, torn down at its exit
+	notify    *net.UnixConn  // the container's notification socket (NotifyContainer)
 	outputs   sync.WaitGroup
 
 	mu      sync.Mutex
@@ -55,11 +56,14 @@ type monitor struct {
 	procSpec  *specs.Process // the container's process (a healthcheck runs as it)
 	health    *health        // the running healthcheck, nil without one (guarded by mu)
 
-	// restartRequested (guarded by mu): --health-on-failure=restart asks
-	// for one restart of the container when its init exits. Declared here
-	// for the healthcheck until the restart policies' exit loop (helper R)
-	// owns it and acts on it.
+	// restartRequested makes the loop restart the container once after
+	// its init exits, whatever the restart policy (a healthcheck's
+	// --health-on-failure=restart sets it, then kills the init); the loop
+	// clears it. Guarded by mu.
 	restartRequested bool
+	stopRequested    bool          // SIGTERM: no more restarts (guarded by mu)
+	wake             chan struct{} // cuts a restart's backoff short (stop)
+	restartCount     int
 }
 
 func runMonitor(path string) int {
@@ -67,7 +71,8 @@ func runMonitor(path string) int {
 	// sends when the thread that forked it ends: keep the container start
 	// on this thread, which lives as long as the process.
 	goruntime.LockOSThread()
-	m := &monitor{syncFd: syncPipe(), started: make(chan struct{})}
+	os.Unsetenv(notifyEnv) // the config says whether to notify
+	m := &monitor{syncFd: syncPipe(), started: make(chan struct{}), wake: make(chan struct{}, 1)}
 	// The kernel's wait before a first cgroup move overlaps the wait for
 	// the config (see runtime.WarmCgroupAttach).
 	stopWarming := runtime.WarmCgroupAttach()
@@ -110,17 +115,18 @@ func runMonitor(path string) int {
 	if err != nil {
 		return m.fail(err)
 	}
+	m.notifyStarted()
+	go m.relayNotify()
 	m.report("started", strconv.Itoa(pid))
 	close(m.started)
-	stopHealth := m.startHealth()
-	if m.cfg.Timeout > 0 {
-		p := m.process
-		time.AfterFunc(time.Duration(m.cfg.Timeout)*time.Second, func() { p.Signal(unix.SIGKILL) })
-	}
 	go m.acceptLoop()
-	code, oom := m.wait()
-	stopHealth()
-	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom})
+	st := m.supervise()
+	m.finish(st)
+	if m.cfg.NotifySocket != "" {
+		// The unit's main process: systemd's Restart=on-failure reads
+		// the container's exit code from it.
+		return st.ExitCode
+	}
 	return 0
 }
 
@@ -169,10 +175,16 @@ func (m *monitor) daemonize() {
 // stop is `skiff stop` from inside: the container's stop signal, then
 // SIGKILL if it still runs after its stop timeout (a signal that reached
 // the init before it could handle it is not lost for good).
+// It also ends the restart policy, and a backoff under way at once.
 func (m *monitor) stop() {
 	m.mu.Lock()
 	p := m.process
+	m.stopRequested = true
 	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
 	if p == nil {
 		return
 	}
@@ -200,6 +212,9 @@ func (m *monitor) prepare() error {
 		return fmt.Errorf("attach socket: %w", err)
 	}
 	m.ln = ln
+	if err := m.listenNotify(); err != nil {
+		return fmt.Errorf("notification socket: %w", err)
+	}
 	switch m.cfg.LogDriver {
 	case runtime.LogJSONFile, runtime.LogK8sFile:
 		if m.log, err = runtime.OpenLog(m.cfg.LogPath, m.cfg.LogDriver, m.cfg.LogMaxSize, m.cfg.LogMaxFiles); err != nil {
@@ -266,9 +281,7 @@ func (m *monitor) fail(err error) int {
 // finish records the final state, destroys the container, tells the
 // clients, and runs the exit command unless a client owns the clean-up.
 func (m *monitor) finish(st runtime.State) {
-	st.StartedAt = m.startedAt
-	st.MonitorPid, st.MonitorStart = os.Getpid(), runtime.ProcessStartTime(os.Getpid()) // names this run
-	st.FinishedAt = time.Now().UTC()
+	st = m.stamp(st)
 	if m.log != nil {
 		m.log.Close()
 	}
@@ -285,6 +298,9 @@ func (m *monitor) finish(st runtime.State) {
 	if m.ln != nil {
 		m.ln.Close()
 	}
+	if m.notify != nil {
+		m.notify.Close()
+	}
 	os.Remove(filepath.Join(m.cfg.RunDir, runtime.AttachSocket))
 	os.Remove(filepath.Join(m.cfg.RunDir, "monitor.pid"))
 	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
@@ -292,6 +308,16 @@ func (m *monitor) finish(st runtime.State) {
 		runDetached(m.cfg.ExitCommand)
 	}
 	m.network.Wait()
+}
+
+// stamp names this run in an exit record: its times, the monitor's pid
+// and start time, the restarts so far.
+func (m *monitor) stamp(st runtime.State) runtime.State {
+	st.StartedAt = m.startedAt
+	st.MonitorPid, st.MonitorStart = os.Getpid(), runtime.ProcessStartTime(os.Getpid())
+	st.FinishedAt = time.Now().UTC()
+	st.RestartCount = m.restartCount
+	return st
 }
 
 // runDetached starts the exit command in its own session with stdio on

@@ -53,7 +53,7 @@ func (m *monitor) start() (int, error) {
 	m.process = p
 	m.mu.Unlock()
 	m.startedAt = time.Now().UTC()
-	st := runtime.State{Status: runtime.StatusRunning, Pid: pid, StartedAt: m.startedAt,
+	st := runtime.State{Status: runtime.StatusRunning, Pid: pid, StartedAt: m.startedAt, RestartCount: m.restartCount,
 		MonitorPid: os.Getpid(), MonitorStart: runtime.ProcessStartTime(os.Getpid())}
 	if err := runtime.WriteState(m.cfg.StatePath, st, false); err != nil {
 		p.Signal(os.Kill)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -59,4 +60,29 @@ func (c *cidFile) discard() {
 		c.f = nil
 		os.Remove(c.path)
 	}
+}
+
+// cidfileTargetFlag is stop's and rm's --cidfile (podman's): act on the
+// container whose ID the file holds, as a generated unit does.
+var cidfileTargetFlag = &cli.StringSliceFlag{Name: "cidfile", Usage: "act on the container whose ID the file holds (repeatable)"}
+
+// cidfileTargets reads the IDs of --cidfile; with --ignore a file that
+// does not exist names no container.
+func cidfileTargets(c *cli.Context) ([]string, error) {
+	var ids []string
+	for _, path := range c.StringSlice("cidfile") {
+		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) && c.Bool("ignore") {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--cidfile: %v", err)
+		}
+		id := strings.TrimSpace(string(b))
+		if id == "" {
+			return nil, fmt.Errorf("--cidfile %s holds no container ID", path)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }

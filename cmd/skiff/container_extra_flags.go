@@ -16,6 +16,7 @@ func extraFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tz", Usage: "time zone of the container, e.g. Europe/Paris, or local for the host's (podman)"},
 		&cli.IntFlag{Name: "timeout", Usage: "seconds the container may run before it is killed; 0: no limit (podman)"},
 		&cli.BoolFlag{Name: "rmi", Usage: "with --rm: remove the image too once the container is removed, unless in use (podman)"},
+		&cli.StringFlag{Name: "sdnotify", Usage: "under systemd, who says the container is ready: monitor (once it runs; the default), container (itself, through NOTIFY_SOCKET) or ignore (podman)"},
 	}
 }
 
@@ -26,6 +27,7 @@ func parseExtraFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 	o.Replace = c.Bool("replace")
 	o.Timezone = c.String("tz")
 	o.RemoveImage = c.Bool("rmi")
+	o.SdNotify = c.String("sdnotify")
 	t := c.Int("timeout")
 	if t < 0 {
 		return fmt.Errorf("invalid --timeout %d: use a number of seconds, 0 for no limit", t)

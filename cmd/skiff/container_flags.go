@@ -18,7 +18,7 @@ import (
 
 func createFlags() []cli.Flag {
 	var fs []cli.Flag
-	for _, group := range [][]cli.Flag{processFlags(), envFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags(), healthFlags(), extraFlags()} {
+	for _, group := range [][]cli.Flag{processFlags(), envFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags(), healthFlags(), extraFlags(), restartFlags()} {
 		fs = append(fs, group...)
 	}
 	return fs
@@ -32,7 +32,7 @@ func createOptions(c *cli.Context) (engine.ContainerCreateOptions, error) {
 	}
 	for _, parse := range []func(*cli.Context, *engine.ContainerCreateOptions) error{
 		parseProcessFlags, parseEnvFlags, parseMountFlags, parseSecurityFlags, parseResourceFlags,
-		parseNetworkFlags, parseLogFlags, parseHealthFlags, parseExtraFlags,
+		parseNetworkFlags, parseLogFlags, parseHealthFlags, parseExtraFlags, parseRestartFlags,
 	} {
 		if err := parse(c, &o); err != nil {
 			return o, err

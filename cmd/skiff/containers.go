@@ -36,6 +36,10 @@ func containerGroup() *cli.Command {
 	}
 }
 
+// notifySocketEnv is systemd's socket for a unit's readiness (sd_notify(3)),
+// which a start passes to the container's monitor.
+const notifySocketEnv = "NOTIFY_SOCKET"
+
 var detachKeysFlag = &cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q", Usage: "key sequence for detaching"}
 
 func runCommand() *cli.Command {
@@ -73,6 +77,7 @@ func runCommand() *cli.Command {
 				return fmt.Errorf("--log-driver passthrough hands the container your stdio, which -d gives up: drop -d or choose another log driver")
 			}
 			o.PullProgress = os.Stderr
+			o.CreateCommand = os.Args
 			cid, err := openCIDFile(c.String("cidfile"))
 			if err != nil {
 				return err
@@ -80,7 +85,7 @@ func runCommand() *cli.Command {
 			defer cid.discard()
 			restore := func() {}
 			defer func() { restore() }()
-			ro := engine.ContainerRunOptions{Create: o, Detach: c.Bool("detach")}
+			ro := engine.ContainerRunOptions{Create: o, Detach: c.Bool("detach"), NotifySocket: os.Getenv(notifySocketEnv)}
 			ro.Created = func(id string, aio *engine.AttachIO) error {
 				if err := cid.write(id); err != nil {
 					return err
@@ -173,6 +178,7 @@ func createCommand() *cli.Command {
 				return err
 			}
 			o.PullProgress = os.Stderr
+			o.CreateCommand = os.Args
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
 				res, err := createContainer(ctx, e, c, o)
 				if err != nil {
@@ -232,7 +238,7 @@ func startCommand() *cli.Command {
 				return withEngine(c, func(ctx context.Context, e *engine.Engine) error { return startAttached(ctx, e, c) })
 			}
 			return perContainer(c, notRunning, func(ctx context.Context, e *engine.Engine, ref string) error {
-				_, err := e.ContainerStart(ctx, ref, engine.ContainerStartOptions{})
+				_, err := e.ContainerStart(ctx, ref, engine.ContainerStartOptions{NotifySocket: os.Getenv(notifySocketEnv)})
 				return err
 			})
 		},
@@ -259,7 +265,7 @@ func startAttached(ctx context.Context, e *engine.Engine, c *cli.Context) error 
 		stop := proxySignals(ctx, e, info.ID)
 		defer stop()
 	}
-	res, err := e.ContainerStart(ctx, info.ID, engine.ContainerStartOptions{Attach: aio})
+	res, err := e.ContainerStart(ctx, info.ID, engine.ContainerStartOptions{Attach: aio, NotifySocket: os.Getenv(notifySocketEnv)})
 	if res.Detached {
 		return nil
 	}
@@ -279,7 +285,8 @@ func stopCommand() *cli.Command {
 		Usage:     "stop one or more running containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: append(targetFlags("stop", true), timeFlag("timeout"),
-			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist (podman)"}),
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist (podman)"},
+			cidfileTargetFlag),
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
 			t, err := stopTime(c)
@@ -343,7 +350,7 @@ func rmCommand(name string) *cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the removal of a running container (uses SIGKILL)"},
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes associated with the container"},
 			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist (podman)"},
-			timeFlag(),
+			timeFlag(), cidfileTargetFlag,
 		),
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {

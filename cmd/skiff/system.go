@@ -13,7 +13,8 @@ func systemGroup() *cli.Command {
 		Name:  "system",
 		Usage: "manage skiff itself",
 		Subcommands: []*cli.Command{
-			systemDfCommand(),
+			systemDfCommand(), eventsCommand(),
+			systemBootCommand(),
 			{
 				Name:  "migrate",
 				Usage: "restart the rootless namespace (after changing /etc/subuid or upgrading)",

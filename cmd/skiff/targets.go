@@ -50,6 +50,9 @@ func checkTargets(c *cli.Context) error {
 		}
 		return nil
 	}
+	if len(c.StringSlice("cidfile")) > 0 {
+		return nil
+	}
 	return requireArgs(c, 1, -1)
 }
 
@@ -57,7 +60,8 @@ func checkTargets(c *cli.Context) error {
 // --all and --filter select (--all alone: those sel accepts).
 func targets(ctx context.Context, e *engine.Engine, c *cli.Context, sel selection) ([]string, error) {
 	if !selecting(c) {
-		return c.Args().Slice(), nil
+		ids, err := cidfileTargets(c)
+		return append(c.Args().Slice(), ids...), err
 	}
 	filters := c.StringSlice("filter")
 	res, err := e.ContainerList(ctx, engine.ContainerListOptions{All: true, Filters: filters})

@@ -28,6 +28,8 @@
 //	events            seq, time, type, action, actor, attributes ([6/8])
 //	exec_sessions     id, container, config, pid, exit code    ([7/8])
 //
+// Schema 2 indexes events by time.
+//
 // The package knows nothing of containers beyond these columns: config and
 // state are opaque JSON to it. The database never holds a transaction
 // across slow work (a container start, a pull).
@@ -117,6 +119,8 @@ var migrations = []string{
 		created      INTEGER NOT NULL
 	);
 	CREATE INDEX exec_sessions_container ON exec_sessions(container_id);`,
+	// 2: events are read by time (--since, --until).
+	`CREATE INDEX events_time ON events(time, seq);`,
 }
 
 // SchemaVersion is the version this binary writes.

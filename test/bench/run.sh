@@ -15,7 +15,7 @@
 #   PS_N=N       containers each engine holds for `ps -a` (default 1000)
 #   OUT=FILE     the report (default bin/bench.md), written at the end
 #   ONLY=PARTS   only these parts, space- or comma-separated, of: pull run
-#                create exec memory ps rootless cp network commit (default: all).
+#                create exec memory ps rootless cp network commit events (default: all).
 #                ONLY=network RUNS=3 is the quick check of the networking part
 #   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
 #   CP_RUNS=N    runs of each cp figure (default 3; each moves 1 GiB), see cp.sh
@@ -44,7 +44,7 @@ PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
 IPERF_TIME=${IPERF_TIME:-10}
-PARTS="pull run create exec memory ps rootless cp network commit"
+PARTS="pull run create exec memory ps rootless cp network commit events"
 ONLY=${ONLY:-}
 ONLY=${ONLY//,/ }
 for p in $ONLY; do
@@ -74,7 +74,15 @@ J=$B/json    # hyperfine's JSON, one file per figure and engine
 LOG=$B/report.md
 mkdir "$J"
 SKIFF=$ROOT/bin/skiff
-S="$SKIFF --root $B/s --runroot $B/sr"
+# Run roots (skiff's, podman's, runc's state) live on a tmpfs, as /run is on
+# the hosts these engines are made for; this machine's /run is on disk,
+# where containers/storage's fsyncs of its run-root files cost ~10 ms a
+# run that no real host pays. BENCH_RUNROOT_TMPFS=0 keeps them on disk.
+RUN=$B
+if [ "${BENCH_RUNROOT_TMPFS:-1}" = 1 ]; then
+	mkdir "$B/run" && mount -t tmpfs -o mode=755 skiff-bench-run "$B/run" && RUN=$B/run
+fi
+S="$SKIFF --root $B/s --runroot $RUN/sr"
 BUSER=skiff-bench
 UHOME=$B/home
 RUNC=$(command -v runc || true)
@@ -172,8 +180,8 @@ cleanup() {
 		ids=$($D ps -q 2>/dev/null); [ -n "$ids" ] && $D rm -f $ids >/dev/null 2>&1
 	fi
 	docker_stop "$DOCKERD_PID" "$CTRD_PID"
-	if [ -n "$RUNC" ] && [ -d "$B/runc" ]; then
-		for id in $($RUNC --root "$B/runc" list -q 2>/dev/null); do $RUNC --root "$B/runc" delete -f "$id" >/dev/null 2>&1; done
+	if [ -n "$RUNC" ] && [ -d "$RUN/runc" ]; then
+		for id in $($RUNC --root "$RUN/runc" list -q 2>/dev/null); do $RUNC --root "$RUN/runc" delete -f "$id" >/dev/null 2>&1; done
 	fi
 	net_cleanup
 	if id "$BUSER" >/dev/null 2>&1 && [ -d "$UHOME" ]; then
@@ -214,6 +222,8 @@ cleanup() {
 . "$ROOT/test/bench/commit.sh"
 # The cp part: 1 GiB in and out of a running container (cp_figures).
 . "$ROOT/test/bench/cp.sh"
+# The events part: events_figures, events_goals, EVENTS_ROWS.
+. "$ROOT/test/bench/events.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -378,7 +388,7 @@ else
 	export CONTAINERS_CONF=$PODMAN_CONF
 	# libpod's tmp dir and the CNI config dir private too (runc's state
 	# stays in /run/runc: podman's clean-up command ignores --runtime-flag).
-	P="$PODMAN --root $B/p --runroot $B/pr --tmpdir $B/pt --network-config-dir $B/pcni"
+	P="$PODMAN --root $B/p --runroot $RUN/pr --tmpdir $B/pt --network-config-dir $B/pcni"
 	mkdir -p "$B/pcni"
 	$P load -q -i "$B/busybox.tar" >/dev/null
 	if $P run --rm --network none busybox true >"$B/pod.err" 2>&1; then
@@ -454,7 +464,7 @@ docker_stop() {
 	return 0
 }
 DOCKER_LINE=""
-if ! part pull run create exec memory ps; then
+if ! part pull run create exec memory ps events; then
 	:
 elif [ -z "$DOCKERD" ] || [ -z "$DOCKER" ] || ! command -v containerd >/dev/null; then
 	DOCKER_LINE="docker: dockerd, containerd or the docker client not installed, skipped"
@@ -500,7 +510,7 @@ elif [ -z "$RUNC" ]; then
 else
 	mkbundle "$B/bundle" '["true"]'
 	mkbundle "$B/bundle-sleep" '["sleep","1000"]'
-	R="$RUNC --root $B/runc"
+	R="$RUNC --root $RUN/runc"
 	if $R run --bundle "$B/bundle" bench-check >"$B/runc.err" 2>&1; then
 		pkg=$(dpkg -S "$RUNC" 2>/dev/null | cut -d: -f1 || true)
 		RUNC_LINE="runc: $($RUNC --version | head -1 | sed 's/runc version //') ($RUNC${pkg:+, from the Debian package $pkg}; podman and docker run the same binary)"
@@ -517,6 +527,8 @@ say "Medians of $RUNS runs after one warm-up (pull: $PULL_RUNS runs), rootful un
 say ""
 say "- skiff: $(git describe --always --dirty 2>/dev/null || echo unknown) ($SKIFF)"
 for l in "$PODMAN_LINE" "$DOCKER_LINE" "$RUNC_LINE"; do [ -n "$l" ] && say "- $l"; done
+if [ "$RUN" = "$B" ]; then say "- run roots (skiff, podman, runc): on disk, beside the stores (BENCH_RUNROOT_TMPFS=0)"
+else say "- run roots (skiff, podman, runc): a tmpfs, as /run is on real hosts (dockerd's and containerd's state stay beside their stores)"; fi
 say "- $(hyperfine --version)"
 say ""
 say "# Details"
@@ -595,11 +607,17 @@ fi
 if part memory; then
 	section "idle memory of the per-container process (10 running containers each, average)"
 	first=1; part exec && first=2  # bexec, from exec, is the first
+	# Issue 10's figure: each monitor with a restart policy and a
+	# healthcheck active (dockerd runs both itself; podman's healthchecks
+	# need systemd timers, which this host has not: its containers get the
+	# policy alone).
+	svc="--restart always --health-cmd true --health-interval 2s"
 	for i in $(seq "$first" 10); do
-		$S run -d --network none busybox sleep 1000 >/dev/null
-		[ -n "$P" ] && $P run -d --network none busybox sleep 1000 >/dev/null
-		[ -n "$D" ] && $D run -d --network none busybox sleep 1000 >/dev/null
+		$S run -d --network none $svc busybox sleep 1000 >/dev/null
+		[ -n "$P" ] && $P run -d --network none --restart always busybox sleep 1000 >/dev/null
+		[ -n "$D" ] && $D run -d --network none $svc busybox sleep 1000 >/dev/null
 	done
+	sleep 3 # past the first healthcheck of each
 	mem_avg() { # PIDS... : average VmRSS, Pss and private kB
 		[ $# -gt 0 ] || { echo "no processes found"; return; }
 		for p in "$@"; do
@@ -607,7 +625,7 @@ if part memory; then
 			awk -v rss="$rss" '/^Pss:/{pss=$2} /^Private_(Clean|Dirty):/{priv+=$2} END{print rss, pss, priv}' /proc/$p/smaps_rollup
 		done | awk '{r+=$1; p+=$2; v+=$3; n++} END{printf "VmRSS %.0f kB, Pss %.0f kB, private %.0f kB (%d processes)", r/n, p/n, v/n, n}'
 	}
-	say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $B/sr" || true))"
+	say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $RUN/sr" || true))"
 	[ -n "$P" ] && say "- podman's conmon: $(mem_avg $(pgrep -f "conmon .*$B/p/" || true))"
 	[ -n "$D" ] && say "- docker's containerd-shim-runc-v2: $(mem_avg $(pgrep -f "containerd-shim-runc-v2 .*$B/c/containerd.sock" || true))"
 	say ""
@@ -679,6 +697,8 @@ fi
 
 part commit && commit_figures
 
+part events && events_figures
+
 # --- summary: medians side by side and the issue's ratios ---
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 {
@@ -694,7 +714,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "| figure | skiff | podman | docker | bare runc | skiff ÷ podman | skiff ÷ docker | skiff ÷ runc |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" \
-		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${CP_ROWS[@]}" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}"; do
+		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${CP_ROWS[@]}" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}" "${EVENTS_ROWS[@]}"; do
 		fig=${row%%|*}; label=${row#*|}
 		s=$(value "$fig" skiff); p=$(value "$fig" podman)
 		d=$(value "$fig" docker); r=$(value "$fig" runc)
@@ -717,6 +737,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	part cp && cp_goals
 	part network && net_goals
 	part commit && commit_goals
+	part events && events_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		echo "Not measured, or failed:"
 		echo ""

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,20 +59,7 @@ func TestContainerDetached(t *testing.T) {
 		}
 
 		// logs -f streams while the container runs and ends when it stops.
-		follow := s.Cmd("logs", "-f", "ticker")
-		pipe, err := follow.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bg := startBackground(t, follow)
-		lines := make(chan string, 100)
-		go func() {
-			sc := bufio.NewScanner(pipe)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
+		lines, bg := startStreaming(t, s.Cmd("logs", "-f", "ticker"))
 		var seen []string
 		for len(seen) < 4 {
 			select {
@@ -81,7 +67,7 @@ func TestContainerDetached(t *testing.T) {
 				if !ok {
 					t.Fatalf("logs -f ended while the container runs, after %q\n%s", seen, bg)
 				}
-				seen = append(seen, l)
+				seen = append(seen, l.Text)
 			case <-time.After(10 * time.Second):
 				t.Fatalf("logs -f streamed only %q in 10s", seen)
 			}

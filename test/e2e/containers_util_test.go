@@ -332,6 +332,32 @@ type background struct {
 	dur    time.Duration
 }
 
+// streamLine is one line of a streamed output and when it arrived.
+type streamLine struct {
+	At   time.Time
+	Text string
+}
+
+// startStreaming starts cmd in the background with its stdout's lines sent
+// to the channel as they arrive (closed at end of file).
+func startStreaming(t testing.TB, cmd *exec.Cmd) (<-chan streamLine, *background) {
+	t.Helper()
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := startBackground(t, cmd)
+	lines := make(chan streamLine, 100)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			lines <- streamLine{At: time.Now(), Text: sc.Text()}
+		}
+		close(lines)
+	}()
+	return lines, bg
+}
+
 // startBackground starts cmd with its output collected.
 func startBackground(t testing.TB, cmd *exec.Cmd) *background {
 	t.Helper()

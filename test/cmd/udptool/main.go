@@ -8,6 +8,9 @@
 //	udptool send HOST:PORT MSG send MSG (again every 200 ms until a reply, for
 //	                           a server that is still starting) and print the
 //	                           first reply; exit 1 after 10 s without one
+//	udptool notify MSG         send MSG (\n: a new line) to $NOTIFY_SOCKET, one
+//	                           unix datagram, as sd_notify(3) does (busybox
+//	                           has no client for that either)
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -33,8 +37,10 @@ func main() {
 		err = echo(os.Args[2])
 	case len(os.Args) == 4 && os.Args[1] == "send":
 		err = send(os.Args[2], os.Args[3])
+	case len(os.Args) == 3 && os.Args[1] == "notify":
+		err = notify(os.Getenv("NOTIFY_SOCKET"), strings.ReplaceAll(os.Args[2], `\n`, "\n"))
 	default:
-		err = errors.New("usage: udptool echo PORT | udptool send HOST:PORT MSG")
+		err = errors.New("usage: udptool echo PORT | udptool send HOST:PORT MSG | udptool notify MSG")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "udptool:", err)
@@ -96,4 +102,18 @@ func send(addr, msg string) error {
 		}
 	}
 	return fmt.Errorf("no reply from %s within %s", addr, sendTimeout)
+}
+
+// notify sends msg to systemd's notification socket.
+func notify(socket, msg string) error {
+	if socket == "" {
+		return errors.New("NOTIFY_SOCKET is not set")
+	}
+	c, err := net.Dial("unixgram", socket)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Write([]byte(msg))
+	return err
 }

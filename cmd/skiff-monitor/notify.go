@@ -1,0 +1,97 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/skiff-engine/skiff/runtime"
+)
+
+// The monitor speaks systemd's notification protocol itself (sd_notify(3)):
+// one datagram per message to the unix socket NOTIFY_SOCKET names, a path
+// or, with a leading '@', an abstract name (net does the translation).
+
+// notifyEnv is systemd's variable; the monitor takes the socket from its
+// config, never from its environment, and passes the variable on to no one.
+const notifyEnv = "NOTIFY_SOCKET"
+
+// sdNotify sends msg to the socket.
+func sdNotify(socket, msg string) error {
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: socket, Net: "unixgram"})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.Write([]byte(msg))
+	return err
+}
+
+// notifyStarted tells systemd the container runs, before the start is
+// reported (systemd must know the main process before the ExecStart
+// process exits): the monitor as MAINPID and, unless the container says
+// it is ready itself, READY=1.
+func (m *monitor) notifyStarted() {
+	if m.cfg.NotifySocket == "" {
+		return
+	}
+	msg := "MAINPID=" + strconv.Itoa(os.Getpid())
+	if !m.cfg.NotifyContainer {
+		msg += "\nREADY=1"
+	}
+	sdNotify(m.cfg.NotifySocket, msg) // a unit without the socket still runs
+}
+
+// listenNotify is the socket a container that notifies itself sends to,
+// bound through an open descriptor of its directory (the path may exceed a
+// socket address) and writable by any of the container's users.
+func (m *monitor) listenNotify() error {
+	if !m.cfg.NotifyContainer {
+		return nil
+	}
+	dir := filepath.Join(m.cfg.RunDir, runtime.NotifyDir)
+	path := filepath.Join(dir, runtime.NotifySocketName)
+	os.Remove(path) // left by a monitor that was killed
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{
+		Name: "/proc/self/fd/" + strconv.Itoa(int(d.Fd())) + "/" + runtime.NotifySocketName, Net: "unixgram"})
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(path, 0o777); err != nil {
+		conn.Close()
+		return err
+	}
+	m.notify = conn
+	return nil
+}
+
+// relayNotify passes the container's messages on to systemd with the
+// monitor as MAINPID: a pid of the container's namespace means nothing to
+// systemd. It ends when the socket is closed.
+func (m *monitor) relayNotify() {
+	if m.notify == nil {
+		return
+	}
+	buf := make([]byte, 4096)
+	self := "MAINPID=" + strconv.Itoa(os.Getpid())
+	for {
+		n, err := m.notify.Read(buf)
+		if err != nil {
+			return
+		}
+		lines := []string{self}
+		for _, l := range strings.Split(string(buf[:n]), "\n") {
+			if l != "" && !strings.HasPrefix(l, "MAINPID=") {
+				lines = append(lines, l)
+			}
+		}
+		sdNotify(m.cfg.NotifySocket, strings.Join(lines, "\n"))
+	}
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+// The units in docs/systemd are what --print-unit prints for a skiff
+// installed at /usr/local/bin/skiff.
+func TestBootUnit(t *testing.T) {
+	for file, user := range map[string]bool{"skiff-restart.service": false, "skiff-restart-user.service": true} {
+		t.Run(file, func(t *testing.T) {
+			got := bootUnit("/usr/local/bin/skiff", user)
+			path := "../../docs/systemd/" + file
+			if os.Getenv("UPDATE_GOLDEN") != "" {
+				os.WriteFile(path, got, 0o644)
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("bootUnit(user=%v):\n%s\nwant (%s):\n%s", user, got, path, want)
+			}
+		})
+	}
+}
