@@ -72,6 +72,11 @@ type ContainerConfig struct {
 	// zero value is Docker's "no".
 	RestartPolicy runtime.RestartPolicy `json:"restart_policy,omitzero"`
 
+	// Healthcheck is the merged check the monitor runs (nil: none;
+	// Test ["NONE"]: disabled); HealthOnFailure is podman's action.
+	Healthcheck     *runtime.Healthcheck `json:"healthcheck,omitempty"`
+	HealthOnFailure string               `json:"health_on_failure,omitempty"`
+
 	// AnonymousVolumes were made for the container (-v /path, the image's
 	// VOLUMEs), and are recorded anonymous: rm -v and --rm remove them.
 	AnonymousVolumes []string `json:"anonymous_volumes,omitempty"`

@@ -69,6 +69,12 @@ type ContainerCreateOptions struct {
 	AutoRemove     bool
 	RestartPolicy  RestartPolicy // run by the monitor; none with AutoRemove
 
+	// Healthcheck is merged over the image's HEALTHCHECK (nil: the
+	// image's; Test ["NONE"]: none); HealthOnFailure is podman's action
+	// when the container turns unhealthy: none, kill, restart or stop.
+	Healthcheck     *Healthcheck
+	HealthOnFailure string
+
 	// Networking, as Docker's HostConfig and Config.
 	PortBindings    []PortBinding // -p
 	PublishAllPorts bool          // -P: every exposed port to a random host port
@@ -183,6 +189,9 @@ func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (Con
 	cfg.NetworkMode, cfg.Network = mode, network
 	spec.NetNS = specNetNS(mode)
 	cfg.ImageID = img.ID
+	if cfg.Healthcheck, cfg.HealthOnFailure, err = e.resolveHealthcheck(o, img.ID); err != nil {
+		return cfg, err
+	}
 	if len(img.Names) > 0 {
 		cfg.ImageName = img.Names[0]
 	}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/skiff-engine/skiff/runtime"
+
 	"context"
 	"strconv"
 	"strings"
@@ -25,6 +27,10 @@ func (e *Engine) containerFilterSpec() filterSpec[*Container] {
 	keys["status"] = filterKey[*Container]{check: oneOf(containerStates...), match: func(v string) (func(*Container) bool, error) {
 		return func(c *Container) bool { return dockerStatus(c.State.Status) == v }, nil
 	}}
+	keys["health"] = filterKey[*Container]{check: oneOf(runtime.HealthStarting, runtime.HealthHealthy, runtime.HealthUnhealthy, runtime.HealthNone),
+		match: func(v string) (func(*Container) bool, error) {
+			return func(c *Container) bool { return c.healthStatus() == v }, nil
+		}}
 	keys["exited"] = filterKey[*Container]{check: exitCodes, match: func(v string) (func(*Container) bool, error) {
 		code, _ := strconv.Atoi(v)
 		// A container that never ran has no exit code.
@@ -96,10 +102,6 @@ func (e *Engine) containerFilterSpec() filterSpec[*Container] {
 		return ps
 	})}
 	keys["expose"] = filterKey[*Container]{check: portRange, match: portFilter(func(c *Container) []Port { return c.Config.Network.Exposed })}
-	keys["health"] = filterKey[*Container]{check: oneOf("starting", "healthy", "unhealthy", "none"), match: func(v string) (func(*Container) bool, error) {
-		// No container has a healthcheck yet: every one is "none".
-		return func(*Container) bool { return v == "none" }, nil
-	}}
 	keys["isolation"] = filterKey[*Container]{match: func(string) (func(*Container) bool, error) {
 		// Windows only; docker on Linux accepts and ignores it.
 		return func(*Container) bool { return true }, nil

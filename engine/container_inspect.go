@@ -42,17 +42,18 @@ type ContainerInspect struct {
 
 // InspectState is the State object of docker inspect.
 type InspectState struct {
-	Status     string `json:"Status"`
-	Running    bool   `json:"Running"`
-	Paused     bool   `json:"Paused"`
-	Restarting bool   `json:"Restarting"`
-	OOMKilled  bool   `json:"OOMKilled"`
-	Dead       bool   `json:"Dead"`
-	Pid        int    `json:"Pid"`
-	ExitCode   int    `json:"ExitCode"`
-	Error      string `json:"Error"`
-	StartedAt  string `json:"StartedAt"`
-	FinishedAt string `json:"FinishedAt"`
+	Status     string  `json:"Status"`
+	Running    bool    `json:"Running"`
+	Paused     bool    `json:"Paused"`
+	Restarting bool    `json:"Restarting"`
+	OOMKilled  bool    `json:"OOMKilled"`
+	Dead       bool    `json:"Dead"`
+	Pid        int     `json:"Pid"`
+	ExitCode   int     `json:"ExitCode"`
+	Error      string  `json:"Error"`
+	StartedAt  string  `json:"StartedAt"`
+	FinishedAt string  `json:"FinishedAt"`
+	Health     *Health `json:"Health,omitempty"` // with a healthcheck: its status and last five results
 }
 
 // InspectHostConfig is the part of HostConfig skiff knows.
@@ -97,6 +98,7 @@ type InspectMount struct {
 
 // InspectContainerConfig is the Config object of docker inspect.
 type InspectContainerConfig struct {
+	Healthcheck *Healthcheck      `json:"Healthcheck,omitempty"`
 	Hostname    string            `json:"Hostname"`
 	User        string            `json:"User"`
 	Tty         bool              `json:"Tty"`
@@ -192,6 +194,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 	if out.State.Running {
 		out.State.Pid = st.Pid
 	}
+	out.State.Health = c.Health()
 	hc := InspectHostConfig{NetworkMode: c.Config.NetworkMode, AutoRemove: c.Config.AutoRemove, Privileged: s.Privileged,
 		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: s.NanoCPUs,
 		PidsLimit: s.PidsLimit, GroupAdd: s.GroupAdd, Tmpfs: map[string]string{},
@@ -237,7 +240,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		out.Mounts = append(out.Mounts, im)
 	}
 	out.HostConfig = hc
-	out.Config = InspectContainerConfig{Hostname: s.Hostname, User: s.User, Tty: c.Config.Tty, OpenStdin: c.Config.OpenStdin,
+	out.Config = InspectContainerConfig{Healthcheck: c.Config.Healthcheck, Hostname: s.Hostname, User: s.User, Tty: c.Config.Tty, OpenStdin: c.Config.OpenStdin,
 		Env: s.Env, Cmd: c.Config.Cmd, Image: c.Config.Image, WorkingDir: s.Cwd, Entrypoint: c.Config.Entrypoint,
 		Labels: c.Config.Labels, StopSignal: c.Config.StopSignal, StopTimeout: c.Config.StopTimeout}
 	return out, nil

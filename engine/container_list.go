@@ -98,7 +98,7 @@ func (e *Engine) listMatching(o ContainerListOptions, spec filterSpec[*Container
 func (c *Container) Status() string {
 	switch c.State.Status {
 	case runtime.StatusRunning:
-		return "Up " + units.HumanDuration(time.Since(c.State.StartedAt))
+		return "Up " + units.HumanDuration(time.Since(c.State.StartedAt)) + c.healthSuffix()
 	case runtime.StatusPaused:
 		return "Up " + units.HumanDuration(time.Since(c.State.StartedAt)) + " (Paused)"
 	case runtime.StatusStarting:
@@ -116,6 +116,18 @@ func (c *Container) Status() string {
 		return fmt.Sprintf("Exited (%d) %s ago", c.State.ExitCode, units.HumanDuration(time.Since(c.State.FinishedAt)))
 	}
 	return "Created"
+}
+
+// healthSuffix is Docker's health note after "Up ...".
+func (c *Container) healthSuffix() string {
+	switch h := c.healthStatus(); h {
+	case runtime.HealthNone:
+		return ""
+	case runtime.HealthStarting:
+		return " (health: starting)"
+	default:
+		return " (" + h + ")"
+	}
 }
 
 // Command is the process as ps shows it.

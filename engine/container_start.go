@@ -261,6 +261,7 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 		Terminal: c.Config.Tty, Stdin: c.Config.OpenStdin, WaitAttach: wait, Rootless: e.paths.Rootless, Volatile: c.Config.AutoRemove,
 		StopSignal: c.Config.StopSignal, StopTimeout: &c.Config.StopTimeout, Timeout: c.Config.RunTimeout,
 		ExitCommand: exit, EventSpool: e.eventSpool(), RestartPolicy: c.Config.RestartPolicy,
+		Healthcheck: c.activeHealthcheck(), HealthOnFailure: c.Config.HealthOnFailure,
 	}
 }
 

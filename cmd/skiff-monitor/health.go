@@ -154,8 +154,8 @@ func (h *health) record(res runtime.HealthResult) {
 
 // probe execs the check into the container with its output on one pipe
 // (4 KiB of it kept, as Docker) and kills it at the timeout.
-func (h *health) probe() runtime.HealthResult {
-	res := runtime.HealthResult{Start: time.Now().UTC(), ExitCode: -1}
+func (h *health) probe() (res runtime.HealthResult) {
+	res = runtime.HealthResult{Start: time.Now().UTC(), ExitCode: -1}
 	defer func() { res.End = time.Now().UTC() }()
 	p, err := runtime.NewProcess(&h.process, false)
 	if err != nil {

@@ -56,7 +56,7 @@ func commands() []*cli.Command {
 	var cmds []*cli.Command
 	cmds = append(cmds, imageCommands()...)
 	cmds = append(cmds, containerCommands()...)
-	cmds = append(cmds, imageGroup(), containerGroup(), networkGroup(), volumeGroup(), systemGroup(), generateGroup(), eventsCommand(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand(),
+	cmds = append(cmds, imageGroup(), containerGroup(), networkGroup(), volumeGroup(), systemGroup(), generateGroup(), healthcheckGroup(), eventsCommand(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand(),
 		completionCommand(), completeCommand(), manCommand())
 	return cmds
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/skiff-engine/skiff/engine"
-	"github.com/skiff-engine/skiff/runtime"
 )
 
 // Healthcheck flags: Docker's --health-* and --no-healthcheck become a
@@ -46,12 +44,7 @@ var healthDurations = []struct {
 }
 
 func parseHealthFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
-	if a := c.String("health-on-failure"); c.IsSet("health-on-failure") {
-		if !slices.Contains(runtime.HealthOnFailureActions, a) {
-			return fmt.Errorf("invalid --health-on-failure %q: use none, kill, restart or stop", a)
-		}
-		o.HealthOnFailure = a
-	}
+	o.HealthOnFailure = c.String("health-on-failure") // the engine checks it
 	set := false
 	for _, f := range []string{"health-cmd", "health-retries", "health-interval", "health-timeout", "health-start-period", "health-start-interval"} {
 		set = set || c.IsSet(f)
