@@ -15,7 +15,7 @@
 #   PS_N=N       containers each engine holds for `ps -a` (default 1000)
 #   OUT=FILE     the report (default bin/bench.md), written at the end
 #   ONLY=PARTS   only these parts, space- or comma-separated, of: pull run
-#                create exec memory ps rootless cp network commit events (default: all).
+#                create exec memory ps rootless cp network commit events health (default: all).
 #                ONLY=network RUNS=3 is the quick check of the networking part
 #   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
 #   CP_RUNS=N    runs of each cp figure (default 3; each moves 1 GiB), see cp.sh
@@ -44,7 +44,7 @@ PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
 IPERF_TIME=${IPERF_TIME:-10}
-PARTS="pull run create exec memory ps rootless cp network commit events"
+PARTS="pull run create exec memory ps rootless cp network commit events health"
 ONLY=${ONLY:-}
 ONLY=${ONLY//,/ }
 for p in $ONLY; do
@@ -224,6 +224,8 @@ cleanup() {
 . "$ROOT/test/bench/cp.sh"
 # The events part: events_figures, events_goals, EVENTS_ROWS.
 . "$ROOT/test/bench/events.sh"
+# The healthcheck part: health_figures, health_goals.
+. "$ROOT/test/bench/health.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -464,7 +466,7 @@ docker_stop() {
 	return 0
 }
 DOCKER_LINE=""
-if ! part pull run create exec memory ps events; then
+if ! part pull run create exec memory ps events health; then
 	:
 elif [ -z "$DOCKERD" ] || [ -z "$DOCKER" ] || ! command -v containerd >/dev/null; then
 	DOCKER_LINE="docker: dockerd, containerd or the docker client not installed, skipped"
@@ -699,6 +701,8 @@ part commit && commit_figures
 
 part events && events_figures
 
+part health && health_figures
+
 # --- summary: medians side by side and the ratios ---
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 {
@@ -738,6 +742,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	part network && net_goals
 	part commit && commit_goals
 	part events && events_goals
+	part health && health_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		echo "Not measured, or failed:"
 		echo ""
