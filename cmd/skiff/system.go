@@ -14,7 +14,7 @@ func systemGroup() *cli.Command {
 		Usage: "manage skiff itself",
 		Subcommands: []*cli.Command{
 			systemDfCommand(), eventsCommand(),
-			systemBootCommand(),
+			systemBootCommand(), systemCheckCommand(),
 			{
 				Name:  "migrate",
 				Usage: "restart the rootless namespace (after changing /etc/subuid or upgrading)",
