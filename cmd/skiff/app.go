@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -56,7 +55,7 @@ func commands() []*cli.Command {
 	var cmds []*cli.Command
 	cmds = append(cmds, imageCommands()...)
 	cmds = append(cmds, containerCommands()...)
-	cmds = append(cmds, imageGroup(), containerGroup(), networkGroup(), volumeGroup(), systemGroup(), generateGroup(), healthcheckGroup(), eventsCommand(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand(),
+	cmds = append(cmds, imageGroup(), containerGroup(), networkGroup(), volumeGroup(), systemGroup(), generateGroup(), healthcheckGroup(), eventsCommand(), unshareCommand(), loginCommand(), logoutCommand(), versionCommand(), infoCommand(),
 		completionCommand(), completeCommand(), manCommand())
 	return cmds
 }
@@ -153,13 +152,3 @@ func setLogLevel(c *cli.Context) error {
 	return nil
 }
 
-func versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "show the skiff version",
-		Action: func(c *cli.Context) error {
-			fmt.Fprintf(os.Stdout, "Version:    %s\n", version)
-			return nil
-		},
-	}
-}
