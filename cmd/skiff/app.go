@@ -151,4 +151,3 @@ func setLogLevel(c *cli.Context) error {
 	}
 	return nil
 }
-

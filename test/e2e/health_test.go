@@ -225,10 +225,7 @@ func TestHealthcheckBadInput(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
-		for _, tc := range []struct {
-			flags []string
-			msg   string
-		}{
+		refusedFlags(t, s, bb, []refused{
 			{[]string{"--health-cmd", "true", "--health-interval", "0"}, "--health-interval cannot be 0"},
 			{[]string{"--health-cmd", "true", "--health-timeout", "-1s"}, "--health-timeout cannot be negative"},
 			{[]string{"--health-cmd", "true", "--health-retries", "-1"}, "--health-retries cannot be negative"},
@@ -236,15 +233,7 @@ func TestHealthcheckBadInput(t *testing.T) {
 			{[]string{"--health-cmd", "true", "--health-interval", "100us"}, "Interval in Healthcheck cannot be less than 1ms"},
 			{[]string{"--health-cmd", "true", "--no-healthcheck"}, "--no-healthcheck conflicts with --health-* options"},
 			{[]string{"--health-cmd", "true", "--health-on-failure", "explode"}, `invalid health-on-failure action "explode"`},
-		} {
-			for _, cmd := range []string{"run", "create"} {
-				args := append(append([]string{cmd, "--name", "bad"}, tc.flags...), bb, "true")
-				r := s.Run(args...).MustFail(t, 125, tc.msg)
-				if n := strings.Count(strings.TrimSpace(r.Stderr), "\n"); n != 0 {
-					t.Errorf("%s: want one line, got\n%s", args, r.Stderr)
-				}
-			}
-		}
+		})
 		requireNoContainers(t, s, "refused healthchecks")
 		s.Run("healthcheck", "run", "nosuch").MustFail(t, 125, "no such container")
 		s.Run("run", "-d", "--name", "plain", bb, "sleep", "100").MustSucceed(t)
@@ -253,4 +242,25 @@ func TestHealthcheckBadInput(t *testing.T) {
 		s.Run("healthcheck", "run", "idle").MustFail(t, 125, "is not running")
 		s.Run("rm", "-f", "plain", "idle").MustSucceed(t)
 	})
+}
+
+// refusedFlags runs and creates with each set of bad flags: each must exit
+// 125 with its message on one line.
+func refusedFlags(t *testing.T, s *Skiff, image string, cases []refused) {
+	t.Helper()
+	for _, tc := range cases {
+		for _, cmd := range []string{"run", "create"} {
+			args := append(append([]string{cmd, "--name", "bad"}, tc.flags...), image, "true")
+			r := s.Run(args...).MustFail(t, 125, tc.msg)
+			if n := strings.Count(strings.TrimSpace(r.Stderr), "\n"); n != 0 {
+				t.Errorf("%s: want one line, got\n%s", args, r.Stderr)
+			}
+		}
+	}
+}
+
+// refused is a set of flags and the message refusing it.
+type refused struct {
+	flags []string
+	msg   string
 }

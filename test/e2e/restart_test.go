@@ -203,25 +203,14 @@ func TestRestartBadInput(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
-		for _, tc := range []struct {
-			flags []string
-			msg   string
-		}{
+		refusedFlags(t, s, bb, []refused{
 			{[]string{"--restart", "sometimes"}, `invalid restart policy: unknown policy "sometimes"`},
 			{[]string{"--restart", "on-failure:-1"}, "invalid restart policy: maximum retry count cannot be negative"},
 			{[]string{"--restart", "always:2"}, "invalid restart policy: maximum retry count can only be used with 'on-failure'"},
 			{[]string{"--restart", "unless-stopped:1"}, "maximum retry count can only be used with 'on-failure'"},
 			{[]string{"--restart", "always", "--rm"}, "Conflicting options: --restart and --rm"},
 			{[]string{"--restart", "on-failure:x"}, "the maximum retry count must be an integer"},
-		} {
-			for _, cmd := range []string{"run", "create"} {
-				args := append(append([]string{cmd, "--name", "bad"}, tc.flags...), bb, "true")
-				r := s.Run(args...).MustFail(t, 125, tc.msg)
-				if n := strings.Count(strings.TrimSpace(r.Stderr), "\n"); n != 0 {
-					t.Errorf("%s: want one line, got\n%s", args, r.Stderr)
-				}
-			}
-		}
+		})
 		requireNoContainers(t, s, "refused restart policies")
 		if entries, _ := os.ReadDir(filepath.Join(s.Root, "containers")); len(entries) != 0 {
 			t.Errorf("container directories left: %v", entries)

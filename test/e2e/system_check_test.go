@@ -73,4 +73,3 @@ func TestSystemCheckRepair(t *testing.T) {
 		s.Run("system", "check", "extra").MustFail(t, 125, "")
 	})
 }
-
