@@ -25,7 +25,7 @@ func systemResetCommand() *cli.Command {
 				return err
 			}
 			if !c.Bool("force") && !confirm("WARNING! This will remove all containers (running ones killed), images, volumes and networks,\n"+
-				"and skiff's records, in "+"the graph root and the run root.\nAre you sure you want to continue? [y/N] ") {
+				"and skiff's records, in the graph root and the run root.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
 			err := withEngine(c, func(ctx context.Context, e *engine.Engine) error {
