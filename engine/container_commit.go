@@ -113,7 +113,9 @@ func (e *Engine) freezeForCommit(c *Container) (func(), error) {
 	if c.State.Status != runtime.StatusRunning {
 		return func() {}, nil
 	}
-	if err := runtime.Pause(e.stateRoot(), c.ID, e.paths.Rootless); errdefs.IsNotImplemented(err) {
+	// No freezer, or the container exited since its record was read (a
+	// commit right after a kill): committed as it is.
+	if err := runtime.Pause(e.stateRoot(), c.ID, e.paths.Rootless); errdefs.IsNotImplemented(err) || errdefs.IsConflict(err) {
 		return func() {}, nil
 	} else if err != nil {
 		return nil, err
