@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -64,16 +63,13 @@ func (e *Engine) resolveHealthcheck(o ContainerCreateOptions, imageID string) (*
 	if o.HealthOnFailure != "" && !slices.Contains(runtime.HealthOnFailureActions, o.HealthOnFailure) {
 		return nil, "", invalid("invalid health-on-failure action %q: use none, kill, restart or stop", o.HealthOnFailure)
 	}
-	var image *manifest.Schema2HealthConfig
-	if o.Healthcheck == nil || len(o.Healthcheck.Test) == 0 || o.Healthcheck.Interval == 0 || o.Healthcheck.Timeout == 0 ||
-		o.Healthcheck.StartPeriod == 0 || o.Healthcheck.StartInterval == 0 || o.Healthcheck.Retries == 0 {
-		is, err := e.imageStore()
-		if err != nil {
-			return nil, "", err
-		}
-		if image, err = is.Healthcheck(imageID); err != nil {
-			return nil, "", err
-		}
+	is, err := e.imageStore()
+	if err != nil {
+		return nil, "", err
+	}
+	image, err := is.Healthcheck(imageID)
+	if err != nil {
+		return nil, "", err
 	}
 	hc, err := mergeHealthcheck(o.Healthcheck, image)
 	return hc, o.HealthOnFailure, err
@@ -129,7 +125,6 @@ func (e *Engine) ContainerHealthcheck(ctx context.Context, ref string, o Contain
 	if err != nil {
 		return ContainerHealthcheckResult{}, err
 	}
-	e.fold(c)
 	if c.activeHealthcheck() == nil {
 		return ContainerHealthcheckResult{}, fmt.Errorf("container %s has no defined healthcheck: %w", c.Name, errdefs.ErrFailedPrecondition)
 	}
@@ -143,24 +138,12 @@ func (e *Engine) ContainerHealthcheck(ctx context.Context, ref string, o Contain
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if err := runtime.WriteFrame(conn.Conn(), runtime.FrameHealthcheck, nil); err != nil {
-		return ContainerHealthcheckResult{}, fmt.Errorf("container %s: asking its monitor for a check: %w", c.Name, err)
+	reply, err := conn.Healthcheck()
+	if err != nil {
+		return ContainerHealthcheckResult{}, fmt.Errorf("container %s: its monitor did not answer the check (the container may have exited): %v: %w", c.Name, err, errdefs.ErrUnavailable)
 	}
-	for {
-		typ, payload, err := conn.ReadFrame()
-		if err != nil {
-			return ContainerHealthcheckResult{}, fmt.Errorf("container %s: its monitor did not answer the check (the container may have exited): %w", c.Name, errdefs.ErrUnavailable)
-		}
-		if typ != runtime.FrameHealthcheck {
-			continue // the container's output, sent to every client
-		}
-		var reply runtime.HealthReply
-		if err := json.Unmarshal(payload, &reply); err != nil {
-			return ContainerHealthcheckResult{}, fmt.Errorf("container %s: the monitor's answer: %w", c.Name, err)
-		}
-		if reply.Error != "" {
-			return ContainerHealthcheckResult{}, fmt.Errorf("container %s: %s: %w", c.Name, reply.Error, errdefs.ErrFailedPrecondition)
-		}
-		return ContainerHealthcheckResult{Status: reply.Status, Result: reply.Result}, nil
+	if reply.Error != "" {
+		return ContainerHealthcheckResult{}, fmt.Errorf("container %s: %s: %w", c.Name, reply.Error, errdefs.ErrFailedPrecondition)
 	}
+	return ContainerHealthcheckResult{Status: reply.Status, Result: reply.Result}, nil
 }

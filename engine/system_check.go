@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -152,7 +154,7 @@ func (e *Engine) checkStorage(ctx context.Context, o SystemCheckOptions, add fun
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			add(k.kind, shortID(id), joinErrors(k.m[id])+why, repair)
+			add(k.kind, shortID(id), strings.ReplaceAll(errors.Join(k.m[id]...).Error(), "\n", "; ")+why, repair)
 		}
 	}
 	return nil
@@ -221,15 +223,4 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-func joinErrors(errs []error) string {
-	s := ""
-	for i, err := range errs {
-		if i > 0 {
-			s += "; "
-		}
-		s += err.Error()
-	}
-	return s
 }

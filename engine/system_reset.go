@@ -6,9 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -37,7 +35,7 @@ type SystemResetResult struct {
 func (e *Engine) SystemReset(ctx context.Context, o SystemResetOptions) (SystemResetResult, error) {
 	var res SystemResetResult
 	e.resetThroughRecords(ctx)
-	killMonitors(e.paths.RunRoot)
+	runtime.KillMonitors(e.paths.RunRoot)
 	if entries, err := os.ReadDir(e.stateRoot()); err == nil {
 		for _, ent := range entries {
 			runtime.KillOrphan(e.stateRoot(), ent.Name())
@@ -96,29 +94,6 @@ func (e *Engine) resetThroughRecords(ctx context.Context) {
 			e.NetworkRemove(ctx, n.ID, NetworkRemoveOptions{})
 		}
 	}
-}
-
-// killMonitors kills every skiff-monitor whose pid file is under runRoot
-// (checked: its command line names the run root); containers die with
-// their monitor. Name servers and the rootless network holder are found
-// by their command lines.
-func killMonitors(runRoot string) {
-	entries, _ := os.ReadDir("/proc")
-	for _, ent := range entries {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + ent.Name() + "/cmdline")
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) == 3 && filepath.Base(args[0]) == "skiff-monitor" && strings.HasPrefix(args[2], runRoot+"/") {
-			unix.Kill(pid, unix.SIGKILL)
-		}
-	}
-	time.Sleep(50 * time.Millisecond) // the parent-death signals land
 }
 
 // mountsUnder lists the mount points under root (root included), deepest

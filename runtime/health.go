@@ -179,3 +179,22 @@ type HealthReply struct {
 	Result HealthResult `json:"result"`
 	Error  string       `json:"error,omitempty"`
 }
+
+// Healthcheck asks the monitor for a check now (FrameHealthcheck) and
+// waits for its answer, skipping the container's output, which the monitor
+// sends every client.
+func (a *AttachConn) Healthcheck() (HealthReply, error) {
+	var reply HealthReply
+	if err := WriteFrame(a.c, FrameHealthcheck, nil); err != nil {
+		return reply, err
+	}
+	for {
+		typ, payload, err := a.ReadFrame()
+		if err != nil {
+			return reply, err
+		}
+		if typ == FrameHealthcheck {
+			return reply, json.Unmarshal(payload, &reply)
+		}
+	}
+}

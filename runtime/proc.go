@@ -2,8 +2,12 @@ package runtime
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ProcessStartTime is field 22 of /proc/PID/stat (start time in clock
@@ -44,4 +48,28 @@ func statFields(pid int) []string {
 		return nil
 	}
 	return strings.Fields(s[i+1:])
+}
+
+// KillMonitors kills every skiff-monitor process (a container's, a name
+// server, the rootless network holder) whose files are under runRoot, by
+// its command line ("skiff-monitor MODE <path under runRoot>"); each
+// container dies with its monitor. For starting over when the records
+// cannot be trusted (system reset).
+func KillMonitors(runRoot string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, ent := range entries {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + ent.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) == 3 && filepath.Base(args[0]) == "skiff-monitor" && strings.HasPrefix(args[2], runRoot+"/") {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the parent-death signals land
 }
