@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -60,35 +58,11 @@ func parseMounts(volumes, mounts, tmpfs []string) ([]engine.Mount, error) {
 	return out, nil
 }
 
-// parseVolume reads -v SRC:DST[:OPTS] (a bind mount of an absolute host
-// path, else a named volume), or -v DST (an anonymous volume). ro and rw
-// set ReadOnly, nocopy NoCopy, U Chown; the other options are kept for the
-// runtime to check.
+// parseVolume reads -v SRC:DST[:OPTS] or -v DST (engine.ParseVolume).
 func parseVolume(v string) (engine.Mount, error) {
-	parts := strings.Split(v, ":")
-	if len(parts) > 3 || slices.Contains(parts, "") {
-		return engine.Mount{}, fmt.Errorf("invalid -v %q: use -v /host/path:/container/path[:ro], -v NAME:/container/path or -v /container/path", v)
-	}
-	if len(parts) == 1 {
-		return engine.Mount{Type: "volume", Destination: parts[0]}, nil
-	}
-	m := engine.Mount{Type: "bind", Source: parts[0], Destination: parts[1]}
-	if !filepath.IsAbs(m.Source) {
-		m.Type, m.Name, m.Source = "volume", m.Source, ""
-	}
-	if len(parts) == 3 {
-		var opts []string
-		m.ReadOnly, opts = readOnly(strings.Split(parts[2], ","))
-		for _, o := range opts {
-			switch o {
-			case "nocopy":
-				m.NoCopy = true
-			case "U":
-				m.Chown = true
-			default:
-				m.Options = append(m.Options, o)
-			}
-		}
+	m, ok := engine.ParseVolume(v)
+	if !ok {
+		return m, fmt.Errorf("invalid -v %q: use -v /host/path:/container/path[:ro], -v NAME:/container/path or -v /container/path", v)
 	}
 	return m, nil
 }
@@ -233,26 +207,5 @@ func firstErr(errs ...error) error {
 // parseTmpfs reads --tmpfs DST[:OPTS], OPTS as mount(8) takes them.
 func parseTmpfs(t string) engine.Mount {
 	dst, opts, _ := strings.Cut(t, ":")
-	m := engine.Mount{Type: "tmpfs", Destination: dst}
-	if opts != "" {
-		m.ReadOnly, m.Options = readOnly(strings.Split(opts, ","))
-	}
-	return m
-}
-
-// readOnly takes ro and rw out of opts: the last one says.
-func readOnly(opts []string) (bool, []string) {
-	ro := false
-	var rest []string
-	for _, o := range opts {
-		switch o {
-		case "ro":
-			ro = true
-		case "rw":
-			ro = false
-		default:
-			rest = append(rest, o)
-		}
-	}
-	return ro, rest
+	return engine.ParseTmpfs(dst, opts)
 }
