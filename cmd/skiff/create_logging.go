@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
-	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 
 	"github.com/skiff-engine/skiff/engine"
@@ -32,21 +30,8 @@ func parseLogConfig(driver string, opts []string) (engine.ContainerLogConfig, er
 	l := engine.ContainerLogConfig{Type: driver}
 	for _, o := range opts {
 		k, v, _ := strings.Cut(o, "=")
-		switch k {
-		case "max-size":
-			n, err := units.RAMInBytes(v)
-			if err != nil || n < 0 {
-				return l, fmt.Errorf("invalid --log-opt max-size=%s: use a size like 10m", v)
-			}
-			l.MaxSize = n
-		case "max-file":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return l, fmt.Errorf("invalid --log-opt max-file=%s: use a number >= 1", v)
-			}
-			l.MaxFile = n
-		default:
-			return l, fmt.Errorf("unknown --log-opt %q: use max-size= or max-file=", k)
+		if err := engine.SetLogOption(&l, k, v); err != nil {
+			return l, fmt.Errorf("invalid --log-opt %w", err)
 		}
 	}
 	return l, nil

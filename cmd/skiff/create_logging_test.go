@@ -18,7 +18,7 @@ func TestParseLogConfig(t *testing.T) {
 		{[]string{"--log-driver", "syslog"}, engine.ContainerLogConfig{Type: "syslog"}, ""}, // the runtime's to refuse
 		{[]string{"--log-opt", "max-size=big"}, engine.ContainerLogConfig{}, "invalid --log-opt max-size=big: use a size like 10m"},
 		{[]string{"--log-opt", "max-file=0"}, engine.ContainerLogConfig{}, "invalid --log-opt max-file=0: use a number >= 1"},
-		{[]string{"--log-opt", "compress=true"}, engine.ContainerLogConfig{}, `unknown --log-opt "compress": use max-size= or max-file=`},
+		{[]string{"--log-opt", "compress=true"}, engine.ContainerLogConfig{}, `invalid --log-opt "compress" is not a log option: use max-size= or max-file=`},
 	}
 	for _, tt := range tests {
 		name := "default"
