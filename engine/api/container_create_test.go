@@ -48,7 +48,9 @@ func TestContainerCreateOptions(t *testing.T) {
 		{name: "healthcheck none", body: `{"Healthcheck":{"Test":["NONE"]}}`,
 			want: func(o *engine.ContainerCreateOptions) { o.Healthcheck = &engine.Healthcheck{Test: []string{"NONE"}} }},
 		{name: "restart", body: `{"HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3}}}`,
-			want: func(o *engine.ContainerCreateOptions) { o.RestartPolicy = engine.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3} }},
+			want: func(o *engine.ContainerCreateOptions) {
+				o.RestartPolicy = engine.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}
+			}},
 		{name: "restart count without a policy", body: `{"HostConfig":{"RestartPolicy":{"MaximumRetryCount":3}}}`,
 			err: "invalid restart policy: maximum retry count can only be used with 'on-failure'"},
 		{name: "log config", body: `{"HostConfig":{"LogConfig":{"Type":"k8s-file","Config":{"max-size":"10m","max-file":"3"}}}}`,
@@ -160,7 +162,9 @@ func TestContainerCreateOptions(t *testing.T) {
 				o.Networks = []engine.EndpointOptions{{Network: "back", Aliases: []string{"b"}}}
 			}},
 		{name: "endpoint without a network mode", body: `{"NetworkingConfig":{"EndpointsConfig":{"app_default":{"Aliases":["web"]}}}}`,
-			want: func(o *engine.ContainerCreateOptions) { o.NetworkMode, o.NetworkAliases = "app_default", []string{"web"} }},
+			want: func(o *engine.ContainerCreateOptions) {
+				o.NetworkMode, o.NetworkAliases = "app_default", []string{"web"}
+			}},
 		{name: "two endpoints before 1.44", version: "1.43", body: `{"NetworkingConfig":{"EndpointsConfig":{"a":{},"b":{}}}}`,
 			err: "Container cannot be connected to network endpoints: a, b"},
 		{name: "endpoint ipv6", body: `{"NetworkingConfig":{"EndpointsConfig":{"a":{"IPAMConfig":{"IPv6Address":"fd00::5"}}}}}`,
