@@ -114,9 +114,8 @@ func processOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc 
 	o.Init = hc.Init != nil && *hc.Init
 	o.AutoRemove = hc.AutoRemove
 	o.RestartPolicy = engine.RestartPolicy{Name: string(hc.RestartPolicy.Name), MaximumRetryCount: hc.RestartPolicy.MaximumRetryCount}
-	if o.RestartPolicy.Name == "" && o.RestartPolicy.MaximumRetryCount != 0 {
-		return invalidf("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-	}
+	// The policy's rules (names, counts, auto-remove) are
+	// runtime.CheckRestartPolicy's, for the CLI's --restart too.
 	o.LogConfig = engine.ContainerLogConfig{Type: hc.LogConfig.Type}
 	for _, k := range slices.Sorted(maps.Keys(hc.LogConfig.Config)) {
 		if err := engine.SetLogOption(&o.LogConfig, k, hc.LogConfig.Config[k]); err != nil {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/engine"
+	"github.com/skiff-engine/skiff/runtime"
 )
 
 // TestContainerCreateOptions decodes Docker create bodies as clients send
@@ -51,8 +52,6 @@ func TestContainerCreateOptions(t *testing.T) {
 			want: func(o *engine.ContainerCreateOptions) {
 				o.RestartPolicy = engine.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}
 			}},
-		{name: "restart count without a policy", body: `{"HostConfig":{"RestartPolicy":{"MaximumRetryCount":3}}}`,
-			err: "invalid restart policy: maximum retry count can only be used with 'on-failure'"},
 		{name: "log config", body: `{"HostConfig":{"LogConfig":{"Type":"k8s-file","Config":{"max-size":"10m","max-file":"3"}}}}`,
 			want: func(o *engine.ContainerCreateOptions) {
 				o.LogConfig = engine.ContainerLogConfig{Type: "k8s-file", MaxSize: 10 << 20, MaxFile: 3}
@@ -204,6 +203,30 @@ func TestVersionBefore(t *testing.T) {
 	}{{"1.43", "1.44", true}, {"1.44", "1.44", false}, {"1.9", "1.44", true}, {"1.100", "1.44", false}, {"", "1.44", false}} {
 		if got := versionBefore(tt.v, tt.min); got != tt.want {
 			t.Errorf("versionBefore(%q, %q) = %v", tt.v, tt.min, got)
+		}
+	}
+}
+
+// TestCreateOptionsRuntimeChecks: what the converter passes on as given is
+// refused by the one check the CLI's values meet too.
+func TestCreateOptionsRuntimeChecks(t *testing.T) {
+	for _, tt := range []struct{ body, err string }{
+		{`{"HostConfig":{"RestartPolicy":{"MaximumRetryCount":3}}}`, "invalid restart policy: maximum retry count can only be used with 'on-failure'"},
+		{`{"HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":-1}}}`, "invalid restart policy: maximum retry count cannot be negative"},
+		{`{"HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}`, `invalid restart policy: unknown policy "sometimes"; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`},
+		{`{"HostConfig":{"AutoRemove":true,"RestartPolicy":{"Name":"always"}}}`, "a container removed when it exits (auto-remove) cannot have a restart policy"},
+	} {
+		var req container.CreateRequest
+		if err := json.Unmarshal([]byte(tt.body), &req); err != nil {
+			t.Fatal(err)
+		}
+		o, err := containerCreateOptions("", &req, "")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.body, err)
+		}
+		err = runtime.CheckRestartPolicy(o.RestartPolicy, o.AutoRemove)
+		if err == nil || err.Error() != tt.err+": invalid argument" {
+			t.Errorf("%s: error %v, want %q", tt.body, err, tt.err)
 		}
 	}
 }
