@@ -351,3 +351,19 @@ func specNetNS(mode string) string {
 	}
 	return NetworkNone
 }
+
+// ParseExtraHost reads one extra /etc/hosts entry, NAME:ADDRESS or
+// NAME=ADDRESS (an IPv6 address may be bracketed; HostGateway is the host),
+// as --add-host and HostConfig.ExtraHosts give it, into ExtraHosts' form.
+// ok is false for anything else; the caller says so in its own words.
+func ParseExtraHost(s string) (entry string, ok bool) {
+	name, ip, ok := strings.Cut(s, "=")
+	if !ok {
+		name, ip, ok = strings.Cut(s, ":")
+	}
+	ip = strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]")
+	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n#") || (ip != HostGateway && net.ParseIP(ip) == nil) {
+		return "", false
+	}
+	return name + ":" + ip, true
+}

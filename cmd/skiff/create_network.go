@@ -256,15 +256,11 @@ func portNumber(s string) (int, error) {
 }
 
 // parseAddHost reads --add-host NAME:IP (Docker's; NAME=IP as podman and
-// newer Docker take it too); IP "host-gateway" stands for the host.
+// newer Docker take it too): engine.ParseExtraHost.
 func parseAddHost(s string) (string, error) {
-	name, ip, ok := strings.Cut(s, "=")
+	eh, ok := engine.ParseExtraHost(s)
 	if !ok {
-		name, ip, ok = strings.Cut(s, ":")
-	}
-	ip = strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]")
-	if !ok || name == "" || (ip != engine.HostGateway && net.ParseIP(ip) == nil) {
 		return "", fmt.Errorf("invalid --add-host %q: use host:ip (ip an IPv4 or IPv6 address, or host-gateway)", s)
 	}
-	return name + ":" + ip, nil
+	return eh, nil
 }

@@ -475,7 +475,13 @@ func networkOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc 
 	}
 	o.DNSSearch = slices.Clone(hc.DNSSearch)
 	o.DNSOptions = slices.Clone(hc.DNSOptions)
-	o.ExtraHosts = slices.Clone(hc.ExtraHosts)
+	for _, h := range hc.ExtraHosts {
+		eh, ok := engine.ParseExtraHost(h)
+		if !ok {
+			return invalidf("invalid extra host %q: use host:ip (ip an IPv4 or IPv6 address, or host-gateway)", h)
+		}
+		o.ExtraHosts = append(o.ExtraHosts, eh)
+	}
 	return nil
 }
 

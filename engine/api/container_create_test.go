@@ -139,19 +139,23 @@ func TestContainerCreateOptions(t *testing.T) {
 			err: `Config.NetworkDisabled conflicts with HostConfig.NetworkMode "host"`},
 		{name: "ports and dns", body: `{"ExposedPorts":{"53/udp":{},"80/tcp":{}},"HostConfig":{
 			"PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"},{"HostIp":"","HostPort":""}],"53/udp":[{"HostPort":"5300-5310"}]},
-			"PublishAllPorts":true,"Dns":["1.1.1.1"],"DnsSearch":["example.com"],"DnsOptions":["ndots:2"],"ExtraHosts":["h:10.0.0.1","gw:host-gateway"]}}`,
+			"PublishAllPorts":true,"Dns":["1.1.1.1"],"DnsSearch":["example.com"],"DnsOptions":["ndots:2"],"ExtraHosts":["h:10.0.0.1","gw=host-gateway","v6:[::1]"]}}`,
 			want: func(o *engine.ContainerCreateOptions) {
 				o.ExposedPorts = []engine.Port{{Number: 53, Protocol: "udp"}, {Number: 80, Protocol: "tcp"}}
 				o.PortBindings = []engine.PortBinding{{HostPort: 5300, HostPortEnd: 5310, ContainerPort: 53, Protocol: "udp"},
 					{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {ContainerPort: 80, Protocol: "tcp"}}
 				o.PublishAllPorts = true
 				o.DNS, o.DNSSearch, o.DNSOptions = []string{"1.1.1.1"}, []string{"example.com"}, []string{"ndots:2"}
-				o.ExtraHosts = []string{"h:10.0.0.1", "gw:host-gateway"}
+				o.ExtraHosts = []string{"h:10.0.0.1", "gw:host-gateway", "v6:::1"}
 			}},
 		{name: "bad host port", body: `{"HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"70000"}]}}}`,
 			err: `invalid port specification: "70000": use a port from 1 to 65535 or a range such as 8000-8010`},
 		{name: "reversed host range", body: `{"HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"90-80"}]}}}`,
 			err: `invalid port specification: "90-80": use a port from 1 to 65535 or a range such as 8000-8010`},
+		{name: "bad extra host", body: `{"HostConfig":{"ExtraHosts":["h:nowhere"]}}`,
+			err: `invalid extra host "h:nowhere": use host:ip (ip an IPv4 or IPv6 address, or host-gateway)`},
+		{name: "extra host with a newline", body: `{"HostConfig":{"ExtraHosts":["h\n1.2.3.4 evil:10.0.0.1"]}}`,
+			err: `invalid extra host "h\n1.2.3.4 evil:10.0.0.1": use host:ip (ip an IPv4 or IPv6 address, or host-gateway)`},
 		{name: "sctp", body: `{"ExposedPorts":{"80/sctp":{}}}`, err: "invalid port 80/sctp: protocol sctp is not supported, only tcp and udp"},
 		{name: "endpoints", body: `{"HostConfig":{"NetworkMode":"front"},"NetworkingConfig":{"EndpointsConfig":{
 			"front":{"Aliases":["web"],"IPAMConfig":{"IPv4Address":"10.89.0.5"},"MacAddress":"92:d0:c6:0a:29:33"},
