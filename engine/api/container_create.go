@@ -427,9 +427,14 @@ func networkOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc 
 		if len(names) > 1 && versionBefore(apiVersion, "1.44") {
 			return invalidf("Container cannot be connected to network endpoints: %s", strings.Join(names, ", "))
 		}
+		// The first network's entry is NetworkMode's; on the default
+		// network the docker CLI keys it "default" (with --network-alias,
+		// --ip...). A client that names networks here alone puts the
+		// container on the first of them.
+		isDefault := func(n string) bool { return n == "default" || n == engine.NetworkBridge }
 		primary := mode
-		if primary == "" && !slices.Contains(names, engine.NetworkBridge) {
-			primary = names[0] // the docker CLI names it in NetworkMode too; others may not
+		if primary == "" && !slices.ContainsFunc(names, isDefault) {
+			primary = names[0]
 			o.NetworkMode = primary
 		}
 		for _, n := range names {
@@ -437,7 +442,7 @@ func networkOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc 
 			if err != nil {
 				return err
 			}
-			if n == primary || (primary == "" && n == engine.NetworkBridge) {
+			if n == primary || (primary == "" && isDefault(n)) {
 				o.NetworkAliases, o.IPAddress, o.MacAddress = ep.Aliases, ep.IPAddress, ep.MacAddress
 				continue
 			}
@@ -458,7 +463,7 @@ func networkOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc 
 		}
 		for _, b := range hc.PortBindings[p] {
 			pb := engine.PortBinding{ContainerPort: ep.Number, Protocol: ep.Protocol}
-			if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
+			if b.HostIP.IsValid() { // as -p gives it: 0.0.0.0 is IPv4's every address, none is every one
 				pb.HostIP = b.HostIP.String()
 			}
 			if b.HostPort != "" {

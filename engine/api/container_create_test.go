@@ -138,12 +138,13 @@ func TestContainerCreateOptions(t *testing.T) {
 		{name: "network disabled against host", body: `{"NetworkDisabled":true,"HostConfig":{"NetworkMode":"host"}}`,
 			err: `Config.NetworkDisabled conflicts with HostConfig.NetworkMode "host"`},
 		{name: "ports and dns", body: `{"ExposedPorts":{"53/udp":{},"80/tcp":{}},"HostConfig":{
-			"PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"},{"HostIp":"","HostPort":""}],"53/udp":[{"HostPort":"5300-5310"}]},
+			"PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"},{"HostIp":"","HostPort":""},{"HostIp":"0.0.0.0","HostPort":"81"}],"53/udp":[{"HostPort":"5300-5310"}]},
 			"PublishAllPorts":true,"Dns":["1.1.1.1"],"DnsSearch":["example.com"],"DnsOptions":["ndots:2"],"ExtraHosts":["h:10.0.0.1","gw=host-gateway","v6:[::1]"]}}`,
 			want: func(o *engine.ContainerCreateOptions) {
 				o.ExposedPorts = []engine.Port{{Number: 53, Protocol: "udp"}, {Number: 80, Protocol: "tcp"}}
 				o.PortBindings = []engine.PortBinding{{HostPort: 5300, HostPortEnd: 5310, ContainerPort: 53, Protocol: "udp"},
-					{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {ContainerPort: 80, Protocol: "tcp"}}
+					{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {ContainerPort: 80, Protocol: "tcp"},
+					{HostIP: "0.0.0.0", HostPort: 81, ContainerPort: 80, Protocol: "tcp"}}
 				o.PublishAllPorts = true
 				o.DNS, o.DNSSearch, o.DNSOptions = []string{"1.1.1.1"}, []string{"example.com"}, []string{"ndots:2"}
 				o.ExtraHosts = []string{"h:10.0.0.1", "gw:host-gateway", "v6:::1"}
@@ -167,6 +168,12 @@ func TestContainerCreateOptions(t *testing.T) {
 		{name: "endpoint without a network mode", body: `{"NetworkingConfig":{"EndpointsConfig":{"app_default":{"Aliases":["web"]}}}}`,
 			want: func(o *engine.ContainerCreateOptions) {
 				o.NetworkMode, o.NetworkAliases = "app_default", []string{"web"}
+			}},
+		{name: "docker CLI's default endpoint", body: `{"HostConfig":{"NetworkMode":"default"},"NetworkingConfig":{"EndpointsConfig":{"default":{"Aliases":["a"],"IPAMConfig":{"IPv4Address":"172.17.0.9"}}}}}`,
+			want: func(o *engine.ContainerCreateOptions) { o.NetworkAliases, o.IPAddress = []string{"a"}, "172.17.0.9" }},
+		{name: "bridge endpoint with another", body: `{"NetworkingConfig":{"EndpointsConfig":{"bridge":{},"back":{"Aliases":["b"]}}}}`,
+			want: func(o *engine.ContainerCreateOptions) {
+				o.Networks = []engine.EndpointOptions{{Network: "back", Aliases: []string{"b"}}}
 			}},
 		{name: "two endpoints before 1.44", version: "1.43", body: `{"NetworkingConfig":{"EndpointsConfig":{"a":{},"b":{}}}}`,
 			err: "Container cannot be connected to network endpoints: a, b"},
