@@ -130,5 +130,14 @@ func (c *Container) healthSuffix() string {
 	}
 }
 
+// ImageRef is the image as the user named it, as Docker's ps and API list
+// show it.
+func (c *Container) ImageRef() string {
+	if c.Config.Image != "" {
+		return c.Config.Image
+	}
+	return FamiliarName(c.Config.ImageName)
+}
+
 // Command is the process as ps shows it.
 func (c *Container) Command() string { return strings.Join(c.Config.Spec.Args, " ") }

@@ -127,13 +127,8 @@ func printPs(c *cli.Context, res engine.ContainerListResult) error {
 	return render(os.Stdout, c.String("format"), t, rows)
 }
 
-// imageColumn is the image as the user named it, as Docker shows it.
-func imageColumn(ctr *engine.Container) string {
-	if ctr.Config.Image != "" {
-		return ctr.Config.Image
-	}
-	return engine.FamiliarName(ctr.Config.ImageName)
-}
+// imageColumn is the image as the user named it (Container.ImageRef).
+func imageColumn(ctr *engine.Container) string { return ctr.ImageRef() }
 
 // truncateCommand keeps docker's 20 characters, ending in an ellipsis.
 func truncateCommand(s string) string {

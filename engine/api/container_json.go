@@ -24,7 +24,7 @@ import (
 // (ContainerListResult.Ports); size is nil unless asked for.
 func containerSummary(c *engine.Container, ins engine.ContainerInspect, ports []engine.PortMapping, size *engine.ContainerSize) container.Summary {
 	s := container.Summary{
-		ID: c.ID, Names: []string{"/" + c.Name}, Image: firstNonEmpty(c.Config.ImageName, c.Config.Image),
+		ID: c.ID, Names: []string{"/" + c.Name}, Image: c.ImageRef(),
 		ImageID: "sha256:" + c.ImageID, Command: c.Command(), Created: c.Created.Unix(),
 		Ports: []container.PortSummary{}, Labels: c.Config.Labels, State: container.ContainerState(ins.State.Status),
 		Status: c.Status(), Mounts: mountPoints(ins.Mounts),

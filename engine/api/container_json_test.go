@@ -166,7 +166,7 @@ func TestContainerSummary(t *testing.T) {
 	if !reflect.DeepEqual(s.Ports, want) {
 		t.Errorf("Ports %+v, want %+v", s.Ports, want)
 	}
-	if s.ID != c.ID || !reflect.DeepEqual(s.Names, []string{"/web"}) || s.Image != "docker.io/library/busybox:latest" || s.ImageID != "sha256:abc" ||
+	if s.ID != c.ID || !reflect.DeepEqual(s.Names, []string{"/web"}) || s.Image != "busybox" || s.ImageID != "sha256:abc" ||
 		s.Command != "sh -c sleep 9" || s.Created != 1700000000 || s.State != container.StateRunning || s.Status != "Up About a minute" ||
 		s.SizeRw != 1 || s.SizeRootFs != 2 || s.HostConfig.NetworkMode != "bridge" || s.Labels["l"] != "v" {
 		t.Errorf("summary %+v", s)
