@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -77,11 +78,20 @@ type InspectHostConfig struct {
 	RestartPolicy  RestartPolicy     `json:"RestartPolicy"`
 }
 
-// InspectUlimit is one of HostConfig.Ulimits.
+// InspectUlimit is one of HostConfig.Ulimits, in Docker's int64 (-1 is
+// unlimited).
 type InspectUlimit struct {
 	Name string `json:"Name"`
-	Soft uint64 `json:"Soft"`
-	Hard uint64 `json:"Hard"`
+	Soft int64  `json:"Soft"`
+	Hard int64  `json:"Hard"`
+}
+
+// rlimitValue is a resource limit as Docker's int64: RLIM_INFINITY is -1.
+func rlimitValue(v uint64) int64 {
+	if v > math.MaxInt64 {
+		return -1
+	}
+	return int64(v)
 }
 
 // InspectMount is one entry of Mounts, Docker's keys in Docker's order.
@@ -208,7 +218,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		hc.Init = &init
 	}
 	for _, u := range s.Ulimits {
-		hc.Ulimits = append(hc.Ulimits, InspectUlimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+		hc.Ulimits = append(hc.Ulimits, InspectUlimit{Name: u.Name, Soft: rlimitValue(u.Soft), Hard: rlimitValue(u.Hard)})
 	}
 	for _, m := range s.Mounts {
 		if m.Type == "tmpfs" {

@@ -139,7 +139,7 @@ func inspectHostConfig(h engine.InspectHostConfig) *container.HostConfig {
 		hc.PidsLimit = &p
 	}
 	for _, u := range h.Ulimits {
-		hc.Ulimits = append(hc.Ulimits, &container.Ulimit{Name: u.Name, Soft: rlimitValue(u.Soft), Hard: rlimitValue(u.Hard)})
+		hc.Ulimits = append(hc.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
 	hc.LogConfig.Type, _ = h.LogConfig["Type"].(string)
 	hc.LogConfig.Config = map[string]string{}
@@ -152,14 +152,6 @@ func inspectHostConfig(h engine.InspectHostConfig) *container.HostConfig {
 		}
 	}
 	return hc
-}
-
-// rlimitValue is a ulimit as Docker's int64: unlimited is -1.
-func rlimitValue(v uint64) int64 {
-	if v > 1<<63-1 {
-		return -1
-	}
-	return int64(v)
 }
 
 func health(h *engine.Health) *container.Health {

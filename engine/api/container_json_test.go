@@ -134,16 +134,6 @@ func TestInspectResponseKeys(t *testing.T) {
 	}
 }
 
-// TestInspectUnlimitedUlimit: the engine's unlimited (RLIM_INFINITY, which
-// its own inspect document prints as 18446744073709551615 and a moby client
-// cannot decode) is Docker's -1.
-func TestInspectUnlimitedUlimit(t *testing.T) {
-	hc := inspectHostConfig(engine.InspectHostConfig{Ulimits: []engine.InspectUlimit{{Name: "nofile", Soft: 1024, Hard: 1<<64 - 1}}})
-	if u := hc.Ulimits[0]; u.Soft != 1024 || u.Hard != -1 {
-		t.Errorf("ulimit %+v, want hard -1", u)
-	}
-}
-
 func normalize(t *testing.T, v container.InspectResponse) string {
 	t.Helper()
 	b, err := json.Marshal(v)
