@@ -111,8 +111,8 @@ func TestRouting(t *testing.T) {
 func TestFilterArgs(t *testing.T) {
 	for raw, want := range map[string]string{
 		`{"type":{"container":true},"label":{"a=b":true,"c":true}}`: "label=a=b label=c type=container",
-		`{"event":["start","die"]}`: "event=start event=die",
-		``:                         "",
+		`{"event":["start","die"]}`:                                 "event=start event=die",
+		``:                                                          "",
 	} {
 		got, err := filterArgs(raw)
 		if err != nil || strings.Join(got, " ") != want {
