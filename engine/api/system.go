@@ -25,6 +25,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /events", s.events)
 	m.HandleFunc("GET /system/df", s.systemDf)
 	m.HandleFunc("POST /auth", s.auth)
+	s.containerRoutes()
 	for _, p := range []string{"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"} {
 		m.HandleFunc("GET "+p, notManager)
 		m.HandleFunc(p+"/", notImplemented("swarm"))
