@@ -274,4 +274,3 @@ func serviceUnits(skiff string) []byte {
 	}
 	return b.Bytes()
 }
-
