@@ -123,22 +123,24 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.Follow = o.Until.IsZero() || o.Until.After(now)
-	// Check the filters before the 200: a bad one is the engine's 400.
-	if _, err := engine.ParseFilters(o.Filters); err != nil {
-		writeError(w, err)
-		return
+	started := false
+	o.Ready = func() {
+		started = true
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		flush(w)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	flush(w)
 	enc := json.NewEncoder(w)
-	s.e.Events(r.Context(), o, func(ev engine.Event) error {
+	err = s.e.Events(r.Context(), o, func(ev engine.Event) error {
 		if err := enc.Encode(ev); err != nil {
 			return err
 		}
 		flush(w)
 		return nil
 	})
+	if err != nil && !started {
+		writeError(w, err)
+	}
 }
 
 // filterArgs flattens Docker's filters JSON, {"key":{"value":true}} or the
