@@ -298,3 +298,107 @@ func TestAPIServiceBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestAPISocketActivation: under Debian's systemd-socket-activate the
+// first request to the idle socket starts the service and is answered; the
+// service exits after the idle time, and a later request on the same
+// socket (held open as systemd holds it) starts it again.
+func TestAPISocketActivation(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		sock := filepath.Join(s.Dir, "act.sock")
+		service := s.Cmd("system", "service", "--time", "1").Args
+		act := s.Command("systemd-socket-activate", append([]string{"-l", sock}, service...)...)
+		if err := act.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- act.Wait() }()
+		var conn net.Conn
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			var err error
+			if conn, err = net.Dial("unix", sock); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("systemd-socket-activate does not listen on %s: %v", sock, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		start := time.Now()
+		io.WriteString(conn, "GET /_ping HTTP/1.1\r\nHost: api.moby.localhost\r\nConnection: close\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("the first request after activation: %v", err)
+		}
+		first := time.Since(start)
+		resp.Body.Close()
+		conn.Close()
+		t.Logf("first answer after activation: %v", first)
+		if resp.StatusCode != 200 || resp.Header.Get("Api-Version") != "1.44" {
+			t.Errorf("first answer: %s, Api-Version %q", resp.Status, resp.Header.Get("Api-Version"))
+		}
+		if first > time.Second {
+			t.Errorf("first answer after activation took %v", first)
+		}
+		select {
+		case <-done:
+		case <-time.After(6 * time.Second):
+			t.Fatal("the activated service did not exit after 1 s idle")
+		}
+
+		// The socket held across activations: each LISTEN_FDS service gets
+		// the same listener, leaves it open and in place, and the request
+		// queued while none runs is answered by the next.
+		ln, err := net.Listen("unix", filepath.Join(s.Dir, "held.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		s.Chown(filepath.Join(s.Dir, "held.sock"))
+		f, err := ln.(*net.UnixListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		for round := 1; round <= 2; round++ {
+			cmd := s.Command("sh", append([]string{"-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"`, "sh"}, service...)...)
+			cmd.ExtraFiles = []*os.File{f}
+			errc := make(chan error, 1)
+			go func() {
+				c, err := net.Dial("unix", filepath.Join(s.Dir, "held.sock")) // queued before the service runs
+				if err != nil {
+					errc <- err
+					return
+				}
+				defer c.Close()
+				io.WriteString(c, "GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err == nil && resp.StatusCode != 200 {
+					err = fmt.Errorf("status %s", resp.Status)
+				}
+				errc <- err
+			}()
+			time.Sleep(50 * time.Millisecond)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-errc; err != nil {
+				t.Errorf("round %d: the queued request: %v", round, err)
+			}
+			wait := make(chan error, 1)
+			go func() { wait <- cmd.Wait() }()
+			select {
+			case err := <-wait:
+				if err != nil {
+					t.Errorf("round %d: the service: %v", round, err)
+				}
+			case <-time.After(6 * time.Second):
+				t.Fatalf("round %d: the service did not exit after 1 s idle", round)
+			}
+			if _, err := os.Stat(filepath.Join(s.Dir, "held.sock")); err != nil {
+				t.Fatalf("round %d: the service removed the socket systemd passed: %v", round, err)
+			}
+		}
+	})
+}
