@@ -214,8 +214,8 @@ func activationListener() (net.Listener, bool, error) {
 
 // serviceUnitsText holds the units for socket activation: skiff.socket and
 // skiff.service, the system's (Skiff: the binary) and the user's.
-const serviceUnitsText = `{{define "socket"}}# skiff{{if .User}}-user{{end}}.socket: Docker's Engine API for {{if .User}}this user's{{else}}the system's{{end}} skiff, started on
-# demand ({{if .User}}systemctl --user{{else}}systemctl{{end}} enable --now skiff.socket).
+const serviceUnitsText = `{{define "socket"}}# skiff.socket{{if .User}} (a user unit: ~/.config/systemd/user/skiff.socket){{end}}: Docker's Engine API for
+# {{if .User}}this user's{{else}}the system's{{end}} skiff, started on demand: {{if .User}}systemctl --user{{else}}systemctl{{end}} enable --now skiff.socket
 [Unit]
 Description=skiff API socket
 Documentation=https://github.com/skiff-engine/skiff/blob/main/docs/skiff-system-service.md
@@ -227,8 +227,8 @@ DirectoryMode=0700
 
 [Install]
 WantedBy=sockets.target
-{{end}}{{define "service"}}# skiff{{if .User}}-user{{end}}.service (install as skiff.service): serves skiff.socket, exits after
-# 5 s idle; the containers it starts keep running.
+{{end}}{{define "service"}}# skiff.service{{if .User}} (a user unit: ~/.config/systemd/user/skiff.service){{end}}: serves skiff.socket and
+# exits after 5 s idle; the containers it starts keep running (KillMode=process).
 [Unit]
 Description=skiff API service
 Documentation=https://github.com/skiff-engine/skiff/blob/main/docs/skiff-system-service.md
