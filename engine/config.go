@@ -26,11 +26,15 @@ import (
 //
 //	[events]
 //	max = 100000              # events kept, the oldest dropped
+//
+//	[api]
+//	group = "docker"          # skiff system service's socket: 0660 for this group
 type Config struct {
 	Storage StorageConfig `toml:"storage"`
 	Network NetworkConfig `toml:"network"`
 	Log     LogConfig     `toml:"log"`
 	Events  EventsConfig  `toml:"events"`
+	API     APIConfig     `toml:"api"`
 }
 
 // StorageConfig selects the graph driver and where skiff keeps its data.
@@ -67,6 +71,11 @@ type LogConfig struct {
 // EventsConfig bounds the events table.
 type EventsConfig struct {
 	Max int `toml:"max"` // events kept (0: 100000); the oldest are dropped
+}
+
+// APIConfig holds the API service's settings.
+type APIConfig struct {
+	Group string `toml:"group"` // the socket's group (mode 0660); "": the user alone (0600)
 }
 
 // ConfigPaths lists the files LoadConfig reads, later ones overriding earlier

@@ -86,6 +86,9 @@ func firstNonEmpty(vals ...string) string {
 // Paths reports where this engine keeps its data.
 func (e *Engine) Paths() Paths { return e.paths }
 
+// APIConfig is skiff.toml's [api] section (skiff system service reads it).
+func (e *Engine) APIConfig() APIConfig { return e.cfg.API }
+
 // imageStore opens the store once per process.
 func (e *Engine) imageStore() (*imagestore.Store, error) {
 	e.once.Do(func() {

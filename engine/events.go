@@ -209,6 +209,10 @@ type EventsOptions struct {
 	Since, Until time.Time
 	Filters      []string
 	Follow       bool
+	// Ready, when set, is called once the filters are checked and the
+	// position is taken, before the first event: the API sends its 200
+	// there, so a bad filter is still a 400 and no event is missed.
+	Ready func()
 }
 
 // Events calls fn with each selected event in time order, then, when
@@ -232,6 +236,9 @@ func (e *Engine) Events(ctx context.Context, o EventsOptions, fn func(Event) err
 		if q.AfterSeq, err = e.db.LastEventSeq(ctx); err != nil {
 			return err
 		}
+	}
+	if o.Ready != nil {
+		o.Ready()
 	}
 	send := func(r statedb.Event) error {
 		q.AfterSeq = max(q.AfterSeq, r.Seq)

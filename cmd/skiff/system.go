@@ -14,7 +14,7 @@ func systemGroup() *cli.Command {
 		Usage: "manage skiff itself",
 		Subcommands: []*cli.Command{
 			systemDfCommand(), eventsCommand(),
-			systemBootCommand(), systemCheckCommand(), systemPruneCommand(), systemResetCommand(),
+			systemBootCommand(), systemServiceCommand(), systemCheckCommand(), systemPruneCommand(), systemResetCommand(),
 			{
 				Name:  "migrate",
 				Usage: "restart the rootless namespace (after changing /etc/subuid or upgrading)",

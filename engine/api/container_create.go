@@ -563,21 +563,5 @@ func hostPorts(s string) (int, int, error) {
 // versionBefore reports whether API version v ("1.43") is older than
 // min; "" is the newest.
 func versionBefore(v, min string) bool {
-	if v == "" {
-		return false
-	}
-	a, b := strings.Split(v, "."), strings.Split(min, ".")
-	for i := range max(len(a), len(b)) {
-		var x, y int
-		if i < len(a) {
-			x, _ = strconv.Atoi(a[i])
-		}
-		if i < len(b) {
-			y, _ = strconv.Atoi(b[i])
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
+	return v != "" && compareVersions(v, min) < 0
 }
