@@ -71,7 +71,12 @@ func (s *Server) containerInspect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res.Container)
+	out, err := containerInspectResponse(res.Container)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) {
@@ -156,12 +161,6 @@ func (s *Server) containerRemove(w http.ResponseWriter, r *http.Request) {
 	noContent(w)
 }
 
-// waitBody is Docker's wait response.
-type waitBody struct {
-	StatusCode int
-	Error      *struct{ Message string }
-}
-
 // containerWait flushes the 200 once the container is found and the
 // condition checked, then answers when the condition holds; an error after
 // the 200 goes in the body's Error, as Docker's.
@@ -182,14 +181,10 @@ func (s *Server) containerWait(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	flush(w)
 	res, err := s.e.ContainerWait(r.Context(), id, engine.ContainerWaitOptions{Condition: cond})
-	body := waitBody{StatusCode: res.ExitCode}
-	if err != nil {
-		if r.Context().Err() != nil {
-			return // the client went
-		}
-		body.Error = &struct{ Message string }{err.Error()}
+	if err != nil && r.Context().Err() != nil {
+		return // the client went
 	}
-	json.NewEncoder(w).Encode(body)
+	json.NewEncoder(w).Encode(containerWaitResponse(res, err))
 }
 
 func (s *Server) containerTop(w http.ResponseWriter, r *http.Request) {
@@ -202,7 +197,7 @@ func (s *Server) containerTop(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, containerTopResponse(res))
 }
 
 func (s *Server) containerChanges(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +206,12 @@ func (s *Server) containerChanges(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res.Changes)
+	changes, err := containerChanges(res)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, changes)
 }
 
 // containerExport streams the tar; an error before the first byte is a
@@ -234,13 +234,7 @@ func (s *Server) containerPrune(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if res.Removed == nil {
-		res.Removed = []string{}
-	}
-	writeJSON(w, http.StatusOK, struct {
-		ContainersDeleted []string
-		SpaceReclaimed    int64
-	}{res.Removed, res.SpaceReclaimed})
+	writeJSON(w, http.StatusOK, containerPruneReport(res))
 }
 
 // containerLogs copies the log: raw for a tty container, else in Docker's
