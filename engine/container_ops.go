@@ -76,16 +76,18 @@ func (e *Engine) ContainerStop(ctx context.Context, ref string, o ContainerStopO
 		return ContainerStopResult{}, err
 	}
 	defer unlock()
+	notRunning := !c.Running() && c.State.Status != runtime.StatusStarting
 	if err := e.stopLocked(ctx, c, o); err != nil {
 		return ContainerStopResult{}, err
 	}
 	e.containerEvent(ctx, c, "stop", nil)
-	return ContainerStopResult{ID: c.ID}, nil
+	return ContainerStopResult{ID: c.ID, NotRunning: notRunning}, nil
 }
 
 // ContainerStopResult names the container stopped.
 type ContainerStopResult struct {
-	ID string
+	ID         string
+	NotRunning bool // it was not running: nothing done (Docker's API answers 304)
 }
 
 // stopLocked stops c, whose lock the caller holds.

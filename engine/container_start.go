@@ -37,8 +37,9 @@ type AttachIO = runtime.Streams
 
 // ContainerStartResult reports how a foreground start ended.
 type ContainerStartResult struct {
-	ExitCode int
-	Detached bool // the user typed the detach keys
+	ExitCode       int
+	Detached       bool // the user typed the detach keys
+	AlreadyRunning bool // nothing started (Docker's API answers 304)
 }
 
 // ContainerStart starts a created or exited container. With Attach it waits
@@ -55,7 +56,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	if c.Running() {
 		unlock()
 		if o.Attach == nil {
-			return ContainerStartResult{}, nil // docker: starting a running container is a no-op
+			return ContainerStartResult{AlreadyRunning: true}, nil // docker: starting a running container is a no-op
 		}
 		return e.attach(ctx, c, o.Attach)
 	}

@@ -41,6 +41,16 @@ func (s *Server) containerRoutes() {
 
 func noContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }
 
+// noContentOr304 is Docker's answer to a start of a running container or
+// a stop of a stopped one: 304 Not Modified (clients take it as done).
+func noContentOr304(w http.ResponseWriter, unchanged bool) {
+	if unchanged {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	noContent(w)
+}
+
 // intParam reads an integer query value (def when absent); a bad one is a
 // 400.
 func intParam(r *http.Request, name string, def int) (int, error) {
@@ -80,23 +90,25 @@ func (s *Server) containerInspect(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.e.ContainerStart(r.Context(), r.PathValue("id"), engine.ContainerStartOptions{}); err != nil {
+	res, err := s.e.ContainerStart(r.Context(), r.PathValue("id"), engine.ContainerStartOptions{})
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	noContent(w)
+	noContentOr304(w, res.AlreadyRunning)
 }
 
 func (s *Server) containerStop(w http.ResponseWriter, r *http.Request) {
 	t, err := stopTimeout(r)
+	var res engine.ContainerStopResult
 	if err == nil {
-		_, err = s.e.ContainerStop(r.Context(), r.PathValue("id"), engine.ContainerStopOptions{Timeout: t})
+		res, err = s.e.ContainerStop(r.Context(), r.PathValue("id"), engine.ContainerStopOptions{Timeout: t})
 	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	noContent(w)
+	noContentOr304(w, res.NotRunning)
 }
 
 func (s *Server) containerRestart(w http.ResponseWriter, r *http.Request) {

@@ -214,6 +214,19 @@ func TestAPIService(t *testing.T) {
 		if out := a.mustDocker(t, "inspect", "--format", "{{.State.Status}}", "apis"); out != "exited" {
 			t.Errorf("after docker stop: %q", out)
 		}
+		// Docker's 304 for a stop of a stopped container (and a start of a
+		// running one), which its clients take as done.
+		if status, _, body := a.curl(t, "-X", "POST", "http://d/containers/apis/stop"); status != 304 {
+			t.Errorf("stop of a stopped container: %d %q, want 304", status, body)
+		}
+		a.mustDocker(t, "stop", "apis")
+		a.mustDocker(t, "start", "apis")
+		if status, _, body := a.curl(t, "-X", "POST", "http://d/containers/apis/start"); status != 304 {
+			t.Errorf("start of a running container: %d %q, want 304", status, body)
+		}
+		if status, _, body := a.curl(t, "-X", "POST", "http://d/containers/apis/stop?t=1"); status != 204 {
+			t.Errorf("stop of a running container: %d %q, want 204", status, body)
+		}
 		a.mustDocker(t, "rm", "-f", "apid", "apis")
 		if out := a.mustDocker(t, "ps", "-a", "-q"); out != "" {
 			t.Errorf("docker ps -a -q after rm -f: %q", out)
