@@ -272,9 +272,13 @@ func (m *monitor) report(what, detail string) {
 // client gets FrameError, then FrameExit with the same code as State.
 func (m *monitor) fail(err error) int {
 	se := runtime.NewStartError(err)
+	st := runtime.State{Status: runtime.StatusExited, ExitCode: se.Code, Error: se.Message}
+	// Recorded before it is reported: the engine returns on the report,
+	// and a `ps` right after must not see the container still starting.
+	runtime.WriteState(m.cfg.StatePath, m.stamp(st), !m.cfg.Volatile)
 	m.report("error", se.Encode())
 	close(m.started)
-	m.finish(runtime.State{Status: runtime.StatusExited, ExitCode: se.Code, Error: se.Message})
+	m.finish(st)
 	return 1
 }
 
