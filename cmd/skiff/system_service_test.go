@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -14,18 +13,7 @@ func TestServiceUnits(t *testing.T) {
 		user bool
 	}{"skiff.socket": {"socket", false}, "skiff.service": {"service", false}, "skiff-user.socket": {"socket", true}, "skiff-user.service": {"service", true}} {
 		t.Run(file, func(t *testing.T) {
-			got := serviceUnit(u.kind, "/usr/local/bin/skiff", u.user)
-			path := "../../docs/systemd/" + file
-			if os.Getenv("UPDATE_GOLDEN") != "" {
-				os.WriteFile(path, got, 0o644)
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("serviceUnit(%s, user=%v):\n%s\nwant (%s):\n%s", u.kind, u.user, got, path, want)
-			}
+			checkUnitFile(t, serviceUnit(u.kind, "/usr/local/bin/skiff", u.user), file)
 		})
 	}
 	if all := string(serviceUnits("/usr/local/bin/skiff")); strings.Count(all, "### ") != 4 {
