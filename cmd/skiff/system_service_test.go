@@ -20,21 +20,3 @@ func TestServiceUnits(t *testing.T) {
 		t.Errorf("--print-units prints %d units, want 4", strings.Count(all, "### "))
 	}
 }
-
-func TestParseServiceURI(t *testing.T) {
-	for uri, want := range map[string]serviceAddr{
-		"":                        {network: "unix"},
-		"unix:///run/x/s.sock":    {network: "unix", path: "/run/x/s.sock"},
-		"unix:///run/x/../s.sock": {network: "unix", path: "/run/s.sock"},
-		"tcp://127.0.0.1:2375":    {network: "tcp", path: "127.0.0.1:2375"},
-	} {
-		if got, err := parseServiceURI(uri); err != nil || got != want {
-			t.Errorf("parseServiceURI(%q) = %v, %v; want %v", uri, got, err, want)
-		}
-	}
-	for _, bad := range []string{"/run/s.sock", "ftp://x", "unix://rel.sock", "tcp://nohostport", "tcp://h:1/path", "%zz"} {
-		if _, err := parseServiceURI(bad); err == nil {
-			t.Errorf("parseServiceURI(%q): no error", bad)
-		}
-	}
-}
