@@ -251,7 +251,7 @@ func (e *Engine) resolveImage(ctx context.Context, o ContainerCreateOptions) (im
 		return is.Config(ctx, o.Image)
 	}
 	if errdefs.IsNotFound(err) {
-		return imagestore.Image{}, nil, fmt.Errorf("no such image: %s (and the pull policy is never): %w", o.Image, errdefs.ErrNotFound)
+		return imagestore.Image{}, nil, fmt.Errorf("No such image: %s (and the pull policy is never): %w", o.Image, errdefs.ErrNotFound)
 	}
 	return img, cfg, err
 }
