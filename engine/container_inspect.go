@@ -76,6 +76,10 @@ type InspectHostConfig struct {
 	Init           *bool             `json:"Init"`
 	Ulimits        []InspectUlimit   `json:"Ulimits"`
 	RestartPolicy  RestartPolicy     `json:"RestartPolicy"`
+	Dns            []string          `json:"Dns"`
+	DnsOptions     []string          `json:"DnsOptions"`
+	DnsSearch      []string          `json:"DnsSearch"`
+	ExtraHosts     []string          `json:"ExtraHosts"`
 }
 
 // InspectUlimit is one of HostConfig.Ulimits, in Docker's int64 (-1 is
@@ -209,7 +213,9 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: s.NanoCPUs,
 		PidsLimit: s.PidsLimit, GroupAdd: s.GroupAdd, Tmpfs: map[string]string{},
 		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": logConfig(c.Config)}, SecurityOpt: securityOpt(s),
-		Ulimits: []InspectUlimit{}, RestartPolicy: c.Config.RestartPolicy}
+		Ulimits: []InspectUlimit{}, RestartPolicy: c.Config.RestartPolicy,
+		Dns: orEmpty(c.Config.Network.DNS), DnsOptions: orEmpty(c.Config.Network.DNSOptions),
+		DnsSearch: orEmpty(c.Config.Network.DNSSearch), ExtraHosts: c.Config.Network.ExtraHosts}
 	if hc.RestartPolicy.Name == "" {
 		hc.RestartPolicy.Name = runtime.RestartNo
 	}
@@ -285,12 +291,35 @@ func securityOpt(s runtime.SpecOptions) []string {
 func logConfig(c ContainerConfig) map[string]string {
 	out := map[string]string{}
 	if c.LogMaxSize > 0 {
-		out["max-size"] = strconv.FormatInt(c.LogMaxSize, 10)
+		out["max-size"] = sizeString(c.LogMaxSize)
 	}
 	if c.LogMaxFiles > 1 {
 		out["max-file"] = strconv.Itoa(c.LogMaxFiles)
 	}
 	return out
+}
+
+// sizeString is a byte count the way users write one for max-size: in the
+// largest binary unit that divides it (1048576 is "1m"), as given to
+// Docker, which shows the option's text.
+func sizeString(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// orEmpty is s, or an empty list (Docker's [] rather than null).
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func joinOpts(opts []string) string {
