@@ -65,7 +65,7 @@ func (e *Engine) ContainerUpdate(ctx context.Context, ref string, o ContainerUpd
 		if o.Memory != nil || o.NanoCPUs != nil || o.PidsLimit != nil {
 			spec := filepath.Join(c.dir, "config.json")
 			if err := runtime.UpdateResources(e.stateRoot(), c.ID, spec, res, e.paths.Rootless); err != nil {
-				return ContainerUpdateResult{}, fmt.Errorf("container %s: %w", c.Name, err)
+				return ContainerUpdateResult{}, err
 			}
 		}
 		if o.RestartPolicy != nil {

@@ -62,8 +62,9 @@ func UpdateResources(stateRoot, id, specPath string, r Resources, rootless bool)
 	}
 	res.PidsLimit = &pids
 	// The device rules stay as the start set them: the CLI's process has
-	// no device filter compiler linked, and nothing here changes them.
-	res.SkipDevices = true
+	// no device filter linked (cgroups/devices), and the cgroup managers
+	// then leave the rules alone only when given none.
+	res.Devices, res.SkipDevices = nil, true
 	cg := *cfg.Cgroups
 	cg.Resources = &res
 	cfg.Cgroups = &cg

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,9 +24,6 @@ import (
 // with the image) are the engine's and runtime's, checked at
 // ContainerCreate. A field skiff cannot honour is refused when set, naming
 // the field; a zero value is ignored.
-
-// cpuPeriod is the CFS period Docker assumes when CpuQuota comes alone.
-const cpuPeriod = 100000
 
 // containerCreateOptions maps POST /containers/create?name=NAME onto
 // engine.ContainerCreateOptions. apiVersion is the request's (the
@@ -289,60 +285,54 @@ func securityOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *
 	return nil
 }
 
+// unhonoured are the Resources fields skiff has no way to honour, each
+// with whether r sets it (create and update refuse those set).
+func unhonoured(r container.Resources) map[string]bool {
+	swappiness := r.MemorySwappiness != nil && *r.MemorySwappiness != -1
+	return map[string]bool{
+		"CpuShares":            r.CPUShares != 0,
+		"CgroupParent":         r.CgroupParent != "",
+		"BlkioWeight":          r.BlkioWeight != 0,
+		"BlkioWeightDevice":    len(r.BlkioWeightDevice) > 0,
+		"BlkioDeviceReadBps":   len(r.BlkioDeviceReadBps) > 0,
+		"BlkioDeviceWriteBps":  len(r.BlkioDeviceWriteBps) > 0,
+		"BlkioDeviceReadIOps":  len(r.BlkioDeviceReadIOps) > 0,
+		"BlkioDeviceWriteIOps": len(r.BlkioDeviceWriteIOps) > 0,
+		"CpuRealtimePeriod":    r.CPURealtimePeriod != 0,
+		"CpuRealtimeRuntime":   r.CPURealtimeRuntime != 0,
+		"CpusetCpus":           r.CpusetCpus != "",
+		"CpusetMems":           r.CpusetMems != "",
+		"Devices":              len(r.Devices) > 0,
+		"DeviceCgroupRules":    len(r.DeviceCgroupRules) > 0,
+		"DeviceRequests":       len(r.DeviceRequests) > 0,
+		"MemoryReservation":    r.MemoryReservation != 0,
+		"MemorySwap":           r.MemorySwap != 0,
+		"MemorySwappiness":     swappiness,
+		"OomKillDisable":       r.OomKillDisable != nil && *r.OomKillDisable,
+		"CpuCount":             r.CPUCount != 0,
+		"CpuPercent":           r.CPUPercent != 0,
+		"IOMaximumIOps":        r.IOMaximumIOps != 0,
+		"IOMaximumBandwidth":   r.IOMaximumBandwidth != 0,
+	}
+}
+
 // resourceOptions: HostConfig's Resources. CpuQuota (with CpuPeriod) is
 // the --cpus the CLI gives, as nano-CPUs.
 func resourceOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *container.HostConfig) error {
 	r := hc.Resources
-	swappiness := r.MemorySwappiness != nil && *r.MemorySwappiness != -1
-	if err := refuseSet(map[string]bool{
-		"HostConfig.CpuShares":            r.CPUShares != 0,
-		"HostConfig.CgroupParent":         r.CgroupParent != "",
-		"HostConfig.BlkioWeight":          r.BlkioWeight != 0,
-		"HostConfig.BlkioWeightDevice":    len(r.BlkioWeightDevice) > 0,
-		"HostConfig.BlkioDeviceReadBps":   len(r.BlkioDeviceReadBps) > 0,
-		"HostConfig.BlkioDeviceWriteBps":  len(r.BlkioDeviceWriteBps) > 0,
-		"HostConfig.BlkioDeviceReadIOps":  len(r.BlkioDeviceReadIOps) > 0,
-		"HostConfig.BlkioDeviceWriteIOps": len(r.BlkioDeviceWriteIOps) > 0,
-		"HostConfig.CpuRealtimePeriod":    r.CPURealtimePeriod != 0,
-		"HostConfig.CpuRealtimeRuntime":   r.CPURealtimeRuntime != 0,
-		"HostConfig.CpusetCpus":           r.CpusetCpus != "",
-		"HostConfig.CpusetMems":           r.CpusetMems != "",
-		"HostConfig.Devices":              len(r.Devices) > 0,
-		"HostConfig.DeviceCgroupRules":    len(r.DeviceCgroupRules) > 0,
-		"HostConfig.DeviceRequests":       len(r.DeviceRequests) > 0,
-		"HostConfig.MemoryReservation":    r.MemoryReservation != 0,
-		"HostConfig.MemorySwap":           r.MemorySwap != 0,
-		"HostConfig.MemorySwappiness":     swappiness,
-		"HostConfig.OomKillDisable":       r.OomKillDisable != nil && *r.OomKillDisable,
-		"HostConfig.CpuCount":             r.CPUCount != 0,
-		"HostConfig.CpuPercent":           r.CPUPercent != 0,
-		"HostConfig.IOMaximumIOps":        r.IOMaximumIOps != 0,
-		"HostConfig.IOMaximumBandwidth":   r.IOMaximumBandwidth != 0,
-	}); err != nil {
+	refused := map[string]bool{}
+	for f, set := range unhonoured(r) {
+		refused["HostConfig."+f] = set
+	}
+	if err := refuseSet(refused); err != nil {
 		return err
 	}
 	o.Resources.Memory = r.Memory
-	o.Resources.NanoCPUs = r.NanoCPUs
-	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
-		// Docker's own refusals of the two ways at once.
-		if r.NanoCPUs != 0 && r.CPUPeriod != 0 {
-			return invalidf("Conflicting options: Nano CPUs and CPU Period cannot both be set")
-		}
-		if r.NanoCPUs != 0 && r.CPUQuota != 0 {
-			return invalidf("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
-		}
-		if r.CPUQuota < 0 || r.CPUPeriod < 0 {
-			return invalidf("CPU cfs quota and period cannot be negative")
-		}
-		if r.CPUQuota == 0 {
-			return unsupported("HostConfig.CpuPeriod without CpuQuota")
-		}
-		period := cmpOr(r.CPUPeriod, cpuPeriod)
-		if float64(r.CPUQuota)/float64(period) > math.MaxInt64/1e9 {
-			return invalidf("CPU cfs quota %d is too large", r.CPUQuota)
-		}
-		o.Resources.NanoCPUs = int64(math.Round(float64(r.CPUQuota) / float64(period) * 1e9))
+	n, err := nanoCPUs(r)
+	if err != nil {
+		return err
 	}
+	o.Resources.NanoCPUs = n
 	if r.PidsLimit != nil {
 		o.Resources.PidsLimit = *r.PidsLimit
 	}
@@ -363,6 +353,28 @@ func resourceOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *
 	return nil
 }
 
+// nanoCPUs is the CPU limit of r as nano-CPUs: NanoCpus, or CpuQuota
+// (with CpuPeriod) as the CLI's --cpus sends it.
+func nanoCPUs(r container.Resources) (int64, error) {
+	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
+		// Docker's own refusals of the two ways at once.
+		if r.NanoCPUs != 0 && r.CPUPeriod != 0 {
+			return 0, invalidf("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+		}
+		if r.NanoCPUs != 0 && r.CPUQuota != 0 {
+			return 0, invalidf("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
+		}
+		if r.CPUQuota < 0 || r.CPUPeriod < 0 {
+			return 0, invalidf("CPU cfs quota and period cannot be negative")
+		}
+		if r.CPUQuota == 0 {
+			return 0, unsupported("HostConfig.CpuPeriod without CpuQuota")
+		}
+		return engine.NanoCPUsFromQuota(r.CPUQuota, r.CPUPeriod)
+	}
+	return r.NanoCPUs, nil
+}
+
 // rlimit is one ulimit value; -1 is unlimited, as the CLI's.
 func rlimit(name string, v int64) (uint64, error) {
 	switch {
@@ -372,13 +384,6 @@ func rlimit(name string, v int64) (uint64, error) {
 		return 0, invalidf("invalid ulimit %s: %d is not a limit, -1 (unlimited) or more", name, v)
 	}
 	return uint64(v), nil
-}
-
-func cmpOr(v, def int64) int64 {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // hostOptions: the namespaces and kernel settings Docker shares or tunes;
