@@ -113,7 +113,8 @@ func TestStatsNoStream(t *testing.T) {
 		if rows["busy"][0] != busyID {
 			t.Errorf("--no-trunc: ID %q", rows["busy"][0])
 		}
-		s.Run("stats", "--no-stream", "--format", "{{.Container}} {{.Name}} {{.PIDs}}", "busy").Assert(t, Expect{Stdout: "busy busy 1\n"})
+		// Flags after the names, as docker's CLI takes them.
+		s.Run("stats", "busy", "--no-stream", "--format", "{{.Container}} {{.Name}} {{.PIDs}}").Assert(t, Expect{Stdout: "busy busy 1\n"})
 		r = s.Run("stats", "--no-stream", "--format", "json", "idle").MustSucceed(t)
 		for _, key := range []string{`"BlockIO":`, `"CPUPerc":`, `"Container":"idle"`, `"ID":`, `"MemPerc":`, `"MemUsage":`, `"Name":"idle"`, `"NetIO":`, `"PIDs":"1"`} {
 			if !strings.Contains(r.Stdout, key) {
@@ -310,6 +311,19 @@ func TestUpdate(t *testing.T) {
 				t.Errorf("memory limit after stop and start %s, want 134217728", got)
 			}
 		}
+		// A container not running yet: recorded, applied by its start
+		// (flags after the name).
+		later := s.Run("create", "--name", "later", bb, "sleep", "1000").MustSucceed(t).Out()
+		if s.Rootless() {
+			s.Run("update", "later", "--pids-limit", "20").MustFail(t, 125, "a pids limit cannot be applied")
+		} else {
+			s.Run("update", "later", "--pids-limit", "20").Assert(t, Expect{Stdout: "later\n"})
+			s.Run("start", "later").MustSucceed(t)
+			if got := cgroupValue(t, later, "pids", "pids.max", "pids.max"); got != "20" {
+				t.Errorf("pids limit of an updated container's start: %s", got)
+			}
+		}
+		s.Run("rm", "-f", "later").MustSucceed(t)
 		// --rm containers take no restart policy.
 		s.Run("run", "-d", "--rm", "--name", "gone", bb, "sleep", "1000").MustSucceed(t)
 		r := s.Run("update", "--restart", "always", "gone").MustFail(t, 125, "auto-remove")
