@@ -148,6 +148,9 @@ func (e *Engine) sample(c *Container) (ContainerStats, error) {
 		}
 		return s, err
 	}
+	if c.Config.NetworkMode == NetworkHost {
+		st.Networks = nil // the host's interfaces, not the container's (Docker shows none)
+	}
 	s.Stats, s.Running = st, true
 	return s, nil
 }

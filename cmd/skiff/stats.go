@@ -48,7 +48,7 @@ func statsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-stream", Usage: "disable streaming stats and only pull the first result"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate output"},
 			&cli.StringFlag{Name: "format", Usage: "Go template, or json"},
-			&cli.IntFlag{Name: "interval", Value: 1, Usage: "seconds between two refreshes (podman)"},
+			&cli.IntFlag{Name: "interval", Aliases: []string{"i"}, Value: 1, Usage: "seconds between two refreshes (podman)"},
 		},
 		UseShortOptionHandling: true,
 		Action: func(c *cli.Context) error {
