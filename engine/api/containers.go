@@ -42,6 +42,7 @@ func (s *Server) containerRoutes() {
 	m.HandleFunc("HEAD /containers/{id}/archive", s.containerArchiveHead)
 	m.HandleFunc("GET /containers/{id}/archive", s.containerArchiveGet)
 	m.HandleFunc("PUT /containers/{id}/archive", s.containerArchivePut)
+	m.HandleFunc("POST /containers/{id}/resize", s.containerResize)
 }
 
 func noContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }

@@ -216,3 +216,36 @@ func TestAPIGoClientStats(t *testing.T) {
 func base64Reader(s string) io.Reader {
 	return base64.NewDecoder(base64.StdEncoding, strings.NewReader(s))
 }
+
+// POST /containers/{id}/resize reaches the container's terminal; bad
+// sizes, a stopped and an unknown container are Docker's 400, 409, 404.
+func TestAPIContainerResize(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := setup(t, s)
+		s.Run("run", "-d", "-t", "--name", "tty", image, "sh", "-c", "while :; do stty size; sleep 0.2; done").MustSucceed(t)
+		s.Run("create", "--name", "idle", image, "true").MustSucceed(t)
+		a := startService(t, s, "--time", "0")
+		if status, _, body := a.curl(t, "-X", "POST", "http://d/containers/tty/resize?h=40&w=100"); status != 200 || body != "" {
+			t.Fatalf("resize: %d %q", status, body)
+		}
+		eventually(t, 10*time.Second, "the container's terminal is not 40x100", func() bool {
+			return strings.Contains(s.Run("logs", "tty").Stdout, "40 100")
+		})
+		for _, c := range []struct {
+			url    string
+			status int
+			msg    string
+		}{
+			{"http://d/containers/tty/resize?h=abc&w=100", 400, `invalid h \"abc\"`},
+			{"http://d/containers/tty/resize?h=40", 400, `invalid w \"\"`},
+			{"http://d/containers/idle/resize?h=40&w=100", 409, "is not running"},
+			{"http://d/containers/nosuch/resize?h=40&w=100", 404, "no such container"},
+		} {
+			if status, _, body := a.curl(t, "-X", "POST", c.url); status != c.status || !strings.Contains(body, c.msg) {
+				t.Errorf("POST %s: %d %q; want %d with %q", c.url, status, body, c.status, c.msg)
+			}
+		}
+		s.Run("rm", "-f", "tty", "idle").MustSucceed(t)
+	})
+}
