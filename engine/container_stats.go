@@ -56,7 +56,7 @@ type ContainerStatsResult struct{}
 // ContainerStats samples the containers' resource use and sends the
 // samples, once or (Stream) every Interval. An unknown container is
 // NotFound before anything is sent; a named container removed during a
-// stream drops out of the rounds.
+// stream drops out of the rounds, and the stream ends when none is left.
 func (e *Engine) ContainerStats(ctx context.Context, o ContainerStatsOptions) (ContainerStatsResult, error) {
 	if o.Send == nil {
 		return ContainerStatsResult{}, errors.New("ContainerStats needs Send")
@@ -82,6 +82,9 @@ func (e *Engine) ContainerStats(ctx context.Context, o ContainerStatsOptions) (C
 		round, err := e.statsRound(o, prev)
 		if err != nil {
 			return ContainerStatsResult{}, err
+		}
+		if len(o.Containers) > 0 && len(round) == 0 {
+			return ContainerStatsResult{}, nil // every one named was removed
 		}
 		if err := o.Send(round); err != nil {
 			return ContainerStatsResult{}, err

@@ -200,7 +200,37 @@ func TestStatsStream(t *testing.T) {
 			}
 		}
 		cmd.Process.Kill()
-		s.Run("rm", "-f", "loop", "late").MustSucceed(t)
+
+		// A stream of named containers ends when they are all removed.
+		named := s.Cmd("stats", "--format", "{{.Name}}", "late")
+		namedOut, err := named.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := named.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer named.Process.Kill()
+		sc := bufio.NewScanner(namedOut)
+		if !sc.Scan() || sc.Text() != "late" {
+			t.Fatalf("stats late: first line %q", sc.Text())
+		}
+		s.Run("rm", "-f", "late").MustSucceed(t)
+		ended := make(chan error, 1)
+		go func() {
+			for sc.Scan() {
+			}
+			ended <- named.Wait()
+		}()
+		select {
+		case err := <-ended:
+			if err != nil {
+				t.Errorf("stats of a removed container ended with %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("stats of a removed container still streams after 5 s")
+		}
+		s.Run("rm", "-f", "loop").MustSucceed(t)
 	})
 }
 
