@@ -106,14 +106,14 @@ func TestAPIStatsUpdateCp(t *testing.T) {
 			status int
 			msg    string
 		}{
-			{[]string{"http://d/containers/nosuch/stats?stream=false"}, 404, "no such container"},
+			{[]string{"http://d/containers/nosuch/stats?stream=false"}, 404, "No such container"},
 			{[]string{"http://d/containers/web/stats?stream=true&one-shot=true"}, 400, "one-shot"},
 			{[]string{"-I", "http://d/containers/web/archive?path=/nope"}, 404, ""},
 			{[]string{"http://d/containers/web/archive?path=/nope"}, 404, "/nope"},
 			{[]string{"http://d/containers/web/archive"}, 400, "path"},
 			{[]string{"-X", "PUT", "--data-binary", "@" + body, "http://d/containers/web/archive?path=/etc/hostname"}, 400, "not a directory"},
 			{[]string{"-X", "PUT", "--data-binary", "@" + body, "http://d/containers/web/archive?path=/nope"}, 404, ""},
-			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"Memory":134217728}`, "http://d/containers/nosuch/update"}, 404, "no such container"},
+			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"Memory":134217728}`, "http://d/containers/nosuch/update"}, 404, "No such container"},
 			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"CpuShares":512,"MemoryReservation":1}`, "http://d/containers/web/update"}, 400, "CpuShares, MemoryReservation: not supported"},
 			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"Memory":"lots"}`, "http://d/containers/web/update"}, 400, "invalid JSON"},
 			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"RestartPolicy":{"Name":"sometimes"}}`, "http://d/containers/web/update"}, 400, "unknown policy"},
@@ -206,7 +206,7 @@ func TestAPIGoClientStats(t *testing.T) {
 		if one.PreCPUStats.SystemUsage != 0 || one.CPUStats.SystemUsage == 0 {
 			t.Errorf("one-shot: precpu %+v, cpu %+v", one.PreCPUStats, one.CPUStats)
 		}
-		if _, err := cli.ContainerStats(ctx, "nosuch", client.ContainerStatsOptions{}); err == nil || !strings.Contains(err.Error(), "no such container") {
+		if _, err := cli.ContainerStats(ctx, "nosuch", client.ContainerStatsOptions{}); err == nil || !strings.Contains(err.Error(), "No such container") {
 			t.Errorf("ContainerStats of an unknown container: %v", err)
 		}
 		s.Run("rm", "-f", "gostats").MustSucceed(t)
@@ -240,7 +240,7 @@ func TestAPIContainerResize(t *testing.T) {
 			{"http://d/containers/tty/resize?h=abc&w=100", 400, `invalid h \"abc\"`},
 			{"http://d/containers/tty/resize?h=40", 400, `invalid w \"\"`},
 			{"http://d/containers/idle/resize?h=40&w=100", 409, "is not running"},
-			{"http://d/containers/nosuch/resize?h=40&w=100", 404, "no such container"},
+			{"http://d/containers/nosuch/resize?h=40&w=100", 404, "No such container"},
 		} {
 			if status, _, body := a.curl(t, "-X", "POST", c.url); status != c.status || !strings.Contains(body, c.msg) {
 				t.Errorf("POST %s: %d %q; want %d with %q", c.url, status, body, c.status, c.msg)
