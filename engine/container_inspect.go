@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -80,6 +81,20 @@ type InspectHostConfig struct {
 	DnsOptions     []string          `json:"DnsOptions"`
 	DnsSearch      []string          `json:"DnsSearch"`
 	ExtraHosts     []string          `json:"ExtraHosts"`
+	IpcMode        string            `json:"IpcMode"`
+	PidMode        string            `json:"PidMode"`
+	UTSMode        string            `json:"UTSMode"`
+	ShmSize        int64             `json:"ShmSize"`
+	Sysctls        map[string]string `json:"Sysctls,omitempty"`
+	OomScoreAdj    int               `json:"OomScoreAdj"`
+	Devices        []InspectDevice   `json:"Devices"`
+}
+
+// InspectDevice is one of HostConfig.Devices.
+type InspectDevice struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
 }
 
 // InspectUlimit is one of HostConfig.Ulimits, in Docker's int64 (-1 is
@@ -215,7 +230,16 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": logConfig(c.Config)}, SecurityOpt: securityOpt(s),
 		Ulimits: []InspectUlimit{}, RestartPolicy: c.Config.RestartPolicy,
 		Dns: orEmpty(c.Config.Network.DNS), DnsOptions: orEmpty(c.Config.Network.DNSOptions),
-		DnsSearch: orEmpty(c.Config.Network.DNSSearch), ExtraHosts: c.Config.Network.ExtraHosts}
+		DnsSearch: orEmpty(c.Config.Network.DNSSearch), ExtraHosts: c.Config.Network.ExtraHosts,
+		IpcMode: cmp.Or(s.IPCMode, "private"), PidMode: s.PIDMode, UTSMode: s.UTSMode,
+		ShmSize: cmp.Or(s.ShmSize, runtime.DefaultShmSize), Sysctls: s.Sysctls, OomScoreAdj: s.OomScoreAdj,
+		Devices: []InspectDevice{}}
+	if s.IPCMode == "host" {
+		hc.ShmSize = 0
+	}
+	for _, d := range s.Devices {
+		hc.Devices = append(hc.Devices, InspectDevice{PathOnHost: d.Path, PathInContainer: cmp.Or(d.ContainerPath, d.Path), CgroupPermissions: cmp.Or(d.Permissions, "rwm")})
+	}
 	if hc.RestartPolicy.Name == "" {
 		hc.RestartPolicy.Name = runtime.RestartNo
 	}

@@ -36,6 +36,8 @@ type SpecOptions struct {
 
 	Resources
 
+	Kernel
+
 	// Namespaces: NetNS is "none" (private, loopback only), "host", or the
 	// path of a network namespace to join.
 	NetNS string `json:",omitempty"`

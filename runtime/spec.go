@@ -92,6 +92,9 @@ func checkOptions(o SpecOptions, h host) error {
 	if err := checkUnmask(o.Unmask); err != nil {
 		return err
 	}
+	if err := checkKernel(o, h); err != nil {
+		return err
+	}
 	_, err = containerSeccomp(o, caps, h)
 	return err
 }
@@ -195,6 +198,12 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 		s.Linux.MaskedPaths = unmasked(maskedPaths, o.Unmask)
 		s.Linux.ReadonlyPaths = unmasked(readonlyPaths, o.Unmask)
 	}
+	if err := checkKernel(o, h); err != nil {
+		return nil, err
+	}
+	if err := applyKernel(s, o); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -256,7 +265,7 @@ func Hostname(o SpecOptions) string {
 	if o.Hostname != "" {
 		return o.Hostname
 	}
-	if o.NetNS == "host" {
+	if o.NetNS == "host" || o.UTSMode == modeHost {
 		if h, err := os.Hostname(); err == nil {
 			return h
 		}

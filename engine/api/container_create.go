@@ -76,10 +76,8 @@ func refuseSet(fields map[string]bool) error {
 // which it makes itself; ArgsEscaped, Shell and OnBuild are Windows' and
 // the builder's.
 func processOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc *container.HostConfig) error {
-	if err := refuseSet(map[string]bool{"Config.Domainname": cfg.Domainname != ""}); err != nil {
-		return err
-	}
 	o.Image = cfg.Image
+	o.Kernel.Domainname = cfg.Domainname
 	o.Cmd = slices.Clone(cfg.Cmd)
 	switch {
 	case len(cfg.Entrypoint) == 1 && cfg.Entrypoint[0] == "":
@@ -302,7 +300,6 @@ func unhonoured(r container.Resources) map[string]bool {
 		"CpuRealtimeRuntime":   r.CPURealtimeRuntime != 0,
 		"CpusetCpus":           r.CpusetCpus != "",
 		"CpusetMems":           r.CpusetMems != "",
-		"Devices":              len(r.Devices) > 0,
 		"DeviceCgroupRules":    len(r.DeviceCgroupRules) > 0,
 		"DeviceRequests":       len(r.DeviceRequests) > 0,
 		"MemoryReservation":    r.MemoryReservation != 0,
@@ -326,6 +323,9 @@ func resourceOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *
 	}
 	if err := refuseSet(refused); err != nil {
 		return err
+	}
+	for _, d := range r.Devices {
+		o.Kernel.Devices = append(o.Kernel.Devices, engine.Device{Path: d.PathOnHost, ContainerPath: d.PathInContainer, Permissions: d.CgroupPermissions})
 	}
 	o.Resources.Memory = r.Memory
 	n, err := nanoCPUs(r)
@@ -386,27 +386,39 @@ func rlimit(name string, v int64) (uint64, error) {
 	return uint64(v), nil
 }
 
-// hostOptions: the namespaces and kernel settings Docker shares or tunes;
-// skiff gives each container its own and tunes none of them.
-func hostOptions(_ *engine.ContainerCreateOptions, _ *container.Config, hc *container.HostConfig) error {
+// hostOptions: the namespaces Docker shares with the host, and the kernel
+// settings it tunes (their rules are runtime's). A namespace of another
+// container (container:NAME) is not supported for IPC and PID.
+func hostOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *container.HostConfig) error {
 	private := func(mode string, defaults ...string) bool {
 		return mode != "" && !slices.Contains(defaults, mode)
 	}
-	return refuseSet(map[string]bool{
-		"HostConfig.IpcMode":      private(string(hc.IpcMode), "private", "shareable"),
-		"HostConfig.PidMode":      private(string(hc.PidMode), "private"),
-		"HostConfig.UTSMode":      private(string(hc.UTSMode), "private"),
+	if err := refuseSet(map[string]bool{
+		"HostConfig.IpcMode":      private(string(hc.IpcMode), "private", "shareable", "host"),
+		"HostConfig.PidMode":      private(string(hc.PidMode), "private", "host"),
+		"HostConfig.UTSMode":      private(string(hc.UTSMode), "private", "host"),
 		"HostConfig.UsernsMode":   private(string(hc.UsernsMode)),
 		"HostConfig.CgroupnsMode": private(string(hc.CgroupnsMode), "private"),
 		"HostConfig.Cgroup":       hc.Cgroup != "",
-		"HostConfig.ShmSize":      hc.ShmSize != 0,
-		"HostConfig.Sysctls":      len(hc.Sysctls) > 0,
-		"HostConfig.OomScoreAdj":  hc.OomScoreAdj != 0,
 		"HostConfig.Runtime":      private(hc.Runtime, "runc"),
 		"HostConfig.Umask":        hc.Umask != nil,
 		"HostConfig.Annotations":  len(hc.Annotations) > 0,
 		"HostConfig.Isolation":    private(string(hc.Isolation), "default"),
-	})
+	}); err != nil {
+		return err
+	}
+	host := func(mode string) string {
+		if mode == "host" {
+			return mode
+		}
+		return ""
+	}
+	k := &o.Kernel
+	k.IPCMode, k.PIDMode, k.UTSMode = host(string(hc.IpcMode)), host(string(hc.PidMode)), host(string(hc.UTSMode))
+	k.ShmSize = hc.ShmSize
+	k.Sysctls = maps.Clone(hc.Sysctls)
+	k.OomScoreAdj = hc.OomScoreAdj
+	return nil
 }
 
 // networkOptions: the network mode and its endpoints, ports, DNS and

@@ -135,6 +135,11 @@ func inspectHostConfig(h engine.InspectHostConfig) *container.HostConfig {
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyMode(h.RestartPolicy.Name), MaximumRetryCount: h.RestartPolicy.MaximumRetryCount}}
 	hc.Memory, hc.NanoCPUs = h.Memory, h.NanoCpus
 	hc.DNSOptions, hc.DNSSearch, hc.ExtraHosts = h.DnsOptions, h.DnsSearch, h.ExtraHosts
+	hc.IpcMode, hc.PidMode, hc.UTSMode = container.IpcMode(h.IpcMode), container.PidMode(h.PidMode), container.UTSMode(h.UTSMode)
+	hc.ShmSize, hc.Sysctls, hc.OomScoreAdj = h.ShmSize, h.Sysctls, h.OomScoreAdj
+	for _, d := range h.Devices {
+		hc.Devices = append(hc.Devices, container.DeviceMapping{PathOnHost: d.PathOnHost, PathInContainer: d.PathInContainer, CgroupPermissions: d.CgroupPermissions})
+	}
 	if h.Dns != nil {
 		hc.DNS = []netip.Addr{}
 	}

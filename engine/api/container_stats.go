@@ -109,6 +109,7 @@ func updateOptions(uc container.UpdateConfig) (engine.ContainerUpdateOptions, er
 	set := unhonoured(res)
 	set["MemorySwap"] = res.MemorySwap != 0 && res.MemorySwap != -1 // -1: unlimited, as skiff's
 	set["Ulimits"] = len(res.Ulimits) > 0
+	set["Devices"] = len(res.Devices) > 0 // a create's, never updated
 	var refused []string
 	for _, f := range slices.Sorted(maps.Keys(set)) {
 		if set[f] {
