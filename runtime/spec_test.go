@@ -46,9 +46,10 @@ func testHost() host {
 			}
 			return ""
 		},
-		arch:   "amd64",
-		kernel: func() [2]int { return [2]int{6, 18} },
-		numCPU: 4,
+		arch:    "amd64",
+		numMems: 1,
+		kernel:  func() [2]int { return [2]int{6, 18} },
+		numCPU:  4,
 	}
 }
 
@@ -131,6 +132,12 @@ func TestGenerateSpec(t *testing.T) {
 			o.Sysctls = map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shmmax": "1073741824"}
 			o.OomScoreAdj, o.OomScoreAdjSet = 500, true
 			o.Devices = []Device{{Path: "/dev/null", ContainerPath: "/dev/xnull", Permissions: "rw"}}
+		}},
+		{"resources-more", func(o *SpecOptions, _ string) {
+			swappiness := int64(10)
+			o.Memory, o.MemoryReservation, o.MemorySwap = 512<<20, 256<<20, 1<<30
+			o.CPUShares, o.CpusetCpus, o.CpusetMems = 512, "0-1,3", "0"
+			o.MemorySwappiness, o.OomKillDisable = &swappiness, true
 		}},
 		{"resources-rootful", func(o *SpecOptions, _ string) {
 			o.Memory = 512 << 20
@@ -268,6 +275,26 @@ func TestGenerateSpecErrors(t *testing.T) {
 			"ulimit nofile=30000: the host's hard limit is 20000"},
 		{"rootless host pid without cgroups", func(o *SpecOptions) { o.Rootless = true; o.PIDMode = "host" }, errdefs.IsFailedPrecondition,
 			"the host's PID namespace cannot be shared: rootless containers on this host have no cgroup of their own, so their processes are kept in a PID namespace of theirs; run without it or as root"},
+		{"negative shares", func(o *SpecOptions) { o.CPUShares = -1 }, errdefs.IsInvalidArgument,
+			"invalid CPU shares -1: use a positive relative weight (1024 is the default)"},
+		{"cpuset out of range", func(o *SpecOptions) { o.CpusetCpus = "0-5" }, errdefs.IsInvalidArgument,
+			"Requested CPUs are not available - requested 0-5, available: 0-3"},
+		{"cpuset mems out of range", func(o *SpecOptions) { o.CpusetMems = "1" }, errdefs.IsInvalidArgument,
+			"Requested memory nodes are not available - requested 1, available: 0"},
+		{"cpuset syntax", func(o *SpecOptions) { o.CpusetCpus = "1-0" }, errdefs.IsInvalidArgument,
+			`invalid cpuset "1-0": use a list of numbers and ranges, e.g. 0-2,4`},
+		{"reservation above limit", func(o *SpecOptions) { o.Memory, o.MemoryReservation = 64<<20, 128<<20 }, errdefs.IsInvalidArgument,
+			"Minimum memory limit can not be less than memory reservation limit, see usage"},
+		{"reservation too small", func(o *SpecOptions) { o.MemoryReservation = 1 << 20 }, errdefs.IsInvalidArgument,
+			"Minimum memory reservation allowed is 6MB"},
+		{"swap without memory", func(o *SpecOptions) { o.MemorySwap = 1 << 30 }, errdefs.IsInvalidArgument,
+			"You should always set the Memory limit when using Memoryswap limit, see usage"},
+		{"swap below memory", func(o *SpecOptions) { o.Memory, o.MemorySwap = 512<<20, 256<<20 }, errdefs.IsInvalidArgument,
+			"Minimum memoryswap limit should be larger than memory limit, see usage"},
+		{"swappiness range", func(o *SpecOptions) { v := int64(101); o.MemorySwappiness = &v }, errdefs.IsInvalidArgument,
+			"Invalid value: 101, valid memory swappiness range is 0-100"},
+		{"rootless shares", func(o *SpecOptions) { o.Rootless = true; o.CPUShares = 512 }, errdefs.IsFailedPrecondition,
+			"CPU shares cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without it or as root"},
 		{"pid mode", func(o *SpecOptions) { o.PIDMode = "container:x" }, errdefs.IsInvalidArgument,
 			`PID namespace mode "container:x": use host, or leave it private`},
 		{"hostname with host uts", func(o *SpecOptions) { o.UTSMode = "host"; o.Hostname = "h" }, errdefs.IsInvalidArgument,
