@@ -308,6 +308,11 @@ func (p *progressStream) end(r *http.Request, err error) {
 		p.begin()
 	case r.Context().Err() != nil:
 		// the client went: nobody to tell
+	case !p.began && errdefs.IsUnauthorized(err):
+		// dockerd answers a registry's refusal with 500, not 401: on a
+		// 401 the docker CLI prompts for a login (and waits forever
+		// without a terminal).
+		writeJSON(p.w, http.StatusInternalServerError, errorBody{Message: errorMessage(err)})
 	case !p.began:
 		writeError(p.w, err)
 	default:

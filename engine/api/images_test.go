@@ -91,6 +91,13 @@ func TestProgressStream(t *testing.T) {
 		t.Errorf("early failure: %d %q", early.Code, early.Body)
 	}
 
+	denied := httptest.NewRecorder()
+	p = newProgressStream(denied)
+	p.end(req, fmt.Errorf("access denied: %w", errdefs.ErrUnauthenticated))
+	if denied.Code != http.StatusInternalServerError {
+		t.Errorf("a registry's refusal: %d, want dockerd's 500 (a 401 makes the docker CLI prompt)", denied.Code)
+	}
+
 	late := httptest.NewRecorder()
 	p = newProgressStream(late)
 	fmt.Fprintln(p, `{"status":"one"}`)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -288,4 +289,56 @@ func pullToEnd(ctx context.Context, cli *client.Client, ref string) error {
 		return err
 	}
 	return r.Wait(ctx)
+}
+
+// TestAPIImagesAuth: X-Registry-Auth carries a pull's and a push's
+// credentials; without it the login stored by POST /auth (docker login)
+// applies.
+func TestAPIImagesAuth(t *testing.T) {
+	t.Parallel()
+	img := Busybox(t)
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		reg := StartRegistry(t, RegistryOptions{TLS: true, Auth: true})
+		s.TrustCA(reg)
+		repo := Repo(t)
+		PushImage(t, reg, repo, "v1", img)
+		a := startService(t, s, "--time", "0")
+		auth := func(user, password string) string {
+			b, _ := json.Marshal(map[string]string{"username": user, "password": password, "serveraddress": reg.Host})
+			return "X-Registry-Auth: " + base64.URLEncoding.EncodeToString(b)
+		}
+		pull := "http://d/images/create?fromImage=" + url.QueryEscape(reg.Host+"/"+repo) + "&tag=v1"
+		// dockerd answers a registry's refusal with 500, never 401 (on which
+		// the docker CLI would prompt for a login)
+		if status, _, body := a.curl(t, "-X", "POST", pull); status != 500 || !strings.Contains(body, `"message":`) || !strings.Contains(body, "access denied") {
+			t.Errorf("pull without credentials: %d %s, want 500", status, body)
+		}
+		if status, _, body := a.curl(t, "-X", "POST", "-H", auth(reg.User, "wrong"), pull); status != 500 {
+			t.Errorf("pull with a wrong password: %d %s, want 500", status, body)
+		}
+		status, _, body := a.curl(t, "--raw", "-X", "POST", "-H", auth(reg.User, reg.Password), pull)
+		if status != 200 || !strings.HasSuffix(strings.TrimSpace(body), `{"status":"Status: Downloaded newer image for `+reg.Host+"/"+repo+`:v1"}`) {
+			t.Errorf("pull with X-Registry-Auth: %d %s", status, body)
+		}
+		a.mustDocker(t, "tag", reg.Host+"/"+repo+":v1", reg.Host+"/"+repo+"-pushed:v1")
+		push := "http://d/images/" + reg.Host + "/" + repo + "-pushed/push?tag=v1"
+		status, _, body = a.curl(t, "--raw", "-X", "POST", "-H", auth(reg.User, reg.Password), push)
+		m := GetManifest(t, reg, repo+"-pushed", "v1")
+		if status != 200 || !strings.Contains(body, `"status":"v1: digest: `+m.Digest.String()) || !strings.Contains(body, `"aux":{"Tag":"v1","Digest":"`+m.Digest.String()) {
+			t.Errorf("push with X-Registry-Auth: %d %s", status, body)
+		}
+
+		// docker login stores the credentials; the CLI's own config is
+		// fresh each call, so the pull has no header and uses them.
+		a.mustDocker(t, "rmi", reg.Host+"/"+repo+":v1")
+		if out, err := a.docker(t, "pull", reg.Host+"/"+repo+":v1"); err == nil || !strings.Contains(out, "access denied") || strings.Contains(out, "Username") {
+			t.Errorf("docker pull before login: %v %q, want Docker's failure (not a login prompt)", err, out)
+		}
+		if out := a.mustDocker(t, "login", "-u", reg.User, "-p", reg.Password, reg.Host); !strings.Contains(out, "Login Succeeded") {
+			t.Errorf("docker login: %s", out)
+		}
+		if out := a.mustDocker(t, "pull", reg.Host+"/"+repo+":v1"); !strings.Contains(out, "Status: Downloaded newer image") {
+			t.Errorf("docker pull after login: %s", out)
+		}
+	})
 }
