@@ -119,6 +119,20 @@ func TestAPIImages(t *testing.T) {
 		if out := a.mustDocker(t, "history", "--format", "{{.Comment}}", "committed:1"); !strings.HasPrefix(out, "the marker") {
 			t.Errorf("committed image's history comment: %q", out)
 		}
+		// import: the container's export as a one-layer image.
+		export := filepath.Join(t.TempDir(), "export.tar")
+		a.mustDocker(t, "export", "-o", export, "cm")
+		imported := a.mustDocker(t, "import", "-c", `CMD ["cat", "/marker"]`, "-m", "from export", export, "imported:1")
+		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(imported) {
+			t.Errorf("docker import: %q", imported)
+		}
+		a.mustDocker(t, "run", "-d", "--name", "im", "imported:1")
+		a.mustDocker(t, "wait", "im")
+		if out := a.mustDocker(t, "logs", "im"); out != "committed" {
+			t.Errorf("the imported image's CMD printed %q", out)
+		}
+		a.mustDocker(t, "rm", "im")
+
 		dangling := a.mustDocker(t, "commit", "cm")
 		out = a.mustDocker(t, "image", "prune", "-f")
 		if !strings.Contains(out, "deleted: "+dangling) || !strings.Contains(out, "Total reclaimed space:") {
