@@ -67,6 +67,9 @@ func (s *Store) Push(ctx context.Context, source, dest string, o PushOptions) (P
 	res := PushResult{Name: named.String(), Digest: d.String(), Size: len(copied)}
 	tag := tagOrDigest(named)
 	p.say("", fmt.Sprintf("%s: digest: %s size: %d", tag, res.Digest, res.Size))
-	p.aux(struct{ Tag, Digest string; Size int }{tag, res.Digest, res.Size})
+	p.aux(struct {
+		Tag, Digest string
+		Size        int
+	}{tag, res.Digest, res.Size})
 	return res, nil
 }

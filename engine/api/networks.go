@@ -182,7 +182,7 @@ func (s *Server) networkPrune(w http.ResponseWriter, r *http.Request) {
 func networkSummary(n *engine.Network) network.Network {
 	c := n.Config
 	out := network.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: c.Driver, EnableIPv4: true,
-		IPAM: network.IPAM{Driver: "default", Options: map[string]string{}, Config: []network.IPAMConfig{ipamConfig(c.Subnet, c.Gateway, c.IPRange)}},
+		IPAM:     network.IPAM{Driver: "default", Options: map[string]string{}, Config: []network.IPAMConfig{ipamConfig(c.Subnet, c.Gateway, c.IPRange)}},
 		Internal: c.Internal, Options: map[string]string{"com.docker.network.bridge.name": c.Bridge}, Labels: map[string]string{}}
 	for k, v := range c.Options {
 		out.Options[k] = v

@@ -43,7 +43,7 @@ func TestNetworkResponses(t *testing.T) {
 		t.Errorf("summary:\n got %s\nwant %s", got, want)
 	}
 	in := networkInspectResponse(engine.NetworkInspect{Name: "n", ID: "id2", Scope: "local", Driver: "bridge",
-		IPAM: engine.NetworkIPAM{Driver: "default", Options: map[string]string{}, Config: []map[string]string{{"Subnet": "10.9.0.0/24", "Gateway": "10.9.0.1"}}},
+		IPAM:       engine.NetworkIPAM{Driver: "default", Options: map[string]string{}, Config: []map[string]string{{"Subnet": "10.9.0.0/24", "Gateway": "10.9.0.1"}}},
 		Containers: map[string]engine.NetworkInspectContainer{"c1": {Name: "web", EndpointID: "ep", MacAddress: "02:42:0a:09:00:02", IPv4Address: "10.9.0.2/24"}}})
 	got := mustJSON(in)
 	for _, part := range []string{`"Containers":{"c1":{"Name":"web","EndpointID":"ep","MacAddress":"02:42:0a:09:00:02","IPv4Address":"10.9.0.2/24","IPv6Address":""}}`,
