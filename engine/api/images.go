@@ -117,11 +117,7 @@ func (s *Server) imageTag(w http.ResponseWriter, r *http.Request, name string) {
 		writeError(w, fmt.Errorf("tag needs a repository (?repo=NAME&tag=TAG): %w", errdefs.ErrInvalidArgument))
 		return
 	}
-	target := q.Get("repo")
-	if t := q.Get("tag"); t != "" {
-		target += ":" + t
-	}
-	if _, err := s.e.ImageTag(r.Context(), name, engine.ImageTagOptions{Target: target}); err != nil {
+	if _, err := s.e.ImageTag(r.Context(), name, engine.ImageTagOptions{Target: repoTag(r)}); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -160,6 +156,16 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) {
 	sw.end(r, err)
 }
 
+// repoTag is the name the query's repo and tag give (tag, commit,
+// import): "" without a repo.
+func repoTag(r *http.Request) string {
+	q := r.URL.Query()
+	if q.Get("repo") == "" || q.Get("tag") == "" {
+		return q.Get("repo")
+	}
+	return q.Get("repo") + ":" + q.Get("tag")
+}
+
 // pullName joins fromImage and tag as Docker does: a tag replaces the
 // name's own, a digest is name@digest, neither is :latest (skiff pulls no
 // "all tags").
@@ -188,11 +194,7 @@ func (s *Server) imageImport(w http.ResponseWriter, r *http.Request, src string)
 		return
 	}
 	q := r.URL.Query()
-	ref := q.Get("repo")
-	if ref != "" && q.Get("tag") != "" {
-		ref += ":" + q.Get("tag")
-	}
-	res, err := s.e.ImageImport(r.Context(), engine.ImageImportOptions{Input: r.Body, Reference: ref, Changes: q["changes"], Message: q.Get("message")})
+	res, err := s.e.ImageImport(r.Context(), engine.ImageImportOptions{Input: r.Body, Reference: repoTag(r), Changes: q["changes"], Message: q.Get("message")})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -383,12 +385,8 @@ func (s *Server) imageCommit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ref := q.Get("repo")
-	if ref != "" && q.Get("tag") != "" {
-		ref += ":" + q.Get("tag")
-	}
 	pause := q.Get("pause") == "" || boolParam(r, "pause") // Docker pauses unless told not to
-	o := engine.ContainerCommitOptions{Reference: ref, Changes: append(q["changes"], configChanges(cfg)...),
+	o := engine.ContainerCommitOptions{Reference: repoTag(r), Changes: append(q["changes"], configChanges(cfg)...),
 		Message: q.Get("comment"), Author: q.Get("author"), Pause: pause}
 	res, err := s.e.ContainerCommit(r.Context(), q.Get("container"), o)
 	if err != nil {

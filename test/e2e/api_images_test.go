@@ -111,9 +111,7 @@ func TestAPIImages(t *testing.T) {
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(id) {
 			t.Fatalf("docker commit: %q", id)
 		}
-		a.mustDocker(t, "run", "-d", "--name", "cm2", "committed:1")
-		a.mustDocker(t, "wait", "cm2")
-		if out := a.mustDocker(t, "logs", "cm2"); out != "committed" {
+		if out := a.runOutput(t, "committed:1"); out != "committed" {
 			t.Errorf("the committed image's CMD printed %q", out)
 		}
 		if out := a.mustDocker(t, "history", "--format", "{{.Comment}}", "committed:1"); !strings.HasPrefix(out, "the marker") {
@@ -126,12 +124,9 @@ func TestAPIImages(t *testing.T) {
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(imported) {
 			t.Errorf("docker import: %q", imported)
 		}
-		a.mustDocker(t, "run", "-d", "--name", "im", "imported:1")
-		a.mustDocker(t, "wait", "im")
-		if out := a.mustDocker(t, "logs", "im"); out != "committed" {
+		if out := a.runOutput(t, "imported:1"); out != "committed" {
 			t.Errorf("the imported image's CMD printed %q", out)
 		}
-		a.mustDocker(t, "rm", "im")
 
 		dangling := a.mustDocker(t, "commit", "cm")
 		out = a.mustDocker(t, "image", "prune", "-f")
@@ -169,11 +164,7 @@ func TestAPIImagesBadInput(t *testing.T) {
 		a := startService(t, s, "--time", "0")
 		missingName := reg.Host + "/" + Repo(t)
 		missing := url.QueryEscape(missingName)
-		for _, c := range []struct {
-			args   []string
-			status int
-			msg    string
-		}{
+		checkCurl(t, a, []curlCase{
 			{[]string{"http://d/images/nope/json"}, 404, "No such image: nope"},
 			{[]string{"http://d/images/nope/history"}, 404, "No such image: nope"},
 			{[]string{"-X", "DELETE", "http://d/images/nope"}, 404, "No such image: nope"},
@@ -194,15 +185,7 @@ func TestAPIImagesBadInput(t *testing.T) {
 			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"Cmd":"notalist"}`, "http://d/commit?container=nope"}, 400, "invalid JSON"},
 			{[]string{"-X", "POST", "--data-binary", "not a tar", "http://d/images/load"}, 400, ""},
 			{[]string{"-X", "POST", "http://d/images/prune?filters=%7B%22dangling%22%3A%7B%22maybe%22%3Atrue%7D%7D"}, 400, "dangling"},
-		} {
-			status, h, body := a.curl(t, c.args...)
-			if status != c.status || !strings.Contains(body, `"message":`) || !strings.Contains(body, c.msg) {
-				t.Errorf("curl %q: %d %q, want %d with a message containing %q", c.args, status, body, c.status, c.msg)
-			}
-			if h.Get("Api-Version") == "" {
-				t.Errorf("curl %q: no Api-Version header", c.args)
-			}
-		}
+		})
 		if out := a.mustDocker(t, "images", "-q"); len(strings.Fields(out)) != 1 {
 			t.Errorf("bad requests changed the images: %q", out)
 		}
@@ -355,4 +338,15 @@ func TestAPIImagesAuth(t *testing.T) {
 			t.Errorf("docker pull after login: %s", out)
 		}
 	})
+}
+
+// runOutput runs image's command detached through the shim, waits for it
+// and returns its log; the container is removed.
+func (a *apiService) runOutput(t *testing.T, image string) string {
+	t.Helper()
+	id := a.mustDocker(t, "run", "-d", image)
+	a.mustDocker(t, "wait", id)
+	out := a.mustDocker(t, "logs", id)
+	a.mustDocker(t, "rm", id)
+	return out
 }

@@ -15,13 +15,17 @@ type curlCase struct {
 	msg    string
 }
 
-// checkCurl runs each case: its status, a {"message"} body holding msg.
+// checkCurl runs each case: its status, a {"message"} body holding msg,
+// Docker's headers.
 func checkCurl(t *testing.T, a *apiService, cases []curlCase) {
 	t.Helper()
 	for _, c := range cases {
-		status, _, body := a.curl(t, c.args...)
+		status, h, body := a.curl(t, c.args...)
 		if status != c.status || !strings.Contains(body, `"message":`) || !strings.Contains(body, c.msg) {
 			t.Errorf("curl %q: %d %q, want %d with a message containing %q", c.args, status, body, c.status, c.msg)
+		}
+		if h.Get("Api-Version") == "" {
+			t.Errorf("curl %q: no Api-Version header", c.args)
 		}
 	}
 }
