@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,20 @@ func TestAPIImages(t *testing.T) {
 			t.Errorf("after image prune: %q, want %s and not %s", out, id, dangling)
 		}
 
+		// docker-archive of one image by its name's route
+		if status, h, body := a.curl(t, "--raw", "http://d/images/"+id+"/get"); status != 200 || h.Get("Content-Type") != "application/x-tar" || !strings.Contains(body, "manifest.json") {
+			t.Errorf("GET /images/%s/get: %d %s, %d bytes", id, status, h.Get("Content-Type"), len(body))
+		}
+
+		// prune -a (dangling=false): every image no container uses.
+		out = a.mustDocker(t, "image", "prune", "-af")
+		if !strings.Contains(out, "deleted: "+id) || !strings.Contains(out, "deleted: "+imported) || strings.Contains(out, img.ID().String()) {
+			t.Errorf("docker image prune -a (cm uses %s):\n%s", img.ID(), out)
+		}
+		if ids := slices.Compact(strings.Fields(a.mustDocker(t, "images", "-q", "--no-trunc"))); len(ids) != 1 || ids[0] != img.ID().String() {
+			t.Errorf("images after prune -a: %q, want only %s (cm's)", ids, img.ID())
+		}
+
 		// distribution inspect asks the registry.
 		status, _, body := a.curl(t, "http://d/distribution/"+ref+"/json")
 		var dist struct {
@@ -172,6 +187,7 @@ func TestAPIImagesBadInput(t *testing.T) {
 			{[]string{"-X", "POST", "http://d/images/create?fromImage=Bad!!"}, 400, "invalid reference format"},
 			{[]string{"-X", "POST", "http://d/images/create"}, 400, "fromImage"},
 			{[]string{"-X", "POST", "http://d/images/create?fromSrc=http://example.com/x.tar"}, 400, "fromSrc=-"},
+			{[]string{"-X", "POST", "http://d/images/create?fromImage=" + missing + "&tag=v1&platform=linux"}, 400, "invalid platform"},
 			{[]string{"-X", "POST", "http://d/images/create?fromImage=" + missing + "&tag=v1"}, 404, missingName + ":v1: image not found"},
 			{[]string{`http://d/images/json?filters=%7B%22bogus%22%3A%7B%22x%22%3Atrue%7D%7D`}, 400, "bogus"},
 			{[]string{`http://d/images/json?filters=notjson`}, 400, "invalid filter"},
