@@ -14,7 +14,7 @@ export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 
 # Debian packages skiff needs at run and test time.
 DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
-	apache2-utils openssl iproute2 iptables tini gcc make git
+	apache2-utils openssl iproute2 iptables tini gcc make git python3-docker
 
 # Debian packages only `make bench` needs: the engines it measures skiff
 # against and its tools. The tests never need them.
