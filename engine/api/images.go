@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/registry"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/skiff-engine/skiff/engine"
 )
@@ -149,11 +150,30 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("create an image with fromImage (a pull) or fromSrc (an import): %w", errdefs.ErrInvalidArgument))
 		return
 	}
+	platform, err := platformParam(q.Get("platform"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	sw := newProgressStream(w)
-	_, err := s.e.ImagePull(r.Context(), pullName(from, q.Get("tag")), engine.ImagePullOptions{
-		Platform: q.Get("platform"), Progress: sw, JSON: true, Auth: registryAuth(r.Header.Get(registry.AuthHeader)),
+	_, err = s.e.ImagePull(r.Context(), pullName(from, q.Get("tag")), engine.ImagePullOptions{
+		Platform: platform, Progress: sw, JSON: true, Auth: registryAuth(r.Header.Get(registry.AuthHeader)),
 	})
 	sw.end(r, err)
+}
+
+// platformParam is the platform query value as the engine takes it,
+// os/arch[/variant]: the string form, or the JSON OCI platform newer
+// clients send.
+func platformParam(v string) (string, error) {
+	if !strings.HasPrefix(v, "{") {
+		return v, nil
+	}
+	var p ocispec.Platform
+	if err := json.Unmarshal([]byte(v), &p); err != nil || p.OS == "" || p.Architecture == "" {
+		return "", fmt.Errorf("invalid platform %q: use os/arch[/variant] or the JSON of an OCI platform: %w", v, errdefs.ErrInvalidArgument)
+	}
+	return strings.TrimSuffix(p.OS+"/"+p.Architecture+"/"+p.Variant, "/"), nil
 }
 
 // repoTag is the name the query's repo and tag give (tag, commit,

@@ -36,6 +36,20 @@ func TestPullName(t *testing.T) {
 	}
 }
 
+func TestPlatformParam(t *testing.T) {
+	for in, want := range map[string]string{"": "", "linux/amd64": "linux/amd64", `{"os":"linux","architecture":"arm64","variant":"v8"}`: "linux/arm64/v8",
+		`{"os":"linux","architecture":"amd64"}`: "linux/amd64"} {
+		if got, err := platformParam(in); err != nil || got != want {
+			t.Errorf("platformParam(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`{"os":"linux"}`, `{bad`} {
+		if _, err := platformParam(in); !errdefs.IsInvalidArgument(err) {
+			t.Errorf("platformParam(%q): %v, want invalid argument", in, err)
+		}
+	}
+}
+
 func TestRegistryAuth(t *testing.T) {
 	enc := func(s string) string { return base64.URLEncoding.EncodeToString([]byte(s)) }
 	for name, c := range map[string]struct {
