@@ -14,7 +14,7 @@ export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 
 # Debian packages skiff needs at run and test time.
 DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
-	apache2-utils openssl iproute2 iptables tini gcc make git python3-docker
+	apache2-utils openssl iproute2 iptables tini gcc make git
 
 # The Docker API's clients the tests drive (besides the docker CLI and the
 # moby Go client), installed without recommends: docker-compose's would
