@@ -3,6 +3,8 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,8 +130,19 @@ func KillOrphan(stateRoot, id string) {
 // checks the init's start time, so a reused pid is never hit (and with a
 // shared PID namespace, SIGKILL reaches every process of the cgroup). A
 // container that does not run is errdefs.ErrConflict.
+//
+// A signal that can be caught waits (at most execWait) until the init has
+// run the container's command: until then the init is skiff-monitor's Go
+// code, which as the PID namespace's first process cannot be killed by a
+// signal's default action and so exits 2 on SIGTERM (a stop right after a
+// start then read as exit 2, not the command's own answer).
 func Signal(stateRoot, id string, sig unix.Signal) error {
 	lc, err := libcontainer.Load(stateRoot, id)
+	if err == nil && sig != unix.SIGKILL {
+		if st, serr := lc.State(); serr == nil {
+			awaitExec(st.InitProcessPid, execWait)
+		}
+	}
 	if err == nil {
 		err = lc.Signal(sig)
 	}
@@ -137,4 +150,31 @@ func Signal(stateRoot, id string, sig unix.Signal) error {
 		return fmt.Errorf("container %s is not running: %w", id, errdefs.ErrConflict)
 	}
 	return err
+}
+
+// execWait bounds awaitExec: a start that got this far execs in
+// milliseconds.
+const execWait = 2 * time.Second
+
+// awaitExec waits until process pid no longer runs skiff-monitor's binary
+// (libcontainer's init has exec'd the container's command), pid is gone,
+// or timeout passes.
+func awaitExec(pid int, timeout time.Duration) {
+	bin, err := MonitorBinary()
+	if err != nil || pid <= 0 {
+		return
+	}
+	mon, err := os.Stat(bin)
+	if err != nil {
+		return
+	}
+	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	deadline := time.Now().Add(timeout)
+	for delay := 100 * time.Microsecond; time.Now().Before(deadline); delay = min(delay*2, 10*time.Millisecond) {
+		fi, err := os.Stat(exe)
+		if err != nil || !os.SameFile(fi, mon) {
+			return
+		}
+		time.Sleep(delay)
+	}
 }

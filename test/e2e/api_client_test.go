@@ -191,3 +191,45 @@ echo to-stderr >&2`
 		}
 	})
 }
+
+// TestAPIStopRightAfterStart: a stop sent the moment a start returns
+// reaches the command (sleep as PID 1 ignores SIGTERM: killed after the
+// timeout, 137), never skiff's init before it exec'd the command, which
+// would exit 2. Through the service, start and stop come milliseconds
+// apart.
+func TestAPIStopRightAfterStart(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := s.LoadBusybox()
+		a := startService(t, s, "--time", "0")
+		cli, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersionNegotiation())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		one := 1
+		for i := range 5 {
+			c, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: image, Cmd: []string{"sleep", "100"}},
+				HostConfig: &container.HostConfig{NetworkMode: "none"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cli.ContainerStart(ctx, c.ID, client.ContainerStartOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cli.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: &one}); err != nil {
+				t.Fatal(err)
+			}
+			in, err := cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := in.Container.State.ExitCode; code != 137 {
+				t.Errorf("round %d: exit code %d after a stop right after the start, want 137", i, code)
+			}
+			cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{})
+		}
+	})
+}
