@@ -34,10 +34,10 @@ type ContainerExecOptions struct {
 	// for both must take concurrent writes.
 	// Size is the terminal's first size (rows, columns; zero: the pty's
 	// default) and Resize its changes.
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
+	Stdin          io.Reader `json:"-"`
+	Stdout, Stderr io.Writer `json:"-"`
 	Size           [2]uint16
-	Resize         <-chan [2]uint16
+	Resize         <-chan [2]uint16 `json:"-"`
 
 	// Interactive is ContainerExecCommand's: the process reads the stdin
 	// of the command (exec -i). ContainerExec gives input exactly when

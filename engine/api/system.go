@@ -26,6 +26,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /system/df", s.systemDf)
 	m.HandleFunc("POST /auth", s.auth)
 	s.containerRoutes()
+	s.execRoutes()
 	for _, p := range []string{"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"} {
 		m.HandleFunc("GET "+p, notManager)
 		m.HandleFunc(p+"/", notImplemented("swarm"))

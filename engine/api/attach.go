@@ -1,0 +1,196 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/skiff-engine/skiff/engine"
+)
+
+// The docker CLI's `run` (and `start -a`) attaches to a container that is
+// not running yet, then starts it, and expects its first output on the
+// attach. skiff's monitor is forked at the start, so an attach to a
+// container that is not running waits here, in the server: the start
+// request that comes for the container takes it (attaches.take) and starts
+// the container through the engine's foreground path (ContainerStart with
+// Attach: the monitor starts the container only once this attach is its
+// client, so no output is lost), answering its 204 as soon as the
+// container runs. A start from elsewhere (another process, the skiff CLI)
+// leaves the attach waiting; it then sees the container running and
+// attaches with the log replayed from the start.
+
+// waitingAttach is an attach waiting for its container's start.
+type waitingAttach struct {
+	io    engine.AttachIO
+	ctx   context.Context // the attach connection's
+	ended chan struct{}   // closed when the start taken with it returned
+	err   error           // that start's error (set before ended closes)
+}
+
+// attachQueue holds the waiting attaches by container ID: connection
+// state, gone with the connections.
+type attachQueue struct {
+	mu      sync.Mutex
+	waiting map[string][]*waitingAttach
+}
+
+func (q *attachQueue) add(id string, a *waitingAttach) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.waiting == nil {
+		q.waiting = map[string][]*waitingAttach{}
+	}
+	q.waiting[id] = append(q.waiting[id], a)
+}
+
+// remove takes a out of the queue; false when a start took it first.
+func (q *attachQueue) remove(id string, a *waitingAttach) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, x := range q.waiting[id] {
+		if x == a {
+			q.waiting[id] = append(q.waiting[id][:i], q.waiting[id][i+1:]...)
+			if len(q.waiting[id]) == 0 {
+				delete(q.waiting, id)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// take removes and returns the oldest attach waiting for id, nil when
+// none does.
+func (q *attachQueue) take(id string) *waitingAttach {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.waiting[id]
+	if len(l) == 0 {
+		return nil
+	}
+	a := l[0]
+	if len(l) == 1 {
+		delete(q.waiting, id)
+	} else {
+		q.waiting[id] = l[1:]
+	}
+	return a
+}
+
+// attachPoll is how often a waiting attach looks for a start made
+// elsewhere, or its container's removal.
+const attachPoll = 100 * time.Millisecond
+
+// containerAttach is POST /containers/{id}/attach: the hijacked stream
+// of a container's stdio (see the top of this file for one not running).
+func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
+	keys, ok := engine.ParseDetachKeys(firstNonEmpty(r.URL.Query().Get("detachKeys"), engine.DefaultDetachKeys))
+	if !ok {
+		writeError(w, fmt.Errorf("invalid detachKeys %q: use a comma-separated list of a letter or ctrl-<letter>, e.g. ctrl-p,ctrl-q: %w", r.URL.Query().Get("detachKeys"), errdefs.ErrInvalidArgument))
+		return
+	}
+	in, err := s.e.ContainerInspect(r.Context(), r.PathValue("id"), engine.ContainerInspectOptions{})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	c := in.Container
+	tty := c.Config.Tty
+	x, err := s.hijack(w, r, streamType(tty))
+	if err != nil {
+		return
+	}
+	defer x.Close()
+	aio := engine.AttachIO{DetachKeys: keys, Stdout: io.Discard, Stderr: io.Discard}
+	mu := &sync.Mutex{}
+	if boolParam(r, "stdout") {
+		aio.Stdout = streamWriter(x.Out, mu, 1, tty)
+	}
+	if boolParam(r, "stderr") {
+		aio.Stderr = streamWriter(x.Out, mu, 2, tty)
+	}
+	if boolParam(r, "stdin") && c.Config.OpenStdin {
+		aio.Stdin = x.In
+		if !c.Config.StdinOnce {
+			aio.Stdin = heldStdin(x.ctx, x.In)
+		}
+	}
+	if boolParam(r, "logs") {
+		s.replayLog(x.ctx, c.ID, aio)
+	}
+	if !boolParam(r, "stream") {
+		return
+	}
+	if c.State.Running {
+		s.e.ContainerAttach(x.ctx, c.ID, engine.ContainerAttachOptions{IO: aio})
+		return
+	}
+	a := &waitingAttach{io: aio, ctx: x.ctx, ended: make(chan struct{})}
+	s.attaches.add(c.ID, a)
+	for {
+		select {
+		case <-a.ended:
+			return
+		case <-x.ctx.Done():
+			if s.attaches.remove(c.ID, a) {
+				return
+			}
+		case <-time.After(attachPoll):
+			st, err := s.e.ContainerInspect(x.ctx, c.ID, engine.ContainerInspectOptions{})
+			if err != nil && !errdefs.IsNotFound(err) || err == nil && !st.Container.State.Running {
+				continue
+			}
+			if !s.attaches.remove(c.ID, a) {
+				continue // a start took it: wait for its end
+			}
+			if err != nil {
+				return // removed
+			}
+			// Started elsewhere: what it wrote so far, then the stream.
+			if !boolParam(r, "logs") {
+				s.replayLog(x.ctx, c.ID, aio)
+			}
+			s.e.ContainerAttach(x.ctx, c.ID, engine.ContainerAttachOptions{IO: aio})
+			return
+		}
+	}
+}
+
+// replayLog copies the container's log so far to the attach's streams.
+func (s *Server) replayLog(ctx context.Context, id string, aio engine.AttachIO) {
+	s.e.ContainerLogs(ctx, id, engine.ContainerLogsOptions{Tail: -1, Stdout: aio.Stdout, Stderr: aio.Stderr})
+}
+
+// startAttached starts container id with a waiting attach's streams and
+// returns once the container runs (nil) or its start failed. The start
+// runs on, streaming, for the attach connection's life.
+func (s *Server) startAttached(id string, a *waitingAttach) error {
+	started := make(chan struct{})
+	var once sync.Once
+	aio := a.io
+	aio.Started = func() { once.Do(func() { close(started) }) }
+	go func() {
+		_, a.err = s.e.ContainerStart(a.ctx, id, engine.ContainerStartOptions{Attach: &aio})
+		close(a.ended)
+	}()
+	select {
+	case <-started:
+		return nil
+	case <-a.ended:
+		if a.err == nil {
+			return nil // ran and exited before the report (not expected)
+		}
+		return startError(a.err)
+	}
+}
+
+// containerAttachWebsocket is GET /containers/{id}/attach/ws.
+func (s *Server) containerAttachWebsocket(w http.ResponseWriter, r *http.Request) {
+	writeError(w, fmt.Errorf("attach over a websocket is not supported by skiff: use POST /containers/{id}/attach: %w", errdefs.ErrNotImplemented))
+}
