@@ -25,12 +25,16 @@ import (
 // leaves the attach waiting; it then sees the container running and
 // attaches with the log replayed from the start.
 
-// waitingAttach is an attach waiting for its container's start.
+// waitingAttach is an attach waiting for its container's start. It is
+// queued before its 101 goes out (the client sends its start once it has
+// the 101), and ready once its streams are set.
 type waitingAttach struct {
-	io    engine.AttachIO
-	ctx   context.Context // the attach connection's
-	ended chan struct{}   // closed when the start taken with it returned
-	err   error           // that start's error (set before ended closes)
+	ready  chan struct{}   // closed once io and ctx are set, or failed
+	failed bool            // the hijack failed: nothing to attach
+	io     engine.AttachIO // the client's streams
+	ctx    context.Context // the attach connection's
+	ended  chan struct{}   // closed when the start taken with it returned
+	err    error           // that start's error (set before ended closes)
 }
 
 // attachQueue holds the waiting attaches by container ID: connection
@@ -102,8 +106,18 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 	}
 	c := in.Container
 	tty := c.Config.Tty
+	stream := boolParam(r, "stream")
+	a := &waitingAttach{ready: make(chan struct{}), ended: make(chan struct{})}
+	queued := stream && !c.State.Running
+	if queued {
+		s.attaches.add(c.ID, a)
+	}
 	x, err := s.hijack(w, r, streamType(tty))
 	if err != nil {
+		if queued && !s.attaches.remove(c.ID, a) {
+			a.failed = true // a start took it: it starts without
+			close(a.ready)
+		}
 		return
 	}
 	defer x.Close()
@@ -121,27 +135,32 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 			aio.Stdin = heldStdin(x.ctx, x.In)
 		}
 	}
-	if boolParam(r, "logs") {
-		s.replayLog(x.ctx, c.ID, aio)
-	}
-	if !boolParam(r, "stream") {
+	if !queued {
+		if boolParam(r, "logs") {
+			s.replayLog(x.ctx, c.ID, aio)
+		}
+		if stream {
+			s.e.ContainerAttach(x.ctx, c.ID, engine.ContainerAttachOptions{IO: aio})
+		}
 		return
 	}
-	if c.State.Running {
-		s.e.ContainerAttach(x.ctx, c.ID, engine.ContainerAttachOptions{IO: aio})
-		return
-	}
-	a := &waitingAttach{io: aio, ctx: x.ctx, ended: make(chan struct{})}
-	s.attaches.add(c.ID, a)
+	// A container not running has no log of this run yet (an exited
+	// one's goes at its start: replaying it would race the start).
+	a.io, a.ctx = aio, x.ctx
+	close(a.ready)
 	for {
 		select {
 		case <-a.ended:
 			return
 		case <-x.ctx.Done():
-			if s.attaches.remove(c.ID, a) {
+			if !s.attaches.remove(c.ID, a) {
+				<-a.ended // a start has it
+			}
+			return
+		case <-time.After(attachPoll):
+			if x.Gone() && s.attaches.remove(c.ID, a) {
 				return
 			}
-		case <-time.After(attachPoll):
 			st, err := s.e.ContainerInspect(x.ctx, c.ID, engine.ContainerInspectOptions{})
 			if err != nil && !errdefs.IsNotFound(err) || err == nil && !st.Container.State.Running {
 				continue
@@ -153,9 +172,7 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 				return // removed
 			}
 			// Started elsewhere: what it wrote so far, then the stream.
-			if !boolParam(r, "logs") {
-				s.replayLog(x.ctx, c.ID, aio)
-			}
+			s.replayLog(x.ctx, c.ID, aio)
 			s.e.ContainerAttach(x.ctx, c.ID, engine.ContainerAttachOptions{IO: aio})
 			return
 		}
@@ -171,6 +188,11 @@ func (s *Server) replayLog(ctx context.Context, id string, aio engine.AttachIO) 
 // returns once the container runs (nil) or its start failed. The start
 // runs on, streaming, for the attach connection's life.
 func (s *Server) startAttached(id string, a *waitingAttach) error {
+	<-a.ready
+	if a.failed {
+		_, err := s.e.ContainerStart(context.Background(), id, engine.ContainerStartOptions{})
+		return startError(err)
+	}
 	started := make(chan struct{})
 	var once sync.Once
 	aio := a.io

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Docker's stream content types: raw for a terminal, else the 8-byte
@@ -32,6 +35,7 @@ func streamType(tty bool) string {
 // Close.
 type hijacked struct {
 	conn net.Conn
+	raw  net.Conn // conn as net/http gave it (for Gone)
 	In   io.Reader // the client's bytes after the request (its bufio buffer first)
 	Out  io.Writer // fails once the client is gone, then cancels ctx
 
@@ -49,11 +53,11 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, contentType stri
 	if !ok {
 		return nil, fmt.Errorf("the connection cannot be taken over for a stream")
 	}
-	conn, rw, err := hj.Hijack()
+	raw, rw, err := hj.Hijack()
 	if err != nil {
 		return nil, err
 	}
-	conn = s.idle.hijacked(conn)
+	conn := s.idle.hijacked(raw)
 	h := w.Header().Clone()
 	h.Set("Content-Type", contentType)
 	status := "200 OK"
@@ -71,7 +75,7 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, contentType stri
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	x := &hijacked{conn: conn, ctx: ctx, cancel: cancel}
+	x := &hijacked{conn: conn, raw: raw, ctx: ctx, cancel: cancel}
 	x.In = readerOf(rw.Reader, conn)
 	x.Out = writerFunc(func(p []byte) (int, error) {
 		n, err := conn.Write(p)
@@ -106,6 +110,29 @@ func headerHasToken(h http.Header, name, token string) bool {
 		}
 	}
 	return false
+}
+
+// Gone reports a client that closed its connection, not just its
+// sending half (a unix socket's peer that closed entirely reads as
+// POLLHUP; its half-close only as POLLRDHUP): an attach that waits for
+// its container to start notices a client that went.
+func (x *hijacked) Gone() bool {
+	sc, ok := x.raw.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	gone := false
+	rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLHUP}}
+		if n, err := unix.Poll(fds, 0); err == nil && n > 0 {
+			gone = fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0
+		}
+	})
+	return gone
 }
 
 // Close ends the stream: the connection closes and ctx ends.
