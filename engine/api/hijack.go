@@ -35,7 +35,7 @@ func streamType(tty bool) string {
 // Close.
 type hijacked struct {
 	conn net.Conn
-	raw  net.Conn // conn as net/http gave it (for Gone)
+	raw  net.Conn  // conn as net/http gave it (for Gone)
 	In   io.Reader // the client's bytes after the request (its bufio buffer first)
 	Out  io.Writer // fails once the client is gone, then cancels ctx
 
