@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -85,8 +86,21 @@ func TestAPIHijack(t *testing.T) {
 			t.Errorf("echo data | docker run -i cat: %q, exit %d", out, code)
 		}
 		a.mustDocker(t, "run", "-d", "--name", "hj", image, "sleep", "120")
+		since := fmt.Sprint(time.Now().Unix() - 1)
 		if out, code := a.dockerIn(t, "", "exec", "hj", "sh", "-c", "echo out; echo err >&2; exit 3"); code != 3 || (out != "out\nerr" && out != "err\nout") {
 			t.Errorf("docker exec, exit 3: %q, exit %d", out, code)
+		}
+		// Docker's exec events, the command in the action, exec_die's code.
+		events := a.mustDocker(t, "events", "--since", since, "--until", fmt.Sprint(time.Now().Unix()+1), "--filter", "container=hj",
+			"--format", "{{.Action}} {{.Actor.Attributes.exitCode}}")
+		var execEvents []string
+		for _, l := range strings.Split(events, "\n") {
+			if strings.HasPrefix(l, "exec_") {
+				execEvents = append(execEvents, l)
+			}
+		}
+		if got, want := strings.Join(execEvents, "\n"), "exec_create: sh -c echo out; echo err >&2; exit 3 <no value>\nexec_start: sh -c echo out; echo err >&2; exit 3 <no value>\nexec_die 3"; got != want {
+			t.Errorf("exec events:\n%s\nwant\n%s", got, want)
 		}
 		if out, code := a.dockerIn(t, "data\n", "exec", "-i", "hj", "cat"); out != "data" || code != 0 {
 			t.Errorf("echo data | docker exec -i cat: %q, exit %d", out, code)
