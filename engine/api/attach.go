@@ -158,9 +158,6 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		case <-time.After(attachPoll):
-			if x.Gone() && s.attaches.remove(c.ID, a) {
-				return
-			}
 			st, err := s.e.ContainerInspect(x.ctx, c.ID, engine.ContainerInspectOptions{})
 			if err != nil && !errdefs.IsNotFound(err) || err == nil && !st.Container.State.Running {
 				continue

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,7 +40,7 @@ type hijacked struct {
 	In   io.Reader // the client's bytes after the request (its bufio buffer first)
 	Out  io.Writer // fails once the client is gone, then cancels ctx
 
-	ctx    context.Context // ends when a write fails or at Close
+	ctx    context.Context // ends when the client is gone (a write fails, watch) or at Close
 	cancel context.CancelFunc
 	once   sync.Once
 }
@@ -76,6 +77,7 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, contentType stri
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	x := &hijacked{conn: conn, raw: raw, ctx: ctx, cancel: cancel}
+	go x.watch()
 	x.In = readerOf(rw.Reader, conn)
 	x.Out = writerFunc(func(p []byte) (int, error) {
 		n, err := conn.Write(p)
@@ -133,6 +135,28 @@ func (x *hijacked) Gone() bool {
 		}
 	})
 	return gone
+}
+
+// goneCheck is how often a stream looks for a client that went: one
+// that neither reads output nor sends input is otherwise noticed only at
+// the container's exit.
+const goneCheck = 250 * time.Millisecond
+
+// watch ends ctx once the client is gone.
+func (x *hijacked) watch() {
+	t := time.NewTicker(goneCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-x.ctx.Done():
+			return
+		case <-t.C:
+			if x.Gone() {
+				x.cancel()
+				return
+			}
+		}
+	}
 }
 
 // Close ends the stream: the connection closes and ctx ends.

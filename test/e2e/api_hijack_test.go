@@ -80,6 +80,14 @@ func TestAPIHijack(t *testing.T) {
 			}
 		}
 		requireNoContainers(t, s, "docker run --rm")
+		// Without --rm (wait next-exit), then start -a (attach, then start).
+		if out, code := a.dockerIn(t, "", "run", "--name", "keep", image, "sh", "-c", "echo kept; exit 2"); out != "kept" || code != 2 {
+			t.Errorf("docker run, exit 2: %q, exit %d", out, code)
+		}
+		if out, code := a.dockerIn(t, "", "start", "-a", "keep"); out != "kept" || code != 2 {
+			t.Errorf("docker start -a: %q, exit %d", out, code)
+		}
+		a.mustDocker(t, "rm", "keep")
 
 		// stdin: the client's half-close ends the container's (StdinOnce).
 		if out, code := a.dockerIn(t, "data\n", "run", "--rm", "-i", image, "cat"); out != "data" || code != 0 {
@@ -273,5 +281,50 @@ func TestAPIHijackTTY(t *testing.T) {
 		}
 		a.mustDocker(t, "rm", "-f", "shell", "ticker")
 		requireNoContainers(t, s, "docker rm -f")
+	})
+}
+
+// TestAPIIdleHijacked: an open attach, one waiting for its container's
+// start and an exec keep the service from exiting idle; once they close
+// it exits.
+func TestAPIIdleHijacked(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := setup(t, s)
+		s.Run("run", "-d", "--name", "idleatt", image, "sleep", "60").MustSucceed(t)
+		s.Run("create", "--name", "idlewait", image, "true").MustSucceed(t)
+		for _, c := range []struct{ what, req string }{
+			{"an attach", "POST /containers/idleatt/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"},
+			{"an attach waiting for the start", "POST /containers/idlewait/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"},
+			{"an exec", "exec"},
+		} {
+			a := startService(t, s, "--time", "1")
+			req := c.req
+			if req == "exec" {
+				status, _, body := a.curl(t, "-X", "POST", "-H", "Content-Type: application/json", "-d", `{"Cmd":["sleep","60"],"AttachStdout":true}`, "http://d/containers/idleatt/exec")
+				if status != 201 {
+					t.Fatalf("exec create: %d %q", status, body)
+				}
+				id := strings.Split(strings.Split(body, `"Id":"`)[1], `"`)[0]
+				req = "POST /exec/" + id + "/start HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n{}"
+			}
+			conn, err := net.Dial("unix", a.sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(conn, req)
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "HTTP/1.1 101") {
+				t.Fatalf("%s: %q %v", c.what, line, err)
+			}
+			if a.exited(2500 * time.Millisecond) {
+				t.Fatalf("exited idle while %s was open", c.what)
+			}
+			conn.Close()
+			if !a.exited(6 * time.Second) {
+				t.Fatalf("still serving 6 s after %s closed", c.what)
+			}
+		}
+		s.Run("rm", "-f", "idleatt", "idlewait").MustSucceed(t)
 	})
 }
