@@ -122,6 +122,17 @@ func TestAPIHijack(t *testing.T) {
 			return code == 0
 		})
 
+		// An attach waiting for a start made by another process (the skiff
+		// CLI): the log so far, then the stream, then the end.
+		s.Run("create", "--name", "elsewhere", image, "sh", "-c", "echo one; sleep 1; echo two").MustSucceed(t)
+		conn, br := hijackRaw(t, a, "POST /containers/elsewhere/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+		s.Run("start", "elsewhere").MustSucceed(t)
+		if out := readStdcopy(t, br); out != "one\ntwo\n" {
+			t.Errorf("attach, then a start by the skiff CLI: %q, want one and two", out)
+		}
+		conn.Close()
+		s.Run("rm", "elsewhere").MustSucceed(t)
+
 		// A client that drops its attach and its exec mid-stream.
 		a.mustDocker(t, "run", "-d", "--name", "ticker", image, "sh", "-c", "while true; do echo tick; sleep 0.1; done")
 		for _, req := range []string{
@@ -175,11 +186,43 @@ func TestAPIHijack(t *testing.T) {
 // and hangs up.
 func dropMidStream(t *testing.T, a *apiService, req string) {
 	t.Helper()
+	c, br := hijackRaw(t, a, req)
+	defer c.Close()
+	frame := make([]byte, 8)
+	if _, err := io.ReadFull(br, frame); err != nil || frame[0] != 1 {
+		t.Fatalf("first frame header %v: %v", frame, err)
+	}
+}
+
+// readStdcopy reads multiplexed frames to the end and returns stdout's.
+func readStdcopy(t *testing.T, br *bufio.Reader) string {
+	t.Helper()
+	var out strings.Builder
+	for {
+		h := make([]byte, 8)
+		if _, err := io.ReadFull(br, h); err == io.EOF {
+			return out.String()
+		} else if err != nil {
+			t.Fatalf("frame header: %v (so far %q)", err, out.String())
+		}
+		p := make([]byte, int(h[4])<<24|int(h[5])<<16|int(h[6])<<8|int(h[7]))
+		if _, err := io.ReadFull(br, p); err != nil {
+			t.Fatalf("frame: %v", err)
+		}
+		if h[0] == 1 {
+			out.Write(p)
+		}
+	}
+}
+
+// hijackRaw sends a hijacking request and checks its 101 and headers.
+func hijackRaw(t *testing.T, a *apiService, req string) (net.Conn, *bufio.Reader) {
+	t.Helper()
 	c, err := net.Dial("unix", a.sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	if _, err := io.WriteString(c, req); err != nil {
 		t.Fatal(err)
@@ -203,10 +246,7 @@ func dropMidStream(t *testing.T, a *apiService, req string) {
 	if !strings.Contains(head, "Upgrade: tcp") || !strings.Contains(head, "application/vnd.docker.multiplexed-stream") {
 		t.Errorf("101 headers: %q", head)
 	}
-	frame := make([]byte, 8)
-	if _, err := io.ReadFull(br, frame); err != nil || frame[0] != 1 {
-		t.Fatalf("first frame header %v: %v", frame, err)
-	}
+	return c, br
 }
 
 // waitFor polls cond until it holds.
