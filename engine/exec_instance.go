@@ -85,8 +85,6 @@ type ExecStartOptions struct {
 	Stdout, Stderr io.Writer
 	Size           [2]uint16
 	Resize         <-chan [2]uint16
-	// Started, when set, is called once the exec is recorded running.
-	Started func()
 }
 
 // ExecStartResult is how the exec ended (ExitCode 0 when detached).
@@ -109,9 +107,6 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o ExecStartOptions) (
 	x.OwnerStart = runtime.ProcessStartTime(x.Owner)
 	if err := e.writeExec(x); err != nil {
 		return ExecStartResult{}, err
-	}
-	if o.Started != nil {
-		o.Started()
 	}
 	eo := x.Options
 	eo.Detach, eo.Tty = o.Detach, eo.Tty || o.Tty
