@@ -16,6 +16,11 @@ export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
 	apache2-utils openssl iproute2 iptables tini gcc make git
 
+# The Docker API's clients the tests drive (besides the docker CLI and the
+# moby Go client), installed without recommends: docker-compose's would
+# bring a dockerd and start it.
+API_PKGS := python3-docker docker-compose curl systemd
+
 # Debian packages only `make bench` needs: the engines it measures skiff
 # against and its tools. The tests never need them.
 BENCH_PKGS := podman docker.io runc hyperfine jq curl python3 util-linux iperf3
@@ -53,6 +58,12 @@ deps:
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install: $$missing" >&2; exit 1; fi; \
 		echo "installing: $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@missing=$$(for p in $(API_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install: $$missing" >&2; exit 1; fi; \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 # Idempotent too. Without recommends (fuse-overlayfs would change how

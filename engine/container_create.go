@@ -64,6 +64,7 @@ type ContainerCreateOptions struct {
 	CapDrop        []string
 	Security       SecurityOptions
 	Resources      Resources
+	Kernel         Kernel // namespaces shared with the host, /dev/shm, sysctls, OOM score, devices
 	LogConfig      ContainerLogConfig
 	NetworkMode    string // see ContainerNetworkModes
 	Init           bool
@@ -113,6 +114,8 @@ type (
 	Mount              = runtime.Mount
 	SecurityOptions    = runtime.SecurityOptions
 	Resources          = runtime.Resources
+	Kernel             = runtime.Kernel
+	Device             = runtime.Device
 	Ulimit             = runtime.Ulimit
 	ContainerLogConfig = runtime.LogConfig // LogConfig is skiff.toml's [log]
 	RestartPolicy      = runtime.RestartPolicy
@@ -252,7 +255,7 @@ func (e *Engine) resolveImage(ctx context.Context, o ContainerCreateOptions) (im
 		return is.Config(ctx, o.Image)
 	}
 	if errdefs.IsNotFound(err) {
-		return imagestore.Image{}, nil, fmt.Errorf("no such image: %s (and the pull policy is never): %w", o.Image, errdefs.ErrNotFound)
+		return imagestore.Image{}, nil, fmt.Errorf("No such image: %s (and the pull policy is never): %w", o.Image, errdefs.ErrNotFound)
 	}
 	return img, cfg, err
 }
@@ -282,7 +285,9 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 		id = NewContainerID()
 	}
 	cfg.Spec.ID = id
-	cfg.Spec.Hostname = runtime.Hostname(cfg.Spec)
+	if cfg.Spec.UTSMode != "host" { // the host's name, whatever it is at each start
+		cfg.Spec.Hostname = runtime.Hostname(cfg.Spec)
+	}
 	meta, err := json.Marshal(cfg)
 	if err != nil {
 		return ContainerCreateResult{}, err
@@ -354,7 +359,7 @@ func NewContainerID() string {
 // writeContainerFiles writes the hosts, hostname and resolv.conf files the
 // container bind-mounts (their paths: Container.HostsFile and friends).
 func writeContainerFiles(dir string, cfg *ContainerConfig) error {
-	hostname := cfg.Spec.Hostname
+	hostname := runtime.Hostname(cfg.Spec)
 	files := map[string][]byte{
 		hostsFile:      hostsContent(hostname, "127.0.1.1", "", cfg.Network.ExtraHosts),
 		hostnameFile:   []byte(hostname + "\n"),

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -76,6 +77,24 @@ type InspectHostConfig struct {
 	Init           *bool             `json:"Init"`
 	Ulimits        []InspectUlimit   `json:"Ulimits"`
 	RestartPolicy  RestartPolicy     `json:"RestartPolicy"`
+	Dns            []string          `json:"Dns"`
+	DnsOptions     []string          `json:"DnsOptions"`
+	DnsSearch      []string          `json:"DnsSearch"`
+	ExtraHosts     []string          `json:"ExtraHosts"`
+	IpcMode        string            `json:"IpcMode"`
+	PidMode        string            `json:"PidMode"`
+	UTSMode        string            `json:"UTSMode"`
+	ShmSize        int64             `json:"ShmSize"`
+	Sysctls        map[string]string `json:"Sysctls,omitempty"`
+	OomScoreAdj    int               `json:"OomScoreAdj"`
+	Devices        []InspectDevice   `json:"Devices"`
+}
+
+// InspectDevice is one of HostConfig.Devices.
+type InspectDevice struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
 }
 
 // InspectUlimit is one of HostConfig.Ulimits, in Docker's int64 (-1 is
@@ -210,7 +229,18 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		ReadonlyRootfs: s.ReadOnly, CapAdd: s.CapAdd, CapDrop: s.CapDrop, Memory: s.Memory, NanoCpus: s.NanoCPUs,
 		PidsLimit: s.PidsLimit, GroupAdd: s.GroupAdd, Tmpfs: map[string]string{},
 		LogConfig: map[string]any{"Type": c.Config.LogDriver, "Config": logConfig(c.Config)}, SecurityOpt: securityOpt(s),
-		Ulimits: []InspectUlimit{}, RestartPolicy: c.Config.RestartPolicy}
+		Ulimits: []InspectUlimit{}, RestartPolicy: c.Config.RestartPolicy,
+		Dns: orEmpty(c.Config.Network.DNS), DnsOptions: orEmpty(c.Config.Network.DNSOptions),
+		DnsSearch: orEmpty(c.Config.Network.DNSSearch), ExtraHosts: c.Config.Network.ExtraHosts,
+		IpcMode: cmp.Or(s.IPCMode, "private"), PidMode: s.PIDMode, UTSMode: s.UTSMode,
+		ShmSize: cmp.Or(s.ShmSize, runtime.DefaultShmSize), Sysctls: s.Sysctls, OomScoreAdj: s.OomScoreAdj,
+		Devices: []InspectDevice{}}
+	if s.IPCMode == "host" {
+		hc.ShmSize = 0
+	}
+	for _, d := range s.Devices {
+		hc.Devices = append(hc.Devices, InspectDevice{PathOnHost: d.Path, PathInContainer: cmp.Or(d.ContainerPath, d.Path), CgroupPermissions: cmp.Or(d.Permissions, "rwm")})
+	}
 	if hc.RestartPolicy.Name == "" {
 		hc.RestartPolicy.Name = runtime.RestartNo
 	}
@@ -286,12 +316,35 @@ func securityOpt(s runtime.SpecOptions) []string {
 func logConfig(c ContainerConfig) map[string]string {
 	out := map[string]string{}
 	if c.LogMaxSize > 0 {
-		out["max-size"] = strconv.FormatInt(c.LogMaxSize, 10)
+		out["max-size"] = sizeString(c.LogMaxSize)
 	}
 	if c.LogMaxFiles > 1 {
 		out["max-file"] = strconv.Itoa(c.LogMaxFiles)
 	}
 	return out
+}
+
+// sizeString is a byte count the way users write one for max-size: in the
+// largest binary unit that divides it (1048576 is "1m"), as given to
+// Docker, which shows the option's text.
+func sizeString(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// orEmpty is s, or an empty list (Docker's [] rather than null).
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func joinOpts(opts []string) string {

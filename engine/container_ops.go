@@ -21,7 +21,7 @@ import (
 func lockContainer(c *Container) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no such container: %s: %w", c.Name, errdefs.ErrNotFound)
+		return nil, fmt.Errorf("No such container: %s: %w", c.Name, errdefs.ErrNotFound)
 	}
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ func (e *Engine) specOptions(o ContainerCreateOptions) (runtime.SpecOptions, err
 		Hostname: o.Hostname, Terminal: o.Tty, GroupAdd: o.GroupAdd,
 		Mounts: slices.Clone(o.Mounts), ReadOnly: o.ReadonlyRootfs,
 		Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop,
-		SecurityOptions: o.Security, Resources: o.Resources,
+		SecurityOptions: o.Security, Resources: o.Resources, Kernel: o.Kernel,
 		Rootless: e.paths.Rootless,
 	}
 	var err error

@@ -9,21 +9,20 @@ import (
 	"github.com/skiff-engine/skiff/runtime"
 )
 
-// ContainerResizeOptions are the terminal's new size.
+// ContainerResizeOptions: the terminal's new size, in characters.
 type ContainerResizeOptions struct {
 	Height, Width uint16
 }
 
-// ContainerResizeResult is empty: the size is the monitor's to apply.
+// ContainerResizeResult is empty.
 type ContainerResizeResult struct{}
 
-// ContainerResize sets the size of a running container's terminal, through
-// its monitor's attach socket (a container without a terminal ignores it,
-// as Docker's does).
+// ContainerResize sets the size of a running container's terminal (the
+// API's POST /containers/{id}/resize, which Docker clients send when
+// their own terminal changes), through its monitor's attach socket. A
+// container without a terminal ignores it, as Docker's; one that is not
+// running: Conflict.
 func (e *Engine) ContainerResize(ctx context.Context, ref string, o ContainerResizeOptions) (ContainerResizeResult, error) {
-	if o.Height == 0 || o.Width == 0 {
-		return ContainerResizeResult{}, invalid("invalid terminal size %dx%d: both must be positive", o.Height, o.Width)
-	}
 	c, err := e.lookupContainer(ref)
 	if err != nil {
 		return ContainerResizeResult{}, err
@@ -36,13 +35,13 @@ func (e *Engine) ContainerResize(ctx context.Context, ref string, o ContainerRes
 	if !c.Running() || c.State.Status == runtime.StatusStarting {
 		return ContainerResizeResult{}, fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
 	}
-	if !c.Config.Tty {
-		return ContainerResizeResult{}, nil
-	}
-	a, err := runtime.Dial(e.runDir(c.ID))
+	conn, err := runtime.Dial(e.runDir(c.ID))
 	if err != nil {
-		return ContainerResizeResult{}, fmt.Errorf("container %s: its monitor does not answer: %w", c.Name, err)
+		return ContainerResizeResult{}, fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
 	}
-	defer a.Close()
-	return ContainerResizeResult{}, a.Resize(o.Height, o.Width)
+	defer conn.Close()
+	if err := conn.Resize(o.Height, o.Width); err != nil {
+		return ContainerResizeResult{}, fmt.Errorf("container %s: resizing its terminal: %w", c.Name, err)
+	}
+	return ContainerResizeResult{}, nil
 }

@@ -217,7 +217,8 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc, notify string)
 	if err := writeJSONFile(filepath.Join(mc.RunDir, "monitor.json"), mc); err != nil {
 		return fail(err)
 	}
-	os.Remove(filepath.Join(mc.RunDir, runtime.StopRequestFile)) // the last run's, if its clean-up has not run yet
+	os.Remove(filepath.Join(mc.RunDir, runtime.StopRequestFile))   // the last run's, if its clean-up has not run yet
+	os.Remove(filepath.Join(mc.RunDir, runtime.RestartPolicyFile)) // the last run's update: monitor.json has the record's
 	// A fresh log per start, rotated files included, so logs never mixes runs.
 	if old, _ := filepath.Glob(c.LogPath() + "*"); len(old) > 0 {
 		for _, f := range old {

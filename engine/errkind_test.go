@@ -16,7 +16,7 @@ func TestErrorKinds(t *testing.T) {
 		err        error
 		exit, http int
 	}{
-		{fmt.Errorf("no such container: x: %w", errdefs.ErrNotFound), 125, 404},
+		{fmt.Errorf("No such container: x: %w", errdefs.ErrNotFound), 125, 404},
 		{invalid("bad"), 125, 400},
 		{&InvalidTransitionError{Container: "c", From: runtime.StatusExited, To: runtime.StatusPaused}, 125, 409},
 		{fmt.Errorf("wrapped: %w", &ExitError{Code: 127, Err: errors.New("not found")}), 127, 500},

@@ -17,6 +17,8 @@ type ImagePullOptions struct {
 	Platform  string
 	Progress  io.Writer // nil: quiet
 	Terminal  bool
+	JSON      bool        // Progress gets Docker's JSON messages, one a line (the API's stream)
+	Auth      Credentials // this pull's login; empty: the stored ones
 }
 
 // ImagePullResult: the image pulled, its full name, and whether it was
@@ -29,7 +31,8 @@ func (e *Engine) ImagePull(ctx context.Context, name string, o ImagePullOptions)
 	if err != nil {
 		return ImagePullResult{}, err
 	}
-	res, err := is.Pull(ctx, name, imagestore.PullOptions{TLSVerify: o.TLSVerify, Platform: o.Platform, Progress: o.Progress, Terminal: o.Terminal})
+	res, err := is.Pull(ctx, name, imagestore.PullOptions{TLSVerify: o.TLSVerify, Platform: o.Platform,
+		Progress: o.Progress, Terminal: o.Terminal, JSON: o.JSON, Auth: o.Auth})
 	if err == nil {
 		n := imagestore.FamiliarName(res.Name)
 		e.imageEvent(ctx, "pull", n, stripTag(n))
@@ -43,6 +46,8 @@ type ImagePushOptions struct {
 	TLSVerify imagestore.TLSVerify
 	Progress  io.Writer
 	Terminal  bool
+	JSON      bool        // Progress gets Docker's JSON messages, one a line (the API's stream)
+	Auth      Credentials // this push's login; empty: the stored ones
 }
 
 // ImagePushResult: the destination's full name and the manifest's digest
@@ -55,7 +60,8 @@ func (e *Engine) ImagePush(ctx context.Context, ref string, o ImagePushOptions) 
 	if err != nil {
 		return ImagePushResult{}, err
 	}
-	res, err := is.Push(ctx, ref, o.Dest, imagestore.PushOptions{TLSVerify: o.TLSVerify, Progress: o.Progress, Terminal: o.Terminal})
+	res, err := is.Push(ctx, ref, o.Dest, imagestore.PushOptions{TLSVerify: o.TLSVerify,
+		Progress: o.Progress, Terminal: o.Terminal, JSON: o.JSON, Auth: o.Auth})
 	if err == nil {
 		n := imagestore.FamiliarName(firstNonEmpty(o.Dest, ref))
 		e.imageEvent(ctx, "push", n, stripTag(n))
@@ -427,4 +433,23 @@ type LogoutResult struct {
 func (e *Engine) Logout(ctx context.Context, registry string, o LogoutOptions) (LogoutResult, error) {
 	removed, err := e.authStore().Logout(registry)
 	return LogoutResult{Removed: removed}, err
+}
+
+// ImageDistributionOptions tune ImageDistribution.
+type ImageDistributionOptions struct {
+	TLSVerify imagestore.TLSVerify
+	Auth      Credentials
+}
+
+// ImageDistributionResult is what the registry serves under the name.
+type ImageDistributionResult = imagestore.Distribution
+
+// ImageDistribution asks name's registry for its manifest descriptor and
+// platforms, pulling nothing.
+func (e *Engine) ImageDistribution(ctx context.Context, name string, o ImageDistributionOptions) (ImageDistributionResult, error) {
+	is, err := e.imageStore()
+	if err != nil {
+		return ImageDistributionResult{}, err
+	}
+	return is.Distribution(ctx, name, imagestore.DistributionOptions{TLSVerify: o.TLSVerify, Auth: o.Auth})
 }

@@ -9,6 +9,7 @@ type (
 	ImageInspect = imagestore.Inspect
 	TLSVerify    = imagestore.TLSVerify
 	RemoveResult = imagestore.RemoveResult
+	Credentials  = imagestore.Credentials
 )
 
 // TLS choices for registry connections.

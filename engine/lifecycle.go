@@ -118,13 +118,18 @@ func (e *Engine) fold(c *Container) {
 		return
 	}
 	db := c.State
+	// Whether the monitor lives is asked before its record is read: it
+	// records the exit and then exits, so one found gone has written all
+	// it ever will. Asked after, an exit between the two reads would look
+	// like a killed monitor (exit 255).
+	alive := monitorAlive(db)
 	mon, err := runtime.ReadState(c.StatePath())
 	thisRun := err == nil && mon.MonitorPid == db.MonitorPid && mon.MonitorStart == db.MonitorStart && db.MonitorPid > 0
 	var next runtime.State
 	switch {
 	case thisRun && mon.Status == runtime.StatusExited:
 		next = mon
-	case !monitorAlive(db):
+	case !alive:
 		// Killed (kill -9, OOM killer) or the machine rebooted: the
 		// container dies with its monitor (its parent-death signal; what
 		// escaped that is killed here), so it is never shown exited while

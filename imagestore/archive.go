@@ -133,7 +133,7 @@ func (s *Store) saveDocker(ctx context.Context, inputs []string, path string) er
 			w.Close()
 			return err
 		}
-		if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+		if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil); err != nil {
 			w.Close()
 			return fmt.Errorf("saving %s: %w", input, err)
 		}
@@ -237,7 +237,7 @@ func (s *Store) saveOCI(ctx context.Context, inputs []string, path string) error
 		if err != nil {
 			return err
 		}
-		if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+		if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil); err != nil {
 			return fmt.Errorf("saving %s: %w", input, err)
 		}
 	}
@@ -444,7 +444,7 @@ func (s *Store) loadOne(ctx context.Context, sys *types.SystemContext, src types
 	if err != nil {
 		return err
 	}
-	if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+	if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil); err != nil {
 		return loadError(err)
 	}
 	img, err := istorage.Transport.GetStoreImage(s.cs, dest)
@@ -492,7 +492,7 @@ func (s *Store) copyIntoStore(ctx context.Context, src types.ImageReference, nam
 		return Image{}, err
 	}
 	sys := s.sys(TLSDefault)
-	if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil, false, ""); err != nil {
+	if _, err := s.copyWithProgress(ctx, dest, src, sys, sys, nil); err != nil {
 		return Image{}, loadError(err)
 	}
 	img, err := istorage.Transport.GetStoreImage(s.cs, dest)

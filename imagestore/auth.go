@@ -9,7 +9,24 @@ import (
 	"github.com/containerd/errdefs"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/pkg/docker/config"
+	"go.podman.io/image/v5/types"
 )
+
+// Credentials are one transfer's own registry login (the Engine API's
+// X-Registry-Auth); the zero value uses the stored logins.
+type Credentials struct {
+	Username      string
+	Password      string
+	IdentityToken string
+}
+
+// apply makes sys use c instead of the auth file, when c is set.
+func (c Credentials) apply(sys *types.SystemContext) {
+	if c.Username == "" && c.IdentityToken == "" {
+		return
+	}
+	sys.DockerAuthConfig = &types.DockerAuthConfig{Username: c.Username, Password: c.Password, IdentityToken: c.IdentityToken}
+}
 
 // LoginOptions tune a login.
 type LoginOptions struct {

@@ -137,7 +137,7 @@ func (s *Store) lookupDigest(input string, repo reference.Named, d digest.Digest
 }
 
 func noSuchImage(input string) error {
-	return fmt.Errorf("no such image: %s: %w", input, errdefs.ErrNotFound)
+	return fmt.Errorf("No such image: %s: %w", input, errdefs.ErrNotFound)
 }
 
 func isHex(s string) bool {

@@ -23,6 +23,8 @@ type PullOptions struct {
 	Platform  string    // os/arch[/variant]; empty is this machine's
 	Progress  io.Writer // Docker-style progress lines; nil prints nothing
 	Terminal  bool      // Progress is a terminal: redraw bars in place
+	JSON      bool      // Progress gets Docker's JSON messages (the Engine API's stream)
+	Auth      Credentials
 }
 
 // PullResult says what was pulled.
@@ -37,6 +39,7 @@ type PullResult struct {
 // containers/image commits the image only after every layer is in place.
 func (s *Store) Pull(ctx context.Context, input string, o PullOptions) (PullResult, error) {
 	sys := s.sys(o.TLSVerify)
+	o.Auth.apply(sys)
 	if err := applyPlatform(sys, o.Platform); err != nil {
 		return PullResult{}, err
 	}
@@ -71,14 +74,12 @@ func (s *Store) pullOne(ctx context.Context, sys *types.SystemContext, named ref
 		return PullResult{}, err
 	}
 	before, _ := s.cs.Image(named.String())
-	w := o.Progress
-	if w != nil {
-		if !hasTagOrDigest(input) {
-			fmt.Fprintln(w, "Using default tag: latest")
-		}
-		fmt.Fprintf(w, "%s: Pulling from %s\n", tagOrDigest(named), reference.Path(named))
+	p := newProgress(o.Progress, o.Terminal, o.JSON, false)
+	if !hasTagOrDigest(input) && !o.JSON { // the API's client says it itself
+		p.say("", "Using default tag: latest")
 	}
-	copied, err := s.copyWithProgress(ctx, destRef, srcRef, sys, sys, w, o.Terminal, "Pull complete")
+	p.say(tagOrDigest(named), "Pulling from "+reference.Path(named))
+	copied, err := s.copyWithProgress(ctx, destRef, srcRef, sys, sys, p)
 	if err != nil {
 		return PullResult{}, registryError(named, err)
 	}
@@ -88,33 +89,31 @@ func (s *Store) pullOne(ctx context.Context, sys *types.SystemContext, named ref
 	}
 	res := PullResult{Image: s.fromStorage(img, false), Name: named.String()}
 	res.UpToDate = before != nil && before.ID == img.ID
-	if w != nil {
-		if d, err := manifest.Digest(copied); err == nil {
-			fmt.Fprintf(w, "Digest: %s\n", d)
-		}
-		status := "Downloaded newer image for"
-		if res.UpToDate {
-			status = "Image is up to date for"
-		}
-		fmt.Fprintf(w, "Status: %s %s\n", status, reference.FamiliarString(named))
+	if d, err := manifest.Digest(copied); err == nil {
+		p.say("", "Digest: "+d.String())
 	}
+	status := "Downloaded newer image for"
+	if res.UpToDate {
+		status = "Image is up to date for"
+	}
+	p.say("", "Status: "+status+" "+reference.FamiliarString(named))
 	return res, nil
 }
 
-// copyWithProgress runs copy.Image, reporting Docker-style progress to w.
-func (s *Store) copyWithProgress(ctx context.Context, dest, src types.ImageReference, srcSys, destSys *types.SystemContext, w io.Writer, terminal bool, verb string) ([]byte, error) {
+// copyWithProgress runs copy.Image, reporting to p (nil: silently).
+func (s *Store) copyWithProgress(ctx context.Context, dest, src types.ImageReference, srcSys, destSys *types.SystemContext, p *progress) ([]byte, error) {
 	opts := &copy.Options{
 		SourceCtx:      srcSys,
 		DestinationCtx: destSys,
 		ReportWriter:   io.Discard,
 	}
 	var done chan struct{}
-	if w != nil {
+	if p != nil {
 		ch := make(chan types.ProgressProperties, 64)
 		opts.Progress = ch
 		opts.ProgressInterval = 200 * time.Millisecond
 		done = make(chan struct{})
-		go newProgress(w, terminal, verb).run(ch, done)
+		go p.run(ch, done)
 		defer func() { close(ch); <-done }()
 	}
 	pc, err := s.policyContext(srcSys)

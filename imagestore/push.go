@@ -17,6 +17,8 @@ type PushOptions struct {
 	TLSVerify TLSVerify
 	Progress  io.Writer
 	Terminal  bool
+	JSON      bool // Progress gets Docker's JSON messages (the Engine API's stream)
+	Auth      Credentials
 }
 
 // PushResult is where the image went.
@@ -51,10 +53,10 @@ func (s *Store) Push(ctx context.Context, source, dest string, o PushOptions) (P
 		return PushResult{}, fmt.Errorf("%s: %v: %w", dest, err, errdefs.ErrInvalidArgument)
 	}
 	sys := s.sys(o.TLSVerify)
-	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "The push refers to repository [%s]\n", reference.TrimNamed(named))
-	}
-	copied, err := s.copyWithProgress(ctx, destRef, srcRef, sys, sys, o.Progress, o.Terminal, "Pushed")
+	o.Auth.apply(sys)
+	p := newProgress(o.Progress, o.Terminal, o.JSON, true)
+	p.say("", fmt.Sprintf("The push refers to repository [%s]", reference.TrimNamed(named)))
+	copied, err := s.copyWithProgress(ctx, destRef, srcRef, sys, sys, p)
 	if err != nil {
 		return PushResult{}, registryError(named, err)
 	}
@@ -63,8 +65,11 @@ func (s *Store) Push(ctx context.Context, source, dest string, o PushOptions) (P
 		return PushResult{}, err
 	}
 	res := PushResult{Name: named.String(), Digest: d.String(), Size: len(copied)}
-	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "%s: digest: %s size: %d\n", tagOrDigest(named), res.Digest, res.Size)
-	}
+	tag := tagOrDigest(named)
+	p.say("", fmt.Sprintf("%s: digest: %s size: %d", tag, res.Digest, res.Size))
+	p.aux(struct {
+		Tag, Digest string
+		Size        int
+	}{tag, res.Digest, res.Size})
 	return res, nil
 }

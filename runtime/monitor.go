@@ -10,6 +10,7 @@
 //	    attach.sock                the monitor's attach socket (protocol below)
 //	    monitor.pid                the monitor's pid, written by the monitor
 //	    stop-requested             the user's stop: the restart policy ends (StopRequestFile)
+//	    restart-policy             an update's restart policy, read at each exit (RestartPolicyFile)
 //	<Bundle>/config.json           the OCI runtime spec (Root.Path is absolute)
 //	<StatePath>                    State, rewritten atomically by the monitor at each change
 //	<StateRoot>/<id>/              libcontainer's own state

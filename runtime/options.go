@@ -36,6 +36,8 @@ type SpecOptions struct {
 
 	Resources
 
+	Kernel
+
 	// Namespaces: NetNS is "none" (private, loopback only), "host", or the
 	// path of a network namespace to join.
 	NetNS string `json:",omitempty"`
@@ -71,6 +73,20 @@ type Resources struct {
 	NanoCPUs  int64    `json:",omitempty"` // CPUs in units of 1e-9
 	PidsLimit int64    `json:",omitempty"` // 0 or -1: no limit
 	Ulimits   []Ulimit `json:",omitempty"`
+
+	// Docker's other cgroup settings: CPUShares the relative CPU weight
+	// (cpu.shares; cgroup v2 converts it to cpu.weight), CpusetCpus and
+	// CpusetMems the CPUs and memory nodes allowed ("0-1,3"),
+	// MemoryReservation the soft limit, MemorySwap memory plus swap (-1:
+	// unlimited swap), MemorySwappiness 0 to 100 (nil: the host's; cgroup
+	// v1), OomKillDisable (cgroup v1).
+	CPUShares         int64  `json:",omitempty"`
+	CpusetCpus        string `json:",omitempty"`
+	CpusetMems        string `json:",omitempty"`
+	MemoryReservation int64  `json:",omitempty"`
+	MemorySwap        int64  `json:",omitempty"`
+	MemorySwappiness  *int64 `json:",omitempty"`
+	OomKillDisable    bool   `json:",omitempty"`
 }
 
 // Mount is a bind mount, a tmpfs or a volume (Docker's mount types). The

@@ -30,6 +30,8 @@ type host struct {
 	arch         string                                          // GOARCH
 	kernel       func() [2]int                                   // major, minor
 	numCPU       int
+	numMems      int  // NUMA memory nodes
+	cgroup2      bool // the unified hierarchy alone
 }
 
 var thisHost = host{
@@ -40,6 +42,20 @@ var thisHost = host{
 	arch:         goruntime.GOARCH,
 	kernel:       kernelVersion,
 	numCPU:       goruntime.NumCPU(),
+	numMems:      memoryNodes(),
+	cgroup2:      cgroup2Host(),
+}
+
+// memoryNodes counts the host's NUMA memory nodes (1 without NUMA).
+func memoryNodes() int {
+	nodes, _ := filepath.Glob("/sys/devices/system/node/node[0-9]*")
+	return max(1, len(nodes))
+}
+
+// cgroup2Host reports a pure cgroup v2 host (hybrid counts as v1).
+func cgroup2Host() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // GenerateSpec builds the OCI runtime spec of one container the way
@@ -90,6 +106,9 @@ func checkOptions(o SpecOptions, h host) error {
 		return err
 	}
 	if err := checkUnmask(o.Unmask); err != nil {
+		return err
+	}
+	if err := checkKernel(o, h); err != nil {
 		return err
 	}
 	_, err = containerSeccomp(o, caps, h)
@@ -195,6 +214,12 @@ func generateSpec(o SpecOptions, h host) (*specs.Spec, error) {
 		s.Linux.MaskedPaths = unmasked(maskedPaths, o.Unmask)
 		s.Linux.ReadonlyPaths = unmasked(readonlyPaths, o.Unmask)
 	}
+	if err := checkKernel(o, h); err != nil {
+		return nil, err
+	}
+	if err := applyKernel(s, o); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -256,7 +281,7 @@ func Hostname(o SpecOptions) string {
 	if o.Hostname != "" {
 		return o.Hostname
 	}
-	if o.NetNS == "host" {
+	if o.NetNS == "host" || o.UTSMode == modeHost {
 		if h, err := os.Hostname(); err == nil {
 			return h
 		}
@@ -350,6 +375,18 @@ func containerResources(o SpecOptions, h host) (*specs.LinuxResources, error) {
 	if o.PidsLimit > 0 {
 		limits = append(limits, "a pids limit")
 	}
+	for _, x := range []struct {
+		set  bool
+		name string
+	}{
+		{o.CPUShares != 0, "CPU shares"}, {o.CpusetCpus != "" || o.CpusetMems != "", "a cpuset"},
+		{o.MemoryReservation != 0, "a memory reservation"}, {o.MemorySwap != 0, "a swap limit"},
+		{o.MemorySwappiness != nil, "a memory swappiness"}, {o.OomKillDisable, "a disabled OOM killer"},
+	} {
+		if x.set {
+			limits = append(limits, x.name)
+		}
+	}
 	if len(limits) > 0 {
 		if why := h.cgroups(o.Rootless); why != "" {
 			them := "it"
@@ -389,6 +426,9 @@ func containerResources(o SpecOptions, h host) (*specs.LinuxResources, error) {
 	}
 	if o.PidsLimit > 0 {
 		r.Pids = &specs.LinuxPids{Limit: &o.PidsLimit}
+	}
+	if err := moreResources(r, o.Resources, h); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -46,9 +46,10 @@ func testHost() host {
 			}
 			return ""
 		},
-		arch:   "amd64",
-		kernel: func() [2]int { return [2]int{6, 18} },
-		numCPU: 4,
+		arch:    "amd64",
+		numMems: 1,
+		kernel:  func() [2]int { return [2]int{6, 18} },
+		numCPU:  4,
 	}
 }
 
@@ -116,6 +117,28 @@ func TestGenerateSpec(t *testing.T) {
 		}},
 		{"network-host", func(o *SpecOptions, _ string) { o.NetNS = "host" }},
 		{"netns-path", func(o *SpecOptions, _ string) { o.NetNS = "/run/skiff/netns/skiff-c0ffee012345" }},
+		{"kernel-host-namespaces", func(o *SpecOptions, _ string) {
+			o.Hostname = ""
+			o.PIDMode, o.IPCMode, o.UTSMode = "host", "host", "host"
+		}},
+		{"kernel-host-namespaces-rootless", func(o *SpecOptions, _ string) {
+			o.Rootless = true
+			o.Hostname = ""
+			o.UTSMode = "host" // PID: refused here (no cgroups); IPC: binds the host's /dev/mqueue if it has one (e2e)
+		}},
+		{"kernel-tuned", func(o *SpecOptions, _ string) {
+			o.Domainname = "example.org"
+			o.ShmSize = 256 << 20
+			o.Sysctls = map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shmmax": "1073741824"}
+			o.OomScoreAdj, o.OomScoreAdjSet = 500, true
+			o.Devices = []Device{{Path: "/dev/null", ContainerPath: "/dev/xnull", Permissions: "rw"}}
+		}},
+		{"resources-more", func(o *SpecOptions, _ string) {
+			swappiness := int64(10)
+			o.Memory, o.MemoryReservation, o.MemorySwap = 512<<20, 256<<20, 1<<30
+			o.CPUShares, o.CpusetCpus, o.CpusetMems = 512, "0-1,3", "0"
+			o.MemorySwappiness, o.OomKillDisable = &swappiness, true
+		}},
 		{"resources-rootful", func(o *SpecOptions, _ string) {
 			o.Memory = 512 << 20
 			o.NanoCPUs = 1.5e9
@@ -250,6 +273,52 @@ func TestGenerateSpecErrors(t *testing.T) {
 			"unable to find user ghost: no matching entries in passwd file"},
 		{"ulimit above hard", func(o *SpecOptions) { o.Ulimits = []Ulimit{{Name: "nofile", Soft: 30000, Hard: 30000}} }, errdefs.IsInvalidArgument,
 			"ulimit nofile=30000: the host's hard limit is 20000"},
+		{"rootless host pid without cgroups", func(o *SpecOptions) { o.Rootless = true; o.PIDMode = "host" }, errdefs.IsFailedPrecondition,
+			"the host's PID namespace cannot be shared: rootless containers on this host have no cgroup of their own, so their processes are kept in a PID namespace of theirs; run without it or as root"},
+		{"negative shares", func(o *SpecOptions) { o.CPUShares = -1 }, errdefs.IsInvalidArgument,
+			"invalid CPU shares -1: use a positive relative weight (1024 is the default)"},
+		{"cpuset out of range", func(o *SpecOptions) { o.CpusetCpus = "0-5" }, errdefs.IsInvalidArgument,
+			"Requested CPUs are not available - requested 0-5, available: 0-3"},
+		{"cpuset mems out of range", func(o *SpecOptions) { o.CpusetMems = "1" }, errdefs.IsInvalidArgument,
+			"Requested memory nodes are not available - requested 1, available: 0"},
+		{"cpuset syntax", func(o *SpecOptions) { o.CpusetCpus = "1-0" }, errdefs.IsInvalidArgument,
+			`invalid cpuset "1-0": use a list of numbers and ranges, e.g. 0-2,4`},
+		{"reservation above limit", func(o *SpecOptions) { o.Memory, o.MemoryReservation = 64<<20, 128<<20 }, errdefs.IsInvalidArgument,
+			"Minimum memory limit can not be less than memory reservation limit, see usage"},
+		{"reservation too small", func(o *SpecOptions) { o.MemoryReservation = 1 << 20 }, errdefs.IsInvalidArgument,
+			"Minimum memory reservation allowed is 6MB"},
+		{"swap without memory", func(o *SpecOptions) { o.MemorySwap = 1 << 30 }, errdefs.IsInvalidArgument,
+			"You should always set the Memory limit when using Memoryswap limit, see usage"},
+		{"swap below memory", func(o *SpecOptions) { o.Memory, o.MemorySwap = 512<<20, 256<<20 }, errdefs.IsInvalidArgument,
+			"Minimum memoryswap limit should be larger than memory limit, see usage"},
+		{"swappiness range", func(o *SpecOptions) { v := int64(101); o.MemorySwappiness = &v }, errdefs.IsInvalidArgument,
+			"Invalid value: 101, valid memory swappiness range is 0-100"},
+		{"rootless shares", func(o *SpecOptions) { o.Rootless = true; o.CPUShares = 512 }, errdefs.IsFailedPrecondition,
+			"CPU shares cannot be applied: rootless containers on this host have no cgroup delegation (cgroup v1/hybrid); run without it or as root"},
+		{"pid mode", func(o *SpecOptions) { o.PIDMode = "container:x" }, errdefs.IsInvalidArgument,
+			`PID namespace mode "container:x": use host, or leave it private`},
+		{"hostname with host uts", func(o *SpecOptions) { o.UTSMode = "host"; o.Hostname = "h" }, errdefs.IsInvalidArgument,
+			"a hostname or a domain name cannot be set with the host's UTS namespace"},
+		{"bad domain name", func(o *SpecOptions) { o.Domainname = "a..b" }, errdefs.IsInvalidArgument,
+			`invalid domain name "a..b": use letters, digits, '-' and '.', at most 255 characters`},
+		{"shm size with host ipc", func(o *SpecOptions) { o.IPCMode = "host"; o.ShmSize = 1 << 20 }, errdefs.IsInvalidArgument,
+			"a /dev/shm size cannot be set with the host's IPC namespace (it is the host's /dev/shm)"},
+		{"oom score range", func(o *SpecOptions) { o.OomScoreAdj = 1001 }, errdefs.IsInvalidArgument,
+			"invalid OOM score adjustment 1001: use -1000 to 1000"},
+		{"rootless negative oom score", func(o *SpecOptions) { o.Rootless = true; o.OomScoreAdj = -5 }, errdefs.IsInvalidArgument,
+			"a negative OOM score adjustment (-5) needs root: a rootless container can only raise its score"},
+		{"host sysctl", func(o *SpecOptions) { o.Sysctls = map[string]string{"vm.swappiness": "10"} }, errdefs.IsInvalidArgument,
+			`sysctl "vm.swappiness" is not allowed: only namespaced sysctls (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*) can be set in a container`},
+		{"net sysctl with host network", func(o *SpecOptions) { o.NetNS = "host"; o.Sysctls = map[string]string{"net.ipv4.ip_forward": "1"} }, errdefs.IsInvalidArgument,
+			`sysctl "net.ipv4.ip_forward" is not allowed with the host's network namespace`},
+		{"ipc sysctl with host ipc", func(o *SpecOptions) { o.IPCMode = "host"; o.Sysctls = map[string]string{"kernel.shmmax": "1"} }, errdefs.IsInvalidArgument,
+			`sysctl "kernel.shmmax" is not allowed with the host's IPC namespace`},
+		{"device not a device", func(o *SpecOptions) { o.Devices = []Device{{Path: "/etc/passwd"}} }, errdefs.IsInvalidArgument,
+			`device "/etc/passwd" is not a character or block device`},
+		{"device missing", func(o *SpecOptions) { o.Devices = []Device{{Path: "/dev/nonexistent-skiff"}} }, errdefs.IsInvalidArgument,
+			`device "/dev/nonexistent-skiff": no such file or directory`},
+		{"device permissions", func(o *SpecOptions) { o.Devices = []Device{{Path: "/dev/null", Permissions: "rx"}} }, errdefs.IsInvalidArgument,
+			`device "/dev/null": permissions "rx": use letters of rwm`},
 		{"seccomp neither default nor unconfined", func(o *SpecOptions) { o.Seccomp = "/nonexistent/profile.json" }, errdefs.IsInvalidArgument,
 			`seccomp "/nonexistent/profile.json": want unconfined, or a profile`},
 	}

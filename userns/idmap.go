@@ -137,6 +137,16 @@ func (m idMap) hostOf(id int64) (int, bool) {
 	return 0, false
 }
 
+// insideOf translates an id of the parent namespace into the namespace.
+func (m idMap) insideOf(id int64) (int, bool) {
+	for _, l := range m {
+		if id >= l.outside && id < l.outside+l.count {
+			return int(l.inside + id - l.outside), true
+		}
+	}
+	return 0, false
+}
+
 type maps struct{ uid, gid idMap }
 
 // selfMaps reads this process's maps once. They cannot change after the

@@ -92,6 +92,21 @@ func TestParseIDMap(t *testing.T) {
 			if tc.host5 < 0 && ok || tc.host5 >= 0 && !tc.identity && h != tc.host5 {
 				t.Errorf("hostOf(5) = %d, %v, want %d", h, ok, tc.host5)
 			}
+			// insideOf is hostOf's inverse; a host id outside every range
+			// (the user's other groups) is not mapped.
+			if !tc.identity {
+				if in, ok := m.insideOf(int64(tc.host0)); !ok || in != 0 {
+					t.Errorf("insideOf(%d) = %d, %v, want 0", tc.host0, in, ok)
+				}
+				if tc.host5 >= 0 {
+					if in, ok := m.insideOf(int64(tc.host5)); !ok || in != 5 {
+						t.Errorf("insideOf(%d) = %d, %v, want 5", tc.host5, in, ok)
+					}
+				}
+				if in, ok := m.insideOf(999); ok {
+					t.Errorf("insideOf(999) = %d, mapped; want unmapped", in)
+				}
+			}
 		})
 	}
 }

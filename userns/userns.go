@@ -101,6 +101,18 @@ func HostGID() int {
 	return os.Getgid()
 }
 
+// NamespaceGID is host group gid as this process's user namespace sees
+// it (gid itself when rootful); false when the namespace does not map it.
+// A rootless namespace maps the user's own group (as 0) and subordinate
+// ids, not the other groups the user is in.
+func NamespaceGID(gid int) (int, bool) {
+	m := selfMaps().gid
+	if m.identity() {
+		return gid, true
+	}
+	return m.insideOf(int64(gid))
+}
+
 // SingleID reports that this process is inside a namespace that maps only
 // the user's own uid, so files cannot be chowned to any other owner.
 func SingleID() bool {

@@ -78,7 +78,8 @@ func (m *monitor) shouldRestart(code int) (again, manual bool) {
 	requested, stop := m.restartRequested, m.stopRequested
 	m.restartRequested = false
 	m.mu.Unlock()
-	switch p := m.cfg.RestartPolicy; {
+	// An update while the container ran may have changed the policy.
+	switch p := runtime.ReadRestartPolicy(m.cfg.RunDir, m.cfg.RestartPolicy); {
 	case runtime.StopRequested(m.cfg.RunDir):
 		return false, true
 	case stop:

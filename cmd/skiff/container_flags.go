@@ -18,7 +18,7 @@ import (
 
 func createFlags() []cli.Flag {
 	var fs []cli.Flag
-	for _, group := range [][]cli.Flag{processFlags(), envFlags(), mountFlags(), securityFlags(), resourceFlags(), networkFlags(), logFlags(), healthFlags(), extraFlags(), restartFlags()} {
+	for _, group := range [][]cli.Flag{processFlags(), envFlags(), mountFlags(), securityFlags(), resourceFlags(), kernelFlags(), networkFlags(), logFlags(), healthFlags(), extraFlags(), restartFlags()} {
 		fs = append(fs, group...)
 	}
 	return fs
@@ -31,7 +31,7 @@ func createOptions(c *cli.Context) (engine.ContainerCreateOptions, error) {
 		return o, fmt.Errorf("%q requires at least 1 argument: see 'skiff %s --help'", commandPath(c), commandPath(c))
 	}
 	for _, parse := range []func(*cli.Context, *engine.ContainerCreateOptions) error{
-		parseProcessFlags, parseEnvFlags, parseMountFlags, parseSecurityFlags, parseResourceFlags,
+		parseProcessFlags, parseEnvFlags, parseMountFlags, parseSecurityFlags, parseResourceFlags, parseKernelFlags,
 		parseNetworkFlags, parseLogFlags, parseHealthFlags, parseExtraFlags, parseRestartFlags,
 	} {
 		if err := parse(c, &o); err != nil {

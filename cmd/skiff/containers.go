@@ -18,7 +18,7 @@ func containerCommands() []*cli.Command {
 		runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
 		rmCommand("rm"), psCommand("ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(), renameCommand(),
 		topCommand(), pauseCommand(), unpauseCommand(), portCommand(), cpCommand(),
-		diffCommand(), exportCommand(), commitCommand(),
+		diffCommand(), exportCommand(), commitCommand(), statsCommand(), updateCommand(),
 	}
 }
 
@@ -31,7 +31,7 @@ func containerGroup() *cli.Command {
 			rmCommand("rm"), psCommand("ls", "list", "ps"), logsCommand(), waitCommand(), attachCommand(), execCommand(),
 			renameCommand(), containerInspectCommand(), containerPruneCommand(), containerExistsCommand(), cleanupCommand(),
 			topCommand(), pauseCommand(), unpauseCommand(), portCommand(), cpCommand(),
-			diffCommand(), exportCommand(), commitCommand(), containerMountCommand(), containerUnmountCommand(),
+			diffCommand(), exportCommand(), commitCommand(), statsCommand(), updateCommand(), containerMountCommand(), containerUnmountCommand(),
 		},
 	}
 }

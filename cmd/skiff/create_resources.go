@@ -24,6 +24,13 @@ func resourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cpus", Usage: "number of CPUs"},
 		&cli.Int64Flag{Name: "pids-limit", Usage: "tune container pids limit (-1 for unlimited)"},
 		&cli.StringSliceFlag{Name: "ulimit", Usage: "ulimit options (nofile=1024:2048)"},
+		&cli.Int64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "CPU shares (relative weight)"},
+		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs in which to allow execution (0-3, 0,1)"},
+		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes in which to allow execution (0-3, 0,1)"},
+		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit (e.g. 256m)"},
+		&cli.StringFlag{Name: "memory-swap", Usage: "swap limit equal to memory plus swap: -1 to enable unlimited swap"},
+		&cli.Int64Flag{Name: "memory-swappiness", Value: -1, Usage: "tune container memory swappiness (0 to 100)"},
+		&cli.BoolFlag{Name: "oom-kill-disable", Usage: "disable OOM Killer"},
 	}
 }
 
@@ -37,6 +44,19 @@ func parseResourceFlags(c *cli.Context, o *engine.ContainerCreateOptions) error 
 		return err
 	}
 	r.PidsLimit = c.Int64("pids-limit")
+	r.CPUShares = c.Int64("cpu-shares")
+	r.CpusetCpus, r.CpusetMems = c.String("cpuset-cpus"), c.String("cpuset-mems")
+	if r.MemoryReservation, err = parseSize("memory-reservation", c.String("memory-reservation")); err != nil {
+		return err
+	}
+	if r.MemorySwap, err = parseSwap(c.String("memory-swap")); err != nil {
+		return err
+	}
+	if c.IsSet("memory-swappiness") {
+		v := c.Int64("memory-swappiness")
+		r.MemorySwappiness = &v
+	}
+	r.OomKillDisable = c.Bool("oom-kill-disable")
 	for _, u := range c.StringSlice("ulimit") {
 		l, err := parseUlimit(u)
 		if err != nil {
@@ -47,20 +67,31 @@ func parseResourceFlags(c *cli.Context, o *engine.ContainerCreateOptions) error 
 	return nil
 }
 
-// parseMemory reads a size with an optional unit (b, k, m, g, t, p; 1024
-// based, as Docker's); "" is no limit.
-func parseMemory(s string) (int64, error) {
+// parseMemory reads --memory: a size with an optional unit (b, k, m, g, t,
+// p; 1024 based, as Docker's); "" is no limit.
+func parseMemory(s string) (int64, error) { return parseSize("memory", s) }
+
+// parseSize reads the size of --flag; "" is none.
+func parseSize(flag, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
 	n, err := units.RAMInBytes(s)
 	if err == nil && (n < 0 || n >= 1<<62) { // the unit's product overflowed
-		return 0, fmt.Errorf("invalid --memory %q: too large (the limit must be below 4EiB)", s)
+		return 0, fmt.Errorf("invalid --%s %q: too large (the limit must be below 4EiB)", flag, s)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("invalid --memory %q: use a number with an optional unit (b, k, m, g), e.g. 512m", s)
+		return 0, fmt.Errorf("invalid --%s %q: use a number with an optional unit (b, k, m, g), e.g. 512m", flag, s)
 	}
 	return n, nil
+}
+
+// parseSwap reads --memory-swap: a size, or -1 for unlimited swap.
+func parseSwap(s string) (int64, error) {
+	if s == "-1" {
+		return -1, nil
+	}
+	return parseSize("memory-swap", s)
 }
 
 // parseCPUs reads --cpus, a decimal number of CPUs, as nano-CPUs.

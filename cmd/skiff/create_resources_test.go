@@ -11,6 +11,7 @@ import (
 
 func TestParseResources(t *testing.T) {
 	inf := uint64(unix.RLIM_INFINITY)
+	zero := int64(0)
 	tests := []struct {
 		args []string
 		want engine.Resources
@@ -25,6 +26,13 @@ func TestParseResources(t *testing.T) {
 			engine.Resources{Ulimits: []engine.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}, {Name: "nproc", Soft: 512, Hard: 512},
 				{Name: "core", Soft: 0, Hard: inf}, {Name: "memlock", Soft: inf, Hard: inf}}}, ""},
 		{[]string{"--ulimit", "files=1"}, engine.Resources{Ulimits: []engine.Ulimit{{Name: "files", Soft: 1, Hard: 1}}}, ""},
+		{[]string{"-c", "512", "--cpuset-cpus", "0-1", "--cpuset-mems", "0", "--memory-reservation", "256m", "--memory", "1g", "--memory-swap", "2g",
+			"--memory-swappiness", "0", "--oom-kill-disable"},
+			engine.Resources{CPUShares: 512, CpusetCpus: "0-1", CpusetMems: "0", MemoryReservation: 256 << 20, Memory: 1 << 30, MemorySwap: 2 << 30,
+				MemorySwappiness: &zero, OomKillDisable: true}, ""},
+		{[]string{"--memory-swap", "-1"}, engine.Resources{MemorySwap: -1}, ""},
+		{[]string{"--memory-reservation", "x"}, engine.Resources{}, `invalid --memory-reservation "x": use a number with an optional unit (b, k, m, g), e.g. 512m`},
+		{[]string{"--memory-swap", "-2"}, engine.Resources{}, `invalid --memory-swap "-2": use a number with an optional unit (b, k, m, g), e.g. 512m`},
 		{[]string{"--memory", "abc"}, engine.Resources{}, `invalid --memory "abc": use a number with an optional unit (b, k, m, g), e.g. 512m`},
 		{[]string{"--memory", "99999999999g"}, engine.Resources{}, `invalid --memory "99999999999g": too large (the limit must be below 4EiB)`},
 		{[]string{"--cpus", "lots"}, engine.Resources{}, `invalid --cpus "lots": use a number such as 1.5`},

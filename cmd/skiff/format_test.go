@@ -61,7 +61,7 @@ func TestOneLine(t *testing.T) {
 		err  error
 		want string
 	}{
-		{fmt.Errorf("no such image: x: %w", errdefs.ErrNotFound), "no such image: x"},
+		{fmt.Errorf("No such image: x: %w", errdefs.ErrNotFound), "No such image: x"},
 		{fmt.Errorf("bad\nthing: %w", errdefs.ErrInvalidArgument), "bad; thing"},
 		{errors.New("ends with: not found"), "ends with: not found"},
 		{fmt.Errorf("wrapped: %w", fmt.Errorf("login failed: %w", errdefs.ErrUnauthenticated)), "wrapped: login failed"},

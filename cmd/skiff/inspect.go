@@ -52,7 +52,7 @@ func inspectCommand() *cli.Command {
 					}
 					res, err := e.VolumeInspect(ctx, ref, engine.VolumeInspectOptions{})
 					if isNotFound(err) && kind == "" {
-						return nil, fmt.Errorf("no such object: %s: %w", ref, errdefs.ErrNotFound)
+						return nil, fmt.Errorf("No such object: %s: %w", ref, errdefs.ErrNotFound)
 					}
 					return res.Volume, err
 				})

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,9 +24,6 @@ import (
 // with the image) are the engine's and runtime's, checked at
 // ContainerCreate. A field skiff cannot honour is refused when set, naming
 // the field; a zero value is ignored.
-
-// cpuPeriod is the CFS period Docker assumes when CpuQuota comes alone.
-const cpuPeriod = 100000
 
 // containerCreateOptions maps POST /containers/create?name=NAME onto
 // engine.ContainerCreateOptions. apiVersion is the request's (the
@@ -80,10 +76,8 @@ func refuseSet(fields map[string]bool) error {
 // itself (StdinOnce is kept: it tells what the attach's end of input does);
 // ArgsEscaped, Shell and OnBuild are Windows' and the builder's.
 func processOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc *container.HostConfig) error {
-	if err := refuseSet(map[string]bool{"Config.Domainname": cfg.Domainname != ""}); err != nil {
-		return err
-	}
 	o.Image = cfg.Image
+	o.Kernel.Domainname = cfg.Domainname
 	o.Cmd = slices.Clone(cfg.Cmd)
 	switch {
 	case len(cfg.Entrypoint) == 1 && cfg.Entrypoint[0] == "":
@@ -290,60 +284,56 @@ func securityOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *
 	return nil
 }
 
+// unhonoured are the Resources fields skiff has no way to honour, each
+// with whether r sets it (create and update refuse those set).
+func unhonoured(r container.Resources) map[string]bool {
+	swappiness := r.MemorySwappiness != nil && *r.MemorySwappiness != -1
+	return map[string]bool{
+		"CpuShares":            r.CPUShares != 0,
+		"CgroupParent":         r.CgroupParent != "",
+		"BlkioWeight":          r.BlkioWeight != 0,
+		"BlkioWeightDevice":    len(r.BlkioWeightDevice) > 0,
+		"BlkioDeviceReadBps":   len(r.BlkioDeviceReadBps) > 0,
+		"BlkioDeviceWriteBps":  len(r.BlkioDeviceWriteBps) > 0,
+		"BlkioDeviceReadIOps":  len(r.BlkioDeviceReadIOps) > 0,
+		"BlkioDeviceWriteIOps": len(r.BlkioDeviceWriteIOps) > 0,
+		"CpuRealtimePeriod":    r.CPURealtimePeriod != 0,
+		"CpuRealtimeRuntime":   r.CPURealtimeRuntime != 0,
+		"CpusetCpus":           r.CpusetCpus != "",
+		"CpusetMems":           r.CpusetMems != "",
+		"DeviceCgroupRules":    len(r.DeviceCgroupRules) > 0,
+		"DeviceRequests":       len(r.DeviceRequests) > 0,
+		"MemoryReservation":    r.MemoryReservation != 0,
+		"MemorySwap":           r.MemorySwap != 0,
+		"MemorySwappiness":     swappiness,
+		"OomKillDisable":       r.OomKillDisable != nil && *r.OomKillDisable,
+		"CpuCount":             r.CPUCount != 0,
+		"CpuPercent":           r.CPUPercent != 0,
+		"IOMaximumIOps":        r.IOMaximumIOps != 0,
+		"IOMaximumBandwidth":   r.IOMaximumBandwidth != 0,
+	}
+}
+
 // resourceOptions: HostConfig's Resources. CpuQuota (with CpuPeriod) is
 // the --cpus the CLI gives, as nano-CPUs.
 func resourceOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *container.HostConfig) error {
 	r := hc.Resources
-	swappiness := r.MemorySwappiness != nil && *r.MemorySwappiness != -1
-	if err := refuseSet(map[string]bool{
-		"HostConfig.CpuShares":            r.CPUShares != 0,
-		"HostConfig.CgroupParent":         r.CgroupParent != "",
-		"HostConfig.BlkioWeight":          r.BlkioWeight != 0,
-		"HostConfig.BlkioWeightDevice":    len(r.BlkioWeightDevice) > 0,
-		"HostConfig.BlkioDeviceReadBps":   len(r.BlkioDeviceReadBps) > 0,
-		"HostConfig.BlkioDeviceWriteBps":  len(r.BlkioDeviceWriteBps) > 0,
-		"HostConfig.BlkioDeviceReadIOps":  len(r.BlkioDeviceReadIOps) > 0,
-		"HostConfig.BlkioDeviceWriteIOps": len(r.BlkioDeviceWriteIOps) > 0,
-		"HostConfig.CpuRealtimePeriod":    r.CPURealtimePeriod != 0,
-		"HostConfig.CpuRealtimeRuntime":   r.CPURealtimeRuntime != 0,
-		"HostConfig.CpusetCpus":           r.CpusetCpus != "",
-		"HostConfig.CpusetMems":           r.CpusetMems != "",
-		"HostConfig.Devices":              len(r.Devices) > 0,
-		"HostConfig.DeviceCgroupRules":    len(r.DeviceCgroupRules) > 0,
-		"HostConfig.DeviceRequests":       len(r.DeviceRequests) > 0,
-		"HostConfig.MemoryReservation":    r.MemoryReservation != 0,
-		"HostConfig.MemorySwap":           r.MemorySwap != 0,
-		"HostConfig.MemorySwappiness":     swappiness,
-		"HostConfig.OomKillDisable":       r.OomKillDisable != nil && *r.OomKillDisable,
-		"HostConfig.CpuCount":             r.CPUCount != 0,
-		"HostConfig.CpuPercent":           r.CPUPercent != 0,
-		"HostConfig.IOMaximumIOps":        r.IOMaximumIOps != 0,
-		"HostConfig.IOMaximumBandwidth":   r.IOMaximumBandwidth != 0,
-	}); err != nil {
+	refused := map[string]bool{}
+	for f, set := range unhonoured(r) {
+		refused["HostConfig."+f] = set
+	}
+	if err := refuseSet(refused); err != nil {
 		return err
 	}
-	o.Resources.Memory = r.Memory
-	o.Resources.NanoCPUs = r.NanoCPUs
-	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
-		// Docker's own refusals of the two ways at once.
-		if r.NanoCPUs != 0 && r.CPUPeriod != 0 {
-			return invalidf("Conflicting options: Nano CPUs and CPU Period cannot both be set")
-		}
-		if r.NanoCPUs != 0 && r.CPUQuota != 0 {
-			return invalidf("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
-		}
-		if r.CPUQuota < 0 || r.CPUPeriod < 0 {
-			return invalidf("CPU cfs quota and period cannot be negative")
-		}
-		if r.CPUQuota == 0 {
-			return unsupported("HostConfig.CpuPeriod without CpuQuota")
-		}
-		period := cmpOr(r.CPUPeriod, cpuPeriod)
-		if float64(r.CPUQuota)/float64(period) > math.MaxInt64/1e9 {
-			return invalidf("CPU cfs quota %d is too large", r.CPUQuota)
-		}
-		o.Resources.NanoCPUs = int64(math.Round(float64(r.CPUQuota) / float64(period) * 1e9))
+	for _, d := range r.Devices {
+		o.Kernel.Devices = append(o.Kernel.Devices, engine.Device{Path: d.PathOnHost, ContainerPath: d.PathInContainer, Permissions: d.CgroupPermissions})
 	}
+	o.Resources.Memory = r.Memory
+	n, err := nanoCPUs(r)
+	if err != nil {
+		return err
+	}
+	o.Resources.NanoCPUs = n
 	if r.PidsLimit != nil {
 		o.Resources.PidsLimit = *r.PidsLimit
 	}
@@ -364,6 +354,28 @@ func resourceOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *
 	return nil
 }
 
+// nanoCPUs is the CPU limit of r as nano-CPUs: NanoCpus, or CpuQuota
+// (with CpuPeriod) as the CLI's --cpus sends it.
+func nanoCPUs(r container.Resources) (int64, error) {
+	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
+		// Docker's own refusals of the two ways at once.
+		if r.NanoCPUs != 0 && r.CPUPeriod != 0 {
+			return 0, invalidf("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+		}
+		if r.NanoCPUs != 0 && r.CPUQuota != 0 {
+			return 0, invalidf("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
+		}
+		if r.CPUQuota < 0 || r.CPUPeriod < 0 {
+			return 0, invalidf("CPU cfs quota and period cannot be negative")
+		}
+		if r.CPUQuota == 0 {
+			return 0, unsupported("HostConfig.CpuPeriod without CpuQuota")
+		}
+		return engine.NanoCPUsFromQuota(r.CPUQuota, r.CPUPeriod)
+	}
+	return r.NanoCPUs, nil
+}
+
 // rlimit is one ulimit value; -1 is unlimited, as the CLI's.
 func rlimit(name string, v int64) (uint64, error) {
 	switch {
@@ -375,34 +387,39 @@ func rlimit(name string, v int64) (uint64, error) {
 	return uint64(v), nil
 }
 
-func cmpOr(v, def int64) int64 {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
-// hostOptions: the namespaces and kernel settings Docker shares or tunes;
-// skiff gives each container its own and tunes none of them.
-func hostOptions(_ *engine.ContainerCreateOptions, _ *container.Config, hc *container.HostConfig) error {
+// hostOptions: the namespaces Docker shares with the host, and the kernel
+// settings it tunes (their rules are runtime's). A namespace of another
+// container (container:NAME) is not supported for IPC and PID.
+func hostOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *container.HostConfig) error {
 	private := func(mode string, defaults ...string) bool {
 		return mode != "" && !slices.Contains(defaults, mode)
 	}
-	return refuseSet(map[string]bool{
-		"HostConfig.IpcMode":      private(string(hc.IpcMode), "private", "shareable"),
-		"HostConfig.PidMode":      private(string(hc.PidMode), "private"),
-		"HostConfig.UTSMode":      private(string(hc.UTSMode), "private"),
+	if err := refuseSet(map[string]bool{
+		"HostConfig.IpcMode":      private(string(hc.IpcMode), "private", "shareable", "host"),
+		"HostConfig.PidMode":      private(string(hc.PidMode), "private", "host"),
+		"HostConfig.UTSMode":      private(string(hc.UTSMode), "private", "host"),
 		"HostConfig.UsernsMode":   private(string(hc.UsernsMode)),
 		"HostConfig.CgroupnsMode": private(string(hc.CgroupnsMode), "private"),
 		"HostConfig.Cgroup":       hc.Cgroup != "",
-		"HostConfig.ShmSize":      hc.ShmSize != 0,
-		"HostConfig.Sysctls":      len(hc.Sysctls) > 0,
-		"HostConfig.OomScoreAdj":  hc.OomScoreAdj != 0,
 		"HostConfig.Runtime":      private(hc.Runtime, "runc"),
 		"HostConfig.Umask":        hc.Umask != nil,
 		"HostConfig.Annotations":  len(hc.Annotations) > 0,
 		"HostConfig.Isolation":    private(string(hc.Isolation), "default"),
-	})
+	}); err != nil {
+		return err
+	}
+	host := func(mode string) string {
+		if mode == "host" {
+			return mode
+		}
+		return ""
+	}
+	k := &o.Kernel
+	k.IPCMode, k.PIDMode, k.UTSMode = host(string(hc.IpcMode)), host(string(hc.PidMode)), host(string(hc.UTSMode))
+	k.ShmSize = hc.ShmSize
+	k.Sysctls = maps.Clone(hc.Sysctls)
+	k.OomScoreAdj = hc.OomScoreAdj
+	return nil
 }
 
 // networkOptions: the network mode and its endpoints, ports, DNS and

@@ -124,14 +124,23 @@ func TestContainerCreateOptions(t *testing.T) {
 			err: "invalid ulimit nofile: -2 is not a limit, -1 (unlimited) or more"},
 		{name: "memory swap", body: `{"HostConfig":{"MemorySwap":1}}`, err: "HostConfig.MemorySwap is not supported by skiff"},
 		{name: "cpu shares", body: `{"HostConfig":{"CpuShares":512}}`, err: "HostConfig.CpuShares is not supported by skiff"},
-		{name: "devices", body: `{"HostConfig":{"Devices":[{"PathOnHost":"/dev/fuse","PathInContainer":"/dev/fuse"}]}}`,
-			err: "HostConfig.Devices is not supported by skiff"},
-		{name: "shm size", body: `{"HostConfig":{"ShmSize":1}}`, err: "HostConfig.ShmSize is not supported by skiff"},
-		{name: "pid host", body: `{"HostConfig":{"PidMode":"host"}}`, err: "HostConfig.PidMode is not supported by skiff"},
+		{name: "devices", body: `{"HostConfig":{"Devices":[{"PathOnHost":"/dev/fuse","PathInContainer":"/dev/f","CgroupPermissions":"rw"}]}}`,
+			want: func(o *engine.ContainerCreateOptions) {
+				o.Kernel.Devices = []engine.Device{{Path: "/dev/fuse", ContainerPath: "/dev/f", Permissions: "rw"}}
+			}},
+		{name: "shm size", body: `{"HostConfig":{"ShmSize":1048576}}`, want: func(o *engine.ContainerCreateOptions) { o.Kernel.ShmSize = 1 << 20 }},
+		{name: "host namespaces", body: `{"HostConfig":{"PidMode":"host","IpcMode":"host","UTSMode":"host"}}`,
+			want: func(o *engine.ContainerCreateOptions) {
+				o.Kernel.PIDMode, o.Kernel.IPCMode, o.Kernel.UTSMode = "host", "host", "host"
+			}},
+		{name: "pid of another container", body: `{"HostConfig":{"PidMode":"container:db"}}`, err: "HostConfig.PidMode is not supported by skiff"},
 		{name: "ipc private is the default", body: `{"HostConfig":{"IpcMode":"private","CgroupnsMode":"private","Isolation":"default"}}`,
 			want: func(o *engine.ContainerCreateOptions) {}},
-		{name: "sysctls", body: `{"HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"}}}`, err: "HostConfig.Sysctls is not supported by skiff"},
-		{name: "domainname", body: `{"Domainname":"example.com"}`, err: "Config.Domainname is not supported by skiff"},
+		{name: "sysctls and oom score", body: `{"HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"},"OomScoreAdj":100}}`,
+			want: func(o *engine.ContainerCreateOptions) {
+				o.Kernel.Sysctls, o.Kernel.OomScoreAdj = map[string]string{"net.ipv4.ip_forward": "1"}, 100
+			}},
+		{name: "domainname", body: `{"Domainname":"example.com"}`, want: func(o *engine.ContainerCreateOptions) { o.Kernel.Domainname = "example.com" }},
 		{name: "network default is the engine's", body: `{"HostConfig":{"NetworkMode":"default"}}`, want: func(o *engine.ContainerCreateOptions) {}},
 		{name: "network disabled", body: `{"NetworkDisabled":true}`,
 			want: func(o *engine.ContainerCreateOptions) { o.NetworkMode = engine.NetworkNone }},

@@ -134,6 +134,20 @@ func inspectHostConfig(h engine.InspectHostConfig) *container.HostConfig {
 		Tmpfs: h.Tmpfs, GroupAdd: h.GroupAdd, SecurityOpt: h.SecurityOpt, Init: h.Init,
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyMode(h.RestartPolicy.Name), MaximumRetryCount: h.RestartPolicy.MaximumRetryCount}}
 	hc.Memory, hc.NanoCPUs = h.Memory, h.NanoCpus
+	hc.DNSOptions, hc.DNSSearch, hc.ExtraHosts = h.DnsOptions, h.DnsSearch, h.ExtraHosts
+	hc.IpcMode, hc.PidMode, hc.UTSMode = container.IpcMode(h.IpcMode), container.PidMode(h.PidMode), container.UTSMode(h.UTSMode)
+	hc.ShmSize, hc.Sysctls, hc.OomScoreAdj = h.ShmSize, h.Sysctls, h.OomScoreAdj
+	for _, d := range h.Devices {
+		hc.Devices = append(hc.Devices, container.DeviceMapping{PathOnHost: d.PathOnHost, PathInContainer: d.PathInContainer, CgroupPermissions: d.CgroupPermissions})
+	}
+	if h.Dns != nil {
+		hc.DNS = []netip.Addr{}
+	}
+	for _, a := range h.Dns {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			hc.DNS = append(hc.DNS, ip)
+		}
+	}
 	if h.PidsLimit != 0 {
 		p := h.PidsLimit
 		hc.PidsLimit = &p

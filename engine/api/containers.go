@@ -38,6 +38,12 @@ func (s *Server) containerRoutes() {
 	m.HandleFunc("GET /containers/{id}/changes", s.containerChanges)
 	m.HandleFunc("GET /containers/{id}/export", s.containerExport)
 	m.HandleFunc("POST /containers/prune", s.containerPrune)
+	m.HandleFunc("GET /containers/{id}/stats", s.containerStats)
+	m.HandleFunc("POST /containers/{id}/update", s.containerUpdate)
+	m.HandleFunc("HEAD /containers/{id}/archive", s.containerArchiveHead)
+	m.HandleFunc("GET /containers/{id}/archive", s.containerArchiveGet)
+	m.HandleFunc("PUT /containers/{id}/archive", s.containerArchivePut)
+	m.HandleFunc("POST /containers/{id}/resize", s.containerResize)
 }
 
 func noContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }

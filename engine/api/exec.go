@@ -14,7 +14,7 @@ import (
 	"github.com/skiff-engine/skiff/engine"
 )
 
-// Exec endpoints and the terminal resizes. Exec instances live in the engine (ExecInstance: a record in the
+// Exec endpoints. Exec instances live in the engine (ExecInstance: a record in the
 // container's run directory); the server keeps only the terminal-size
 // channels of the execs it streams, for /exec/{id}/resize.
 func (s *Server) execRoutes() {
@@ -22,7 +22,6 @@ func (s *Server) execRoutes() {
 	m.HandleFunc("POST /containers/{id}/exec", s.execCreate)
 	m.HandleFunc("POST /exec/{id}/start", s.execStart)
 	m.HandleFunc("POST /exec/{id}/resize", s.execResize)
-	m.HandleFunc("POST /containers/{id}/resize", s.containerResize)
 	m.HandleFunc("GET /exec/{id}/json", s.execInspect)
 }
 
@@ -150,32 +149,6 @@ func (s *Server) execStart(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.e.ExecStart(h.ctx, id, o); err != nil && o.Stderr != nil {
 		fmt.Fprintf(o.Stderr, "Error: %v\n", err)
 	}
-}
-
-// terminalSize is a resize's h and w.
-func terminalSize(r *http.Request) ([2]uint16, error) {
-	h, err := intParam(r, "h", 0)
-	var w int
-	if err == nil {
-		w, err = intParam(r, "w", 0)
-	}
-	if err == nil && (h <= 0 || w <= 0 || h > 65535 || w > 65535) {
-		err = fmt.Errorf("invalid terminal size %dx%d: %w", h, w, errdefs.ErrInvalidArgument)
-	}
-	return [2]uint16{uint16(h), uint16(w)}, err
-}
-
-// containerResize is POST /containers/{id}/resize.
-func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) {
-	size, err := terminalSize(r)
-	if err == nil {
-		_, err = s.e.ContainerResize(r.Context(), r.PathValue("id"), engine.ContainerResizeOptions{Height: size[0], Width: size[1]})
-	}
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
 }
 
 func (s *Server) execResize(w http.ResponseWriter, r *http.Request) {

@@ -82,7 +82,11 @@ func Listen(e *engine.Engine, addr Addr) (net.Listener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("skiff.toml [api] group %q: %v: %w", g, err, errdefs.ErrInvalidArgument)
 		}
-		gid, _ = strconv.Atoi(grp.Gid)
+		hostGID, _ := strconv.Atoi(grp.Gid)
+		var ok bool
+		if gid, ok = userns.NamespaceGID(hostGID); !ok {
+			return nil, fmt.Errorf("skiff.toml [api] group %q (gid %d) is not mapped into the rootless user namespace, so it cannot own the socket: use your own group, or a socket path in a directory the group can reach: %w", g, hostGID, errdefs.ErrInvalidArgument)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("the socket's directory: %w", err)

@@ -164,12 +164,16 @@ type errorBody struct {
 // writeError answers err as Docker does: {"message": ...} with its kind's
 // status. The kind's word that %w appended is not part of Docker's message.
 func writeError(w http.ResponseWriter, err error) {
-	status := engine.HTTPStatus(err)
+	writeJSON(w, engine.HTTPStatus(err), errorBody{Message: errorMessage(err)})
+}
+
+// errorMessage is err's text as Docker's clients show it.
+func errorMessage(err error) string {
 	msg := err.Error()
 	if k, ok := engine.KindOf(err); ok {
 		msg = strings.TrimSuffix(msg, ": "+k.Word)
 	}
-	writeJSON(w, status, errorBody{Message: msg})
+	return msg
 }
 
 // writeJSON answers v as JSON with status.

@@ -27,6 +27,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /auth", s.auth)
 	s.containerRoutes()
 	s.execRoutes()
+	s.imageRoutes()
+	s.volumeRoutes()
+	s.networkRoutes()
 	for _, p := range []string{"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"} {
 		m.HandleFunc("GET "+p, notManager)
 		m.HandleFunc(p+"/", notImplemented("swarm"))

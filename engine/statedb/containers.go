@@ -77,7 +77,7 @@ func (d *DB) Container(ctx context.Context, ref string) (Container, error) {
 		return c, d.fail("reading a container", err)
 	}
 	if strings.Trim(ref, "0123456789abcdef") != "" {
-		return c, fmt.Errorf("no such container: %s: %w", ref, errdefs.ErrNotFound)
+		return c, fmt.Errorf("No such container: %s: %w", ref, errdefs.ErrNotFound)
 	}
 	rows, err := d.db.QueryContext(ctx, "SELECT "+containerColumns+" FROM containers WHERE id >= ? AND id < ? LIMIT 2", ref, ref+"g")
 	if err != nil {
@@ -94,7 +94,7 @@ func (d *DB) Container(ctx context.Context, ref string) (Container, error) {
 	}
 	switch len(found) {
 	case 0:
-		return c, fmt.Errorf("no such container: %s: %w", ref, errdefs.ErrNotFound)
+		return c, fmt.Errorf("No such container: %s: %w", ref, errdefs.ErrNotFound)
 	case 1:
 		return found[0], rows.Err()
 	}
@@ -159,7 +159,7 @@ func (d *DB) RenameContainer(ctx context.Context, id, name string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("no such container: %s: %w", id, errdefs.ErrNotFound)
+			return fmt.Errorf("No such container: %s: %w", id, errdefs.ErrNotFound)
 		}
 		return nil
 	})
@@ -174,7 +174,7 @@ func (d *DB) SetConfig(ctx context.Context, id string, config []byte) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("no such container: %s: %w", id, errdefs.ErrNotFound)
+			return fmt.Errorf("No such container: %s: %w", id, errdefs.ErrNotFound)
 		}
 		return nil
 	})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -57,7 +59,13 @@ type EventQuery struct {
 	Since, Until time.Time
 }
 
-// Events calls fn for each event q selects, by time then sequence.
+// eventBatch is how many events Events reads at a time.
+const eventBatch = 4096
+
+// Events calls fn for each event q selects, by time then sequence. The
+// rows are read in batches and fn is called between reads, never with a
+// query open: fn may write to a slow client, which must not hold one of
+// the pool's connections (or the WAL's read snapshot) meanwhile.
 func (d *DB) Events(ctx context.Context, q EventQuery, fn func(Event) error) error {
 	query := "SELECT seq, time, type, action, actor_id, attributes FROM events WHERE seq > ?"
 	args := []any{q.AfterSeq}
@@ -69,25 +77,43 @@ func (d *DB) Events(ctx context.Context, q EventQuery, fn func(Event) error) err
 		query += " AND time <= ?"
 		args = append(args, unixNano(q.Until))
 	}
-	rows, err := d.db.QueryContext(ctx, query+" ORDER BY time, seq", args...)
-	if err != nil {
-		return d.fail("reading events", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var ev Event
-		var t int64
-		var attrs string
-		if err := rows.Scan(&ev.Seq, &t, &ev.Type, &ev.Action, &ev.ActorID, &attrs); err != nil {
+	query += " AND (time, seq) > (?, ?) ORDER BY time, seq LIMIT " + strconv.Itoa(eventBatch)
+	var lastTime, lastSeq int64 = math.MinInt64, 0
+	batch := make([]Event, 0, eventBatch)
+	for {
+		batch = batch[:0]
+		err := func() error {
+			rows, err := d.db.QueryContext(ctx, query, append(args, lastTime, lastSeq)...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var ev Event
+				var t int64
+				var attrs string
+				if err := rows.Scan(&ev.Seq, &t, &ev.Type, &ev.Action, &ev.ActorID, &attrs); err != nil {
+					return err
+				}
+				ev.Time = fromNano(t)
+				ev.Attributes = decodeAttributes(attrs) // a damaged row still shows
+				batch = append(batch, ev)
+				lastTime, lastSeq = t, ev.Seq
+			}
+			return rows.Err()
+		}()
+		if err != nil {
 			return d.fail("reading events", err)
 		}
-		ev.Time = fromNano(t)
-		ev.Attributes = decodeAttributes(attrs) // a damaged row still shows
-		if err := fn(ev); err != nil {
-			return err
+		for _, ev := range batch {
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+		if len(batch) < eventBatch {
+			return nil
 		}
 	}
-	return rows.Err()
 }
 
 // LastEventSeq is the sequence number of the newest event (0: none).

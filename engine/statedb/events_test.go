@@ -3,6 +3,7 @@ package statedb
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -47,6 +48,50 @@ func TestEventsBoundedAndInTimeOrder(t *testing.T) {
 	d.Events(ctx, EventQuery{AfterSeq: last}, func(ev Event) error { got = append(got, ev.ActorID); return nil })
 	if len(got) != 1 || got[0] != "f" {
 		t.Fatalf("after seq %d: %v, want [f]", last, got)
+	}
+}
+
+// TestEventsInBatches: more events than one batch, many at the same
+// instant and recorded out of time order, come back each once, by time
+// then sequence; fn runs with no query open (the pool is cut to one
+// connection, which a query inside fn then needs).
+func TestEventsInBatches(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	base := time.Unix(1700000000, 0)
+	n := 2*eventBatch + 7
+	evs := make([]Event, n)
+	for i := range evs {
+		// Times go 0..99 ms round and round: each instant holds many.
+		evs[i] = Event{Time: base.Add(time.Duration(i%100) * time.Millisecond), Type: "container", Action: "start", ActorID: strconv.Itoa(i)}
+	}
+	if err := d.AddEvents(ctx, 0, evs...); err != nil {
+		t.Fatal(err)
+	}
+	d.db.SetMaxOpenConns(1)
+	var got []Event
+	err := d.Events(ctx, EventQuery{}, func(ev Event) error {
+		if _, err := d.LastEventSeq(ctx); err != nil {
+			return err
+		}
+		got = append(got, ev)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d events read, %d written", len(got), n)
+	}
+	seen := map[string]bool{}
+	for i, ev := range got {
+		if seen[ev.ActorID] {
+			t.Fatalf("event %s read twice", ev.ActorID)
+		}
+		seen[ev.ActorID] = true
+		if i > 0 && (ev.Time.Before(got[i-1].Time) || ev.Time.Equal(got[i-1].Time) && ev.Seq <= got[i-1].Seq) {
+			t.Fatalf("event %d (%v, seq %d) after (%v, seq %d)", i, ev.Time, ev.Seq, got[i-1].Time, got[i-1].Seq)
+		}
 	}
 }
 

@@ -132,6 +132,9 @@ type DB struct {
 	path string
 }
 
+// maxConns is the most connections one process opens.
+const maxConns = 4
+
 // Open opens (creating and migrating on first use) the database at path.
 func Open(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
@@ -144,6 +147,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the state database %s: %w", path, err)
 	}
+	// A bounded pool that keeps what it opens: a long-lived process (the
+	// API service) under many concurrent requests would otherwise open a
+	// connection per request and close the surplus, and sqlite keeps the
+	// descriptors of a connection closed while another holds a lock on
+	// the file until no lock is held. Writes are serialized by sqlite
+	// anyway; a few connections let reads go on beside a write.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	d := &DB{db: db, path: path}
 	// The first connection can meet SQLITE_BUSY that the busy timeout does
 	// not cover: another process closing the database takes an exclusive

@@ -15,7 +15,7 @@
 #   PS_N=N       containers each engine holds for `ps -a` (default 1000)
 #   OUT=FILE     the report (default bin/bench.md), written at the end
 #   ONLY=PARTS   only these parts, space- or comma-separated, of: pull run
-#                create exec memory ps rootless cp network commit events health (default: all).
+#                create exec stats memory api ps rootless cp network commit events health (default: all).
 #                ONLY=network RUNS=3 is the quick check of the networking part
 #   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
 #   CP_RUNS=N    runs of each cp figure (default 3; each moves 1 GiB), see cp.sh
@@ -44,7 +44,7 @@ PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
 IPERF_TIME=${IPERF_TIME:-10}
-PARTS="pull run create exec memory ps rootless cp network commit events health"
+PARTS="pull run create exec stats memory api ps rootless cp network commit events health"
 ONLY=${ONLY:-}
 ONLY=${ONLY//,/ }
 for p in $ONLY; do
@@ -226,6 +226,8 @@ cleanup() {
 . "$ROOT/test/bench/events.sh"
 # The healthcheck part: health_figures, health_goals.
 . "$ROOT/test/bench/health.sh"
+# The Docker API part: api_figures, api_goals, API_ROWS.
+. "$ROOT/test/bench/api.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -466,7 +468,7 @@ docker_stop() {
 	return 0
 }
 DOCKER_LINE=""
-if ! part pull run create exec memory ps events health; then
+if ! part pull run create exec stats memory api ps events health; then
 	:
 elif [ -z "$DOCKERD" ] || [ -z "$DOCKER" ] || ! command -v containerd >/dev/null; then
 	DOCKER_LINE="docker: dockerd, containerd or the docker client not installed, skipped"
@@ -602,6 +604,24 @@ if part exec && ! part memory; then
 	[ -n "$R" ] && $R delete -f bexec >/dev/null 2>&1
 fi
 
+# --- stats --no-stream of a running container ---
+# Each engine's own way to one table: skiff reads its cgroup twice, 0.5 s
+# apart; docker's daemon answers from two samples of its collector, which
+# reads every second; podman reads once, since the container started.
+if part stats; then
+	section "stats --no-stream bstats (a running busybox sleep 1000)"
+	$S run -d --name bstats --network none busybox sleep 1000 >/dev/null
+	[ -n "$P" ] && $P run -d --name bstats --network none busybox sleep 1000 >/dev/null
+	[ -n "$D" ] && $D run -d --name bstats --network none busybox sleep 1000 >/dev/null
+	measure stats skiff "$S stats --no-stream bstats"
+	[ -n "$P" ] && measure stats podman "$P stats --no-stream bstats"
+	[ -n "$D" ] && measure stats docker "$D stats --no-stream bstats"
+	table stats skiff podman docker
+	$S rm -f bstats >/dev/null
+	[ -n "$P" ] && $P rm -f -t 0 bstats >/dev/null
+	[ -n "$D" ] && $D rm -f bstats >/dev/null
+fi
+
 # --- idle monitor memory ---
 # VmRSS counts the binary's pages, which every monitor shares; what each
 # more running container costs is its private memory (Pss spreads the
@@ -636,6 +656,8 @@ if part memory; then
 	[ -n "$D" ] && { ids=$($D ps -aq); [ -n "$ids" ] && $D rm -f $ids >/dev/null; }
 	[ -n "$R" ] && $R delete -f bexec >/dev/null 2>&1
 fi
+
+part api && api_figures
 
 # --- ps -a with PS_N created containers in each engine ---
 if part ps; then
@@ -717,8 +739,8 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo ""
 	echo "| figure | skiff | podman | docker | bare runc | skiff ÷ podman | skiff ÷ docker | skiff ÷ runc |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" \
-		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${CP_ROWS[@]}" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}" "${EVENTS_ROWS[@]}"; do
+	for row in "pull|pull, 250 MB" "run|run --rm busybox true" "create|create" "exec|exec CTR true" "stats|stats --no-stream CTR" \
+		"ps|ps -a, $PS_N containers" "run_rootless|run --rm busybox true, rootless" "${CP_ROWS[@]}" "${NET_ROWS[@]}" "${COMMIT_ROWS[@]}" "${EVENTS_ROWS[@]}" "${API_ROWS[@]}"; do
 		fig=${row%%|*}; label=${row#*|}
 		s=$(value "$fig" skiff); p=$(value "$fig" podman)
 		d=$(value "$fig" docker); r=$(value "$fig" runc)
@@ -743,6 +765,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	part commit && commit_goals
 	part events && events_goals
 	part health && health_goals
+	part api && api_goals
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		echo "Not measured, or failed:"
 		echo ""

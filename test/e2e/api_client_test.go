@@ -5,6 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +67,129 @@ func TestAPIGoClient(t *testing.T) {
 		}
 		if len(actions) != 1 || actions[0] != "create" {
 			t.Errorf("Events: %q, want [create]", actions)
+		}
+	})
+}
+
+// TestAPIGoClientCreate: a create request with many of Docker's fields set
+// through the moby client comes back in inspect as it was sent, and the
+// process runs with them; logs are demultiplexed with stdcopy.
+func TestAPIGoClientCreate(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := s.LoadBusybox()
+		a := startService(t, s, "--time", "0")
+		cli, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersionNegotiation())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := os.Mkdir(filepath.Join(s.Dir, "bind"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		hostDir := s.WriteFile("bind/data.txt", []byte("from-the-host\n"))
+		stopTimeout := 3
+		pids := int64(64)
+		script := `echo "env=$GREETING wd=$(pwd) host=$(hostname) id=$(id -u):$(id -g)"
+cat /data/data.txt
+grep -q ' /scratch tmpfs' /proc/mounts && echo scratch=tmpfs
+touch /ro-test 2>/dev/null || echo rootfs=readonly
+grep -m1 '^CapEff' /proc/self/status
+grep -q 'myhost' /etc/hosts && echo extrahost=ok
+ulimit -n
+echo to-stderr >&2`
+		resources := container.Resources{Ulimits: []*container.Ulimit{{Name: "nofile", Soft: 512, Hard: 1024}}}
+		if !s.Rootless() { // no cgroup delegation for rootless containers on this host
+			resources.Memory, resources.NanoCPUs, resources.PidsLimit = 64<<20, 500_000_000, &pids
+		}
+		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "fields",
+			Config: &container.Config{
+				Image: image, Hostname: "fieldhost", User: "1000:1000", WorkingDir: "/tmp",
+				Env: []string{"GREETING=hello"}, Labels: map[string]string{"e2e.fields": "1"},
+				Entrypoint: []string{"sh", "-c"}, Cmd: []string{script},
+				StopSignal: "SIGUSR1", StopTimeout: &stopTimeout,
+			},
+			HostConfig: &container.HostConfig{
+				NetworkMode:    "none",
+				Binds:          []string{filepath.Dir(hostDir) + ":/data:ro"},
+				Tmpfs:          map[string]string{"/scratch": "size=1m"},
+				ReadonlyRootfs: true,
+				CapDrop:        []string{"ALL"},
+				ExtraHosts:     []string{"myhost:192.0.2.1"},
+				RestartPolicy:  container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 1},
+				SecurityOpt:    []string{"no-new-privileges"},
+				LogConfig:      container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m"}},
+				Resources:      resources,
+			},
+		})
+		if err != nil {
+			t.Fatalf("ContainerCreate: %v", err)
+		}
+		in, err := cli.ContainerInspect(ctx, "fields", client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatalf("ContainerInspect: %v", err)
+		}
+		c, hc := in.Container.Config, in.Container.HostConfig
+		for _, check := range []struct {
+			what      string
+			got, want any
+		}{
+			{"Id", in.Container.ID, created.ID},
+			{"Name", in.Container.Name, "/fields"},
+			{"Hostname", c.Hostname, "fieldhost"},
+			{"User", c.User, "1000:1000"},
+			{"WorkingDir", c.WorkingDir, "/tmp"},
+			{"Env has GREETING", slices.Contains(c.Env, "GREETING=hello"), true},
+			{"Labels", c.Labels["e2e.fields"], "1"},
+			{"Entrypoint", strings.Join(c.Entrypoint, " "), "sh -c"},
+			{"StopSignal", c.StopSignal, "SIGUSR1"},
+			{"StopTimeout", c.StopTimeout != nil && *c.StopTimeout == 3, true},
+			{"ReadonlyRootfs", hc.ReadonlyRootfs, true},
+			{"CapDrop", strings.Join(hc.CapDrop, ","), "ALL"},
+			{"Memory", hc.Memory, resources.Memory},
+			{"NanoCpus", hc.NanoCPUs, resources.NanoCPUs},
+			{"PidsLimit", hc.PidsLimit != nil && *hc.PidsLimit == 64, !s.Rootless()},
+			{"Ulimits", fmt.Sprint(*hc.Ulimits[0]), "{nofile 1024 512}"},
+			{"RestartPolicy", string(hc.RestartPolicy.Name), "on-failure"},
+			{"LogConfig", hc.LogConfig.Type + " " + hc.LogConfig.Config["max-size"], "json-file 1m"},
+			{"ExtraHosts", strings.Join(hc.ExtraHosts, ","), "myhost:192.0.2.1"},
+			{"Tmpfs", hc.Tmpfs["/scratch"], "size=1m"},
+			{"State", string(in.Container.State.Status), "created"},
+		} {
+			if fmt.Sprint(check.got) != fmt.Sprint(check.want) {
+				t.Errorf("inspect %s: %v, want %v", check.what, check.got, check.want)
+			}
+		}
+		wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+		if _, err := cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+			t.Fatalf("ContainerStart: %v", err)
+		}
+		// A success: on-failure:1 does not run it again.
+		select {
+		case r := <-wait.Result:
+			if r.StatusCode != 0 {
+				t.Errorf("wait: %+v, want exit 0", r)
+			}
+		case err := <-wait.Error:
+			t.Fatalf("wait: %v", err)
+		}
+		logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+		if err != nil {
+			t.Fatalf("ContainerLogs: %v", err)
+		}
+		var stdout, stderr strings.Builder
+		if _, err := stdcopy.StdCopy(&stdout, &stderr, logs); err != nil {
+			t.Fatalf("stdcopy: %v", err)
+		}
+		logs.Close()
+		want := "env=hello wd=/tmp host=fieldhost id=1000:1000\nfrom-the-host\nscratch=tmpfs\nrootfs=readonly\nCapEff:\t0000000000000000\nextrahost=ok\n512\n"
+		if stdout.String() != want || stderr.String() != "to-stderr\n" {
+			t.Errorf("the process's output:\n%q\nwant\n%q\nstderr %q", stdout.String(), want, stderr.String())
+		}
+		if _, err := cli.ContainerRemove(ctx, created.ID, client.ContainerRemoveOptions{}); err != nil {
+			t.Fatalf("ContainerRemove: %v", err)
 		}
 	})
 }

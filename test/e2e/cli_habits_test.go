@@ -139,7 +139,7 @@ func TestCLIStopRemoveFlags(t *testing.T) {
 		if r := s.Run("stop", "--timeout", "0", "web").Assert(t, Expect{Stdout: "web"}); r.Duration > 5*time.Second {
 			t.Errorf("stop --timeout 0 took %v", r.Duration)
 		}
-		s.Run("stop", "nope").MustFail(t, 125, "no such container")
+		s.Run("stop", "nope").MustFail(t, 125, "No such container")
 		s.Run("stop", "-i", "nope", "web").Assert(t, Expect{Stdout: "web"})
 		s.Run("stop", "--ignore", "nope").MustSucceed(t)
 
@@ -309,7 +309,7 @@ func TestCLIWaitLogsSave(t *testing.T) {
 		if got := s.Run("logs", "-f", "l2", "l1").MustSucceed(t).Stdout; len(got) != len(want) || !strings.Contains(got, p1+" one\n") || !strings.Contains(got, p2+" two\n"+p2+" three\n") {
 			t.Errorf("logs -f of two containers: %q", got)
 		}
-		s.Run("logs", "l1", "nope").MustFail(t, 125, "no such container")
+		s.Run("logs", "l1", "nope").MustFail(t, 125, "No such container")
 		s.Run("logs", "l1").Assert(t, Expect{Stdout: "one\n", NotStdout: p1})
 
 		s.Run("tag", bb, "second:1").MustSucceed(t)

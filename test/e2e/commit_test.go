@@ -98,12 +98,12 @@ func TestCommitBadInput(t *testing.T) {
 			args []string
 			msg  string
 		}{
-			{[]string{"commit", "nosuch", "x:1"}, "no such container: nosuch"},
+			{[]string{"commit", "nosuch", "x:1"}, "No such container: nosuch"},
 			{[]string{"commit", "c1", "Bad:Ref"}, `invalid reference format "Bad:Ref"`},
 			{[]string{"commit", "-c", "FROBNICATE yes", "c1", "x:1"}, `unsupported instruction "FROBNICATE"`},
 			{[]string{"commit", "-f", "qcow", "c1", "x:1"}, `unknown image format "qcow"`},
-			{[]string{"diff", "nosuch"}, "no such container: nosuch"},
-			{[]string{"export", "-o", "out.tar", "nosuch"}, "no such container: nosuch"},
+			{[]string{"diff", "nosuch"}, "No such container: nosuch"},
+			{[]string{"export", "-o", "out.tar", "nosuch"}, "No such container: nosuch"},
 			{[]string{"export", "-o", "missing/out.tar", "c1"}, "missing"},
 		} {
 			r := s.Run(tc.args...).MustFail(t, 125, tc.msg)
@@ -111,7 +111,7 @@ func TestCommitBadInput(t *testing.T) {
 				t.Errorf("%s: want one line, got\n%s", tc.args, r.Stderr)
 			}
 		}
-		mountMsg := "no such container: nosuch"
+		mountMsg := "No such container: nosuch"
 		if s.Rootless() {
 			mountMsg = "skiff unshare"
 		}

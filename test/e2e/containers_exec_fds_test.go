@@ -166,7 +166,7 @@ func TestContainerExecStreamForm(t *testing.T) {
 		s.Run("exec", "box", "true").MustSucceed(t)
 		s.Run("exec", "box", "nosuchcmd").MustFail(t, 127, "executable file not found")
 		s.Run("exec", "box", "/etc/passwd").MustFail(t, 126, "")
-		s.Run("exec", "nope", "true").MustFail(t, 125, "no such container")
+		s.Run("exec", "nope", "true").MustFail(t, 125, "No such container")
 		if got := s.RunStdin(strings.NewReader("hi\n"), "exec", "-i", "box", "cat").MustSucceed(t).Stdout; got != "hi\n" {
 			t.Errorf("echo hi | exec -i box cat: %q", got)
 		}

@@ -46,7 +46,7 @@ func TestContainerExec(t *testing.T) {
 		if got := s.RunStdin(strings.NewReader("typed\n"), "exec", "-i", "box", "cat").MustSucceed(t).Stdout; got != "typed\n" {
 			t.Errorf("exec -i: cat echoed %q", got)
 		}
-		s.Run("exec", "nope", "true").MustFail(t, 125, "no such container")
+		s.Run("exec", "nope", "true").MustFail(t, 125, "No such container")
 
 		s.Run("stop", "-t", "0", "box").MustSucceed(t)
 		s.Run("exec", "box", "true").MustFail(t, 125, "not running")

@@ -46,7 +46,7 @@ func TestContainerMoreFlags(t *testing.T) {
 		reg := SharedRegistry(t)
 		s.WriteRegistriesConf(InsecureRegistry(reg.Host))
 		ref := PushImage(t, reg, Repo(t), "v1", Busybox(t))
-		s.Run("run", "--rm", "--pull", "never", ref, "true").MustFail(t, 125, "no such image")
+		s.Run("run", "--rm", "--pull", "never", ref, "true").MustFail(t, 125, "No such image")
 		r := s.Run("run", "--rm", ref, "echo", "pulled")
 		if r.ExitCode != 0 || r.Out() != "pulled" || !strings.Contains(r.Stderr, "Unable to find image") {
 			t.Errorf("run of an image that is not local should pull it:\n%s", r)

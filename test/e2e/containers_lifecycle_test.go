@@ -91,7 +91,7 @@ func TestContainerStopKillRestart(t *testing.T) {
 		if got := s.Run("wait", "nine").MustSucceed(t).Out(); got != "9" {
 			t.Errorf("wait on an exited container printed %q, want 9", got)
 		}
-		s.Run("wait", "nope").MustFail(t, 125, "no such container")
+		s.Run("wait", "nope").MustFail(t, 125, "No such container")
 		// A --rm container is removed as it exits: wait still gets its code.
 		s.Run("run", "-d", "--rm", "--name", "gone", bb, "sh", "-c", "sleep 0.5; exit 7").MustSucceed(t)
 		if got := s.Run("wait", "gone").MustSucceed(t).Out(); got != "7" {
@@ -170,7 +170,7 @@ func TestContainerManage(t *testing.T) {
 		if got := s.Run("container", "inspect", "--format", "{{.Name}} {{.State.Status}}", id[:12]).MustSucceed(t).Out(); got != "/web running" {
 			t.Errorf("inspect by short ID: %q", got)
 		}
-		s.Run("container", "inspect", "nope").MustFail(t, 125, "no such container")
+		s.Run("container", "inspect", "nope").MustFail(t, 125, "No such container")
 
 		// rm refuses a running container without -f.
 		s.Run("rm", "web").MustFail(t, 125, "running")
@@ -189,7 +189,7 @@ func TestContainerManage(t *testing.T) {
 		s.Run("container", "exists", "web2").MustSucceed(t)
 		s.Run("container", "exists", "web").MustFail(t, 1, "")
 		s.Run("container", "exists", id).MustSucceed(t)
-		s.Run("rename", "nope", "x2").MustFail(t, 125, "no such container")
+		s.Run("rename", "nope", "x2").MustFail(t, 125, "No such container")
 		s.Run("run", "-d", "--name", "web", bb, "sleep", "1000").MustSucceed(t) // the old name is free again
 		s.Run("rename", "web", "web2").MustFail(t, 125, "already in use")
 		s.Run("exec", "web2", "true").MustSucceed(t)
@@ -199,7 +199,7 @@ func TestContainerManage(t *testing.T) {
 		r.Assert(t, Expect{Stdout: "web2"})
 		s.Run("container", "exists", "web2").MustFail(t, 1, "")
 		s.Run("rm", "-f", "web").MustSucceed(t)
-		s.Run("rm", "nope").MustFail(t, 125, "no such container")
+		s.Run("rm", "nope").MustFail(t, 125, "No such container")
 		s.Run("rm", "-i", "nope").MustSucceed(t)
 
 		// start -a: the output and the exit code of the container's command.

@@ -304,10 +304,10 @@ func TestContainerBadInput(t *testing.T) {
 			}
 		}
 		check("an unknown image", s.Run("run", "--rm", "no-such-image:1", "true"), 125, "no-such-image")
-		check("--pull=never", s.Run("run", "--rm", "--pull=never", "no-such-image:1", "true"), 125, "no such image")
-		check("stop nope", s.Run("stop", "nope"), 125, "no such container")
-		check("start nope", s.Run("start", "nope"), 125, "no such container")
-		check("logs nope", s.Run("logs", "nope"), 125, "no such container")
+		check("--pull=never", s.Run("run", "--rm", "--pull=never", "no-such-image:1", "true"), 125, "No such image")
+		check("stop nope", s.Run("stop", "nope"), 125, "No such container")
+		check("start nope", s.Run("start", "nope"), 125, "No such container")
+		check("logs nope", s.Run("logs", "nope"), 125, "No such container")
 		check("run -it without a terminal", s.Run("run", "-it", "--rm", bb, "sh"), 125, "not a TTY")
 		check("a name in use", s.Run("run", "-d", "--name", "taken", bb, "true"), 125, "already in use")
 		check("create with a name in use", s.Run("create", "--name", "idle", bb, "true"), 125, "already in use")

@@ -304,7 +304,7 @@ func TestContainerSharedNameLoops(t *testing.T) {
 					r := s.Run("create", "--name", name, bb, "true")
 					ok := r.ExitCode == 0 || r.ExitCode == 125 && strings.Contains(r.Stderr, "already in use")
 					rm := s.Run("rm", "-f", name)
-					ok = ok && (rm.ExitCode == 0 || rm.ExitCode == 125 && strings.Contains(rm.Stderr, "no such container"))
+					ok = ok && (rm.ExitCode == 0 || rm.ExitCode == 125 && strings.Contains(rm.Stderr, "No such container"))
 					if !ok {
 						mu.Lock()
 						bad = append(bad, r.String()+rm.String())

@@ -235,7 +235,7 @@ func TestHealthcheckBadInput(t *testing.T) {
 			{[]string{"--health-cmd", "true", "--health-on-failure", "explode"}, `invalid health-on-failure action "explode"`},
 		})
 		requireNoContainers(t, s, "refused healthchecks")
-		s.Run("healthcheck", "run", "nosuch").MustFail(t, 125, "no such container")
+		s.Run("healthcheck", "run", "nosuch").MustFail(t, 125, "No such container")
 		s.Run("run", "-d", "--name", "plain", bb, "sleep", "100").MustSucceed(t)
 		s.Run("healthcheck", "run", "plain").MustFail(t, 125, "container plain has no defined healthcheck")
 		s.Run("create", "--name", "idle", "--health-cmd", "true", bb, "true").MustSucceed(t)

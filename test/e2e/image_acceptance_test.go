@@ -227,12 +227,12 @@ func TestImageBadInput(t *testing.T) {
 			msg  string
 		}{
 			{[]string{"pull", "Bad!!"}, "invalid reference format"},
-			{[]string{"rmi", "nope"}, "no such image"},
-			{[]string{"image", "inspect", "nope"}, "no such image"},
+			{[]string{"rmi", "nope"}, "No such image"},
+			{[]string{"image", "inspect", "nope"}, "No such image"},
 			{[]string{"pull", "--tls-verify=false", "127.0.0.1:1/closed/port"}, "unreachable"},
 			{[]string{"load", "-i", truncated}, "corrupt or truncated"},
 			{[]string{"load", "-i", corrupt}, ""},
-			{[]string{"save", "-o", filepath.Join(s.Dir, "x.tar"), "nope"}, "no such image"},
+			{[]string{"save", "-o", filepath.Join(s.Dir, "x.tar"), "nope"}, "No such image"},
 			{[]string{"images", "--filter", "bogus=1"}, "unknown filter"},
 		} {
 			r := s.Run(tc.args...).MustFail(t, 125, tc.msg)

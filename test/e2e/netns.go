@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -44,6 +45,39 @@ func (s *Skiff) SetNetworkConfig(t testing.TB, lines string) {
 		body = string(old)
 	}
 	if err := os.WriteFile(path, []byte(body+lines+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Chown(filepath.Dir(path))
+	s.Chown(path)
+}
+
+// SetConfig replaces the runner's [section] of skiff.toml with lines
+// (none: the section goes), leaving the other sections as they are:
+// rootful its own file, rootless the user's.
+func (s *Skiff) SetConfig(t testing.TB, section, lines string) {
+	t.Helper()
+	path := s.ConfigFile
+	if s.Rootless() {
+		path = filepath.Join(s.ConfigHome, "skiff", "skiff.toml")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, _ := os.ReadFile(path)
+	var kept []string
+	in := false
+	for _, l := range strings.Split(strings.TrimRight(string(old), "\n"), "\n") {
+		if h := strings.TrimSpace(l); strings.HasPrefix(h, "[") {
+			in = h == "["+section+"]"
+		}
+		if !in && l != "" {
+			kept = append(kept, l)
+		}
+	}
+	if lines != "" {
+		kept = append(kept, "["+section+"]", lines)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s.Chown(filepath.Dir(path))

@@ -283,7 +283,7 @@ func TestVolumeCommands(t *testing.T) {
 		s.Run("volume", "inspect", "--format", "{{.Name}} {{.Labels.tier}}", "alpha", "beta").Assert(t, Expect{Stdout: "alpha db\nbeta web\n"})
 		s.Run("inspect", "--type", "volume", "--format", "{{.Name}}", "gamma").Assert(t, Expect{Stdout: "gamma\n"})
 		s.Run("inspect", "--format", "{{.Name}} {{.Scope}}", "gamma").Assert(t, Expect{Stdout: "gamma local\n"}) // after containers and images
-		requireOneLine(t, s.Run("inspect", "nosuchthing").MustFail(t, 125, "no such object: nosuchthing"))
+		requireOneLine(t, s.Run("inspect", "nosuchthing").MustFail(t, 125, "No such object: nosuchthing"))
 		requireOneLine(t, s.Run("volume", "inspect", "nosuch").MustFail(t, 125, "no such volume: nosuch"))
 
 		s.Run("__complete", "volume", "rm", "al").Assert(t, Expect{Stdout: "alpha\n"}) // shell completion
@@ -450,7 +450,7 @@ func TestVolumeMountForms(t *testing.T) {
 		requireOneLine(t, s.Run("volume", "rm", "vol").MustFail(t, 125, "volume is in use"))
 		s.Run("ps", "-a", "--filter", "volume=vol", "--format", "{{.Names}} {{.Mounts}}").Assert(t, Expect{Stdout: "from vol," + host + "\nsrc vol," + host + ",/tmp/t\n"})
 		s.Run("rm", "src", "from").MustSucceed(t)
-		requireOneLine(t, s.Run("run", "--rm", "--volumes-from", "nosuch", bb, "true").MustFail(t, 125, "no such container"))
+		requireOneLine(t, s.Run("run", "--rm", "--volumes-from", "nosuch", bb, "true").MustFail(t, 125, "No such container"))
 		requireOneLine(t, s.Run("run", "--rm", "--volumes-from", "nosuch:rx", bb, "true").MustFail(t, 125, "CONTAINER[:ro|rw]"))
 		requireNoContainers(t, s, "the runs of TestVolumeMountForms")
 	})

@@ -1,0 +1,98 @@
+"""docker-py (Debian's python3-docker) against `skiff system service`.
+
+Run by TestAPIDockerPy with DOCKER_HOST set to the service's socket and
+SKIFF_IMAGE to the busybox image the runner loaded.
+"""
+import os
+import time
+import unittest
+
+import docker
+from docker.errors import NotFound
+
+IMAGE = os.environ["SKIFF_IMAGE"]
+
+
+class Containers(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.client = docker.from_env()
+
+    def run_detached(self, cmd, **kw):
+        c = self.client.containers.run(IMAGE, cmd, detach=True, network_mode="none", **kw)
+        self.addCleanup(self.remove_quietly, c)
+        return c
+
+    @staticmethod
+    def remove_quietly(c):
+        try:
+            c.remove(force=True)
+        except NotFound:
+            pass
+
+    def test_run_detached_logs_wait(self):
+        # Apart in time: stdout and stderr are two pipes, read side by side.
+        c = self.run_detached(["sh", "-c", "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three"])
+        self.assertEqual(c.wait(timeout=30)["StatusCode"], 0)
+        self.assertEqual(c.logs(), b"one\ntwo\nthree\n")
+        self.assertEqual(c.logs(stderr=False), b"one\nthree\n")
+        self.assertEqual(c.logs(stdout=False), b"two\n")
+        c.reload()
+        self.assertEqual(c.status, "exited")
+        self.assertEqual(c.attrs["State"]["ExitCode"], 0)
+
+    def test_run_foreground(self):
+        out = self.client.containers.run(IMAGE, ["echo", "hi"], network_mode="none", remove=True)
+        self.assertEqual(out, b"hi\n")
+
+    def test_logs_follow_stream(self):
+        c = self.run_detached(["sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done"])
+        got = b"".join(c.logs(stream=True, follow=True))
+        self.assertEqual(got, b"1\n2\n3\n")
+
+    def test_stop_wait_remove(self):
+        c = self.run_detached(["sleep", "100"])
+        c.reload()
+        self.assertEqual(c.status, "running")
+        c.stop(timeout=1)
+        # sleep as PID 1 ignores SIGTERM: killed after the timeout.
+        self.assertEqual(c.wait(timeout=30)["StatusCode"], 137)
+        c.reload()
+        self.assertEqual(c.status, "exited")
+        c.remove()
+        with self.assertRaises(NotFound):
+            self.client.containers.get(c.id)
+
+    def test_wait_exit_code(self):
+        c = self.run_detached(["sh", "-c", "exit 3"])
+        self.assertEqual(c.wait(timeout=30)["StatusCode"], 3)
+
+    def test_list_filters(self):
+        c = self.run_detached(["sleep", "100"], labels={"e2e.py": "list"})
+        ids = [x.id for x in self.client.containers.list(filters={"label": "e2e.py=list"})]
+        self.assertEqual(ids, [c.id])
+        c.kill()
+        c.wait(timeout=30)
+        self.assertEqual(self.client.containers.list(filters={"label": "e2e.py=list"}), [])
+        ids = [x.id for x in self.client.containers.list(all=True, filters={"label": "e2e.py=list", "status": "exited"})]
+        self.assertEqual(ids, [c.id])
+
+    def test_unknown_container(self):
+        with self.assertRaises(NotFound) as cm:
+            self.client.containers.get("no-such-container")
+        self.assertIn("No such container", str(cm.exception))
+
+    def test_events_filter(self):
+        since = int(time.time()) - 1
+        c = self.run_detached(["sh", "-c", "exit 2"], name="pyevents")
+        c.wait(timeout=30)
+        evs = list(self.client.events(since=since, until=int(time.time()) + 1, decode=True,
+                                      filters={"event": "die", "container": "pyevents"}))
+        self.assertEqual([e["Action"] for e in evs], ["die"])
+        self.assertEqual(evs[0]["Actor"]["Attributes"]["exitCode"], "2")
+        self.assertEqual(evs[0]["Actor"]["Attributes"]["name"], "pyevents")
+        self.assertEqual(evs[0]["id"], c.id)
+
+
+if __name__ == "__main__":
+    unittest.main()
