@@ -67,6 +67,36 @@ class Containers(unittest.TestCase):
         c = self.run_detached(["sh", "-c", "exit 3"])
         self.assertEqual(c.wait(timeout=30)["StatusCode"], 3)
 
+    def test_exec_run(self):
+        c = self.run_detached(["sleep", "100"])
+        res = c.exec_run(["sh", "-c", "echo out; echo err >&2; exit 4"], demux=True)
+        self.assertEqual(res.exit_code, 4)
+        self.assertEqual(res.output, (b"out\n", b"err\n"))
+        res = c.exec_run(["sh", "-c", "test -t 1 && echo tty"], tty=True)
+        self.assertEqual((res.exit_code, res.output), (0, b"tty\r\n"))
+        res = c.exec_run(["sh", "-c", "echo streamed"], stream=True)
+        self.assertEqual(b"".join(res.output), b"streamed\n")
+
+    def test_attach_socket(self):
+        # Attached before the start: the first line is not lost, and what
+        # is sent on the socket reaches the container's stdin.
+        c = self.client.containers.create(IMAGE, ["sh", "-c", "echo first; cat"], network_mode="none",
+                                          stdin_open=True)
+        self.addCleanup(self.remove_quietly, c)
+        sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
+        raw = sock._sock
+        c.start()
+        raw.sendall(b"typed\n")
+        got = b""
+        deadline = time.time() + 20
+        while b"typed\n" not in got and time.time() < deadline:
+            raw.settimeout(deadline - time.time())
+            got += raw.recv(4096)
+        raw.close()
+        # Multiplexed frames: stream 1, three zeros, the length.
+        self.assertEqual(got, b"\x01\x00\x00\x00\x00\x00\x00\x06first\n\x01\x00\x00\x00\x00\x00\x00\x06typed\n")
+        c.kill()
+
     def test_list_filters(self):
         c = self.run_detached(["sleep", "100"], labels={"e2e.py": "list"})
         ids = [x.id for x in self.client.containers.list(filters={"label": "e2e.py=list"})]
