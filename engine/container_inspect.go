@@ -88,6 +88,14 @@ type InspectHostConfig struct {
 	Sysctls        map[string]string `json:"Sysctls,omitempty"`
 	OomScoreAdj    int               `json:"OomScoreAdj"`
 	Devices        []InspectDevice   `json:"Devices"`
+
+	CpuShares         int64  `json:"CpuShares"`
+	CpusetCpus        string `json:"CpusetCpus"`
+	CpusetMems        string `json:"CpusetMems"`
+	MemoryReservation int64  `json:"MemoryReservation"`
+	MemorySwap        int64  `json:"MemorySwap"`
+	MemorySwappiness  *int64 `json:"MemorySwappiness"`
+	OomKillDisable    bool   `json:"OomKillDisable"`
 }
 
 // InspectDevice is one of HostConfig.Devices.
@@ -234,7 +242,9 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		DnsSearch: orEmpty(c.Config.Network.DNSSearch), ExtraHosts: c.Config.Network.ExtraHosts,
 		IpcMode: cmp.Or(s.IPCMode, "private"), PidMode: s.PIDMode, UTSMode: s.UTSMode,
 		ShmSize: cmp.Or(s.ShmSize, runtime.DefaultShmSize), Sysctls: s.Sysctls, OomScoreAdj: s.OomScoreAdj,
-		Devices: []InspectDevice{}}
+		Devices: []InspectDevice{}, CpuShares: s.CPUShares, CpusetCpus: s.CpusetCpus, CpusetMems: s.CpusetMems,
+		MemoryReservation: s.MemoryReservation, MemorySwap: s.MemorySwap, MemorySwappiness: s.MemorySwappiness,
+		OomKillDisable: s.OomKillDisable}
 	if s.IPCMode == "host" {
 		hc.ShmSize = 0
 	}

@@ -15,10 +15,21 @@ import (
 // ContainerUpdateOptions are docker update's: each set field replaces
 // the container's, nil leaves it.
 type ContainerUpdateOptions struct {
-	Memory        *int64 // bytes
-	NanoCPUs      *int64 // CPUs in units of 1e-9
-	PidsLimit     *int64 // 0 or -1: no limit
-	RestartPolicy *RestartPolicy
+	Memory            *int64 // bytes
+	NanoCPUs          *int64 // CPUs in units of 1e-9
+	PidsLimit         *int64 // 0 or -1: no limit
+	CPUShares         *int64
+	CpusetCpus        *string
+	CpusetMems        *string
+	MemoryReservation *int64 // bytes
+	MemorySwap        *int64 // memory plus swap, bytes; -1: unlimited swap
+	RestartPolicy     *RestartPolicy
+}
+
+// limits reports whether o changes any cgroup setting.
+func (o ContainerUpdateOptions) limits() bool {
+	return o.Memory != nil || o.NanoCPUs != nil || o.PidsLimit != nil || o.CPUShares != nil || o.CpusetCpus != nil ||
+		o.CpusetMems != nil || o.MemoryReservation != nil || o.MemorySwap != nil
 }
 
 // ContainerUpdateResult names the container updated.
@@ -48,6 +59,15 @@ func (e *Engine) ContainerUpdate(ctx context.Context, ref string, o ContainerUpd
 	set(&res.Memory, o.Memory)
 	set(&res.NanoCPUs, o.NanoCPUs)
 	set(&res.PidsLimit, o.PidsLimit)
+	set(&res.CPUShares, o.CPUShares)
+	set(&res.MemoryReservation, o.MemoryReservation)
+	set(&res.MemorySwap, o.MemorySwap)
+	if o.CpusetCpus != nil {
+		res.CpusetCpus = *o.CpusetCpus
+	}
+	if o.CpusetMems != nil {
+		res.CpusetMems = *o.CpusetMems
+	}
 	if o.Memory != nil && *o.Memory < 0 {
 		return ContainerUpdateResult{}, fmt.Errorf("invalid memory limit %d: %w", *o.Memory, errdefs.ErrInvalidArgument)
 	}
@@ -62,7 +82,7 @@ func (e *Engine) ContainerUpdate(ctx context.Context, ref string, o ContainerUpd
 		}
 	}
 	if c.Running() {
-		if o.Memory != nil || o.NanoCPUs != nil || o.PidsLimit != nil {
+		if o.limits() {
 			spec := filepath.Join(c.dir, "config.json")
 			if err := runtime.UpdateResources(e.stateRoot(), c.ID, spec, res, e.paths.Rootless); err != nil {
 				return ContainerUpdateResult{}, err

@@ -51,7 +51,7 @@ func UpdateResources(stateRoot, id, specPath string, r Resources, rootless bool)
 	if r.Memory > 0 {
 		res.Memory = r.Memory
 	}
-	if lr != nil && lr.CPU != nil {
+	if lr != nil && lr.CPU != nil && lr.CPU.Quota != nil {
 		res.CpuQuota, res.CpuPeriod = *lr.CPU.Quota, *lr.CPU.Period
 	} else {
 		res.CpuQuota = -1 // none: unlimited
@@ -61,6 +61,9 @@ func UpdateResources(stateRoot, id, specPath string, r Resources, rootless bool)
 		pids = r.PidsLimit
 	}
 	res.PidsLimit = &pids
+	res.CpuShares = uint64(max(r.CPUShares, 0))
+	res.CpusetCpus, res.CpusetMems = r.CpusetCpus, r.CpusetMems
+	res.MemoryReservation, res.MemorySwap = r.MemoryReservation, r.MemorySwap
 	// The device rules stay as the start set them: the CLI's process has
 	// no device filter linked (cgroups/devices), and the cgroup managers
 	// then leave the rules alone only when given none.

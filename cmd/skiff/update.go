@@ -16,12 +16,16 @@ import (
 // unknown flag.
 
 // updateUnsupported are docker update's flags that skiff cannot honour.
-var updateUnsupported = []string{"blkio-weight", "cpu-rt-period", "cpu-rt-runtime", "cpu-shares", "cpuset-cpus", "cpuset-mems", "memory-reservation"}
+var updateUnsupported = []string{"blkio-weight", "cpu-rt-period", "cpu-rt-runtime"}
 
 func updateCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit (e.g. 512m)"},
-		&cli.StringFlag{Name: "memory-swap", Usage: "swap limit equal to memory plus swap: only -1 (unlimited) is supported"},
+		&cli.StringFlag{Name: "memory-swap", Usage: "swap limit equal to memory plus swap: -1 to enable unlimited swap"},
+		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit (e.g. 256m)"},
+		&cli.Int64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "CPU shares (relative weight)"},
+		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs in which to allow execution (0-3, 0,1)"},
+		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes in which to allow execution (0-3, 0,1)"},
 		&cli.StringFlag{Name: "cpus", Usage: "number of CPUs"},
 		&cli.Int64Flag{Name: "cpu-quota", Usage: "limit CPU CFS quota (microseconds per period; -1: none)"},
 		&cli.Int64Flag{Name: "cpu-period", Usage: "limit CPU CFS period (with --cpu-quota)"},
@@ -29,11 +33,7 @@ func updateCommand() *cli.Command {
 		&cli.StringFlag{Name: "restart", Usage: "restart policy to apply when a container exits"},
 	}
 	for _, f := range updateUnsupported {
-		var aliases []string
-		if f == "cpu-shares" {
-			aliases = []string{"c"}
-		}
-		flags = append(flags, &cli.StringFlag{Name: f, Aliases: aliases, Usage: "not supported by skiff (docker's)", Hidden: true})
+		flags = append(flags, &cli.StringFlag{Name: f, Usage: "not supported by skiff (docker's)", Hidden: true})
 	}
 	return &cli.Command{
 		Name:      "update",
@@ -68,9 +68,6 @@ func updateOptions(c *cli.Context) (engine.ContainerUpdateOptions, error) {
 			refused = append(refused, "--"+f)
 		}
 	}
-	if c.IsSet("memory-swap") && c.String("memory-swap") != "-1" {
-		refused = append(refused, "--memory-swap other than -1")
-	}
 	if len(refused) > 0 {
 		return o, fmt.Errorf("%s: not supported by skiff", strings.Join(refused, ", "))
 	}
@@ -101,6 +98,35 @@ func updateOptions(c *cli.Context) (engine.ContainerUpdateOptions, error) {
 		}
 		o.NanoCPUs = &n
 	}
+	for _, sz := range []struct {
+		flag  string
+		dst   **int64
+		parse func(string) (int64, error)
+	}{
+		{"memory-reservation", &o.MemoryReservation, func(v string) (int64, error) { return parseSize("memory-reservation", v) }},
+		{"memory-swap", &o.MemorySwap, parseSwap},
+	} {
+		if c.IsSet(sz.flag) {
+			n, err := sz.parse(c.String(sz.flag))
+			if err != nil {
+				return o, err
+			}
+			*sz.dst = &n
+		}
+	}
+	if c.IsSet("cpu-shares") {
+		n := c.Int64("cpu-shares")
+		o.CPUShares = &n
+	}
+	for _, cs := range []struct {
+		flag string
+		dst  **string
+	}{{"cpuset-cpus", &o.CpusetCpus}, {"cpuset-mems", &o.CpusetMems}} {
+		if c.IsSet(cs.flag) {
+			v := c.String(cs.flag)
+			*cs.dst = &v
+		}
+	}
 	if c.IsSet("pids-limit") {
 		n := c.Int64("pids-limit")
 		o.PidsLimit = &n
@@ -112,7 +138,7 @@ func updateOptions(c *cli.Context) (engine.ContainerUpdateOptions, error) {
 		}
 		o.RestartPolicy = &p
 	}
-	if o == (engine.ContainerUpdateOptions{}) && !c.IsSet("memory-swap") {
+	if o == (engine.ContainerUpdateOptions{}) {
 		return o, fmt.Errorf("you must provide one or more flags when using this command")
 	}
 	return o, nil

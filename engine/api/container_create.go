@@ -285,11 +285,10 @@ func securityOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *
 }
 
 // unhonoured are the Resources fields skiff has no way to honour, each
-// with whether r sets it (create and update refuse those set).
+// with whether r sets it (create and update refuse those set; update
+// refuses more, see updateOptions).
 func unhonoured(r container.Resources) map[string]bool {
-	swappiness := r.MemorySwappiness != nil && *r.MemorySwappiness != -1
 	return map[string]bool{
-		"CpuShares":            r.CPUShares != 0,
 		"CgroupParent":         r.CgroupParent != "",
 		"BlkioWeight":          r.BlkioWeight != 0,
 		"BlkioWeightDevice":    len(r.BlkioWeightDevice) > 0,
@@ -299,14 +298,8 @@ func unhonoured(r container.Resources) map[string]bool {
 		"BlkioDeviceWriteIOps": len(r.BlkioDeviceWriteIOps) > 0,
 		"CpuRealtimePeriod":    r.CPURealtimePeriod != 0,
 		"CpuRealtimeRuntime":   r.CPURealtimeRuntime != 0,
-		"CpusetCpus":           r.CpusetCpus != "",
-		"CpusetMems":           r.CpusetMems != "",
 		"DeviceCgroupRules":    len(r.DeviceCgroupRules) > 0,
 		"DeviceRequests":       len(r.DeviceRequests) > 0,
-		"MemoryReservation":    r.MemoryReservation != 0,
-		"MemorySwap":           r.MemorySwap != 0,
-		"MemorySwappiness":     swappiness,
-		"OomKillDisable":       r.OomKillDisable != nil && *r.OomKillDisable,
 		"CpuCount":             r.CPUCount != 0,
 		"CpuPercent":           r.CPUPercent != 0,
 		"IOMaximumIOps":        r.IOMaximumIOps != 0,
@@ -329,6 +322,13 @@ func resourceOptions(o *engine.ContainerCreateOptions, _ *container.Config, hc *
 		o.Kernel.Devices = append(o.Kernel.Devices, engine.Device{Path: d.PathOnHost, ContainerPath: d.PathInContainer, Permissions: d.CgroupPermissions})
 	}
 	o.Resources.Memory = r.Memory
+	o.Resources.CPUShares, o.Resources.CpusetCpus, o.Resources.CpusetMems = r.CPUShares, r.CpusetCpus, r.CpusetMems
+	o.Resources.MemoryReservation, o.Resources.MemorySwap = r.MemoryReservation, r.MemorySwap
+	if r.MemorySwappiness != nil && *r.MemorySwappiness != -1 {
+		v := *r.MemorySwappiness
+		o.Resources.MemorySwappiness = &v
+	}
+	o.Resources.OomKillDisable = r.OomKillDisable != nil && *r.OomKillDisable
 	n, err := nanoCPUs(r)
 	if err != nil {
 		return err

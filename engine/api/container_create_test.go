@@ -122,8 +122,16 @@ func TestContainerCreateOptions(t *testing.T) {
 			err: "Conflicting options: Nano CPUs and CPU Period cannot both be set"},
 		{name: "negative ulimit", body: `{"HostConfig":{"Ulimits":[{"Name":"nofile","Soft":-2,"Hard":1}]}}`,
 			err: "invalid ulimit nofile: -2 is not a limit, -1 (unlimited) or more"},
-		{name: "memory swap", body: `{"HostConfig":{"MemorySwap":1}}`, err: "HostConfig.MemorySwap is not supported by skiff"},
-		{name: "cpu shares", body: `{"HostConfig":{"CpuShares":512}}`, err: "HostConfig.CpuShares is not supported by skiff"},
+		{name: "more resources", body: `{"HostConfig":{"Memory":1073741824,"MemorySwap":2147483648,"MemoryReservation":536870912,"CpuShares":512,
+			"CpusetCpus":"0-1","CpusetMems":"0","MemorySwappiness":10,"OomKillDisable":true}}`,
+			want: func(o *engine.ContainerCreateOptions) {
+				ten := int64(10)
+				o.Resources.Memory, o.Resources.MemorySwap, o.Resources.MemoryReservation = 1<<30, 2<<30, 512<<20
+				o.Resources.CPUShares, o.Resources.CpusetCpus, o.Resources.CpusetMems = 512, "0-1", "0"
+				o.Resources.MemorySwappiness, o.Resources.OomKillDisable = &ten, true
+			}},
+		{name: "swappiness -1 is the host's", body: `{"HostConfig":{"MemorySwappiness":-1,"OomKillDisable":false}}`, want: func(o *engine.ContainerCreateOptions) {}},
+		{name: "blkio weight", body: `{"HostConfig":{"BlkioWeight":300}}`, err: "HostConfig.BlkioWeight is not supported by skiff"},
 		{name: "devices", body: `{"HostConfig":{"Devices":[{"PathOnHost":"/dev/fuse","PathInContainer":"/dev/f","CgroupPermissions":"rw"}]}}`,
 			want: func(o *engine.ContainerCreateOptions) {
 				o.Kernel.Devices = []engine.Device{{Path: "/dev/fuse", ContainerPath: "/dev/f", Permissions: "rw"}}

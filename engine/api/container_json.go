@@ -137,6 +137,10 @@ func inspectHostConfig(h engine.InspectHostConfig) *container.HostConfig {
 	hc.DNSOptions, hc.DNSSearch, hc.ExtraHosts = h.DnsOptions, h.DnsSearch, h.ExtraHosts
 	hc.IpcMode, hc.PidMode, hc.UTSMode = container.IpcMode(h.IpcMode), container.PidMode(h.PidMode), container.UTSMode(h.UTSMode)
 	hc.ShmSize, hc.Sysctls, hc.OomScoreAdj = h.ShmSize, h.Sysctls, h.OomScoreAdj
+	hc.CPUShares, hc.CpusetCpus, hc.CpusetMems = h.CpuShares, h.CpusetCpus, h.CpusetMems
+	hc.MemoryReservation, hc.MemorySwap, hc.MemorySwappiness = h.MemoryReservation, h.MemorySwap, h.MemorySwappiness
+	oomKillDisable := h.OomKillDisable
+	hc.OomKillDisable = &oomKillDisable
 	for _, d := range h.Devices {
 		hc.Devices = append(hc.Devices, container.DeviceMapping{PathOnHost: d.PathOnHost, PathInContainer: d.PathInContainer, CgroupPermissions: d.CgroupPermissions})
 	}

@@ -107,8 +107,9 @@ func updateOptions(uc container.UpdateConfig) (engine.ContainerUpdateOptions, er
 	var o engine.ContainerUpdateOptions
 	res := uc.Resources
 	set := unhonoured(res)
-	set["MemorySwap"] = res.MemorySwap != 0 && res.MemorySwap != -1 // -1: unlimited, as skiff's
 	set["Ulimits"] = len(res.Ulimits) > 0
+	set["MemorySwappiness"] = res.MemorySwappiness != nil && *res.MemorySwappiness != -1
+	set["OomKillDisable"] = res.OomKillDisable != nil
 	set["Devices"] = len(res.Devices) > 0 // a create's, never updated
 	var refused []string
 	for _, f := range slices.Sorted(maps.Keys(set)) {
@@ -130,6 +131,21 @@ func updateOptions(uc container.UpdateConfig) (engine.ContainerUpdateOptions, er
 		o.NanoCPUs = &n
 	}
 	o.PidsLimit = res.PidsLimit
+	if res.CPUShares != 0 {
+		o.CPUShares = &res.CPUShares
+	}
+	if res.CpusetCpus != "" {
+		o.CpusetCpus = &res.CpusetCpus
+	}
+	if res.CpusetMems != "" {
+		o.CpusetMems = &res.CpusetMems
+	}
+	if res.MemoryReservation != 0 {
+		o.MemoryReservation = &res.MemoryReservation
+	}
+	if res.MemorySwap != 0 {
+		o.MemorySwap = &res.MemorySwap
+	}
 	if uc.RestartPolicy.Name != "" {
 		o.RestartPolicy = &engine.RestartPolicy{Name: string(uc.RestartPolicy.Name), MaximumRetryCount: uc.RestartPolicy.MaximumRetryCount}
 	}

@@ -19,6 +19,7 @@ import (
 // client send them.
 func TestUpdateOptions(t *testing.T) {
 	i64 := func(v int64) *int64 { return &v }
+	str := func(v string) *string { return &v }
 	tests := []struct {
 		name string
 		body string
@@ -26,14 +27,16 @@ func TestUpdateOptions(t *testing.T) {
 		err  string
 	}{
 		{name: "empty", body: `{}`},
-		{name: "memory", body: `{"Memory":134217728,"MemorySwap":-1}`, want: engine.ContainerUpdateOptions{Memory: i64(134217728)}},
+		{name: "memory", body: `{"Memory":134217728,"MemorySwap":-1}`, want: engine.ContainerUpdateOptions{Memory: i64(134217728), MemorySwap: i64(-1)}},
+		{name: "shares, cpuset, reservation", body: `{"CpuShares":512,"CpusetCpus":"0","CpusetMems":"0","MemoryReservation":67108864}`,
+			want: engine.ContainerUpdateOptions{CPUShares: i64(512), CpusetCpus: str("0"), CpusetMems: str("0"), MemoryReservation: i64(64 << 20)}},
 		{name: "nano cpus", body: `{"NanoCpus":1500000000}`, want: engine.ContainerUpdateOptions{NanoCPUs: i64(1.5e9)}},
 		{name: "quota", body: `{"CpuQuota":50000,"CpuPeriod":200000}`, want: engine.ContainerUpdateOptions{NanoCPUs: i64(2.5e8)}},
 		{name: "pids", body: `{"PidsLimit":-1}`, want: engine.ContainerUpdateOptions{PidsLimit: i64(-1)}},
 		{name: "restart", body: `{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3}}`,
 			want: engine.ContainerUpdateOptions{RestartPolicy: &engine.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}}},
-		{name: "unhonoured", body: `{"CpuShares":512,"BlkioWeight":300,"MemorySwap":1073741824,"Ulimits":[{"Name":"nofile","Soft":1,"Hard":2}]}`,
-			err: "BlkioWeight, CpuShares, MemorySwap, Ulimits: not supported by skiff's update"},
+		{name: "unhonoured", body: `{"BlkioWeight":300,"MemorySwappiness":10,"Ulimits":[{"Name":"nofile","Soft":1,"Hard":2}]}`,
+			err: "BlkioWeight, MemorySwappiness, Ulimits: not supported by skiff's update"},
 		{name: "both cpus", body: `{"NanoCpus":1000000000,"CpuQuota":50000}`, err: "Conflicting options"},
 	}
 	for _, tt := range tests {

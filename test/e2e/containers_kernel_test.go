@@ -88,3 +88,69 @@ test -c /dev/xnull && echo x > /dev/xnull && echo device=ok`).MustSucceed(t).Std
 		}
 	})
 }
+
+// TestContainerCgroupSettings: --cpu-shares, --cpuset-cpus,
+// --memory-reservation, --memory-swap, --memory-swappiness and
+// --oom-kill-disable reach the container's cgroup (rootful; rootless on
+// this host has no cgroup and is refused), update changes the shares, the
+// cpuset and the reservation of the running container, and inspect shows
+// them; Docker's rules refuse bad combinations.
+func TestContainerCgroupSettings(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := s.LoadBusybox()
+		args := []string{"run", "-d", "--network", "none", "--cpu-shares", "512", "--cpuset-cpus", "0", "--memory", "64m",
+			"--memory-reservation", "32m", "--memory-swap", "128m", "--memory-swappiness", "10", "--oom-kill-disable", image, "sleep", "100"}
+		if s.Rootless() {
+			requireOneLine(t, s.Run(args...).MustFail(t, 125, "cannot be applied: rootless containers on this host have no cgroup delegation"))
+			return
+		}
+		id := s.Run(args...).MustSucceed(t).Stdout
+		id = strings.TrimSpace(id)
+		for _, c := range []struct{ controller, file, file2, want string }{
+			{"cpu", "cpu.shares", "cpu.weight", "512"},
+			{"cpuset", "cpuset.cpus", "cpuset.cpus", "0"},
+			{"memory", "memory.soft_limit_in_bytes", "memory.low", "33554432"},
+			{"memory", "memory.memsw.limit_in_bytes", "memory.swap.max", "134217728"},
+			{"memory", "memory.swappiness", "memory.swappiness", "10"},
+		} {
+			if got := cgroupValue(t, id, c.controller, c.file, c.file2); got != c.want {
+				t.Errorf("%s: %q, want %q", c.file, got, c.want)
+			}
+		}
+		if oom := cgroupValue(t, id, "memory", "memory.oom_control", "memory.oom_control"); !strings.Contains(oom, "oom_kill_disable 1") {
+			t.Errorf("memory.oom_control: %q", oom)
+		}
+		s.Run("inspect", "--format", "{{.HostConfig.CpuShares}} {{.HostConfig.CpusetCpus}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwap}} {{.HostConfig.OomKillDisable}}", id).
+			Assert(t, Expect{Stdout: "512 0 33554432 134217728 true"})
+
+		s.Run("update", "--cpu-shares", "256", "--memory-reservation", "16m", "--cpuset-cpus", "0-1", id).MustSucceed(t)
+		for _, c := range []struct{ controller, file, want string }{
+			{"cpu", "cpu.shares", "256"}, {"memory", "memory.soft_limit_in_bytes", "16777216"}, {"cpuset", "cpuset.cpus", "0-1"},
+		} {
+			if got := cgroupValue(t, id, c.controller, c.file, c.file); got != c.want {
+				t.Errorf("after update, %s: %q, want %q", c.file, got, c.want)
+			}
+		}
+		s.Run("rm", "-f", id).MustSucceed(t)
+
+		before := s.Run("ps", "-aq").MustSucceed(t).Stdout
+		for _, b := range []struct {
+			args []string
+			msg  string
+		}{
+			{[]string{"--memory-swap", "1g"}, "You should always set the Memory limit when using Memoryswap limit"},
+			{[]string{"--memory", "64m", "--memory-swap", "32m"}, "Minimum memoryswap limit should be larger than memory limit"},
+			{[]string{"--memory", "64m", "--memory-reservation", "128m"}, "Minimum memory limit can not be less than memory reservation limit"},
+			{[]string{"--cpuset-cpus", "0-63"}, "Requested CPUs are not available - requested 0-63"},
+			{[]string{"--cpuset-cpus", "a"}, `invalid cpuset "a"`},
+			{[]string{"--memory-swappiness", "101"}, "valid memory swappiness range is 0-100"},
+			{[]string{"--cpu-shares", "-5"}, "invalid CPU shares -5"},
+		} {
+			requireOneLine(t, s.Run(append(append([]string{"run", "--rm"}, b.args...), image, "true")...).MustFail(t, 125, b.msg))
+		}
+		if after := s.Run("ps", "-aq").MustSucceed(t).Stdout; after != before {
+			t.Errorf("a refused run left a container: %q", after)
+		}
+	})
+}

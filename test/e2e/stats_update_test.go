@@ -296,8 +296,8 @@ func TestUpdate(t *testing.T) {
 		}{
 			{[]string{"update", "--memory", "128m", "nosuch"}, "nosuch"},
 			{[]string{"update", "upd"}, "you must provide one or more flags"},
-			{[]string{"update", "--cpu-shares", "512", "upd"}, "--cpu-shares: not supported by skiff"},
-			{[]string{"update", "--memory-swap", "1g", "upd"}, "--memory-swap other than -1: not supported"},
+			{[]string{"update", "--blkio-weight", "300", "upd"}, "--blkio-weight: not supported by skiff"},
+			{[]string{"update", "--memory-swap", "lots", "upd"}, `invalid --memory-swap "lots"`},
 			{[]string{"update", "--restart", "sometimes", "upd"}, "unknown policy"},
 			{[]string{"update", "--cpus", "1", "--cpu-quota", "1000", "upd"}, "Conflicting options"},
 			{[]string{"update", "--memory", "12q", "upd"}, `invalid --memory "12q"`},
