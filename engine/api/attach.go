@@ -23,7 +23,7 @@ import (
 // client, so no output is lost), answering its 204 as soon as the
 // container runs. A start from elsewhere (another process, the skiff CLI)
 // leaves the attach waiting; it then sees the container running and
-// attaches with the log replayed from the start.
+// follows its log from the start (attachStarted).
 
 // waitingAttach is an attach waiting for its container's start. It is
 // queued before its 101 goes out (the client sends its start once it has
@@ -168,11 +168,32 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return // removed
 			}
-			// Started elsewhere: what it wrote so far, then the stream.
-			s.replayLog(x.ctx, c.ID, aio)
-			s.e.ContainerAttach(x.ctx, c.ID, engine.ContainerAttachOptions{IO: aio})
+			s.attachStarted(x.ctx, c.ID, aio)
 			return
 		}
+	}
+}
+
+// attachStarted serves an attach whose container another process started:
+// its output from the log, followed from the start until the container
+// exits (what it wrote before this attach saw it run is not lost), its
+// input and detach keys through an attach of stdin alone. A container
+// that keeps no log is attached to as it runs.
+func (s *Server) attachStarted(conn context.Context, id string, aio engine.AttachIO) {
+	ctx, cancel := context.WithCancel(conn)
+	defer cancel()
+	if aio.Stdin != nil {
+		in := aio
+		in.Stdout, in.Stderr = io.Discard, io.Discard
+		go func() {
+			s.e.ContainerAttach(ctx, id, engine.ContainerAttachOptions{IO: in})
+			cancel() // exited, or detached
+		}()
+	}
+	_, err := s.e.ContainerLogs(ctx, id, engine.ContainerLogsOptions{Follow: true, Tail: -1, Stdout: aio.Stdout, Stderr: aio.Stderr})
+	if errdefs.IsFailedPrecondition(err) {
+		cancel()
+		s.e.ContainerAttach(conn, id, engine.ContainerAttachOptions{IO: aio})
 	}
 }
 

@@ -316,6 +316,7 @@ func TestAPIHijackTTY(t *testing.T) {
 		if code := att.wait(t, 15*time.Second); code != 4 {
 			t.Fatalf("docker attach, then exit 4: exit %d\n%q", code, con.out.String())
 		}
+		<-con.eof // the last output may still be in the terminal
 		if out := con.out.String(); !strings.Contains(out, "attached-42") {
 			t.Fatalf("docker attach: the shell's answer is missing: %q", out)
 		}
