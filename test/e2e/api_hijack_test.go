@@ -133,6 +133,23 @@ func TestAPIHijack(t *testing.T) {
 		conn.Close()
 		s.Run("rm", "elsewhere").MustSucceed(t)
 
+		// Without StdinOnce (run -d -i) the client's half-close leaves the
+		// container's stdin open: cat reads on.
+		a.mustDocker(t, "run", "-d", "-i", "--name", "keepin", image, "cat")
+		conn, br = hijackRaw(t, a, "POST /containers/keepin/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+		io.WriteString(conn, "typed\n")
+		conn.(*net.UnixConn).CloseWrite()
+		frame := make([]byte, 14)
+		if _, err := io.ReadFull(br, frame); err != nil || string(frame[8:]) != "typed\n" {
+			t.Errorf("attach with stdin: %q, %v", frame, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if out := a.mustDocker(t, "inspect", "--format", "{{.State.Status}}", "keepin"); out != "running" {
+			t.Errorf("after the half-close of an attach to a container without StdinOnce: %s, want running", out)
+		}
+		conn.Close()
+		a.mustDocker(t, "rm", "-f", "keepin")
+
 		// A client that drops its attach and its exec mid-stream.
 		a.mustDocker(t, "run", "-d", "--name", "ticker", image, "sh", "-c", "while true; do echo tick; sleep 0.1; done")
 		for _, req := range []string{
