@@ -3,6 +3,8 @@ package engine
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	goruntime "runtime"
 	"runtime/debug"
@@ -117,6 +119,7 @@ func (e *Engine) SystemInfo(ctx context.Context, o SystemInfoOptions) (SystemInf
 			NetworkBackend: "netlink+nftables (rootful), slirp4netns (rootless)", Runtime: "libcontainer", RuncVersion: moduleVersion("github.com/opencontainers/runc"),
 			EventsMax: e.eventsMax()},
 	}
+	info.ID = engineID(e.paths.GraphRoot)
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		info.KernelVersion, info.Architecture = unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Machine[:])
@@ -284,4 +287,14 @@ func Version(version string) SystemVersion {
 		{Name: "runc", Version: moduleVersion("github.com/opencontainers/runc"), Details: map[string]string{"Mode": "libcontainer, in-process"}},
 	}
 	return SystemVersion{Client: v, Server: s}
+}
+
+// engineID is Docker's info ID: stable for one store on one machine (the
+// machine's id and the store's path, hashed, in a UUID's form), read
+// rather than recorded, so that info writes nothing.
+func engineID(graphRoot string) string {
+	machine, _ := os.ReadFile("/etc/machine-id")
+	sum := sha256.Sum256([]byte(strings.TrimSpace(string(machine)) + "\x00" + graphRoot))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

@@ -69,8 +69,8 @@ func TestAPIStatsUpdateCp(t *testing.T) {
 		if got := inspectOut(t, s, "web", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"); got != "on-failure:2" {
 			t.Errorf("restart policy after docker update: %q", got)
 		}
-		if out, err := a.docker(t, "update", "--cpu-shares", "512", "web"); err == nil || !strings.Contains(out, "CpuShares: not supported") {
-			t.Errorf("docker update --cpu-shares: %v: %s", err, out)
+		if out, err := a.docker(t, "update", "--blkio-weight", "300", "web"); err == nil || !strings.Contains(out, "BlkioWeight: not supported") {
+			t.Errorf("docker update --blkio-weight: %v: %s", err, out)
 		}
 
 		// cp both ways, and into the container's symlink to /etc.
@@ -114,7 +114,7 @@ func TestAPIStatsUpdateCp(t *testing.T) {
 			{[]string{"-X", "PUT", "--data-binary", "@" + body, "http://d/containers/web/archive?path=/etc/hostname"}, 400, "not a directory"},
 			{[]string{"-X", "PUT", "--data-binary", "@" + body, "http://d/containers/web/archive?path=/nope"}, 404, ""},
 			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"Memory":134217728}`, "http://d/containers/nosuch/update"}, 404, "No such container"},
-			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"CpuShares":512,"MemoryReservation":1}`, "http://d/containers/web/update"}, 400, "CpuShares, MemoryReservation: not supported"},
+			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"BlkioWeight":300,"MemorySwappiness":10}`, "http://d/containers/web/update"}, 400, "BlkioWeight, MemorySwappiness: not supported"},
 			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"Memory":"lots"}`, "http://d/containers/web/update"}, 400, "invalid JSON"},
 			{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"RestartPolicy":{"Name":"sometimes"}}`, "http://d/containers/web/update"}, 400, "unknown policy"},
 		} {

@@ -63,7 +63,7 @@ func TestCLIFlagErrors(t *testing.T) {
 			args []string
 			want string
 		}{
-			{[]string{"run", "--memory-swap", "1g", "busybox", "true"}, "unknown flag: --memory-swap"},
+			{[]string{"run", "--blkio-weight", "300", "busybox", "true"}, "unknown flag: --blkio-weight"},
 			{[]string{"ps", "--bogus"}, "unknown flag: --bogus"},
 			{[]string{"logs", "web", "--bogus"}, "unknown flag: --bogus"},
 			{[]string{"stop", "web", "-t", "soon"}, `invalid value "soon" for -t`},

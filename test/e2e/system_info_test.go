@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +29,10 @@ func TestSystemInfoVersion(t *testing.T) {
 		}
 		if info["Containers"] != float64(2) || info["ContainersRunning"] != float64(1) || info["ContainersStopped"] != float64(1) || info["Images"] != float64(1) {
 			t.Errorf("info counts: containers %v running %v stopped %v images %v", info["Containers"], info["ContainersRunning"], info["ContainersStopped"], info["Images"])
+		}
+		// ID: the same at each call, a UUID's form, its own for each store.
+		if id := s.Run("info", "-f", "{{.ID}}").MustSucceed(t).Out(); !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(id) || id != info["ID"] {
+			t.Errorf("info ID %q (then %v)", id, info["ID"])
 		}
 		if info["OSType"] != "linux" || info["Driver"] == "" || info["DockerRootDir"] != s.Root {
 			t.Errorf("info: OSType %v Driver %v DockerRootDir %v (root %s)", info["OSType"], info["Driver"], info["DockerRootDir"], s.Root)

@@ -3,7 +3,9 @@
 Run by TestAPIDockerPy with DOCKER_HOST set to the service's socket and
 SKIFF_IMAGE to the busybox image the runner loaded.
 """
+import io
 import os
+import tarfile
 import time
 import unittest
 
@@ -110,6 +112,26 @@ class Containers(unittest.TestCase):
         self.assertEqual(self.client.containers.list(filters={"label": "e2e.py=list"}), [])
         ids = [x.id for x in self.client.containers.list(all=True, filters={"label": "e2e.py=list", "status": "exited"})]
         self.assertEqual(ids, [c.id])
+
+    def test_put_get_archive(self):
+        c = self.run_detached(["sleep", "100"])
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            data = b"from docker-py\n"
+            info = tarfile.TarInfo("put.txt")
+            info.size = len(data)
+            info.mode = 0o640
+            tar.addfile(info, io.BytesIO(data))
+        self.assertTrue(c.put_archive("/tmp", buf.getvalue()))
+        stream, stat = c.get_archive("/tmp/put.txt")
+        self.assertEqual(stat["name"], "put.txt")
+        self.assertEqual(stat["size"], len(data))
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.getmember("put.txt")
+            self.assertEqual(member.mode & 0o777, 0o640)
+            self.assertEqual(tar.extractfile(member).read(), data)
+        with self.assertRaises(NotFound):
+            c.get_archive("/tmp/nope")
 
     def test_unknown_container(self):
         with self.assertRaises(NotFound) as cm:
