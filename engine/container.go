@@ -49,6 +49,7 @@ type ContainerConfig struct {
 	Labels      map[string]string   `json:"labels,omitempty"`
 	Tty         bool                `json:"tty,omitempty"`
 	OpenStdin   bool                `json:"open_stdin,omitempty"`
+	StdinOnce   bool                `json:"stdin_once,omitempty"` // the attach that ends the input closes the container's stdin
 	StopSignal  string              `json:"stop_signal,omitempty"`
 	StopTimeout int                 `json:"stop_timeout"`
 	AutoRemove  bool                `json:"auto_remove,omitempty"`

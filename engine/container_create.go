@@ -51,6 +51,7 @@ type ContainerCreateOptions struct {
 	Labels        map[string]string
 	Tty           bool
 	OpenStdin     bool
+	StdinOnce     bool   // Docker's: the first attach's end of input closes stdin (the API's attach reads it)
 	StopSignal    string // "" for the image's, else SIGTERM
 	StopTimeout   *int   // seconds; nil for 10
 
@@ -159,7 +160,7 @@ func invalid(format string, args ...any) error {
 // buildConfig turns options and the image into a ContainerConfig, and
 // validates the result once (runtime.CheckOptions) before anything exists.
 func (e *Engine) buildConfig(ctx context.Context, o ContainerCreateOptions) (ContainerConfig, error) {
-	cfg := ContainerConfig{Image: o.Image, Created: time.Now().UTC(), Tty: o.Tty, OpenStdin: o.OpenStdin,
+	cfg := ContainerConfig{Image: o.Image, Created: time.Now().UTC(), Tty: o.Tty, OpenStdin: o.OpenStdin, StdinOnce: o.StdinOnce,
 		AutoRemove: o.AutoRemove, StopTimeout: 10, RunTimeout: int(o.RunTimeout), RemoveImage: o.RemoveImage,
 		LogDriver: firstNonEmpty(o.LogConfig.Type, runtime.LogJSONFile), LogMaxSize: o.LogConfig.MaxSize,
 		LogMaxFiles: max(o.LogConfig.MaxFile, 1), CreateCommand: slices.Clone(o.CreateCommand)}

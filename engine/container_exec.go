@@ -34,15 +34,20 @@ type ContainerExecOptions struct {
 	// for both must take concurrent writes.
 	// Size is the terminal's first size (rows, columns; zero: the pty's
 	// default) and Resize its changes.
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
+	Stdin          io.Reader `json:"-"`
+	Stdout, Stderr io.Writer `json:"-"`
 	Size           [2]uint16
-	Resize         <-chan [2]uint16
+	Resize         <-chan [2]uint16 `json:"-"`
 
 	// Interactive is ContainerExecCommand's: the process reads the stdin
 	// of the command (exec -i). ContainerExec gives input exactly when
 	// Stdin is set.
 	Interactive bool
+
+	// ExecID is the exec's ID when ContainerExecCreate made it (its
+	// exec_create event is recorded); "": a new one, created and started
+	// at once.
+	ExecID string
 }
 
 // ContainerExecResult is how an exec ended.
@@ -121,23 +126,7 @@ func (e *Engine) ContainerExecCommand(ctx context.Context, ref string, o Contain
 // prepareExec checks the container and writes the monitor's config (cfg
 // with the container's fields and the process filled in).
 func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.ExecConfig) (bin, path string, err error) {
-	if len(o.Cmd) == 0 {
-		return "", "", invalid("exec needs a command")
-	}
-	c, err := e.lookupContainer(ref)
-	if err != nil {
-		return "", "", err
-	}
-	if !c.Running() {
-		return "", "", fmt.Errorf("container %s is not running: start it first: %w", c.Name, errdefs.ErrConflict)
-	}
-	if c.State.Status == runtime.StatusPaused {
-		return "", "", fmt.Errorf("container %s is paused, unpause the container before exec: %w", c.Name, errdefs.ErrConflict)
-	}
-	if c.State.Status == runtime.StatusRestarting {
-		return "", "", fmt.Errorf("container %s is restarting, wait until the container is running: %w", c.Name, errdefs.ErrConflict)
-	}
-	proc, err := e.execProcess(c, o)
+	c, proc, err := e.execTarget(ref, o)
 	if err != nil {
 		return "", "", err
 	}
@@ -145,17 +134,45 @@ func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.Exe
 		return "", "", err
 	}
 	cfg.ID, cfg.StateRoot, cfg.Process, cfg.Detach = c.ID, e.stateRoot(), proc, o.Detach
-	cfg.ExecID, cfg.EventSpool = NewContainerID(), e.eventSpool()
+	cfg.ExecID, cfg.EventSpool = firstNonEmpty(o.ExecID, NewContainerID()), e.eventSpool()
 	path = filepath.Join(e.runDir(c.ID), fmt.Sprintf("exec-%d.json", time.Now().UnixNano()))
 	if err := writeJSONFile(path, cfg); err != nil {
 		return "", "", err
 	}
-	// Docker names the command in the action: "exec_start: sh -c date".
-	cmd := strings.Join(o.Cmd, " ")
-	attrs := map[string]string{"execID": cfg.ExecID}
-	e.containerEvent(context.Background(), c, "exec_create: "+cmd, attrs)
-	e.containerEvent(context.Background(), c, "exec_start: "+cmd, attrs)
+	if o.ExecID == "" {
+		e.execEvent(c, "exec_create", o.Cmd, cfg.ExecID)
+	}
+	e.execEvent(c, "exec_start", o.Cmd, cfg.ExecID)
 	return bin, path, nil
+}
+
+// execEvent records an exec's event; Docker names the command in the
+// action: "exec_start: sh -c date".
+func (e *Engine) execEvent(c *Container, action string, cmd []string, execID string) {
+	e.containerEvent(context.Background(), c, action+": "+strings.Join(cmd, " "), map[string]string{"execID": execID})
+}
+
+// execTarget is the running container an exec of o enters, and o's
+// process in it.
+func (e *Engine) execTarget(ref string, o ContainerExecOptions) (*Container, specs.Process, error) {
+	if len(o.Cmd) == 0 {
+		return nil, specs.Process{}, invalid("exec needs a command")
+	}
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return nil, specs.Process{}, err
+	}
+	if !c.Running() {
+		return nil, specs.Process{}, fmt.Errorf("container %s is not running: start it first: %w", c.Name, errdefs.ErrConflict)
+	}
+	if c.State.Status == runtime.StatusPaused {
+		return nil, specs.Process{}, fmt.Errorf("container %s is paused, unpause the container before exec: %w", c.Name, errdefs.ErrConflict)
+	}
+	if c.State.Status == runtime.StatusRestarting {
+		return nil, specs.Process{}, fmt.Errorf("container %s is restarting, wait until the container is running: %w", c.Name, errdefs.ErrConflict)
+	}
+	proc, err := e.execProcess(c, o)
+	return c, proc, err
 }
 
 // execProcess starts from the container's own process (capabilities,

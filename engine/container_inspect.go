@@ -140,6 +140,7 @@ type InspectContainerConfig struct {
 	User        string            `json:"User"`
 	Tty         bool              `json:"Tty"`
 	OpenStdin   bool              `json:"OpenStdin"`
+	StdinOnce   bool              `json:"StdinOnce"`
 	Env         []string          `json:"Env"`
 	Cmd         []string          `json:"Cmd"`
 	Image       string            `json:"Image"`
@@ -290,7 +291,7 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		out.Mounts = append(out.Mounts, im)
 	}
 	out.HostConfig = hc
-	out.Config = InspectContainerConfig{Healthcheck: c.Config.Healthcheck, Hostname: s.Hostname, User: s.User, Tty: c.Config.Tty, OpenStdin: c.Config.OpenStdin,
+	out.Config = InspectContainerConfig{Healthcheck: c.Config.Healthcheck, Hostname: s.Hostname, User: s.User, Tty: c.Config.Tty, OpenStdin: c.Config.OpenStdin, StdinOnce: c.Config.StdinOnce,
 		Env: s.Env, Cmd: c.Config.Cmd, Image: c.Config.Image, WorkingDir: s.Cwd, Entrypoint: c.Config.Entrypoint,
 		Labels: c.Config.Labels, StopSignal: c.Config.StopSignal, StopTimeout: c.Config.StopTimeout}
 	return out, nil

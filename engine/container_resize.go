@@ -27,7 +27,12 @@ func (e *Engine) ContainerResize(ctx context.Context, ref string, o ContainerRes
 	if err != nil {
 		return ContainerResizeResult{}, err
 	}
-	if !c.Running() {
+	// A foreground start's monitor takes its first client as the start's
+	// own: connect only once it runs.
+	if c.State.Status == runtime.StatusStarting {
+		e.waitStarted(ctx, c)
+	}
+	if !c.Running() || c.State.Status == runtime.StatusStarting {
 		return ContainerResizeResult{}, fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
 	}
 	conn, err := runtime.Dial(e.runDir(c.ID))

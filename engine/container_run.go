@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -182,6 +184,10 @@ const (
 // ContainerWaitOptions choose what to wait for.
 type ContainerWaitOptions struct {
 	Condition string // "" is WaitNotRunning
+	// Ready, when set, is called once the container is found and the wait
+	// set up: an exit from then on ends it (the API flushes its 200 there,
+	// and the docker CLI starts the container only after that).
+	Ready func()
 }
 
 // ContainerWaitResult is the exit code the wait ended with.
@@ -191,7 +197,8 @@ type ContainerWaitResult struct {
 
 // ContainerWait blocks until the condition holds and returns the exit code
 // of the container's last run. A running container's monitor tells the code
-// as it exits, even of a --rm container whose record goes right after.
+// as it exits; a container removed meanwhile (--rm) has its code from the
+// die event its exit recorded.
 func (e *Engine) ContainerWait(ctx context.Context, ref string, o ContainerWaitOptions) (ContainerWaitResult, error) {
 	cond := firstNonEmpty(o.Condition, WaitNotRunning)
 	switch cond {
@@ -203,30 +210,74 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o ContainerWaitO
 	if err != nil {
 		return ContainerWaitResult{}, err
 	}
-	if cond == WaitNextExit && !c.Running() {
+	seq, err := e.db.LastEventSeq(ctx) // the exits after it are this wait's
+	if err != nil {
+		return ContainerWaitResult{}, err
+	}
+	if o.Ready != nil {
+		o.Ready()
+	}
+	code, err := e.awaitExitCode(ctx, c, cond)
+	if cond == WaitRemoved && err == nil {
+		err = e.poll(ctx, c, func() bool { return false })
+	}
+	if errdefs.IsNotFound(err) && (cond != WaitNotRunning || c.Running()) {
+		// Removed: its last exit, if it exited during the wait.
+		if n, ok := e.exitSince(ctx, c.ID, seq); ok {
+			code = n
+		}
+		err = nil
+	}
+	if err != nil {
+		return ContainerWaitResult{}, err
+	}
+	return ContainerWaitResult{ExitCode: code}, nil
+}
+
+// awaitExitCode waits until c is not running, after a next run first with
+// WaitNextExit, and returns its exit code.
+func (e *Engine) awaitExitCode(ctx context.Context, c *Container, cond string) (int, error) {
+	if cond != WaitNotRunning && !c.Running() {
 		// Wait for a run that starts after this call.
 		last := c.State.StartedAt
 		if err := e.poll(ctx, c, func() bool { return c.Running() || !c.State.StartedAt.Equal(last) }); err != nil {
-			return ContainerWaitResult{}, err
+			return c.State.ExitCode, err
 		}
 	}
-	code := c.State.ExitCode
-	if c.Running() {
-		var ok bool
-		if code, ok = e.exitFromMonitor(ctx, c); !ok {
-			if err := e.poll(ctx, c, func() bool { return !c.Running() }); err != nil {
-				return ContainerWaitResult{}, err
+	if !c.Running() {
+		return c.State.ExitCode, nil
+	}
+	// A foreground start's monitor takes its first client as the start's
+	// own: dial only once it runs.
+	if c.State.Status == runtime.StatusStarting && !e.waitStarted(ctx, c) {
+		if err := e.reload(c); err != nil {
+			return 0, err
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+	}
+	if !c.Running() {
+		return c.State.ExitCode, nil
+	}
+	if code, ok := e.exitFromMonitor(ctx, c); ok {
+		return code, nil
+	}
+	err := e.poll(ctx, c, func() bool { return !c.Running() })
+	return c.State.ExitCode, err
+}
+
+// exitSince is the exit code of container id's last die event after seq.
+func (e *Engine) exitSince(ctx context.Context, id string, seq int64) (code int, ok bool) {
+	e.db.Events(ctx, statedb.EventQuery{AfterSeq: seq}, func(ev statedb.Event) error {
+		if ev.Type == EventContainer && ev.Action == "die" && ev.ActorID == id {
+			if n, err := strconv.Atoi(ev.Attributes["exitCode"]); err == nil {
+				code, ok = n, true
 			}
-			code = c.State.ExitCode
 		}
-	}
-	if cond == WaitRemoved {
-		err := e.poll(ctx, c, func() bool { return false })
-		if !errdefs.IsNotFound(err) {
-			return ContainerWaitResult{}, err
-		}
-	}
-	return ContainerWaitResult{ExitCode: code}, nil
+		return nil
+	})
+	return code, ok
 }
 
 // poll re-reads c until done holds, ctx ends, or c is removed (NotFound).

@@ -58,6 +58,9 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 		if o.Attach == nil {
 			return ContainerStartResult{AlreadyRunning: true}, nil // docker: starting a running container is a no-op
 		}
+		if o.Attach.Started != nil {
+			o.Attach.Started() // another start won: it runs
+		}
 		return e.attach(ctx, c, o.Attach)
 	}
 	var stdio []*os.File

@@ -42,6 +42,9 @@ type Streams struct {
 	// Starting: the monitor waits for this client before it starts the
 	// container, and reports FrameStarted or FrameError first.
 	Starting bool
+	// Started, when set, is called at FrameStarted, before any output:
+	// the container runs (the API answers its start request there).
+	Started func()
 }
 
 // StreamResult is how an attachment ended.
@@ -102,6 +105,10 @@ func (a *AttachConn) readOutput(s Streams) (StreamResult, error) {
 			s.Stdout.Write(payload)
 		case FrameStderr:
 			s.Stderr.Write(payload)
+		case FrameStarted:
+			if s.Started != nil {
+				s.Started()
+			}
 		case FrameExit:
 			code, err := DecodeExit(payload)
 			return StreamResult{ExitCode: code}, err

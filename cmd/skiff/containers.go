@@ -40,7 +40,7 @@ func containerGroup() *cli.Command {
 // which a start passes to the container's monitor.
 const notifySocketEnv = "NOTIFY_SOCKET"
 
-var detachKeysFlag = &cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q", Usage: "key sequence for detaching"}
+var detachKeysFlag = &cli.StringFlag{Name: "detach-keys", Value: engine.DefaultDetachKeys, Usage: "key sequence for detaching"}
 
 func runCommand() *cli.Command {
 	flags := append(createFlags(),

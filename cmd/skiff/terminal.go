@@ -8,6 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/skiff-engine/skiff/engine"
 )
 
 // rawTerminal puts stdin in raw mode when it is a terminal and returns the
@@ -51,58 +53,9 @@ func terminalSize() [2]uint16 {
 
 // detachKeys is the command's --detach-keys, checked before anything runs.
 func detachKeys(c *cli.Context) ([]byte, error) {
-	keys, ok := parseDetachKeys(c.String("detach-keys"))
+	keys, ok := engine.ParseDetachKeys(c.String("detach-keys"))
 	if !ok {
 		return nil, fmt.Errorf("invalid --detach-keys %q: use a comma-separated list of a letter or ctrl-<letter>, e.g. ctrl-p,ctrl-q", c.String("detach-keys"))
 	}
 	return keys, nil
-}
-
-// parseDetachKeys reads docker's --detach-keys: "ctrl-p,ctrl-q", "a,ctrl-b".
-func parseDetachKeys(s string) ([]byte, bool) {
-	if s == "" {
-		return nil, true
-	}
-	var out []byte
-	for _, k := range splitComma(s) {
-		switch {
-		case len(k) == 1:
-			out = append(out, k[0])
-		case len(k) == 6 && k[:5] == "ctrl-":
-			c := k[5]
-			switch {
-			case c >= 'a' && c <= 'z':
-				out = append(out, c-'a'+1)
-			case c == '@':
-				out = append(out, 0)
-			case c == '[':
-				out = append(out, 27)
-			case c == '\\':
-				out = append(out, 28)
-			case c == ']':
-				out = append(out, 29)
-			case c == '^':
-				out = append(out, 30)
-			case c == '_':
-				out = append(out, 31)
-			default:
-				return nil, false
-			}
-		default:
-			return nil, false
-		}
-	}
-	return out, true
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }

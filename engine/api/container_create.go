@@ -72,9 +72,9 @@ func refuseSet(fields map[string]bool) error {
 }
 
 // processOptions: the command, its environment, user and terminal.
-// AttachStdin/Stdout/Stderr and StdinOnce describe the client's attach,
-// which it makes itself; ArgsEscaped, Shell and OnBuild are Windows' and
-// the builder's.
+// AttachStdin/Stdout/Stderr describe the client's attach, which it makes
+// itself (StdinOnce is kept: it tells what the attach's end of input does);
+// ArgsEscaped, Shell and OnBuild are Windows' and the builder's.
 func processOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc *container.HostConfig) error {
 	o.Image = cfg.Image
 	o.Kernel.Domainname = cfg.Domainname
@@ -93,6 +93,7 @@ func processOptions(o *engine.ContainerCreateOptions, cfg *container.Config, hc 
 	o.Hostname = cfg.Hostname
 	o.Tty = cfg.Tty
 	o.OpenStdin = cfg.OpenStdin
+	o.StdinOnce = cfg.StdinOnce
 	o.StopSignal = cfg.StopSignal
 	if cfg.StopTimeout != nil {
 		t := *cfg.StopTimeout

@@ -35,7 +35,7 @@ func TestContainerCreateOptions(t *testing.T) {
 			want: func(o *engine.ContainerCreateOptions) {
 				o.Image, o.Cmd, o.Entrypoint, o.EntrypointSet = "busybox", []string{"echo", "hi"}, []string{"/bin/sh", "-c"}, true
 				o.Env, o.Labels, o.WorkingDir, o.User, o.Hostname = []string{"A=1", "B=2"}, map[string]string{"l": "v"}, "/w", "1000:1000", "h"
-				o.Tty, o.OpenStdin, o.StopSignal, o.StopTimeout = true, true, "SIGINT", &ten
+				o.Tty, o.OpenStdin, o.StdinOnce, o.StopSignal, o.StopTimeout = true, true, true, "SIGINT", &ten
 				o.GroupAdd, o.Init, o.AutoRemove = []string{"audio"}, true, true
 			}},
 		{name: "entrypoint cleared", body: `{"Image":"busybox","Entrypoint":[""]}`,

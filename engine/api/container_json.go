@@ -109,7 +109,7 @@ func containerInspectResponse(in engine.ContainerInspect) (container.InspectResp
 		HostConfig: inspectHostConfig(in.HostConfig),
 	}
 	c := in.Config
-	out.Config = &container.Config{Hostname: c.Hostname, User: c.User, Tty: c.Tty, OpenStdin: c.OpenStdin, Env: c.Env,
+	out.Config = &container.Config{Hostname: c.Hostname, User: c.User, Tty: c.Tty, OpenStdin: c.OpenStdin, StdinOnce: c.StdinOnce, Env: c.Env,
 		Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint, Labels: c.Labels, StopSignal: c.StopSignal}
 	if c.StopTimeout != 0 {
 		t := c.StopTimeout

@@ -16,8 +16,7 @@ import (
 	"github.com/skiff-engine/skiff/engine"
 )
 
-// Container endpoints that need no hijacking. POST /containers/create is
-// in container_create_min.go until helper B's conversion replaces it.
+// The container endpoints (attach, hijacked, in attach.go).
 func (s *Server) containerRoutes() {
 	m := s.mux
 	m.HandleFunc("GET /containers/json", s.containerList)
@@ -34,6 +33,8 @@ func (s *Server) containerRoutes() {
 	m.HandleFunc("DELETE /containers/{id}", s.containerRemove)
 	m.HandleFunc("GET /containers/{id}/logs", s.containerLogs)
 	m.HandleFunc("GET /containers/{id}/top", s.containerTop)
+	m.HandleFunc("POST /containers/{id}/attach", s.containerAttach)
+	m.HandleFunc("GET /containers/{id}/attach/ws", s.containerAttachWebsocket)
 	m.HandleFunc("GET /containers/{id}/changes", s.containerChanges)
 	m.HandleFunc("GET /containers/{id}/export", s.containerExport)
 	m.HandleFunc("POST /containers/prune", s.containerPrune)
@@ -95,10 +96,24 @@ func (s *Server) containerInspect(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// containerStart starts the container, through the attach waiting for it
+// when there is one (attach.go); a start error reads as Docker's
+// (startError).
 func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) {
-	res, err := s.e.ContainerStart(r.Context(), r.PathValue("id"), engine.ContainerStartOptions{})
+	id := r.PathValue("id")
+	if in, err := s.e.ContainerInspect(r.Context(), id, engine.ContainerInspectOptions{}); err == nil && !in.Container.State.Running {
+		if a := s.attaches.take(in.Container.ID); a != nil {
+			if err := s.startAttached(in.Container.ID, a); err != nil {
+				writeError(w, err)
+				return
+			}
+			noContent(w)
+			return
+		}
+	}
+	res, err := s.e.ContainerStart(r.Context(), id, engine.ContainerStartOptions{})
 	if err != nil {
-		writeError(w, err)
+		writeError(w, startError(err))
 		return
 	}
 	noContentOr304(w, res.AlreadyRunning)
@@ -179,8 +194,8 @@ func (s *Server) containerRemove(w http.ResponseWriter, r *http.Request) {
 	noContent(w)
 }
 
-// containerWait flushes the 200 once the container is found and the
-// condition checked, then answers when the condition holds; an error after
+// containerWait flushes the 200 once the waiter is set up (the docker CLI
+// starts the container only then), then answers when the condition holds; an error after
 // the 200 goes in the body's Error, as Docker's.
 func (s *Server) containerWait(w http.ResponseWriter, r *http.Request) {
 	cond := r.URL.Query().Get("condition")
@@ -190,19 +205,21 @@ func (s *Server) containerWait(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("invalid condition: %q: %w", cond, errdefs.ErrInvalidArgument))
 		return
 	}
-	id := r.PathValue("id")
-	if _, err := s.e.ContainerInspect(r.Context(), id, engine.ContainerInspectOptions{}); err != nil {
+	ready := false
+	res, err := s.e.ContainerWait(r.Context(), r.PathValue("id"), engine.ContainerWaitOptions{Condition: cond, Ready: func() {
+		ready = true
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		flush(w)
+	}})
+	switch {
+	case err != nil && !ready:
 		writeError(w, err)
-		return
+	case err != nil && r.Context().Err() != nil:
+		// the client went
+	default:
+		json.NewEncoder(w).Encode(containerWaitResponse(res, err))
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	flush(w)
-	res, err := s.e.ContainerWait(r.Context(), id, engine.ContainerWaitOptions{Condition: cond})
-	if err != nil && r.Context().Err() != nil {
-		return // the client went
-	}
-	json.NewEncoder(w).Encode(containerWaitResponse(res, err))
 }
 
 func (s *Server) containerTop(w http.ResponseWriter, r *http.Request) {

@@ -35,6 +35,9 @@ type Server struct {
 	opts Options
 	mux  *http.ServeMux
 	idle *idleTracker
+
+	attaches attachQueue // attaches waiting for their container's start
+	execs    execStreams // the terminal sizes of the execs streaming here
 }
 
 // New builds the server and its routes.

@@ -26,6 +26,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /system/df", s.systemDf)
 	m.HandleFunc("POST /auth", s.auth)
 	s.containerRoutes()
+	s.execRoutes()
 	s.imageRoutes()
 	s.volumeRoutes()
 	s.networkRoutes()

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -188,6 +190,104 @@ echo to-stderr >&2`
 		}
 		if _, err := cli.ContainerRemove(ctx, created.ID, client.ContainerRemoveOptions{}); err != nil {
 			t.Fatalf("ContainerRemove: %v", err)
+		}
+	})
+}
+
+// TestAPIGoClientHijack: the moby Go client's hijacked streams: attach to a
+// created container, start and wait (its first output arrives, stdout and
+// stderr apart), and an exec's create, attach with stdin closed by
+// CloseWrite, and inspect's exit code.
+func TestAPIGoClientHijack(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := setup(t, s)
+		a := startService(t, s, "--time", "0")
+		cli, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersionNegotiation())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+
+		// attach (container created), wait, start: nothing is lost.
+		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "goatt",
+			Config: &container.Config{Image: image, Cmd: []string{"sh", "-c", "echo first; echo err >&2; exit 3"}}})
+		if err != nil {
+			t.Fatalf("ContainerCreate: %v", err)
+		}
+		att, err := cli.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+		if err != nil {
+			t.Fatalf("ContainerAttach: %v", err)
+		}
+		defer att.Close()
+		if mt, ok := att.MediaType(); !ok || mt != "application/vnd.docker.multiplexed-stream" {
+			t.Errorf("attach media type %q %v", mt, ok)
+		}
+		wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+		if _, err := cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+			t.Fatalf("ContainerStart: %v", err)
+		}
+		var stdout, stderr bytes.Buffer
+		if _, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader); err != nil {
+			t.Errorf("attach stream: %v", err)
+		}
+		if stdout.String() != "first\n" || stderr.String() != "err\n" {
+			t.Errorf("attach: stdout %q stderr %q", stdout.String(), stderr.String())
+		}
+		select {
+		case res := <-wait.Result:
+			if res.StatusCode != 3 || res.Error != nil {
+				t.Errorf("ContainerWait: %+v", res)
+			}
+		case err := <-wait.Error:
+			t.Errorf("ContainerWait: %v", err)
+		}
+
+		// exec: create, attach (hijacked), stdin closed, exit code.
+		if _, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "goexec",
+			Config: &container.Config{Image: image, Cmd: []string{"sleep", "60"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.ContainerStart(ctx, "goexec", client.ContainerStartOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ex, err := cli.ExecCreate(ctx, "goexec", client.ExecCreateOptions{AttachStdin: true, AttachStdout: true, AttachStderr: true,
+			Cmd: []string{"sh", "-c", "cat; echo done >&2; exit 5"}})
+		if err != nil {
+			t.Fatalf("ExecCreate: %v", err)
+		}
+		if in, err := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{}); err != nil || in.Running || in.ContainerID == "" {
+			t.Errorf("ExecInspect before the start: %+v, %v", in, err)
+		}
+		hj, err := cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
+		if err != nil {
+			t.Fatalf("ExecAttach: %v", err)
+		}
+		defer hj.Close()
+		io.WriteString(hj.Conn, "piped\n")
+		hj.CloseWrite()
+		stdout.Reset()
+		stderr.Reset()
+		if _, err := stdcopy.StdCopy(&stdout, &stderr, hj.Reader); err != nil {
+			t.Errorf("exec stream: %v", err)
+		}
+		if stdout.String() != "piped\n" || stderr.String() != "done\n" {
+			t.Errorf("exec: stdout %q stderr %q", stdout.String(), stderr.String())
+		}
+		in, err := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+		if err != nil || in.Running || in.ExitCode != 5 {
+			t.Errorf("ExecInspect after the exit: %+v, %v; want exit 5", in, err)
+		}
+		if _, err := cli.ContainerRemove(ctx, "goexec", client.ContainerRemoveOptions{Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{}); err == nil {
+			t.Errorf("ExecInspect of an exec of a removed container: no error")
+		}
+		if _, err := cli.ContainerRemove(ctx, "goatt", client.ContainerRemoveOptions{}); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -69,6 +69,40 @@ class Containers(unittest.TestCase):
         c = self.run_detached(["sh", "-c", "exit 3"])
         self.assertEqual(c.wait(timeout=30)["StatusCode"], 3)
 
+    def test_exec_run(self):
+        c = self.run_detached(["sleep", "100"])
+        res = c.exec_run(["sh", "-c", "echo out; echo err >&2; exit 4"], demux=True)
+        self.assertEqual(res.exit_code, 4)
+        self.assertEqual(res.output, (b"out\n", b"err\n"))
+        res = c.exec_run(["sh", "-c", "test -t 1 && echo tty"], tty=True)
+        self.assertEqual((res.exit_code, res.output), (0, b"tty\r\n"))
+        res = c.exec_run(["sh", "-c", "echo streamed"], stream=True)
+        self.assertEqual(b"".join(res.output), b"streamed\n")
+
+    def test_attach_socket(self):
+        # Attached before the start: the first line is not lost, and what
+        # is sent on the socket reaches the container's stdin.
+        c = self.client.containers.create(IMAGE, ["sh", "-c", "echo first; cat"], network_mode="none",
+                                          stdin_open=True)
+        self.addCleanup(self.remove_quietly, c)
+        sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
+        raw = sock._sock
+        c.start()
+        raw.sendall(b"typed\n")
+        buf, out = b"", b""
+        deadline = time.time() + 20
+        while out != b"first\ntyped\n" and time.time() < deadline:
+            raw.settimeout(deadline - time.time())
+            buf += raw.recv(4096)
+            # Multiplexed frames: stream 1, three zeros, the big-endian length.
+            while len(buf) >= 8 and len(buf) >= 8 + int.from_bytes(buf[4:8], "big"):
+                n = int.from_bytes(buf[4:8], "big")
+                self.assertEqual(buf[:4], b"\x01\x00\x00\x00")
+                out, buf = out + buf[8:8 + n], buf[8 + n:]
+        raw.close()
+        self.assertEqual(out, b"first\ntyped\n")
+        c.kill()
+
     def test_list_filters(self):
         c = self.run_detached(["sleep", "100"], labels={"e2e.py": "list"})
         ids = [x.id for x in self.client.containers.list(filters={"label": "e2e.py=list"})]
