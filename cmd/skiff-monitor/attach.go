@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/runtime"
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // clientWriteTimeout drops a client that does not take output for this
@@ -50,8 +52,10 @@ type client struct {
 
 // clients are the attached clients; output goes to all of them.
 type clients struct {
-	mu   sync.Mutex
-	list []*client
+	mu      sync.Mutex
+	list    []*client
+	pausing bool           // readers stop between frames (becomeIdle)
+	readers sync.WaitGroup // serve loops under way
 }
 
 func (cs *clients) add(c *client) {
@@ -117,12 +121,30 @@ func (cs *clients) exit(code int) (ownerGotIt bool) {
 	return ownerGotIt
 }
 
-// serve reads a client's frames until it disconnects.
+// goServe serves a client until it disconnects, or until its reader is
+// paused.
+func (m *monitor) goServe(c *client) {
+	m.clients.readers.Add(1)
+	go m.serve(c)
+}
+
+// serve reads a client's frames until it disconnects or the readers
+// pause (then the client stays, for the next program).
 func (m *monitor) serve(c *client) {
-	defer m.clients.remove(c)
+	defer m.clients.readers.Done()
 	for {
-		typ, payload, err := runtime.ReadFrame(c.conn)
+		m.clients.mu.Lock()
+		pausing := m.clients.pausing
+		m.clients.mu.Unlock()
+		if pausing {
+			return
+		}
+		typ, payload, err := monitorio.ReadWholeFrame(c.conn)
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue // paused: the check above returns
+			}
+			m.clients.remove(c)
 			return
 		}
 		switch typ {
@@ -142,15 +164,69 @@ func (m *monitor) serve(c *client) {
 	}
 }
 
-// acceptLoop serves clients until the listener closes.
-func (m *monitor) acceptLoop() {
-	for {
-		conn, err := m.ln.AcceptUnix()
-		if err != nil {
-			return
-		}
-		c := &client{conn: conn}
-		m.clients.add(c)
-		go m.serve(c)
+// pauseReaders stops every client's reader between two frames and
+// returns the clients as a Handoff names them, their descriptors made
+// inheritable; resumeReaders undoes it.
+func (cs *clients) pauseReaders() []monitorio.HandoffClient {
+	cs.mu.Lock()
+	cs.pausing = true
+	for _, c := range cs.list {
+		c.conn.SetReadDeadline(time.Unix(1, 0))
 	}
+	cs.mu.Unlock()
+	cs.readers.Wait()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	var out []monitorio.HandoffClient
+	for _, c := range cs.list {
+		c.conn.SetReadDeadline(time.Time{})
+		if fd := inheritable(c.conn); fd >= 0 {
+			out = append(out, monitorio.HandoffClient{Fd: fd, Owner: c.owner.Load()})
+		}
+	}
+	return out
+}
+
+func (m *monitor) resumeReaders() {
+	m.clients.mu.Lock()
+	m.clients.pausing = false
+	list := append([]*client(nil), m.clients.list...)
+	m.clients.mu.Unlock()
+	for _, c := range list {
+		m.goServe(c)
+	}
+}
+
+// startAccepting serves new clients until the listener closes, or until
+// pauseAccepting (new clients then wait in the backlog). It does nothing
+// when the loop runs.
+func (m *monitor) startAccepting() {
+	if m.accepts != nil {
+		return
+	}
+	done := make(chan struct{})
+	m.accepts = done
+	go func() {
+		defer close(done)
+		for {
+			conn, err := m.ln.AcceptUnix()
+			if err != nil {
+				return
+			}
+			c := &client{conn: conn}
+			m.clients.add(c)
+			m.goServe(c)
+		}
+	}()
+}
+
+// pauseAccepting ends the accept loop and leaves the listener open.
+func (m *monitor) pauseAccepting() {
+	if m.accepts == nil {
+		return
+	}
+	m.ln.SetDeadline(time.Unix(1, 0))
+	<-m.accepts
+	m.accepts = nil
+	m.ln.SetDeadline(time.Time{})
 }

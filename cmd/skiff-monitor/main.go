@@ -6,6 +6,7 @@
 //
 //	skiff-monitor run <monitor.json>   monitor one container (runtime.MonitorConfig)
 //	skiff-monitor exec <exec.json>     run a process in a running container (runtime.ExecConfig)
+//	skiff-monitor health <monitor.json> one healthcheck of a running container, for skiff-monitor-idle
 //	skiff-monitor init                 libcontainer's container init (re-exec)
 //	skiff-monitor dns <dns.json>       a user network's name server (runtime.DNSConfig)
 //	skiff-monitor netns <dir>          the holder of rootless user networks' namespace (netns.ServeShared)
@@ -38,14 +39,27 @@ package main
 import (
 	"fmt"
 	"os"
+	goruntime "runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
+
 	// Device cgroup rules, and nsenter's C constructor that joins the
 	// container's namespaces before the Go runtime starts in `init`.
 	_ "github.com/opencontainers/cgroups/devices"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
+
+func init() {
+	if os.Getenv(monitorio.HandoffEnv) != "" {
+		// Resumed (idle.go): the container's init is a child of the main
+		// thread, and a restart forks the next from the same: the main
+		// goroutine keeps to it from the start.
+		goruntime.LockOSThread()
+	}
+}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
@@ -65,6 +79,8 @@ func main() {
 		os.Exit(runMonitor(os.Args[2]))
 	case "exec":
 		os.Exit(runExec(os.Args[2]))
+	case "health":
+		os.Exit(runHealth(os.Args[2]))
 	case "dns":
 		os.Exit(runDNS(os.Args[2]))
 	case "netns":
@@ -74,6 +90,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON | dns DNS-JSON | netns DIR (started by skiff, not by hand)")
+	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON | health MONITOR-JSON | dns DNS-JSON | netns DIR (started by skiff, not by hand)")
 	os.Exit(125)
 }

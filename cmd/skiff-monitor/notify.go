@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/skiff-engine/skiff/runtime"
 )
@@ -72,13 +73,35 @@ func (m *monitor) listenNotify() error {
 	return nil
 }
 
-// relayNotify passes the container's messages on to systemd with the
+// startRelay passes the container's messages on to systemd with the
 // monitor as MAINPID: a pid of the container's namespace means nothing to
-// systemd. It ends when the socket is closed.
-func (m *monitor) relayNotify() {
-	if m.notify == nil {
+// systemd. It ends when the socket is closed or at pauseRelay; it does
+// nothing when the relay runs.
+func (m *monitor) startRelay() {
+	if m.notify == nil || m.relaying != nil {
 		return
 	}
+	done := make(chan struct{})
+	m.relaying = done
+	go func() {
+		defer close(done)
+		m.relayNotify()
+	}()
+}
+
+// pauseRelay ends the relay, leaving the socket open (a datagram is read
+// whole or not at all).
+func (m *monitor) pauseRelay() {
+	if m.relaying == nil {
+		return
+	}
+	m.notify.SetReadDeadline(time.Unix(1, 0))
+	<-m.relaying
+	m.relaying = nil
+	m.notify.SetReadDeadline(time.Time{})
+}
+
+func (m *monitor) relayNotify() {
 	buf := make([]byte, 4096)
 	self := "MAINPID=" + strconv.Itoa(os.Getpid())
 	for {

@@ -50,7 +50,7 @@ func (m *monitor) start() (int, error) {
 	}
 	pid, _ := p.Pid()
 	m.mu.Lock()
-	m.process = p
+	m.process, m.pid = p, pid
 	m.mu.Unlock()
 	m.startedAt = time.Now().UTC()
 	st := runtime.State{Status: runtime.StatusRunning, Pid: pid, StartedAt: m.startedAt, RestartCount: m.restartCount,
@@ -221,9 +221,29 @@ func (m *monitor) startWithPty(p *libcontainer.Process) error {
 	return m.execAfterNetwork(p)
 }
 
-// copyOutput copies one output stream of the container to the log and to
-// every client until it ends.
+// pendingOutput is an output stream of the container not yet copied.
+type pendingOutput struct {
+	stream string
+	r      *os.File
+}
+
+// copyOutput makes an output stream of the container's pending: its copy
+// starts with flowOutputs, unless the monitor hands it to the idle one.
 func (m *monitor) copyOutput(stream string, r *os.File) {
+	m.pending = append(m.pending, pendingOutput{stream, r})
+}
+
+// flowOutputs starts the copies of the pending output streams.
+func (m *monitor) flowOutputs() {
+	for _, o := range m.pending {
+		m.flowOutput(o.stream, o.r)
+	}
+	m.pending = nil
+}
+
+// flowOutput copies one output stream of the container to the log and to
+// every client until it ends.
+func (m *monitor) flowOutput(stream string, r *os.File) {
 	typ := runtime.FrameStdout
 	if stream == runtime.StreamStderr {
 		typ = runtime.FrameStderr
@@ -272,6 +292,9 @@ func (m *monitor) wait() (code int, oom bool) {
 // oomKilled reads the container cgroup's OOM kill count (there is none
 // without cgroups).
 func (m *monitor) oomKilled() bool {
+	if m.container == nil {
+		return false
+	}
 	st, err := m.container.State()
 	if err != nil || len(st.CgroupPaths) == 0 {
 		return false

@@ -29,6 +29,7 @@ type Handoff struct {
 	Pid          int // the container's init, a child of this process
 	StartedAt    time.Time
 	RestartCount int
+	Backoff      time.Duration // the last restart's wait (it doubles)
 
 	// Descriptors, -1 for none. Stdin == Pty with a terminal.
 	Listener, Notify, Stdin, Pty int
@@ -82,6 +83,7 @@ func (h *Handoff) Encode() string {
 	num("pid", int64(h.Pid))
 	num("started", h.StartedAt.UnixNano())
 	num("restarts", int64(h.RestartCount))
+	num("backoff", int64(h.Backoff))
 	num("listener", int64(h.Listener))
 	num("notify", int64(h.Notify))
 	num("stdin", int64(h.Stdin))
@@ -167,7 +169,7 @@ func (h *Handoff) setNumber(k string, n int64) error {
 	ints := map[string]*int{"pid": &h.Pid, "restarts": &h.RestartCount, "listener": &h.Listener, "notify": &h.Notify,
 		"stdin": &h.Stdin, "pty": &h.Pty, "stdout": &h.Stdout, "stderr": &h.Stderr, "log_max_files": &h.LogMaxFiles,
 		"stop_signal": &h.StopSignal, "health_retries": &h.Health.Retries}
-	durations := map[string]*time.Duration{"stop_timeout": &h.StopTimeout, "timeout": &h.Timeout,
+	durations := map[string]*time.Duration{"backoff": &h.Backoff, "stop_timeout": &h.StopTimeout, "timeout": &h.Timeout,
 		"health_interval": &h.Health.Interval, "health_timeout": &h.Health.Timeout,
 		"health_start_period": &h.Health.StartPeriod, "health_start_interval": &h.Health.StartInterval}
 	switch k {
