@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // ProcessStartTime is field 22 of /proc/PID/stat (start time in clock
@@ -67,7 +69,8 @@ func KillMonitors(runRoot string) {
 			continue
 		}
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) == 3 && filepath.Base(args[0]) == "skiff-monitor" && strings.HasPrefix(args[2], runRoot+"/") {
+		base := filepath.Base(args[0])
+		if len(args) == 3 && (base == "skiff-monitor" || base == monitorio.IdleBinary) && strings.HasPrefix(args[2], runRoot+"/") {
 			unix.Kill(pid, unix.SIGKILL)
 		}
 	}

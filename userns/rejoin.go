@@ -8,8 +8,13 @@ import (
 	"strings"
 )
 
-// monitorComm is the name of skiff's per-container monitor (cmd/skiff-monitor).
-const monitorComm = "skiff-monitor"
+// monitorComm is the name of skiff's per-container monitor (cmd/skiff-monitor),
+// idleComm that of the idle monitor it becomes while its container runs
+// (cmd/skiff-monitor-idle), as the kernel keeps it: 15 bytes.
+const (
+	monitorComm = "skiff-monitor"
+	idleComm    = "skiff-monitor-i"
+)
 
 // rejoinMonitors starts a pause process inside the user and mount
 // namespaces of a running monitor of this run root and returns its pid. The
@@ -68,9 +73,9 @@ func runningMonitors(dir string) int {
 }
 
 // isMonitor reports that pid is a live monitor of ours started for config
-// (argv "skiff-monitor run <config>").
+// (argv "skiff-monitor run <config>", or skiff-monitor-idle's).
 func isMonitor(pid int, config string) bool {
-	if !isOurs(pid, monitorComm) {
+	if !isOurs(pid, monitorComm) && !isOurs(pid, idleComm) {
 		return false
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
