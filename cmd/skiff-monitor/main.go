@@ -1,8 +1,9 @@
 // Command skiff-monitor is the per-container monitor (conmon's role). It is
 // kept small on purpose: it imports only libcontainer, x/sys, skiff's
 // runtime package and the standard library, so it starts several times
-// faster than skiff, keeps about 2 MB of private memory per container, and
-// is cheaper for libcontainer to re-execute as the container's init.
+// faster than skiff and is cheaper for libcontainer to re-execute as the
+// container's init. Once the container runs it becomes skiff-monitor-idle
+// (idle.go), a far smaller program, until the init exits.
 //
 //	skiff-monitor run <monitor.json>   monitor one container (runtime.MonitorConfig)
 //	skiff-monitor exec <exec.json>     run a process in a running container (runtime.ExecConfig)
@@ -26,7 +27,8 @@
 // SIGTERM it stops the container the way `skiff stop` does (the stop
 // signal, SIGKILL after the stop timeout), so that `kill <monitor>` or a
 // system shutdown ends the container and its exit is still recorded. Signals are caught, not ignored: an ignored disposition
-// would be inherited by the container's processes.
+// would be inherited by the container's processes. skiff-monitor-idle does
+// the same.
 //
 // `exec` replaces the skiff CLI (execve) so that the process libcontainer
 // re-executes to enter the container is this small binary, not skiff, or
