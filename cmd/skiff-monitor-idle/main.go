@@ -77,6 +77,9 @@ func main() {
 	}
 	h, err := monitorio.DecodeHandoff(os.Getenv(monitorio.HandoffEnv))
 	os.Unsetenv(monitorio.HandoffEnv)
+	if h.SetGOMAXPROCS {
+		os.Unsetenv("GOMAXPROCS") // read at start-up; not for the checks and skiff-monitor
+	}
 	if err != nil {
 		os.Exit(125)
 	}

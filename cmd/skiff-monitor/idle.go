@@ -72,7 +72,11 @@ func (m *monitor) becomeIdle() {
 	if m.log != nil {
 		m.log.Close() // reopened (appended to) by the idle monitor
 	}
-	env := append(os.Environ(), monitorio.HandoffEnv+"="+h.Encode())
+	env := os.Environ()
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		env, h.SetGOMAXPROCS = append(env, "GOMAXPROCS=1"), true
+	}
+	env = append(env, monitorio.HandoffEnv+"="+h.Encode())
 	syscall.Exec(idle, []string{idle, "run", m.cfgPath}, env)
 	// Still here: carry on as this monitor (the descriptors were only made
 	// inheritable, which no child sees: each runs with its own).

@@ -40,6 +40,12 @@ type Handoff struct {
 	StopRequested    bool // SIGTERM came: no restart
 	RestartRequested bool // --health-on-failure=restart killed the init
 
+	// SetGOMAXPROCS: skiff-monitor put GOMAXPROCS=1 in the idle monitor's
+	// environment (one P: an idle monitor needs no parallelism, and the
+	// runtime's second P costs some 200 kB from the start), which the idle
+	// monitor removes before any child sees it.
+	SetGOMAXPROCS bool
+
 	// From the MonitorConfig, for the idle monitor.
 	ID, EventSpool, HealthPath string
 	LogDriver, LogPath         string
@@ -101,6 +107,7 @@ func (h *Handoff) Encode() string {
 	num("width", int64(h.Width))
 	flag("stop", h.StopRequested)
 	flag("restart", h.RestartRequested)
+	flag("gomaxprocs", h.SetGOMAXPROCS)
 	str("id", h.ID)
 	str("spool", h.EventSpool)
 	str("health_path", h.HealthPath)
@@ -185,6 +192,8 @@ func (h *Handoff) setNumber(k string, n int64) error {
 		h.StopRequested = n != 0
 	case "restart":
 		h.RestartRequested = n != 0
+	case "gomaxprocs":
+		h.SetGOMAXPROCS = n != 0
 	case "log_max_size":
 		h.LogMaxSize = n
 	default:

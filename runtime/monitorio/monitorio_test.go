@@ -204,7 +204,7 @@ func TestHandoffRoundTrip(t *testing.T) {
 		StartedAt: time.Unix(1700000000, 123456789).UTC(), RestartCount: 3, Backoff: 400 * time.Millisecond,
 		Listener: 5, Notify: -1, Stdin: 7, Pty: 7, Stdout: 7, Stderr: -1,
 		Clients: []HandoffClient{{Fd: 9}, {Fd: 10, Owner: true}}, Height: 24, Width: 80,
-		StopRequested: true, ID: "abc", EventSpool: "/run/events", HealthPath: "/var/c/health.json",
+		StopRequested: true, SetGOMAXPROCS: true, ID: "abc", EventSpool: "/run/events", HealthPath: "/var/c/health.json",
 		LogDriver: LogK8sFile, LogPath: "/var/c/ctr.log\nwith newline \"q\"", LogMaxSize: 1 << 20, LogMaxFiles: 3,
 		StopSignal: 15, StopTimeout: 10 * time.Second, Timeout: time.Minute, NotifySocket: "@sd",
 		Health:          HandoffHealth{Interval: 2 * time.Second, Timeout: 30 * time.Second, StartInterval: 5 * time.Second, Retries: 3},
