@@ -172,13 +172,13 @@ func (m *idle) onUnhealthy() bool {
 	return true
 }
 
-// healthcheckNow answers a client's FrameHealthcheck.
-func (m *idle) healthcheckNow(c *client) {
+// Healthcheck answers a client's FrameHealthcheck.
+func (m *idle) Healthcheck(c *monitorio.Client) {
 	var reply []byte
 	if m.health == nil {
 		reply = monitorio.AppendHealthReply(nil, "", nil, "the container has no healthcheck running")
 	} else {
 		reply = m.health.check()
 	}
-	m.clients.sendTo(c, monitorio.FrameHealthcheck, reply)
+	m.clients.SendTo(c, monitorio.FrameHealthcheck, reply)
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -13,10 +11,6 @@ import (
 
 	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
-
-// clientWriteTimeout drops a client that does not take output for this
-// long (skiff-monitor's).
-const clientWriteTimeout = 10 * time.Second
 
 // past is a deadline that has passed: it stops a reader at once.
 var past = time.Unix(1, 0)
@@ -86,7 +80,7 @@ func (m *idle) copyOutput(f *os.File, typ byte) *output {
 				if m.log != nil {
 					m.log.Write(stream, buf[:n])
 				}
-				m.clients.send(typ, buf[:n])
+				m.clients.Send(typ, buf[:n])
 			}
 			if err != nil {
 				if !o.paused.Load() || !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -109,7 +103,7 @@ func (o *output) pause() int {
 	if !o.paused.Load() {
 		return -1
 	}
-	return inheritable(o.f)
+	return monitorio.Inheritable(o.f)
 }
 
 // listener is the attach socket.
@@ -119,17 +113,10 @@ type listener struct {
 }
 
 func newListener(fd int) *listener {
-	f := os.NewFile(uintptr(fd), "attach.sock")
-	defer f.Close()
-	l, err := net.FileListener(f)
-	if err != nil {
-		return nil
-	}
-	ul, _ := l.(*net.UnixListener)
+	ul := monitorio.FileListener(fd) // skiff-monitor removes the path at the end
 	if ul == nil {
 		return nil
 	}
-	ul.SetUnlinkOnClose(false) // skiff-monitor removes it at the end
 	return &listener{ln: ul, done: make(chan struct{})}
 }
 
@@ -141,9 +128,9 @@ func (l *listener) start(m *idle) {
 			if err != nil {
 				return
 			}
-			c := &client{conn: conn}
-			m.clients.add(c)
-			m.goServe(c)
+			c := &monitorio.Client{Conn: conn}
+			m.clients.Add(c)
+			m.clients.Serve(c, m)
 		}
 	}()
 }
@@ -152,131 +139,7 @@ func (l *listener) start(m *idle) {
 func (l *listener) pause() int {
 	l.ln.SetDeadline(past)
 	<-l.done
-	return inheritable(l.ln)
-}
-
-// client is one attach connection.
-type client struct {
-	conn  *net.UnixConn
-	owner atomic.Bool // sent FrameCleanupOwner
-}
-
-// clients are the attached clients; output goes to all of them.
-type clients struct {
-	mu      sync.Mutex
-	list    []*client
-	pausing bool
-	readers sync.WaitGroup
-}
-
-func (cs *clients) add(c *client) {
-	cs.mu.Lock()
-	cs.list = append(cs.list, c)
-	cs.mu.Unlock()
-}
-
-func (cs *clients) all() []*client {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return append([]*client(nil), cs.list...)
-}
-
-func (cs *clients) remove(c *client) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	for i, x := range cs.list {
-		if x == c {
-			cs.list = append(cs.list[:i], cs.list[i+1:]...)
-			c.conn.Close()
-			return
-		}
-	}
-}
-
-// send writes a frame to every client and drops those that fail.
-func (cs *clients) send(typ byte, payload []byte) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	kept := cs.list[:0]
-	for _, c := range cs.list {
-		c.conn.SetWriteDeadline(time.Now().Add(clientWriteTimeout))
-		if err := monitorio.WriteFrame(c.conn, typ, payload); err != nil {
-			c.conn.Close()
-			continue
-		}
-		kept = append(kept, c)
-	}
-	clear(cs.list[len(kept):])
-	cs.list = kept
-}
-
-// sendTo writes a frame to one client (in turn with send's frames).
-func (cs *clients) sendTo(c *client, typ byte, payload []byte) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	c.conn.SetWriteDeadline(time.Now().Add(clientWriteTimeout))
-	monitorio.WriteFrame(c.conn, typ, payload)
-}
-
-// pause stops every client's reader between two frames and returns the
-// clients, their descriptors made inheritable.
-func (cs *clients) pause() []monitorio.HandoffClient {
-	cs.mu.Lock()
-	cs.pausing = true
-	for _, c := range cs.list {
-		c.conn.SetReadDeadline(past)
-	}
-	cs.mu.Unlock()
-	cs.readers.Wait()
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	var out []monitorio.HandoffClient
-	for _, c := range cs.list {
-		if fd := inheritable(c.conn); fd >= 0 {
-			out = append(out, monitorio.HandoffClient{Fd: fd, Owner: c.owner.Load()})
-		}
-	}
-	return out
-}
-
-// goServe serves a client until it disconnects or the clients pause.
-func (m *idle) goServe(c *client) {
-	m.clients.readers.Add(1)
-	go m.serve(c)
-}
-
-func (m *idle) serve(c *client) {
-	defer m.clients.readers.Done()
-	for {
-		m.clients.mu.Lock()
-		pausing := m.clients.pausing
-		m.clients.mu.Unlock()
-		if pausing {
-			return
-		}
-		typ, payload, err := monitorio.ReadWholeFrame(c.conn)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue // paused (the loop's check returns), or a stale deadline
-			}
-			m.clients.remove(c)
-			return
-		}
-		switch typ {
-		case monitorio.FrameStdin:
-			m.writeStdin(payload)
-		case monitorio.FrameStdinClose:
-			m.closeStdin()
-		case monitorio.FrameResize:
-			if h, w, err := monitorio.DecodeResize(payload); err == nil {
-				m.resize(h, w)
-			}
-		case monitorio.FrameCleanupOwner:
-			c.owner.Store(true)
-		case monitorio.FrameHealthcheck:
-			m.healthcheckNow(c)
-		}
-	}
+	return monitorio.Inheritable(l.ln)
 }
 
 // notifyRelay passes the container's sd_notify messages on to systemd with
@@ -288,7 +151,7 @@ type notifyRelay struct {
 }
 
 func newNotifyRelay(fd int, socket string) *notifyRelay {
-	conn := fileConn(fd)
+	conn := monitorio.FileConn(fd)
 	if conn == nil {
 		return nil
 	}
@@ -298,61 +161,14 @@ func newNotifyRelay(fd int, socket string) *notifyRelay {
 func (n *notifyRelay) start() {
 	go func() {
 		defer close(n.done)
-		buf := make([]byte, 4096)
-		self := "MAINPID=" + itoa(os.Getpid())
-		for {
-			k, err := n.conn.Read(buf)
-			if err != nil {
-				return
-			}
-			lines := []string{self}
-			for _, l := range strings.Split(string(buf[:k]), "\n") {
-				if l != "" && !strings.HasPrefix(l, "MAINPID=") {
-					lines = append(lines, l)
-				}
-			}
-			if c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: n.socket, Net: "unixgram"}); err == nil {
-				c.Write([]byte(strings.Join(lines, "\n")))
-				c.Close()
-			}
-		}
+		monitorio.RelayNotify(n.conn, n.socket)
 	}()
 }
 
 func (n *notifyRelay) pause() int {
 	n.conn.SetReadDeadline(past)
 	<-n.done
-	return inheritable(n.conn)
-}
-
-// fileConn makes a handed-over socket a connection again.
-func fileConn(fd int) *net.UnixConn {
-	f := os.NewFile(uintptr(fd), "socket")
-	defer f.Close()
-	c, err := net.FileConn(f)
-	if err != nil {
-		return nil
-	}
-	uc, _ := c.(*net.UnixConn)
-	return uc
-}
-
-// inheritable clears close-on-exec of a descriptor handed to the next
-// program and returns its number (-1 on failure).
-func inheritable(f interface {
-	SyscallConn() (syscall.RawConn, error)
-}) int {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return -1
-	}
-	fd := -1
-	rc.Control(func(u uintptr) {
-		if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, u, syscall.F_SETFD, 0); errno == 0 {
-			fd = int(u)
-		}
-	})
-	return fd
+	return monitorio.Inheritable(n.conn)
 }
 
 // setSize sets a terminal's size (through SyscallConn: Fd would make the

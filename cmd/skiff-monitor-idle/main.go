@@ -35,7 +35,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -58,7 +57,7 @@ type idle struct {
 
 	ln      *listener
 	notify  *notifyRelay
-	clients clients
+	clients monitorio.Clients
 	outputs []*output
 	health  *health // nil without a healthcheck
 
@@ -112,13 +111,7 @@ func (m *idle) rebuild() error {
 	case m.h.Stdin >= 0:
 		m.stdin = os.NewFile(uintptr(m.h.Stdin), "stdin")
 	}
-	for _, c := range m.h.Clients {
-		if conn := fileConn(c.Fd); conn != nil {
-			cl := &client{conn: conn}
-			cl.owner.Store(c.Owner)
-			m.clients.add(cl)
-		}
-	}
+	m.clients.Adopt(m.h.Clients)
 	if m.h.Listener >= 0 {
 		m.ln = newListener(m.h.Listener)
 	}
@@ -145,9 +138,7 @@ func (m *idle) run() {
 	if m.h.Health.Interval > 0 {
 		m.health = startHealth(m) // before any client can ask for a check
 	}
-	for _, c := range m.clients.all() {
-		m.goServe(c)
-	}
+	m.clients.Resume(m)
 	if m.ln != nil {
 		m.ln.start(m)
 	}
@@ -202,7 +193,7 @@ func (m *idle) handBack() {
 			}
 		}
 	}
-	h.Clients = m.clients.pause()
+	h.Clients = m.clients.Pause()
 	if m.log != nil {
 		m.log.Close()
 	}
@@ -245,8 +236,8 @@ func (m *idle) stop() {
 	time.AfterFunc(m.h.StopTimeout, func() { m.init.signal(syscall.SIGKILL) })
 }
 
-// writeStdin passes a client's input on; without a stdin it is dropped.
-func (m *idle) writeStdin(b []byte) {
+// WriteStdin passes a client's input on; without a stdin it is dropped.
+func (m *idle) WriteStdin(b []byte) {
 	m.mu.Lock()
 	w := m.stdin
 	m.mu.Unlock()
@@ -255,9 +246,9 @@ func (m *idle) writeStdin(b []byte) {
 	}
 }
 
-// closeStdin ends the container's input (a terminal has no end but a
+// CloseStdin ends the container's input (a terminal has no end but a
 // hang-up: nothing then).
-func (m *idle) closeStdin() {
+func (m *idle) CloseStdin() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.stdin != nil && m.stdin != m.pty {
@@ -266,8 +257,8 @@ func (m *idle) closeStdin() {
 	}
 }
 
-// resize sets the terminal's size and remembers it for a restart.
-func (m *idle) resize(height, width uint16) {
+// Resize sets the terminal's size and remembers it for a restart.
+func (m *idle) Resize(height, width uint16) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.height, m.width = height, width
@@ -284,6 +275,3 @@ func (m *idle) event(action string) {
 	now := time.Now()
 	monitorio.WriteSpoolFile(m.h.EventSpool, now, monitorio.AppendSpoolEvent(nil, now, "container", action, m.h.ID))
 }
-
-// itoa is strconv.Itoa (short).
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -223,8 +223,8 @@ func (m *monitor) onUnhealthy() bool {
 	return true
 }
 
-// healthcheckNow answers a client's FrameHealthcheck.
-func (m *monitor) healthcheckNow(c *client) {
+// Healthcheck answers a client's FrameHealthcheck.
+func (m *monitor) Healthcheck(c *monitorio.Client) {
 	m.mu.Lock()
 	h := m.health
 	m.mu.Unlock()
@@ -233,7 +233,7 @@ func (m *monitor) healthcheckNow(c *client) {
 		reply = h.check()
 	}
 	b, _ := json.Marshal(reply)
-	m.clients.sendTo(c, runtime.FrameHealthcheck, b)
+	m.clients.SendTo(c, runtime.FrameHealthcheck, b)
 }
 
 // runHealth is `skiff-monitor health <monitor.json>`: one check of the

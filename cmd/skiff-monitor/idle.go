@@ -1,14 +1,12 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
-	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/runtime"
 	"github.com/skiff-engine/skiff/runtime/monitorio"
@@ -68,7 +66,7 @@ func (m *monitor) becomeIdle() {
 	m.pauseAccepting()
 	m.pauseRelay()
 	h := m.handoff(self)
-	h.Clients = m.clients.pauseReaders()
+	h.Clients = m.clients.Pause()
 	if m.log != nil {
 		m.log.Close() // reopened (appended to) by the idle monitor
 	}
@@ -83,7 +81,7 @@ func (m *monitor) becomeIdle() {
 	if m.log != nil {
 		m.log, _ = runtime.OpenLog(m.cfg.LogPath, m.cfg.LogDriver, m.cfg.LogMaxSize, m.cfg.LogMaxFiles)
 	}
-	m.resumeReaders()
+	m.clients.Resume(m)
 }
 
 // handoff is the Handoff of the run under way (without clients).
@@ -92,7 +90,7 @@ func (m *monitor) handoff(self string) monitorio.Handoff {
 	defer m.mu.Unlock()
 	h := monitorio.Handoff{Config: m.cfgPath, Monitor: self, Pid: m.pid, StartedAt: m.startedAt,
 		RestartCount: m.restartCount, Backoff: m.backoff, Height: m.size[0], Width: m.size[1],
-		Listener: inheritable(m.ln), Notify: -1, Stdin: -1, Pty: -1, Stdout: -1, Stderr: -1,
+		Listener: monitorio.Inheritable(m.ln), Notify: -1, Stdin: -1, Pty: -1, Stdout: -1, Stderr: -1,
 		StopRequested: m.stopRequested, RestartRequested: m.restartRequested,
 		ID: m.cfg.ID, EventSpool: m.cfg.EventSpool, HealthPath: runtime.HealthPath(m.cfg.StatePath),
 		LogPath: m.cfg.LogPath, LogDriver: m.cfg.LogDriver, LogMaxSize: m.cfg.LogMaxSize, LogMaxFiles: m.cfg.LogMaxFiles,
@@ -102,21 +100,21 @@ func (m *monitor) handoff(self string) monitorio.Handoff {
 		h.Timeout = time.Duration(m.cfg.Timeout) * time.Second
 	}
 	if m.notify != nil {
-		h.Notify = inheritable(m.notify)
+		h.Notify = monitorio.Inheritable(m.notify)
 	}
 	if m.pty != nil {
-		h.Pty = inheritable(m.pty)
+		h.Pty = monitorio.Inheritable(m.pty)
 	}
 	switch {
 	case m.stdin != nil && m.stdin == m.pty:
 		h.Stdin = h.Pty
 	case m.stdin != nil:
-		h.Stdin = inheritable(m.stdin)
+		h.Stdin = monitorio.Inheritable(m.stdin)
 	}
 	for _, o := range m.pending {
 		fd := h.Pty
 		if o.r != m.pty {
-			fd = inheritable(o.r)
+			fd = monitorio.Inheritable(o.r)
 		}
 		if o.stream == runtime.StreamStderr {
 			h.Stderr = fd
@@ -154,18 +152,12 @@ func resumeMonitor(path, encoded string) int {
 	m.size = [2]uint16{h.Height, h.Width}
 	m.stopRequested, m.restartRequested = h.StopRequested, h.RestartRequested
 	if h.Listener >= 0 {
-		m.ln = fileListener(h.Listener)
+		m.ln = monitorio.FileListener(h.Listener)
 	}
 	if h.Notify >= 0 {
-		m.notify = fileConn(h.Notify)
+		m.notify = monitorio.FileConn(h.Notify)
 	}
-	for _, c := range h.Clients {
-		if conn := fileConn(c.Fd); conn != nil {
-			cl := &client{conn: conn}
-			cl.owner.Store(c.Owner)
-			m.clients.add(cl)
-		}
-	}
+	m.clients.Adopt(h.Clients)
 	switch m.cfg.LogDriver {
 	case runtime.LogJSONFile, runtime.LogK8sFile:
 		m.log, _ = runtime.OpenLog(m.cfg.LogPath, m.cfg.LogDriver, m.cfg.LogMaxSize, m.cfg.LogMaxFiles)
@@ -182,56 +174,10 @@ func resumeMonitor(path, encoded string) int {
 		return 1
 	}
 	m.process, m.pid = p, h.Pid
-	m.resumeReaders()
+	m.clients.Resume(m)
 	if m.ln != nil {
 		m.startAccepting()
 	}
 	m.startRelay()
 	return m.serveRun(true)
-}
-
-// inheritable clears close-on-exec of a descriptor the monitor hands over
-// and returns its number (-1 on failure); the Go object keeps it open
-// until the execve.
-func inheritable(f interface {
-	SyscallConn() (syscall.RawConn, error)
-}) int {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return -1
-	}
-	fd := -1
-	rc.Control(func(u uintptr) {
-		if _, err := unix.FcntlInt(u, unix.F_SETFD, 0); err == nil {
-			fd = int(u)
-		}
-	})
-	return fd
-}
-
-// fileListener makes the handed-over attach socket a listener again.
-func fileListener(fd int) *net.UnixListener {
-	f := os.NewFile(uintptr(fd), runtime.AttachSocket)
-	defer f.Close()
-	ln, err := net.FileListener(f)
-	if err != nil {
-		return nil
-	}
-	ul, _ := ln.(*net.UnixListener)
-	if ul != nil {
-		ul.SetUnlinkOnClose(false) // finish removes the path
-	}
-	return ul
-}
-
-// fileConn makes a handed-over socket a connection again.
-func fileConn(fd int) *net.UnixConn {
-	f := os.NewFile(uintptr(fd), "socket")
-	defer f.Close()
-	c, err := net.FileConn(f)
-	if err != nil {
-		return nil
-	}
-	uc, _ := c.(*net.UnixConn)
-	return uc
 }

@@ -124,7 +124,7 @@ func (m *monitor) endRun(exit runtime.State) {
 	st.Status = runtime.StatusRestarting
 	runtime.WriteState(m.cfg.StatePath, st, false)
 	m.event("die", map[string]string{"exitCode": strconv.Itoa(exit.ExitCode)})
-	m.clients.exit(exit.ExitCode)
+	m.clients.Exit(exit.ExitCode)
 }
 
 // stopPoll is how often a backoff looks for the user's stop request: the

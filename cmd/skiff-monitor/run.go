@@ -41,7 +41,7 @@ type monitor struct {
 	ln      *net.UnixListener
 	accepts chan struct{}      // closed when the accept loop under way ends; nil: none
 	log     *runtime.LogWriter // nil: no log
-	clients clients
+	clients monitorio.Clients
 
 	container *libcontainer.Container
 	process   initProcess    // the container's init
@@ -273,9 +273,9 @@ func (m *monitor) acceptFirst() error {
 	if err != nil {
 		return fmt.Errorf("no client attached within %s: %w", attachTimeout, err)
 	}
-	c := &client{conn: conn}
-	m.clients.add(c)
-	m.goServe(c)
+	c := &monitorio.Client{Conn: conn}
+	m.clients.Add(c)
+	m.clients.Serve(c, m)
 	return nil
 }
 
@@ -303,7 +303,7 @@ func (m *monitor) report(what, detail string) {
 	if what == "error" {
 		typ = runtime.FrameError
 	}
-	m.clients.send(typ, []byte(detail))
+	m.clients.Send(typ, []byte(detail))
 }
 
 // fail records a start that failed, tells the engine, and cleans up. A
@@ -346,7 +346,7 @@ func (m *monitor) finish(st runtime.State) {
 	os.Remove(filepath.Join(m.cfg.RunDir, runtime.AttachSocket))
 	os.Remove(filepath.Join(m.cfg.RunDir, "monitor.pid"))
 	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
-	if !m.clients.exit(st.ExitCode) {
+	if !m.clients.Exit(st.ExitCode) {
 		runDetached(m.cfg.ExitCommand)
 	}
 	m.network.Wait()

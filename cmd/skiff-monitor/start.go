@@ -260,7 +260,7 @@ func (m *monitor) flowOutput(stream string, r *os.File) {
 				if m.log != nil {
 					m.log.Write(stream, buf[:n])
 				}
-				m.clients.send(typ, buf[:n])
+				m.clients.Send(typ, buf[:n])
 			}
 			if err != nil { // EOF, or EIO from a pty whose last user left
 				return
@@ -307,9 +307,9 @@ func (m *monitor) oomKilled() bool {
 	return err == nil && n > 0
 }
 
-// writeStdin passes a client's input on; it waits for the start, and drops
+// WriteStdin passes a client's input on; it waits for the start, and drops
 // input when the container has no stdin.
-func (m *monitor) writeStdin(b []byte) {
+func (m *monitor) WriteStdin(b []byte) {
 	<-m.started
 	m.mu.Lock()
 	w := m.stdin
@@ -319,9 +319,9 @@ func (m *monitor) writeStdin(b []byte) {
 	}
 }
 
-// closeStdin ends the container's input. A terminal has no end of input
+// CloseStdin ends the container's input. A terminal has no end of input
 // apart from hanging up, so with one this does nothing.
-func (m *monitor) closeStdin() {
+func (m *monitor) CloseStdin() {
 	<-m.started
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -331,9 +331,9 @@ func (m *monitor) closeStdin() {
 	}
 }
 
-// resize records a client's terminal size and applies it once the pty
+// Resize records a client's terminal size and applies it once the pty
 // exists.
-func (m *monitor) resize(height, width uint16) {
+func (m *monitor) Resize(height, width uint16) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.size = [2]uint16{height, width}
