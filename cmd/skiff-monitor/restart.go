@@ -49,10 +49,10 @@ func (m *monitor) supervise(resumed bool) runtime.State {
 		} else {
 			m.becomeIdle() // returns only when this monitor stays
 			m.flowOutputs()
+			timer := m.armTimeout()
+			stopHealth := m.startHealth() // before a client can ask for a check
 			m.startAccepting()
 			m.startRelay()
-			timer := m.armTimeout()
-			stopHealth := m.startHealth()
 			code, oom = m.wait()
 			stopHealth()
 			if timer != nil {
