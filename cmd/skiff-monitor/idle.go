@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer"
 
+	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
@@ -28,9 +29,13 @@ import (
 //
 // The monitor becomes idle only when nothing is lost by it: the output is
 // not yet copied (flowOutputs comes after), clients' readers stop between
-// frames, the notification relay between datagrams, and no network is set
-// up (its undo steps are closures of this process: such a container keeps
-// this monitor). SKIFF_MONITOR_NO_IDLE set keeps it too (for comparisons).
+// frames, the notification relay between datagrams, and the network, if
+// any, is one whose undo steps need nothing of this process
+// (netns.Reattachable: a rootful bridge without published ports; the
+// resumed monitor rebuilds them with netns.Reattach). Port reservations and
+// forwarders, slirp4netns and the rootless shared namespace belong to this
+// process: such a container keeps this monitor. SKIFF_MONITOR_NO_IDLE set
+// keeps it too (for comparisons).
 
 // initProcess is the container's init as the monitor waits for and
 // signals it: libcontainer's Process in the monitor that started it, an
@@ -56,7 +61,10 @@ func idleBinary() (self, idle string) {
 // becomeIdle execs skiff-monitor-idle when it can; it returns only when
 // the monitor stays.
 func (m *monitor) becomeIdle() {
-	if os.Getenv("SKIFF_MONITOR_NO_IDLE") != "" || m.network != nil || m.ln == nil || m.process == nil || m.stopWanted() {
+	if os.Getenv("SKIFF_MONITOR_NO_IDLE") != "" || m.ln == nil || m.process == nil || m.stopWanted() {
+		return
+	}
+	if m.network != nil && (m.cfg.Network == nil || !netns.Reattachable(*m.cfg.Network)) {
 		return
 	}
 	self, idle := idleBinary()
@@ -169,6 +177,10 @@ func resumeMonitor(path, encoded string) int {
 		m.flowOutput(runtime.StreamStderr, os.NewFile(uintptr(h.Stderr), "stderr"))
 	}
 	m.container, _ = libcontainer.Load(m.cfg.StateRoot, m.cfg.ID)
+	if m.cfg.Network != nil {
+		// Only a Reattachable network went idle (becomeIdle).
+		m.network, _ = netns.Reattach(*m.cfg.Network)
+	}
 	p, err := os.FindProcess(h.Pid)
 	if err != nil {
 		return 1
