@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -86,5 +87,49 @@ func TestMonitorBecomesIdle(t *testing.T) {
 		}
 		s.Run("rm", "idle").MustSucceed(t)
 		waitNoMonitors(t, s, 5*time.Second)
+	})
+}
+
+// A rootful container on the default bridge network goes idle too (the
+// resumed monitor rebuilds the network's undo steps: its veth is gone after
+// the exit); rootless, the default network is slirp4netns, which belongs to
+// the monitor that started it, so that monitor stays.
+func TestMonitorIdleNetwork(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		id := s.Run("run", "-d", "--name", "net", "--restart", "always", bb, "sleep", "100").MustSucceed(t).Out()
+		want := "skiff-monitor-idle"
+		if s.Rootless() {
+			want = "skiff-monitor"
+			time.Sleep(time.Second) // it would have become idle by now
+		}
+		eventually(t, 5*time.Second, "the monitor is not "+want, func() bool {
+			_, exe := monitorExe(t, s, id)
+			return exe == want
+		})
+		initPid, _ := strconv.Atoi(inspectOut(t, s, "net", "{{.State.Pid}}"))
+		syscall.Kill(initPid, syscall.SIGKILL)
+		eventually(t, 10*time.Second, "the container was not restarted after kill -9", func() bool {
+			return inspectOut(t, s, "net", "{{.RestartCount}} {{.State.Status}}") == "1 running"
+		})
+		if !s.Rootless() {
+			// The restarted container has its network again.
+			if got := s.Run("exec", "net", "cat", "/sys/class/net/eth0/operstate").MustSucceed(t).Out(); got != "up" {
+				t.Errorf("eth0 after the restart: %q", got)
+			}
+		}
+		s.Run("rm", "-f", "net").MustSucceed(t)
+		waitNoMonitors(t, s, 5*time.Second)
+		if !s.Rootless() {
+			// ip asks this network namespace (sysfs shows its mounter's).
+			out, err := exec.Command("ip", "-o", "link").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "lo:") {
+				t.Fatalf("ip -o link: %v %s", err, out)
+			}
+			if veth := "veth" + id[:8]; strings.Contains(string(out), veth) {
+				t.Errorf("the container's veth %s… outlived it:\n%s", veth, out)
+			}
+		}
 	})
 }
