@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // monitorComm is the name of skiff's per-container monitor (cmd/skiff-monitor),
@@ -79,6 +80,11 @@ func isMonitor(pid int, config string) bool {
 		return false
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	for try := 0; err == nil && len(b) == 0 && try < 5; try++ {
+		// Between its two programs (execve): no command line for an instant.
+		time.Sleep(10 * time.Millisecond)
+		b, err = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	}
 	if err != nil {
 		return false
 	}
