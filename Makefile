@@ -25,7 +25,7 @@ API_PKGS := python3-docker docker-compose curl systemd
 # against and its tools. The tests never need them.
 BENCH_PKGS := podman docker.io runc hyperfine jq curl python3 util-linux iperf3
 
-BIN := bin/skiff bin/skiff-monitor
+BIN := bin/skiff bin/skiff-monitor bin/skiff-monitor-idle
 
 .PHONY: all build install man deps bench-deps test test-unit test-e2e test-quick demo bench clean
 
@@ -39,6 +39,11 @@ bin/skiff: FORCE
 bin/skiff-monitor: FORCE
 	$(GO) build -trimpath -o $@ ./cmd/skiff-monitor
 
+# The idle monitor is small on purpose (cmd/skiff-monitor-idle): no cgo, so
+# no C runtime, its threads' stacks and libc's pages; no build tags matter.
+bin/skiff-monitor-idle: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/skiff-monitor-idle
+
 FORCE:
 
 # Man pages from the command definitions (skiff __man), one per command.
@@ -48,7 +53,7 @@ man: bin/skiff
 
 install: build man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 0755 bin/skiff bin/skiff-monitor $(DESTDIR)$(BINDIR)/
+	install -m 0755 bin/skiff bin/skiff-monitor bin/skiff-monitor-idle $(DESTDIR)$(BINDIR)/
 	install -m 0644 bin/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 
 # Idempotent: installs only what is missing.

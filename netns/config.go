@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/containerd/errdefs"
 )
 
 // The network modes a container's monitor sets up (Config.Mode). The
@@ -177,5 +179,39 @@ func Setup(cfg Config, pid int) (*Network, error) {
 		n.Close()
 		return nil, err
 	}
+	return n, nil
+}
+
+// Reattachable reports that the Network that Setup made of cfg can be
+// rebuilt by Reattach in another process: a rootful bridge network without
+// published ports, whose undo steps (the nftables rules named after the
+// container, its veths named after it too) need nothing of the process
+// that set them up. Port reservations, port forwarders, slirp4netns and
+// the rootless shared namespace are held by that process.
+func Reattachable(cfg Config) bool {
+	return cfg.Mode == ModeBridge && cfg.Shared == nil && len(cfg.Ports) == 0 && len(cfg.Bridges) > 0
+}
+
+// Reattach is the Network Setup made of cfg in another process (the
+// monitor before an execve), for Release and Wait; cfg must be
+// Reattachable. The undo steps are setupBridge's, in its order.
+func Reattach(cfg Config) (*Network, error) {
+	if !Reattachable(cfg) {
+		return nil, fmt.Errorf("network mode %s with these options cannot be taken over: %w", cfg.Mode, errdefs.ErrInvalidArgument)
+	}
+	n := &Network{}
+	var id string
+	for i := range cfg.Bridges {
+		bc := cfg.Bridges[i]
+		if bc.Interface == "" {
+			bc.Interface = "eth" + strconv.Itoa(i)
+		}
+		veth := vethName(bc.ContainerID, bc.Interface)
+		n.onClose(func() error { return deleteLink(veth) })
+		if i == 0 {
+			id = bc.ContainerID
+		}
+	}
+	n.onClose(func() error { return RemovePortRules(id) })
 	return n, nil
 }

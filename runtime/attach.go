@@ -1,12 +1,12 @@
 package runtime
 
 import (
-	"encoding/binary"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // AttachSocket is the name of the monitor's attach socket in its RunDir.
@@ -71,30 +71,13 @@ func (a *AttachConn) Close() error { return a.c.Close() }
 func (a *AttachConn) Conn() net.Conn { return a.c }
 
 // EncodeResize is a FrameResize payload.
-func EncodeResize(height, width uint16) []byte {
-	b := make([]byte, 4)
-	binary.BigEndian.PutUint16(b, height)
-	binary.BigEndian.PutUint16(b[2:], width)
-	return b
-}
+func EncodeResize(height, width uint16) []byte { return monitorio.EncodeResize(height, width) }
 
 // DecodeResize reads a FrameResize payload.
-func DecodeResize(p []byte) (height, width uint16, err error) {
-	if len(p) != 4 {
-		return 0, 0, fmt.Errorf("resize frame of %d bytes, want 4", len(p))
-	}
-	return binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:]), nil
-}
+func DecodeResize(p []byte) (height, width uint16, err error) { return monitorio.DecodeResize(p) }
 
 // EncodeExit is a FrameExit payload.
-func EncodeExit(code int) []byte {
-	return binary.BigEndian.AppendUint32(nil, uint32(int32(code)))
-}
+func EncodeExit(code int) []byte { return monitorio.EncodeExit(code) }
 
 // DecodeExit reads a FrameExit payload.
-func DecodeExit(p []byte) (int, error) {
-	if len(p) != 4 {
-		return 0, fmt.Errorf("exit frame of %d bytes, want 4", len(p))
-	}
-	return int(int32(binary.BigEndian.Uint32(p))), nil
-}
+func DecodeExit(p []byte) (int, error) { return monitorio.DecodeExit(p) }

@@ -2,11 +2,9 @@ package runtime
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"sync/atomic"
 	"time"
+
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // The event spool is how processes that do not open the state database
@@ -30,8 +28,6 @@ type SpoolEvent struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
-var spoolSeq atomic.Uint64
-
 // WriteSpoolEvent records ev in the spool directory dir (created if
 // missing). A zero Time is now. An empty dir records nothing.
 func WriteSpoolEvent(dir string, ev SpoolEvent) error {
@@ -45,9 +41,5 @@ func WriteSpoolEvent(dir string, ev SpoolEvent) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	name := fmt.Sprintf("%020d-%d-%d.json", ev.Time.UnixNano(), os.Getpid(), spoolSeq.Add(1))
-	return WriteFileAtomic(filepath.Join(dir, name), b, 0o600, false)
+	return monitorio.WriteSpoolFile(dir, ev.Time, b)
 }

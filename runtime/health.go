@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // Healthchecks: the engine resolves a container's check (its flags over
@@ -43,7 +45,7 @@ const (
 	// MaxHealthOutput is how much of a check's output is kept, as Docker.
 	MaxHealthOutput = 4096
 	// MaxHealthLog is how many results Health keeps, as Docker.
-	MaxHealthLog = 5
+	MaxHealthLog = monitorio.MaxHealthLog
 )
 
 // Disabled reports a check that is "NONE" (or has no test at all).
@@ -119,10 +121,10 @@ var HealthOnFailureActions = []string{HealthOnFailureNone, HealthOnFailureKill, 
 
 // Health statuses, Docker's.
 const (
-	HealthNone      = "none" // no healthcheck (ps --filter health=none)
-	HealthStarting  = "starting"
-	HealthHealthy   = "healthy"
-	HealthUnhealthy = "unhealthy"
+	HealthNone      = monitorio.HealthNone // no healthcheck (ps --filter health=none)
+	HealthStarting  = monitorio.HealthStarting
+	HealthHealthy   = monitorio.HealthHealthy
+	HealthUnhealthy = monitorio.HealthUnhealthy
 )
 
 // Health is Docker's State.Health.

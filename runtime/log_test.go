@@ -27,7 +27,7 @@ func openTestLog(t *testing.T, driver string, maxSize int64, maxFiles int) (*Log
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.now = clock()
+	w.SetClock(clock())
 	return w, path
 }
 
@@ -222,7 +222,7 @@ func TestReadLogFollow(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			// Small files: following must cross several rotations.
 			w, path := openTestLog(t, driver, 250, 4)
-			w.now = time.Now
+			w.SetClock(time.Now)
 			w.Write(StreamStdout, []byte("before\n"))
 			var exited atomic.Bool
 			out := newSyncBuffer()

@@ -35,17 +35,16 @@
 package runtime
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/skiff-engine/skiff/netns"
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // MonitorConfig is everything skiff-monitor needs to run one container.
@@ -201,43 +200,7 @@ func WriteState(path string, st State, durable bool) error {
 // durable fsyncs the file before the rename and the directory after it, so
 // that the new content survives a crash of the machine too.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode, durable bool) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if durable {
-		if err := tmp.Sync(); err != nil {
-			return fail(err)
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if !durable {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return monitorio.WriteFileAtomic(path, data, perm, durable)
 }
 
 // ReadState reads a State; a missing file is a container never started.
@@ -256,63 +219,30 @@ func ReadState(path string) (State, error) {
 	return st, nil
 }
 
-// Attach protocol: both directions carry frames of
-//
-//	[1 byte type][4 bytes big-endian payload length][payload]
-//
-// Client to monitor: FrameStdin, FrameStdinClose, FrameResize (payload:
-// height, width as two big-endian uint16), FrameCleanupOwner (no payload:
-// this client removes the container itself, so no ExitCommand).
-// Monitor to client: FrameStdout, FrameStderr (with a terminal everything is
-// FrameStdout), FrameStarted (payload: pid as decimal text), FrameError
-// (payload: message), FrameExit (payload: exit code as big-endian int32),
-// after which the monitor closes the connection. FrameHealthcheck (no
-// payload) asks the monitor to run the container's healthcheck now; it
-// answers with a FrameHealthcheck whose payload is the HealthReply as JSON
-// (output frames may come first).
+// Attach protocol: the frames are monitorio's (described there), which
+// skiff-monitor-idle shares.
 const (
-	FrameStdin        byte = 0
-	FrameStdout       byte = 1
-	FrameStderr       byte = 2
-	FrameExit         byte = 3
-	FrameStdinClose   byte = 4
-	FrameResize       byte = 5
-	FrameCleanupOwner byte = 6
-	FrameStarted      byte = 7
-	FrameError        byte = 8
-	FrameHealthcheck  byte = 9
+	FrameStdin        = monitorio.FrameStdin
+	FrameStdout       = monitorio.FrameStdout
+	FrameStderr       = monitorio.FrameStderr
+	FrameExit         = monitorio.FrameExit
+	FrameStdinClose   = monitorio.FrameStdinClose
+	FrameResize       = monitorio.FrameResize
+	FrameCleanupOwner = monitorio.FrameCleanupOwner
+	FrameStarted      = monitorio.FrameStarted
+	FrameError        = monitorio.FrameError
+	FrameHealthcheck  = monitorio.FrameHealthcheck
+	// MaxFrame bounds a frame's payload so a bad peer cannot make us allocate.
+	MaxFrame = monitorio.MaxFrame
 )
-
-// MaxFrame bounds a frame's payload so a bad peer cannot make us allocate.
-const MaxFrame = 1 << 20
 
 // WriteFrame writes one frame.
 func WriteFrame(w io.Writer, typ byte, payload []byte) error {
-	var hdr [5]byte
-	hdr[0] = typ
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
-	if _, err := w.Write(append(hdr[:], payload...)); err != nil {
-		return err
-	}
-	return nil
+	return monitorio.WriteFrame(w, typ, payload)
 }
 
 // ReadFrame reads one frame.
-func ReadFrame(r io.Reader) (byte, []byte, error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, nil, err
-	}
-	n := binary.BigEndian.Uint32(hdr[1:])
-	if n > MaxFrame {
-		return 0, nil, fmt.Errorf("attach frame of %d bytes exceeds %d", n, MaxFrame)
-	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return 0, nil, err
-	}
-	return hdr[0], payload, nil
-}
+func ReadFrame(r io.Reader) (byte, []byte, error) { return monitorio.ReadFrame(r) }
 
 // DNSConfig is a user network's name server, run as `skiff-monitor dns
 // <file>` in the namespace of the network's bridge (see netns.StartDNS).

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // ProcessStartTime is field 22 of /proc/PID/stat (start time in clock
@@ -51,25 +53,45 @@ func statFields(pid int) []string {
 }
 
 // KillMonitors kills every skiff-monitor process (a container's, a name
-// server, the rootless network holder) whose files are under runRoot, by
+// server, the rootless network holder, or skiff-monitor-idle, which a
+// running container's monitor becomes) whose files are under runRoot, by
 // its command line ("skiff-monitor MODE <path under runRoot>"); each
 // container dies with its monitor. For starting over when the records
 // cannot be trusted (system reset).
 func KillMonitors(runRoot string) {
 	entries, _ := os.ReadDir("/proc")
+	var between []string // no command line: maybe a monitor in its execve
 	for _, ent := range entries {
 		pid, err := strconv.Atoi(ent.Name())
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + ent.Name() + "/cmdline")
-		if err != nil {
-			continue
+		if !killMonitor(pid, runRoot) {
+			between = append(between, ent.Name())
 		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) == 3 && filepath.Base(args[0]) == "skiff-monitor" && strings.HasPrefix(args[2], runRoot+"/") {
-			unix.Kill(pid, unix.SIGKILL)
+	}
+	if len(between) > 0 {
+		time.Sleep(20 * time.Millisecond)
+		for _, name := range between {
+			pid, _ := strconv.Atoi(name)
+			killMonitor(pid, runRoot)
 		}
 	}
 	time.Sleep(50 * time.Millisecond) // the parent-death signals land
+}
+
+// killMonitor kills pid if its command line is a monitor's of runRoot; it
+// reports false when the process has no command line to read (gone, a
+// kernel thread, or between two programs).
+func killMonitor(pid int, runRoot string) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return false
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	base := filepath.Base(args[0])
+	if len(args) == 3 && (base == "skiff-monitor" || base == monitorio.IdleBinary) && strings.HasPrefix(args[2], runRoot+"/") {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+	return true
 }

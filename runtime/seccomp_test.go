@@ -16,8 +16,9 @@ import (
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/skiff-engine/skiff/test/fixture"
 	"golang.org/x/sys/unix"
+
+	"github.com/skiff-engine/skiff/test/fixture"
 )
 
 // deniedBy returns the errno the profile answers an argument-less call of

@@ -6,10 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
-// monitorComm is the name of skiff's per-container monitor (cmd/skiff-monitor).
-const monitorComm = "skiff-monitor"
+// monitorComm is the name of skiff's per-container monitor (cmd/skiff-monitor),
+// idleComm that of the idle monitor it becomes while its container runs
+// (cmd/skiff-monitor-idle), as the kernel keeps it: 15 bytes.
+const (
+	monitorComm = "skiff-monitor"
+	idleComm    = "skiff-monitor-i"
+)
 
 // rejoinMonitors starts a pause process inside the user and mount
 // namespaces of a running monitor of this run root and returns its pid. The
@@ -68,12 +74,17 @@ func runningMonitors(dir string) int {
 }
 
 // isMonitor reports that pid is a live monitor of ours started for config
-// (argv "skiff-monitor run <config>").
+// (argv "skiff-monitor run <config>", or skiff-monitor-idle's).
 func isMonitor(pid int, config string) bool {
-	if !isOurs(pid, monitorComm) {
+	if !isOurs(pid, monitorComm) && !isOurs(pid, idleComm) {
 		return false
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	for try := 0; err == nil && len(b) == 0 && try < 5; try++ {
+		// Between its two programs (execve): no command line for an instant.
+		time.Sleep(10 * time.Millisecond)
+		b, err = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	}
 	if err != nil {
 		return false
 	}

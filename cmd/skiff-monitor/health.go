@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/runtime"
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // health runs a container's healthcheck: each check is an exec into the
@@ -129,35 +132,27 @@ func (h *health) check() runtime.HealthReply {
 	return runtime.HealthReply{Status: h.state.Status, Result: res}
 }
 
-// record applies a result by Docker's rules: a pass makes the container
-// healthy; a failure adds to the failing streak, and the retries-th in a
-// row makes it unhealthy, except that failures in the start period before
-// any pass do not count.
+// record applies a result by Docker's rules (monitorio.NextHealth).
 func (h *health) record(res runtime.HealthResult) {
 	h.state.Log = append(h.state.Log, res)
 	if n := len(h.state.Log); n > runtime.MaxHealthLog {
 		h.state.Log = append([]runtime.HealthResult(nil), h.state.Log[n-runtime.MaxHealthLog:]...)
 	}
-	if res.ExitCode == 0 {
-		h.state.FailingStreak = 0
-		h.state.Status = runtime.HealthHealthy
-		return
-	}
-	if h.state.Status == runtime.HealthStarting && res.Start.Sub(h.startedAt) < h.hc.StartPeriod {
-		return
-	}
-	h.state.FailingStreak++
-	if h.state.FailingStreak >= h.hc.Retries {
-		h.state.Status = runtime.HealthUnhealthy
-	}
+	h.state.Status, h.state.FailingStreak = monitorio.NextHealth(h.state.Status, h.state.FailingStreak,
+		res.ExitCode == 0, res.Start.Sub(h.startedAt) < h.hc.StartPeriod, h.hc.Retries)
 }
 
 // probe execs the check into the container with its output on one pipe
 // (4 KiB of it kept, as Docker) and kills it at the timeout.
-func (h *health) probe() (res runtime.HealthResult) {
+func (h *health) probe() runtime.HealthResult {
+	return probeIn(h.m.container, &h.process, h.hc.Timeout)
+}
+
+// probeIn execs a check into container c and kills it at the timeout.
+func probeIn(c *libcontainer.Container, process *specs.Process, timeout time.Duration) (res runtime.HealthResult) {
 	res = runtime.HealthResult{Start: time.Now().UTC(), ExitCode: -1}
 	defer func() { res.End = time.Now().UTC() }()
-	p, err := runtime.NewProcess(&h.process, false)
+	p, err := runtime.NewProcess(process, false)
 	if err != nil {
 		res.Output = err.Error()
 		return res
@@ -169,7 +164,7 @@ func (h *health) probe() (res runtime.HealthResult) {
 	}
 	defer r.Close()
 	p.Stdout, p.Stderr = w, w
-	err = h.m.container.Run(p)
+	err = c.Run(p)
 	w.Close()
 	if err != nil {
 		res.Output = err.Error()
@@ -177,13 +172,13 @@ func (h *health) probe() (res runtime.HealthResult) {
 	}
 	out := make(chan []byte, 1)
 	go func() { out <- readLimited(r, runtime.MaxHealthOutput) }()
-	timer := time.AfterFunc(h.hc.Timeout, func() { p.Signal(unix.SIGKILL) })
+	timer := time.AfterFunc(timeout, func() { p.Signal(unix.SIGKILL) })
 	ps, _ := p.Wait()
 	timedOut := !timer.Stop()
 	r.SetReadDeadline(time.Now().Add(maxDrain))
 	b := <-out
 	if timedOut {
-		res.Output = "Health check exceeded timeout (" + h.hc.Timeout.String() + ")"
+		res.Output = "Health check exceeded timeout (" + timeout.String() + ")"
 		return res
 	}
 	res.ExitCode, res.Output = exitCode(ps), string(b)
@@ -228,8 +223,8 @@ func (m *monitor) onUnhealthy() bool {
 	return true
 }
 
-// healthcheckNow answers a client's FrameHealthcheck.
-func (m *monitor) healthcheckNow(c *client) {
+// Healthcheck answers a client's FrameHealthcheck.
+func (m *monitor) Healthcheck(c *monitorio.Client) {
 	m.mu.Lock()
 	h := m.health
 	m.mu.Unlock()
@@ -238,5 +233,37 @@ func (m *monitor) healthcheckNow(c *client) {
 		reply = h.check()
 	}
 	b, _ := json.Marshal(reply)
-	m.clients.sendTo(c, runtime.FrameHealthcheck, b)
+	m.clients.SendTo(c, runtime.FrameHealthcheck, b)
+}
+
+// runHealth is `skiff-monitor health <monitor.json>`: one check of the
+// running container for the idle monitor, which reads no JSON: the check's
+// exit code on a line, then its HealthResult as JSON, on stdout
+// (monitorio.ParseCheckOutput).
+func runHealth(path string) int {
+	var m monitor
+	res := runtime.HealthResult{Start: time.Now().UTC(), ExitCode: -1}
+	err := m.readConfig(path)
+	var spec *specs.Spec
+	if err == nil {
+		spec, err = loadSpec(m.cfg.Bundle)
+	}
+	var argv []string
+	if err == nil {
+		argv, err = m.cfg.Healthcheck.Argv()
+	}
+	var c *libcontainer.Container
+	if err == nil {
+		c, err = libcontainer.Load(m.cfg.StateRoot, m.cfg.ID)
+	}
+	if err == nil {
+		process := *spec.Process
+		process.Args, process.Terminal, process.ConsoleSize = argv, false, nil
+		res = probeIn(c, &process, m.cfg.Healthcheck.WithDefaults().Timeout)
+	} else {
+		res.Output, res.End = err.Error(), time.Now().UTC()
+	}
+	b, _ := json.Marshal(res)
+	os.Stdout.WriteString(strconv.Itoa(res.ExitCode) + "\n" + string(b) + "\n")
+	return 0
 }

@@ -1,11 +1,13 @@
 // Command skiff-monitor is the per-container monitor (conmon's role). It is
 // kept small on purpose: it imports only libcontainer, x/sys, skiff's
 // runtime package and the standard library, so it starts several times
-// faster than skiff, keeps about 2 MB of private memory per container, and
-// is cheaper for libcontainer to re-execute as the container's init.
+// faster than skiff and is cheaper for libcontainer to re-execute as the
+// container's init. Once the container runs it becomes skiff-monitor-idle
+// (idle.go), a far smaller program, until the init exits.
 //
 //	skiff-monitor run <monitor.json>   monitor one container (runtime.MonitorConfig)
 //	skiff-monitor exec <exec.json>     run a process in a running container (runtime.ExecConfig)
+//	skiff-monitor health <monitor.json> one healthcheck of a running container, for skiff-monitor-idle
 //	skiff-monitor init                 libcontainer's container init (re-exec)
 //	skiff-monitor dns <dns.json>       a user network's name server (runtime.DNSConfig)
 //	skiff-monitor netns <dir>          the holder of rootless user networks' namespace (netns.ServeShared)
@@ -25,7 +27,8 @@
 // SIGTERM it stops the container the way `skiff stop` does (the stop
 // signal, SIGKILL after the stop timeout), so that `kill <monitor>` or a
 // system shutdown ends the container and its exit is still recorded. Signals are caught, not ignored: an ignored disposition
-// would be inherited by the container's processes.
+// would be inherited by the container's processes. skiff-monitor-idle does
+// the same.
 //
 // `exec` replaces the skiff CLI (execve) so that the process libcontainer
 // re-executes to enter the container is this small binary, not skiff, or
@@ -38,14 +41,27 @@ package main
 import (
 	"fmt"
 	"os"
+	goruntime "runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
+
 	// Device cgroup rules, and nsenter's C constructor that joins the
 	// container's namespaces before the Go runtime starts in `init`.
 	_ "github.com/opencontainers/cgroups/devices"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
+
+func init() {
+	if os.Getenv(monitorio.HandoffEnv) != "" {
+		// Resumed (idle.go): the container's init is a child of the main
+		// thread, and a restart forks the next from the same: the main
+		// goroutine keeps to it from the start.
+		goruntime.LockOSThread()
+	}
+}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
@@ -65,6 +81,8 @@ func main() {
 		os.Exit(runMonitor(os.Args[2]))
 	case "exec":
 		os.Exit(runExec(os.Args[2]))
+	case "health":
+		os.Exit(runHealth(os.Args[2]))
 	case "dns":
 		os.Exit(runDNS(os.Args[2]))
 	case "netns":
@@ -74,6 +92,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON | dns DNS-JSON | netns DIR (started by skiff, not by hand)")
+	fmt.Fprintln(os.Stderr, "usage: skiff-monitor run MONITOR-JSON | exec EXEC-JSON | health MONITOR-JSON | dns DNS-JSON | netns DIR (started by skiff, not by hand)")
 	os.Exit(125)
 }

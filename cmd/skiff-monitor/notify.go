@@ -5,29 +5,19 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/skiff-engine/skiff/runtime"
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
-// The monitor speaks systemd's notification protocol itself (sd_notify(3)):
-// one datagram per message to the unix socket NOTIFY_SOCKET names, a path
-// or, with a leading '@', an abstract name (net does the translation).
+// The monitor speaks systemd's notification protocol itself (sd_notify(3),
+// monitorio.SdNotify): one datagram per message to the unix socket
+// NOTIFY_SOCKET names.
 
 // notifyEnv is systemd's variable; the monitor takes the socket from its
 // config, never from its environment, and passes the variable on to no one.
 const notifyEnv = "NOTIFY_SOCKET"
-
-// sdNotify sends msg to the socket.
-func sdNotify(socket, msg string) error {
-	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: socket, Net: "unixgram"})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_, err = conn.Write([]byte(msg))
-	return err
-}
 
 // notifyStarted tells systemd the container runs, before the start is
 // reported (systemd must know the main process before the ExecStart
@@ -41,7 +31,7 @@ func (m *monitor) notifyStarted() {
 	if !m.cfg.NotifyContainer {
 		msg += "\nREADY=1"
 	}
-	sdNotify(m.cfg.NotifySocket, msg) // a unit without the socket still runs
+	monitorio.SdNotify(m.cfg.NotifySocket, msg) // a unit without the socket still runs
 }
 
 // listenNotify is the socket a container that notifies itself sends to,
@@ -72,26 +62,32 @@ func (m *monitor) listenNotify() error {
 	return nil
 }
 
-// relayNotify passes the container's messages on to systemd with the
+// startRelay passes the container's messages on to systemd with the
 // monitor as MAINPID: a pid of the container's namespace means nothing to
-// systemd. It ends when the socket is closed.
-func (m *monitor) relayNotify() {
-	if m.notify == nil {
+// systemd. It ends when the socket is closed or at pauseRelay; it does
+// nothing when the relay runs.
+func (m *monitor) startRelay() {
+	if m.notify == nil || m.relaying != nil {
 		return
 	}
-	buf := make([]byte, 4096)
-	self := "MAINPID=" + strconv.Itoa(os.Getpid())
-	for {
-		n, err := m.notify.Read(buf)
-		if err != nil {
-			return
-		}
-		lines := []string{self}
-		for _, l := range strings.Split(string(buf[:n]), "\n") {
-			if l != "" && !strings.HasPrefix(l, "MAINPID=") {
-				lines = append(lines, l)
-			}
-		}
-		sdNotify(m.cfg.NotifySocket, strings.Join(lines, "\n"))
-	}
+	done := make(chan struct{})
+	m.relaying = done
+	go func() {
+		defer close(done)
+		m.relayNotify()
+	}()
 }
+
+// pauseRelay ends the relay, leaving the socket open (a datagram is read
+// whole or not at all).
+func (m *monitor) pauseRelay() {
+	if m.relaying == nil {
+		return
+	}
+	m.notify.SetReadDeadline(time.Unix(1, 0))
+	<-m.relaying
+	m.relaying = nil
+	m.notify.SetReadDeadline(time.Time{})
+}
+
+func (m *monitor) relayNotify() { monitorio.RelayNotify(m.notify, m.cfg.NotifySocket) }

@@ -37,15 +37,27 @@ func nextBackoff(prev, ran time.Duration) time.Duration {
 
 // supervise waits for each run of the container and starts it again while
 // its policy says so; it returns the last run's exit, for finish.
-func (m *monitor) supervise() runtime.State {
-	var delay time.Duration
+// resumed: the idle monitor became this one again because the init
+// exited (idle.go), so the loop starts with the wait.
+func (m *monitor) supervise(resumed bool) runtime.State {
 	for {
-		timer := m.armTimeout()
-		stopHealth := m.startHealth()
-		code, oom := m.wait()
-		stopHealth()
-		if timer != nil {
-			timer.Stop()
+		var code int
+		var oom bool
+		if resumed {
+			resumed = false
+			code, oom = m.wait()
+		} else {
+			m.becomeIdle() // returns only when this monitor stays
+			m.flowOutputs()
+			timer := m.armTimeout()
+			stopHealth := m.startHealth() // before a client can ask for a check
+			m.startAccepting()
+			m.startRelay()
+			code, oom = m.wait()
+			stopHealth()
+			if timer != nil {
+				timer.Stop()
+			}
 		}
 		st := runtime.State{Status: runtime.StatusExited, ExitCode: code, OOMKilled: oom}
 		again, manual := m.shouldRestart(code)
@@ -53,10 +65,10 @@ func (m *monitor) supervise() runtime.State {
 		if !again {
 			return st
 		}
-		delay = nextBackoff(delay, time.Since(m.startedAt))
+		m.backoff = nextBackoff(m.backoff, time.Since(m.startedAt))
 		m.restartCount++
 		m.endRun(st)
-		if !m.backoff(delay) {
+		if !m.waitBackoff(m.backoff) {
 			st.ManuallyStopped = runtime.StopRequested(m.cfg.RunDir)
 			return st
 		}
@@ -107,13 +119,13 @@ func (m *monitor) endRun(exit runtime.State) {
 		m.container = nil
 	}
 	m.mu.Lock()
-	m.process, m.pty = nil, nil
+	m.process, m.pid, m.pty = nil, 0, nil
 	m.mu.Unlock()
 	st := m.stamp(exit)
 	st.Status = runtime.StatusRestarting
 	runtime.WriteState(m.cfg.StatePath, st, false)
 	m.event("die", map[string]string{"exitCode": strconv.Itoa(exit.ExitCode)})
-	m.clients.exit(exit.ExitCode)
+	m.clients.Exit(exit.ExitCode)
 }
 
 // stopPoll is how often a backoff looks for the user's stop request: the
@@ -121,9 +133,9 @@ func (m *monitor) endRun(exit runtime.State) {
 // to signal meanwhile).
 const stopPoll = 50 * time.Millisecond
 
-// backoff waits delay before a restart; a stop (the user's request, or
+// waitBackoff waits delay before a restart; a stop (the user's request, or
 // SIGTERM) cuts it short, and it then reports false.
-func (m *monitor) backoff(delay time.Duration) bool {
+func (m *monitor) waitBackoff(delay time.Duration) bool {
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	tick := time.NewTicker(stopPoll)

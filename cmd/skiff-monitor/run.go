@@ -23,6 +23,7 @@ import (
 
 	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
+	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
 // attachTimeout bounds the wait for the first client with WaitAttach.
@@ -35,16 +36,22 @@ const drainTimeout = 2 * time.Second
 // monitor is one container's monitor.
 type monitor struct {
 	cfg     runtime.MonitorConfig
+	cfgPath string   // the file cfg was read from
 	syncFd  *os.File // fd 3 until the start-up is reported
 	ln      *net.UnixListener
+	accepts chan struct{}      // closed when the accept loop under way ends; nil: none
 	log     *runtime.LogWriter // nil: no log
-	clients clients
+	clients monitorio.Clients
 
 	container *libcontainer.Container
-	process   *libcontainer.Process
+	process   initProcess    // the container's init
+	pid       int            // its pid
 	network   *netns.Network // set up after the init's creation, torn down at its exit
 	notify    *net.UnixConn  // the container's notification socket (NotifyContainer)
+	relaying  chan struct{}  // closed when the relay from notify ends; nil: none runs
 	outputs   sync.WaitGroup
+	pending   []pendingOutput // output of the run under way not yet copied (flowOutputs)
+	backoff   time.Duration   // the last restart's wait (Docker's doubling)
 
 	mu      sync.Mutex
 	started chan struct{} // closed once the start is reported: output and input flow
@@ -67,6 +74,9 @@ type monitor struct {
 }
 
 func runMonitor(path string) int {
+	if h, ok := os.LookupEnv(monitorio.HandoffEnv); ok {
+		return resumeMonitor(path, h) // the idle monitor became us again (idle.go)
+	}
 	// The container's init has a parent-death signal, which the kernel
 	// sends when the thread that forked it ends: keep the container start
 	// on this thread, which lives as long as the process.
@@ -82,16 +92,9 @@ func runMonitor(path string) int {
 	if !goAhead() {
 		return 0
 	}
-	b, err := os.ReadFile(path)
-	if err == nil {
-		err = json.Unmarshal(b, &m.cfg)
-	}
-	if err != nil {
+	if err := m.readConfig(path); err != nil {
 		m.say("error 125 monitor config: " + err.Error())
 		return 1
-	}
-	if m.cfg.LogDriver == "" {
-		m.cfg.LogDriver = runtime.LogJSONFile
 	}
 	if c, err := libcontainer.Load(m.cfg.StateRoot, m.cfg.ID); err == nil {
 		if st, _ := c.Status(); st != libcontainer.Stopped {
@@ -116,11 +119,15 @@ func runMonitor(path string) int {
 		return m.fail(err)
 	}
 	m.notifyStarted()
-	go m.relayNotify()
 	m.report("started", strconv.Itoa(pid))
 	close(m.started)
-	go m.acceptLoop()
-	st := m.supervise()
+	return m.serveRun(false)
+}
+
+// serveRun supervises the running container to its end (resumed: its init
+// has exited) and cleans up.
+func (m *monitor) serveRun(resumed bool) int {
+	st := m.supervise(resumed)
 	m.finish(st)
 	if m.cfg.NotifySocket != "" {
 		// The unit's main process: systemd's Restart=on-failure reads
@@ -128,6 +135,22 @@ func runMonitor(path string) int {
 		return st.ExitCode
 	}
 	return 0
+}
+
+// readConfig reads the monitor's config (runtime.MonitorConfig).
+func (m *monitor) readConfig(path string) error {
+	m.cfgPath = path
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &m.cfg)
+	}
+	if err != nil {
+		return err
+	}
+	if m.cfg.LogDriver == "" {
+		m.cfg.LogDriver = runtime.LogJSONFile
+	}
+	return nil
 }
 
 // goAhead waits for "go" on the control pipe (runtime.MonitorControlFd)
@@ -161,6 +184,12 @@ func (m *monitor) daemonize() {
 		}
 		null.Close()
 	}
+	m.catchSignals()
+}
+
+// catchSignals catches terminal signals (ignored, they would be inherited
+// ignored by the container's processes) and SIGTERM (stop).
+func (m *monitor) catchSignals() {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGPIPE)
 	go func() {
@@ -188,16 +217,25 @@ func (m *monitor) stop() {
 	if p == nil {
 		return
 	}
+	p.Signal(m.stopSignal())
+	time.AfterFunc(m.stopTimeout(), func() { p.Signal(unix.SIGKILL) })
+}
+
+// stopSignal is the container's stop signal, SIGTERM by default.
+func (m *monitor) stopSignal() unix.Signal {
 	sig, err := runtime.ParseSignal(m.cfg.StopSignal)
 	if m.cfg.StopSignal == "" || err != nil {
-		sig = unix.SIGTERM
+		return unix.SIGTERM
 	}
-	timeout := 10 * time.Second
+	return sig
+}
+
+// stopTimeout is how long a stop waits before SIGKILL.
+func (m *monitor) stopTimeout() time.Duration {
 	if m.cfg.StopTimeout != nil {
-		timeout = time.Duration(*m.cfg.StopTimeout) * time.Second
+		return time.Duration(*m.cfg.StopTimeout) * time.Second
 	}
-	p.Signal(sig)
-	time.AfterFunc(timeout, func() { p.Signal(unix.SIGKILL) })
+	return 10 * time.Second
 }
 
 // prepare records the monitor's pid, listens on the attach socket and
@@ -235,9 +273,9 @@ func (m *monitor) acceptFirst() error {
 	if err != nil {
 		return fmt.Errorf("no client attached within %s: %w", attachTimeout, err)
 	}
-	c := &client{conn: conn}
-	m.clients.add(c)
-	go m.serve(c)
+	c := &monitorio.Client{Conn: conn}
+	m.clients.Add(c)
+	m.clients.Serve(c, m)
 	return nil
 }
 
@@ -265,7 +303,7 @@ func (m *monitor) report(what, detail string) {
 	if what == "error" {
 		typ = runtime.FrameError
 	}
-	m.clients.send(typ, []byte(detail))
+	m.clients.Send(typ, []byte(detail))
 }
 
 // fail records a start that failed, tells the engine, and cleans up. A
@@ -308,7 +346,7 @@ func (m *monitor) finish(st runtime.State) {
 	os.Remove(filepath.Join(m.cfg.RunDir, runtime.AttachSocket))
 	os.Remove(filepath.Join(m.cfg.RunDir, "monitor.pid"))
 	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
-	if !m.clients.exit(st.ExitCode) {
+	if !m.clients.Exit(st.ExitCode) {
 		runDetached(m.cfg.ExitCommand)
 	}
 	m.network.Wait()

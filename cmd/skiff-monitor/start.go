@@ -50,7 +50,7 @@ func (m *monitor) start() (int, error) {
 	}
 	pid, _ := p.Pid()
 	m.mu.Lock()
-	m.process = p
+	m.process, m.pid = p, pid
 	m.mu.Unlock()
 	m.startedAt = time.Now().UTC()
 	st := runtime.State{Status: runtime.StatusRunning, Pid: pid, StartedAt: m.startedAt, RestartCount: m.restartCount,
@@ -221,9 +221,29 @@ func (m *monitor) startWithPty(p *libcontainer.Process) error {
 	return m.execAfterNetwork(p)
 }
 
-// copyOutput copies one output stream of the container to the log and to
-// every client until it ends.
+// pendingOutput is an output stream of the container not yet copied.
+type pendingOutput struct {
+	stream string
+	r      *os.File
+}
+
+// copyOutput makes an output stream of the container's pending: its copy
+// starts with flowOutputs, unless the monitor hands it to the idle one.
 func (m *monitor) copyOutput(stream string, r *os.File) {
+	m.pending = append(m.pending, pendingOutput{stream, r})
+}
+
+// flowOutputs starts the copies of the pending output streams.
+func (m *monitor) flowOutputs() {
+	for _, o := range m.pending {
+		m.flowOutput(o.stream, o.r)
+	}
+	m.pending = nil
+}
+
+// flowOutput copies one output stream of the container to the log and to
+// every client until it ends.
+func (m *monitor) flowOutput(stream string, r *os.File) {
 	typ := runtime.FrameStdout
 	if stream == runtime.StreamStderr {
 		typ = runtime.FrameStderr
@@ -240,7 +260,7 @@ func (m *monitor) copyOutput(stream string, r *os.File) {
 				if m.log != nil {
 					m.log.Write(stream, buf[:n])
 				}
-				m.clients.send(typ, buf[:n])
+				m.clients.Send(typ, buf[:n])
 			}
 			if err != nil { // EOF, or EIO from a pty whose last user left
 				return
@@ -272,6 +292,9 @@ func (m *monitor) wait() (code int, oom bool) {
 // oomKilled reads the container cgroup's OOM kill count (there is none
 // without cgroups).
 func (m *monitor) oomKilled() bool {
+	if m.container == nil {
+		return false
+	}
 	st, err := m.container.State()
 	if err != nil || len(st.CgroupPaths) == 0 {
 		return false
@@ -284,9 +307,9 @@ func (m *monitor) oomKilled() bool {
 	return err == nil && n > 0
 }
 
-// writeStdin passes a client's input on; it waits for the start, and drops
+// WriteStdin passes a client's input on; it waits for the start, and drops
 // input when the container has no stdin.
-func (m *monitor) writeStdin(b []byte) {
+func (m *monitor) WriteStdin(b []byte) {
 	<-m.started
 	m.mu.Lock()
 	w := m.stdin
@@ -296,9 +319,9 @@ func (m *monitor) writeStdin(b []byte) {
 	}
 }
 
-// closeStdin ends the container's input. A terminal has no end of input
+// CloseStdin ends the container's input. A terminal has no end of input
 // apart from hanging up, so with one this does nothing.
-func (m *monitor) closeStdin() {
+func (m *monitor) CloseStdin() {
 	<-m.started
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -308,9 +331,9 @@ func (m *monitor) closeStdin() {
 	}
 }
 
-// resize records a client's terminal size and applies it once the pty
+// Resize records a client's terminal size and applies it once the pty
 // exists.
-func (m *monitor) resize(height, width uint16) {
+func (m *monitor) Resize(height, width uint16) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.size = [2]uint16{height, width}

@@ -8,7 +8,9 @@
 # HEALTH_SECS (default 10) seconds; the CPU is what the processes that run
 # checks spent meanwhile (user + system, their reaped children included:
 # the exec'd processes), divided by the checks the file counted:
-# - skiff: the container's skiff-monitor (it runs each check itself);
+# - skiff: the container's monitor (skiff-monitor-idle while the container
+#   runs: it times each check and runs it as a `skiff-monitor health`
+#   child, whose CPU is counted once reaped);
 # - docker: dockerd, containerd and the container's shim (dockerd
 #   schedules the check, the shim execs it through runc);
 # - podman: its checks need systemd timers, which this host has not: each
@@ -43,7 +45,8 @@ health_figures() {
 	section "CPU per healthcheck (a check every $HEALTH_INTERVAL for $HEALTH_SECS s)"
 	local check='echo x >> /tmp/checks' id pids t0 t1 n
 	id=$($S run -d --network none --health-cmd "$check" --health-interval "$HEALTH_INTERVAL" busybox sleep 1000)
-	pids=$(pgrep -f "skiff-monitor run $RUN/sr/c/$id" || true)
+	# The monitor by its pid file: its argv is skiff-monitor-idle's by now.
+	pids=$(cat "$RUN/sr/c/$id/monitor.pid" 2>/dev/null || true)
 	if [ -z "$pids" ]; then
 		note "health: skiff's monitor of $id not found"
 		SKIFF_FAILED=1

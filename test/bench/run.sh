@@ -647,7 +647,19 @@ if part memory; then
 			awk -v rss="$rss" '/^Pss:/{pss=$2} /^Private_(Clean|Dirty):/{priv+=$2} END{print rss, pss, priv}' /proc/$p/smaps_rollup
 		done | awk '{r+=$1; p+=$2; v+=$3; n++} END{printf "VmRSS %.0f kB, Pss %.0f kB, private %.0f kB (%d processes)", r/n, p/n, v/n, n}'
 	}
-	say "- skiff-monitor: $(mem_avg $(pgrep -f "skiff-monitor run $RUN/sr" || true))"
+	# skiff's monitors by the pid each container's monitor.pid records: a
+	# running container's monitor has become skiff-monitor-idle (execve:
+	# same pid), so its command line no longer says skiff-monitor.
+	mons=$(cat "$RUN"/sr/c/*/monitor.pid 2>/dev/null || true)
+	say "- skiff-monitor: $(mem_avg $mons)"
+	# what the monitors run now, and their Pss split: anonymous (the Go
+	# heap, stacks, runtime metadata: each monitor's own) and file (the
+	# binary's pages, shared by all)
+	split=$(for p in $mons; do
+		printf '%s ' "$(basename "$(readlink /proc/$p/exe)")"
+		awk '/^Pss_Anon:/{a=$2} /^Pss_File:/{f=$2} END{print a, f}' /proc/$p/smaps_rollup
+	done | awk '{n[$1]++; a+=$2; f+=$3; c++} END{for (b in n) printf "%s × %d, ", b, n[b]; printf "Pss anon %.0f kB + file %.0f kB", a/c, f/c}')
+	say "  skiff: $split"
 	[ -n "$P" ] && say "- podman's conmon: $(mem_avg $(pgrep -f "conmon .*$B/p/" || true))"
 	[ -n "$D" ] && say "- docker's containerd-shim-runc-v2: $(mem_avg $(pgrep -f "containerd-shim-runc-v2 .*$B/c/containerd.sock" || true))"
 	say ""

@@ -379,9 +379,17 @@ func monitorOf(t *testing.T, s *Skiff, id string) proc {
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	for _, p := range monitors(s) {
-		if p.pid == pid {
-			return p
+	// A monitor that is between its two programs (skiff-monitor becomes
+	// skiff-monitor-idle once the container runs) has no command line for
+	// the instant of its execve: look again for a moment.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		for _, p := range monitors(s) {
+			if p.pid == pid {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			break
 		}
 	}
 	t.Fatalf("monitor.pid says %d, which is not a skiff-monitor of this test (%v)", pid, monitors(s))

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// monitorExe is the binary the container's monitor runs now (its
+// /proc/PID/exe), by the pid in monitor.pid.
+func monitorExe(t *testing.T, s *Skiff, id string) (pid int, exe string) {
+	t.Helper()
+	p := monitorOf(t, s, id)
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(p.pid) + "/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.pid, filepath.Base(exe)
+}
+
+// Once a container runs, its monitor is the small skiff-monitor-idle (the
+// same process: same pid), and it still does the monitor's work: the log,
+// the healthcheck, attach (input in, output and the exit out), and the
+// restart policy after the init is killed, after which it is the idle
+// binary again.
+func TestMonitorBecomesIdle(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		id := s.Run("run", "-d", "-i", "--name", "idle", "--network", "none", "--restart", "always",
+			"--health-cmd", "true", "--health-interval", "300ms", bb,
+			"sh", "-c", `echo hello; while read l; do echo "got $l"; done; echo eof`).MustSucceed(t).Out()
+		var pid int
+		eventually(t, 5*time.Second, "the monitor did not become skiff-monitor-idle", func() bool {
+			var exe string
+			pid, exe = monitorExe(t, s, id)
+			return exe == "skiff-monitor-idle"
+		})
+		eventually(t, 5*time.Second, "no output in the log", func() bool {
+			return s.Run("logs", "idle").MustSucceed(t).Stdout == "hello\n"
+		})
+		eventually(t, 5*time.Second, "the healthcheck did not turn healthy", func() bool {
+			return inspectHealth(t, s, "idle").Status == "healthy"
+		})
+		s.Run("healthcheck", "run", "idle").Assert(t, Expect{Code: 0, Stdout: "healthy"})
+
+		// attach: the input reaches the container, its output and its
+		// exit (at the end of input) come back; the policy restarts it.
+		got := s.RunStdin(strings.NewReader("one\n"), "attach", "idle").MustSucceed(t).Stdout
+		if !strings.Contains(got, "got one\neof\n") {
+			t.Errorf("attach output %q, want the container's answer and its end", got)
+		}
+		eventually(t, 10*time.Second, "the container was not restarted after its exit", func() bool {
+			return inspectOut(t, s, "idle", "{{.RestartCount}} {{.State.Status}}") == "1 running"
+		})
+
+		// kill -9 of the container's process: restarted under the same
+		// monitor, which becomes the idle binary again.
+		initPid, _ := strconv.Atoi(inspectOut(t, s, "idle", "{{.State.Pid}}"))
+		if initPid <= 0 {
+			t.Fatalf("State.Pid %d", initPid)
+		}
+		syscall.Kill(initPid, syscall.SIGKILL)
+		eventually(t, 10*time.Second, "the container was not restarted after kill -9", func() bool {
+			return inspectOut(t, s, "idle", "{{.RestartCount}} {{.State.Status}}") == "2 running"
+		})
+		eventually(t, 5*time.Second, "the restarted container's monitor is not the idle binary", func() bool {
+			p, exe := monitorExe(t, s, id)
+			return p == pid && exe == "skiff-monitor-idle"
+		})
+		eventually(t, 5*time.Second, "the restarted container's output is not in the log", func() bool {
+			return strings.Count(s.Run("logs", "idle").MustSucceed(t).Stdout, "hello\n") == 3
+		})
+		if got := inspectOut(t, s, "idle", "{{.State.Health.Status}}"); got != "starting" && got != "healthy" {
+			t.Errorf("health after the restart: %q", got)
+		}
+
+		// stop ends it for good, and the exit is recorded.
+		s.Run("stop", "-t", "1", "idle").MustSucceed(t)
+		if got := inspectOut(t, s, "idle", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}"); got != "exited 137 2" {
+			t.Errorf("after stop: %q", got)
+		}
+		s.Run("rm", "idle").MustSucceed(t)
+		waitNoMonitors(t, s, 5*time.Second)
+	})
+}
+
+// A rootful container on the default bridge network goes idle too (the
+// resumed monitor rebuilds the network's undo steps: its veth is gone after
+// the exit); rootless, the default network is slirp4netns, which belongs to
+// the monitor that started it, so that monitor stays.
+func TestMonitorIdleNetwork(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		id := s.Run("run", "-d", "--name", "net", "--restart", "always", bb, "sleep", "100").MustSucceed(t).Out()
+		want := "skiff-monitor-idle"
+		if s.Rootless() {
+			want = "skiff-monitor"
+			time.Sleep(time.Second) // it would have become idle by now
+		}
+		eventually(t, 5*time.Second, "the monitor is not "+want, func() bool {
+			_, exe := monitorExe(t, s, id)
+			return exe == want
+		})
+		initPid, _ := strconv.Atoi(inspectOut(t, s, "net", "{{.State.Pid}}"))
+		syscall.Kill(initPid, syscall.SIGKILL)
+		eventually(t, 10*time.Second, "the container was not restarted after kill -9", func() bool {
+			return inspectOut(t, s, "net", "{{.RestartCount}} {{.State.Status}}") == "1 running"
+		})
+		if !s.Rootless() {
+			// The restarted container has its network again.
+			if got := s.Run("exec", "net", "cat", "/sys/class/net/eth0/operstate").MustSucceed(t).Out(); got != "up" {
+				t.Errorf("eth0 after the restart: %q", got)
+			}
+		}
+		s.Run("rm", "-f", "net").MustSucceed(t)
+		waitNoMonitors(t, s, 5*time.Second)
+		if !s.Rootless() {
+			// ip asks this network namespace (sysfs shows its mounter's).
+			out, err := exec.Command("ip", "-o", "link").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "lo:") {
+				t.Fatalf("ip -o link: %v %s", err, out)
+			}
+			if veth := "veth" + id[:8]; strings.Contains(string(out), veth) {
+				t.Errorf("the container's veth %s… outlived it:\n%s", veth, out)
+			}
+		}
+	})
+}
