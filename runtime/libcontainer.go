@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -156,25 +157,27 @@ func Signal(stateRoot, id string, sig unix.Signal) error {
 // milliseconds.
 const execWait = 2 * time.Second
 
-// awaitExec waits until process pid no longer runs skiff-monitor's binary
-// (libcontainer's init has exec'd the container's command), pid is gone,
-// or timeout passes.
+// awaitExec waits until process pid is no longer libcontainer's init (its
+// command line skiff-monitor's "init": the binary itself may be a sealed
+// copy, so its path tells nothing), pid is gone, or timeout passes.
 func awaitExec(pid int, timeout time.Duration) {
-	bin, err := MonitorBinary()
-	if err != nil || pid <= 0 {
+	if pid <= 0 {
 		return
 	}
-	mon, err := os.Stat(bin)
-	if err != nil {
-		return
-	}
-	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	path := "/proc/" + strconv.Itoa(pid) + "/cmdline"
 	deadline := time.Now().Add(timeout)
 	for delay := 100 * time.Microsecond; time.Now().Before(deadline); delay = min(delay*2, 10*time.Millisecond) {
-		fi, err := os.Stat(exe)
-		if err != nil || !os.SameFile(fi, mon) {
+		b, err := os.ReadFile(path)
+		if err != nil || !isMonitorInit(b) {
 			return
 		}
 		time.Sleep(delay)
 	}
+}
+
+// isMonitorInit reports whether a command line is skiff-monitor's
+// libcontainer init ("…/skiff-monitor\x00init\x00").
+func isMonitorInit(cmdline []byte) bool {
+	args := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
+	return len(args) == 2 && args[1] == "init" && strings.HasPrefix(filepath.Base(args[0]), "skiff-monitor")
 }

@@ -101,3 +101,21 @@ func TestLibcontainerConfigRootlessWithoutCgroups(t *testing.T) {
 		t.Error("no private PID namespace")
 	}
 }
+
+func TestIsMonitorInit(t *testing.T) {
+	for _, tc := range []struct {
+		cmdline string
+		want    bool
+	}{
+		{"/usr/libexec/skiff/skiff-monitor\x00init\x00", true},
+		{"skiff-monitor\x00init\x00", true},
+		{"sleep\x00100\x00", false},
+		{"/bin/init\x00", false},
+		{"/x/skiff-monitor\x00run\x00/r/monitor.json\x00", false},
+		{"", false},
+	} {
+		if got := isMonitorInit([]byte(tc.cmdline)); got != tc.want {
+			t.Errorf("isMonitorInit(%q) = %v, want %v", tc.cmdline, got, tc.want)
+		}
+	}
+}
