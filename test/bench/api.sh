@@ -64,7 +64,9 @@ api_figures() {
 	if [ -n "$P" ] && api_serve podman-api $P system service --time 0; then
 		dp="$DOCKER --config $B/docker-config -H unix://$B/podman-api.sock"
 	fi
-	say "- skiff: \`skiff system service --time 0\`, running; podman: ${dp:+\`podman system service --time 0\`, running}${dp:-not measured}; docker: the bench's dockerd"
+	local pline="not measured"
+	[ -n "$dp" ] && pline="\`podman system service --time 0\`, running"
+	say "- skiff: \`skiff system service --time 0\`, running; podman: $pline; docker: the bench's dockerd"
 	echo "  creating $API_N containers for each engine" >&2
 	for n in $(seq "$API_N"); do
 		$S create --network none busybox true >/dev/null
@@ -94,12 +96,12 @@ api_figures() {
 		[ -n "$D" ] && measure api_act docker "curl -sf --unix-socket $B/docker.sock http://d/_ping"
 		table api_act skiff podman docker
 		for n in skiff podman; do
-			[ -f "$B/$n.act.pid" ] && kill "$(cat "$B/$n.act.pid")" 2>/dev/null
+			[ -f "$B/$n.act.pid" ] && kill "$(cat "$B/$n.act.pid")" 2>/dev/null || true
 		done
 	else
 		note "api: systemd-socket-activate is missing (Debian's systemd package), the activation figure is not measured"
 	fi
-	for n in "${API_PIDS[@]}"; do kill "$n" 2>/dev/null; done
+	for n in "${API_PIDS[@]}"; do kill "$n" 2>/dev/null || true; done
 	return 0
 }
 

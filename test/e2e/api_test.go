@@ -415,3 +415,32 @@ func TestAPISocketActivation(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIDockerPortsDf: through the service the docker CLI publishes a
+// port (the page answers on it, docker port names it) and shows system df
+// with Docker's rows.
+func TestAPIDockerPortsDf(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := s.LoadBusybox()
+		a := startService(t, s, "--time", "0")
+		port := hostPort(t)
+		a.mustDocker(t, "run", "-d", "--name", "pweb", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), image, "sh", "-c", webScript)
+		if body := fetch(t, s, fmt.Sprintf("http://127.0.0.1:%d/index.html", port)); strings.TrimSpace(body) != "hello-from-web" {
+			t.Errorf("the published port answered %q", body)
+		}
+		if out := a.mustDocker(t, "port", "pweb"); out != fmt.Sprintf("80/tcp -> 127.0.0.1:%d", port) {
+			t.Errorf("docker port: %q", out)
+		}
+		if out := a.mustDocker(t, "ps", "--format", "{{.Ports}}"); out != fmt.Sprintf("127.0.0.1:%d->80/tcp", port) {
+			t.Errorf("docker ps ports: %q", out)
+		}
+		df := a.mustDocker(t, "system", "df")
+		for _, row := range []string{"TYPE", "Images", "Containers", "Local Volumes", "Build Cache"} {
+			if !strings.Contains(df, row) {
+				t.Errorf("docker system df lacks %q:\n%s", row, df)
+			}
+		}
+		a.mustDocker(t, "rm", "-f", "pweb")
+	})
+}
