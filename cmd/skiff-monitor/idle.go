@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
-	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
@@ -69,7 +68,7 @@ func (m *monitor) becomeIdle() {
 		return
 	}
 	self, idle := idleBinary()
-	if idle == "" || exitsWithin(m.pid, idleGrace) {
+	if idle == "" {
 		return
 	}
 	m.pauseAccepting()
@@ -91,29 +90,6 @@ func (m *monitor) becomeIdle() {
 		m.log, _ = runtime.OpenLog(m.cfg.LogPath, m.cfg.LogDriver, m.cfg.LogMaxSize, m.cfg.LogMaxFiles)
 	}
 	m.clients.Resume(m)
-}
-
-// idleGrace: a container whose command ends this soon after its start
-// (run --rm true, a script's one-off) never pays for the two execs of
-// going idle and back; its output waits that long in the pipe at most.
-const idleGrace = 50 * time.Millisecond
-
-// exitsWithin reports whether process pid exits within d, without reaping
-// it (a pidfd turns readable at the exit).
-func exitsWithin(pid int, d time.Duration) bool {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(fd)
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		n, err := unix.Poll(fds, int(d.Milliseconds()))
-		if err == unix.EINTR {
-			continue
-		}
-		return err == nil && n > 0
-	}
 }
 
 // handoff is the Handoff of the run under way (without clients).
