@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/moby/moby/api/types/image"
 	"net/http"
 	"sort"
 	"time"
@@ -83,7 +84,65 @@ func (s *Server) systemDf(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, df)
+	writeJSON(w, http.StatusOK, systemDfResponse(df))
+}
+
+// dfContainer and dfVolume are the entries of Docker's /system/df (the
+// form before API 1.52, which the docker CLI up to 28 reads).
+type dfContainer struct {
+	ID         string `json:"Id"`
+	Names      []string
+	Image      string
+	ImageID    string
+	Command    string
+	Created    int64
+	State      string
+	Status     string
+	SizeRw     int64
+	SizeRootFs int64
+	Labels     map[string]string
+	Mounts     []struct{}
+}
+
+type dfVolume struct {
+	Name       string
+	Driver     string
+	Mountpoint string
+	Labels     map[string]string
+	Scope      string
+	Options    map[string]string
+	UsageData  struct{ Size, RefCount int64 }
+}
+
+// systemDfResponse is GET /system/df: LayersSize, Images (image
+// summaries with SharedSize and Containers), Containers (with their
+// sizes), Volumes (with UsageData) and an empty BuildCache.
+func systemDfResponse(df engine.SystemDfResult) map[string]any {
+	images := make([]image.Summary, 0, len(df.Images))
+	for _, u := range df.Images {
+		sum := imageSummary(u.Image, nil)
+		sum.SharedSize, sum.Containers = u.SharedSize, int64(u.Containers)
+		images = append(images, sum)
+	}
+	containers := make([]dfContainer, 0, len(df.Containers))
+	for _, u := range df.Containers {
+		c := u.Container
+		labels := c.Config.Labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		containers = append(containers, dfContainer{ID: c.ID, Names: []string{"/" + c.Name}, Image: c.Config.Image, ImageID: c.ImageID,
+			Command: c.Command(), Created: c.Created.Unix(), State: dockerState(c), Status: c.Status(),
+			SizeRw: u.SizeRw, SizeRootFs: u.SizeRootFs, Labels: labels, Mounts: []struct{}{}})
+	}
+	volumes := make([]dfVolume, 0, len(df.Volumes))
+	for _, v := range df.Volumes {
+		dv := dfVolume{Name: v.Name, Driver: "local", Scope: "local", Labels: map[string]string{}, Options: map[string]string{}}
+		dv.UsageData.Size, dv.UsageData.RefCount = v.Size, int64(v.Links)
+		volumes = append(volumes, dv)
+	}
+	return map[string]any{"LayersSize": df.LayersSize, "Images": images, "Containers": containers,
+		"Volumes": volumes, "BuildCache": []struct{}{}}
 }
 
 // auth has no registry login of its own through the API yet beyond the
