@@ -79,11 +79,7 @@ func TestAPIGoClientCreate(t *testing.T) {
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		image := s.LoadBusybox()
 		a := startService(t, s, "--time", "0")
-		cli, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersionNegotiation())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cli.Close()
+		cli := a.goClient(t)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := os.Mkdir(filepath.Join(s.Dir, "bind"), 0o755); err != nil {
@@ -302,11 +298,7 @@ func TestAPIStopRightAfterStart(t *testing.T) {
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		image := s.LoadBusybox()
 		a := startService(t, s, "--time", "0")
-		cli, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersionNegotiation())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cli.Close()
+		cli := a.goClient(t)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		one := 1
@@ -332,4 +324,16 @@ func TestAPIStopRightAfterStart(t *testing.T) {
 			cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{})
 		}
 	})
+}
+
+// goClient is a moby client of the service, negotiating its version,
+// closed when the test ends.
+func (a *apiService) goClient(t *testing.T) *client.Client {
+	t.Helper()
+	cli, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
 }

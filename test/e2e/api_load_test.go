@@ -45,10 +45,7 @@ func TestAPILoad(t *testing.T) {
 		defer cancel()
 		// One round first: what serving a round opens once and keeps (the
 		// state database, the store's handle on /) is the baseline.
-		warm, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersionNegotiation())
-		if err != nil {
-			t.Fatal(err)
-		}
+		warm := a.goClient(t)
 		if err := loadRound(ctx, warm, image, "load-warm"); err != nil {
 			t.Fatal(err)
 		}
@@ -280,11 +277,7 @@ func TestAPIServiceKilled(t *testing.T) {
 		// A new service takes over the stale socket and serves; every
 		// container can be removed through it.
 		b := startService(t, s, "--time", "0")
-		cli, err := client.New(client.WithHost("unix://"+b.sock), client.WithAPIVersionNegotiation())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cli.Close()
+		cli := b.goClient(t)
 		list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true})
 		if err != nil {
 			t.Fatalf("ContainerList after the kill: %v", err)
