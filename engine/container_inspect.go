@@ -326,27 +326,12 @@ func securityOpt(s runtime.SpecOptions) []string {
 func logConfig(c ContainerConfig) map[string]string {
 	out := map[string]string{}
 	if c.LogMaxSize > 0 {
-		out["max-size"] = sizeString(c.LogMaxSize)
+		out["max-size"] = runtime.SizeString(c.LogMaxSize)
 	}
 	if c.LogMaxFiles > 1 {
 		out["max-file"] = strconv.Itoa(c.LogMaxFiles)
 	}
 	return out
-}
-
-// sizeString is a byte count the way users write one for max-size: in the
-// largest binary unit that divides it (1048576 is "1m"), as given to
-// Docker, which shows the option's text.
-func sizeString(n int64) string {
-	for _, u := range []struct {
-		suffix string
-		size   int64
-	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
-		if n%u.size == 0 {
-			return strconv.FormatInt(n/u.size, 10) + u.suffix
-		}
-	}
-	return strconv.FormatInt(n, 10)
 }
 
 // orEmpty is s, or an empty list (Docker's [] rather than null).

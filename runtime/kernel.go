@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -214,7 +215,7 @@ func applyKernel(s *specs.Spec, o SpecOptions) error {
 			// bound (podman's way; libcontainer's own binds only at the
 			// same path).
 			opts := []string{"bind", "nosuid", "noexec"}
-			if !strings.Contains(cmpOrString(d.Permissions, "rwm"), "w") {
+			if !strings.Contains(cmp.Or(d.Permissions, "rwm"), "w") {
 				opts = append(opts, "ro")
 			}
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: dev.Path, Type: "bind", Source: d.Path, Options: opts})
@@ -224,15 +225,8 @@ func applyKernel(s *specs.Spec, o SpecOptions) error {
 		if s.Linux.Resources != nil {
 			major, minor := dev.Major, dev.Minor
 			s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: dev.Type,
-				Major: &major, Minor: &minor, Access: cmpOrString(d.Permissions, "rwm")})
+				Major: &major, Minor: &minor, Access: cmp.Or(d.Permissions, "rwm")})
 		}
 	}
 	return nil
-}
-
-func cmpOrString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -438,15 +438,24 @@ const MinMemory = 6 << 20
 
 // byteSize writes n as a user would: 4k, 512m, 1g when exact, else bytes.
 func byteSize(n int64) string {
+	if s := SizeString(n); strings.Trim(s, "0123456789") != "" {
+		return s
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// SizeString is a byte count in the largest binary unit that divides it
+// (1048576 is "1m"), else the number alone: sizes as users write them.
+func SizeString(n int64) string {
 	for _, u := range []struct {
 		unit  string
 		scale int64
 	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
-		if n%u.scale == 0 {
+		if n != 0 && n%u.scale == 0 {
 			return strconv.FormatInt(n/u.scale, 10) + u.unit
 		}
 	}
-	return strconv.FormatInt(n, 10) + " bytes"
+	return strconv.FormatInt(n, 10)
 }
 
 // CgroupsUsable reports whether a container can be given resource limits:

@@ -33,7 +33,6 @@ package main
 
 import (
 	"os"
-	"os/signal"
 	"runtime"
 	"sync"
 	"syscall"
@@ -83,7 +82,7 @@ func main() {
 		os.Exit(125)
 	}
 	m := &idle{h: h, height: h.Height, width: h.Width}
-	m.catchSignals()
+	monitorio.CatchSignals(m.stop)
 	if err := m.rebuild(); err != nil {
 		// Without the init's descriptor nobody can tell its exit: the
 		// next program cannot either, so give up as a killed monitor.
@@ -206,20 +205,6 @@ func (m *idle) handBack() {
 	err := syscall.Exec(h.Monitor, []string{h.Monitor, "run", h.Config}, env)
 	os.Stderr.WriteString("skiff-monitor-idle: becoming " + h.Monitor + ": " + err.Error() + "\n")
 	os.Exit(1)
-}
-
-// catchSignals catches terminal signals (an ignored disposition would be
-// inherited by the healthchecks) and SIGTERM: stop the container.
-func (m *idle) catchSignals() {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGPIPE)
-	go func() {
-		for sig := range sigs {
-			if sig == syscall.SIGTERM {
-				m.stop()
-			}
-		}
-	}()
 }
 
 // stop is `skiff stop` from inside: the stop signal, then SIGKILL after

@@ -155,7 +155,7 @@ func resumeMonitor(path, encoded string) int {
 	if err := m.readConfig(path); err != nil {
 		return 1
 	}
-	m.catchSignals()
+	monitorio.CatchSignals(m.stop)
 	m.startedAt, m.restartCount, m.backoff = h.StartedAt, h.RestartCount, h.Backoff
 	m.size = [2]uint16{h.Height, h.Width}
 	m.stopRequested, m.restartRequested = h.StopRequested, h.RestartRequested

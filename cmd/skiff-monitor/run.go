@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -184,21 +183,7 @@ func (m *monitor) daemonize() {
 		}
 		null.Close()
 	}
-	m.catchSignals()
-}
-
-// catchSignals catches terminal signals (ignored, they would be inherited
-// ignored by the container's processes) and SIGTERM (stop).
-func (m *monitor) catchSignals() {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGPIPE)
-	go func() {
-		for sig := range sigs {
-			if sig == unix.SIGTERM {
-				m.stop()
-			}
-		}
-	}()
+	monitorio.CatchSignals(m.stop)
 }
 
 // stop is `skiff stop` from inside: the container's stop signal, then
