@@ -136,11 +136,14 @@ func TestExecTerminal(t *testing.T) {
 	var seen bytes.Buffer
 	go func() {
 		buf := make([]byte, 4096)
+		resized := false
 		for {
 			n, err := master.Read(buf)
 			seen.Write(buf[:n])
-			if strings.Contains(seen.String(), "40 120") && !strings.Contains(seen.String(), "sent") {
-				seen.WriteString("sent")
+			// The first size's line complete (a read may end before its
+			// "\r\n"), resize once.
+			if !resized && strings.Contains(seen.String(), "40 120\r\n") {
+				resized = true
 				unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 25, Col: 80})
 				time.Sleep(100 * time.Millisecond) // SIGWINCH reaches the monitor
 				master.Write([]byte("go\r"))
