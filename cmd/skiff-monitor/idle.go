@@ -34,8 +34,12 @@ import (
 // (netns.Reattachable: a rootful bridge without published ports; the
 // resumed monitor rebuilds them with netns.Reattach). Port reservations and
 // forwarders, slirp4netns and the rootless shared namespace belong to this
-// process: such a container keeps this monitor. SKIFF_MONITOR_NO_IDLE set
-// keeps it too (for comparisons).
+// process: such a container keeps this monitor. So does one started with a
+// client attached (a foreground run, start -a): such runs are mostly short,
+// and the two execs, there and back, would be most of what the monitor
+// costs them (~20 ms of a `run --rm` of ~90), while the client beside it
+// is itself a far larger process. SKIFF_MONITOR_NO_IDLE set keeps it too
+// (for comparisons).
 
 // initProcess is the container's init as the monitor waits for and
 // signals it: libcontainer's Process in the monitor that started it, an
@@ -61,7 +65,7 @@ func idleBinary() (self, idle string) {
 // becomeIdle execs skiff-monitor-idle when it can; it returns only when
 // the monitor stays.
 func (m *monitor) becomeIdle() {
-	if os.Getenv("SKIFF_MONITOR_NO_IDLE") != "" || m.ln == nil || m.process == nil || m.stopWanted() {
+	if os.Getenv("SKIFF_MONITOR_NO_IDLE") != "" || m.ln == nil || m.process == nil || m.stopWanted() || m.clients.Len() > 0 {
 		return
 	}
 	if m.network != nil && (m.cfg.Network == nil || !netns.Reattachable(*m.cfg.Network)) {

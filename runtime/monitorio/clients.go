@@ -44,6 +44,13 @@ func (cs *Clients) Add(c *Client) {
 	cs.mu.Unlock()
 }
 
+// Len is how many clients are attached.
+func (cs *Clients) Len() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.list)
+}
+
 // Remove closes a client and forgets it.
 func (cs *Clients) Remove(c *Client) {
 	cs.mu.Lock()

@@ -133,3 +133,40 @@ func TestMonitorIdleNetwork(t *testing.T) {
 		}
 	})
 }
+
+// A container started with a client attached (a foreground run) keeps the
+// full monitor for its run: a short run pays no exec there and back.
+func TestMonitorForegroundStays(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		cmd := s.Cmd("run", "--rm", "-i", "--name", "fg", "--network", "none", bb, "sh", "-c", `echo up; read x; echo "got $x"`)
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, bg := startStreaming(t, cmd)
+		select {
+		case l := <-lines:
+			if l.Text != "up" {
+				t.Fatalf("first line %q\n%s", l.Text, bg)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no output\n%s", bg)
+		}
+		id := inspectOut(t, s, "fg", "{{.Id}}")
+		time.Sleep(500 * time.Millisecond) // a detached one is idle by now
+		if _, exe := monitorExe(t, s, id); exe != "skiff-monitor" {
+			t.Errorf("the foreground run's monitor is %s, want skiff-monitor", exe)
+		}
+		stdin.Write([]byte("x\n"))
+		stdin.Close()
+		if code := bg.wait(t, 10*time.Second); code != 0 {
+			t.Fatalf("exit %d\n%s", code, bg)
+		}
+		if l := <-lines; l.Text != "got x" {
+			t.Errorf("second line %q\n%s", l.Text, bg)
+		}
+		waitNoMonitors(t, s, 5*time.Second)
+	})
+}
