@@ -38,6 +38,9 @@ type ContainerExecOptions struct {
 	Stdout, Stderr io.Writer `json:"-"`
 	Size           [2]uint16
 	Resize         <-chan [2]uint16 `json:"-"`
+	// Signals are passed on to the process while it runs (the CLI's
+	// SIGTERM and SIGHUP); nil passes none.
+	Signals <-chan os.Signal `json:"-"`
 
 	// Interactive is ContainerExecCommand's: the process reads the stdin
 	// of the command (exec -i). ContainerExec gives input exactly when
@@ -62,7 +65,9 @@ type ContainerExecResult struct {
 // a pty that skiff-monitor, run as a child, copies to and from the
 // streams; never a descriptor of ours. The error is for what fails before
 // the process could be started (no such container, not running, bad
-// options) and for a cancelled ctx (the process gets SIGTERM).
+// options). A cancelled ctx is a client that left: as Docker, the process
+// runs on with its input ended and its output dropped, and its exit code
+// is still waited for.
 func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecOptions) (ContainerExecResult, error) {
 	if o.Detach {
 		o.Stdin, o.Resize = nil, nil
@@ -72,7 +77,7 @@ func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecO
 	if err != nil {
 		return ContainerExecResult{}, err
 	}
-	s := runtime.ExecStreams{Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr}
+	s := runtime.ExecStreams{Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Signals: o.Signals}
 	if cfg.Resize {
 		s.Resize = o.Resize
 	}
@@ -135,6 +140,9 @@ func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.Exe
 	}
 	cfg.ID, cfg.StateRoot, cfg.Process, cfg.Detach = c.ID, e.stateRoot(), proc, o.Detach
 	cfg.ExecID, cfg.EventSpool = firstNonEmpty(o.ExecID, NewContainerID()), e.eventSpool()
+	if o.ExecID != "" {
+		cfg.PidFile = e.execPidPath(c.ID, o.ExecID)
+	}
 	path = filepath.Join(e.runDir(c.ID), fmt.Sprintf("exec-%d.json", time.Now().UnixNano()))
 	if err := writeJSONFile(path, cfg); err != nil {
 		return "", "", err

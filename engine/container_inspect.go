@@ -373,8 +373,7 @@ func (e *Engine) networkSettings(c *Container) map[string]any {
 	ns := map[string]any{"Ports": ports, "Networks": map[string]any{}, "IPAddress": "", "Gateway": "", "MacAddress": ""}
 	var first map[string]any
 	if c.Config.NetworkMode == NetworkSlirp {
-		first = map[string]any{"IPAddress": netns.SlirpAddress, "Gateway": netns.SlirpGateway, "IPPrefixLen": 24,
-			"MacAddress": "", "Aliases": nil, "NetworkID": "", "EndpointID": ""}
+		first = slirpEndpoint()
 		ns["Networks"] = map[string]any{NetworkSlirp: first}
 	} else if eps := e.endpointSettings(c); len(eps) > 0 {
 		networks := map[string]any{}
@@ -387,6 +386,12 @@ func (e *Engine) networkSettings(c *Container) map[string]any {
 		ns["IPAddress"], ns["Gateway"], ns["MacAddress"] = first["IPAddress"], first["Gateway"], first["MacAddress"]
 	}
 	return ns
+}
+
+// slirpEndpoint is slirp4netns's entry of NetworkSettings.Networks.
+func slirpEndpoint() map[string]any {
+	return map[string]any{"IPAddress": netns.SlirpAddress, "Gateway": netns.SlirpGateway, "IPPrefixLen": 24,
+		"MacAddress": "", "Aliases": nil, "NetworkID": "", "EndpointID": ""}
 }
 
 // namedEndpoint is one entry of NetworkSettings.Networks.
@@ -402,6 +407,14 @@ func (e *Engine) endpointSettings(c *Container) []namedEndpoint {
 	if c.Running() {
 		addrs, _ = e.db.ContainerAddresses(context.Background(), c.ID)
 	}
+	return endpointSettingsOf(c, addrs, func(ref string) (*Network, error) {
+		return e.lookupNetwork(context.Background(), ref)
+	})
+}
+
+// endpointSettingsOf is endpointSettings with the container's addresses
+// (by network ID; nil when it is not running) and a lookup of networks.
+func endpointSettingsOf(c *Container, addrs map[string]netip.Addr, lookup func(ref string) (*Network, error)) []namedEndpoint {
 	var out []namedEndpoint
 	for _, ep := range c.Config.Network.Endpoints {
 		name := ep.ref()
@@ -412,7 +425,7 @@ func (e *Engine) endpointSettings(c *Container) []namedEndpoint {
 		} else {
 			s["IPAMConfig"] = nil
 		}
-		if network, err := e.lookupNetwork(context.Background(), name); err == nil {
+		if network, err := lookup(name); err == nil {
 			name, s["NetworkID"] = network.Name, network.ID
 			if !network.Builtin() {
 				s["DNSNames"] = append([]string{c.Name, c.ShortID()}, ep.Aliases...)

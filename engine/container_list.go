@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ type ContainerListOptions struct {
 	Last    int // -n: the last N created (implies All)
 	Filters []string
 	Size    bool // measure each container's layers (ps -s): walks them
+	// Networks fills ContainerListResult.Networks (two more queries).
+	Networks bool
 }
 
 // ContainerListResult: the containers, newest first, and with Size their
@@ -27,6 +30,9 @@ type ContainerListResult struct {
 	Containers []*Container
 	Sizes      map[string]ContainerSize
 	Ports      map[string][]PortMapping // published host ports, by container ID
+	// Networks are, with ContainerListOptions.Networks, each container's
+	// NetworkSettings.Networks as inspect shows them, by container ID.
+	Networks map[string]map[string]any
 }
 
 // ContainerSize is a container's writable layer (SizeRw) and that plus its
@@ -51,6 +57,11 @@ func (e *Engine) ContainerList(ctx context.Context, o ContainerListOptions) (Con
 	for id, allocs := range all {
 		res.Ports[id] = portMappings(allocs)
 	}
+	if o.Networks {
+		if res.Networks, err = e.listNetworks(ctx, list); err != nil {
+			return res, err
+		}
+	}
 	if !o.Size {
 		return res, nil
 	}
@@ -61,6 +72,47 @@ func (e *Engine) ContainerList(ctx context.Context, o ContainerListOptions) (Con
 		}
 	}
 	return res, nil
+}
+
+// listNetworks are the NetworkSettings.Networks of list's containers, from
+// one read of the networks and one of the addresses.
+func (e *Engine) listNetworks(ctx context.Context, list []*Container) (map[string]map[string]any, error) {
+	nets, err := e.networks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := e.db.AllAddresses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lookup := func(ref string) (*Network, error) {
+		for _, n := range nets {
+			if n.ID == ref || (ref == NetworkBridge && n.Builtin()) {
+				return n, nil
+			}
+		}
+		return e.lookupNetwork(ctx, ref) // the default network, not yet recorded
+	}
+	out := map[string]map[string]any{}
+	for _, c := range list {
+		networks := map[string]any{}
+		switch mode := c.Config.NetworkMode; {
+		case mode == NetworkSlirp:
+			networks[NetworkSlirp] = slirpEndpoint()
+		case len(c.Config.Network.Endpoints) > 0:
+			var a map[string]netip.Addr
+			if c.Running() {
+				a = addrs[c.ID]
+			}
+			for _, ep := range endpointSettingsOf(c, a, lookup) {
+				networks[ep.name] = ep.settings
+			}
+		case mode == NetworkHost, mode == NetworkNone:
+			networks[mode] = map[string]any{}
+		}
+		out[c.ID] = networks
+	}
+	return out, nil
 }
 
 // listMatching lists the containers that spec's compiled filters select.

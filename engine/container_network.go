@@ -236,6 +236,16 @@ func combinable(mode string, bridged bool) error {
 	return nil
 }
 
+// NetworkNotFoundError is a container's network that does not exist (a
+// NotFound).
+type NetworkNotFoundError struct{ Name string }
+
+func (e *NetworkNotFoundError) Error() string {
+	return "network " + e.Name + " not found: create it with skiff network create, or use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]"
+}
+
+func (e *NetworkNotFoundError) Unwrap() error { return errdefs.ErrNotFound }
+
 // newEndpoint checks one bridge-type network of a container: the default
 // one or a user network, with its settings. name is the network's (bridge
 // for the default one, however it was named).
@@ -259,7 +269,7 @@ func (e *Engine) newEndpoint(o EndpointOptions) (ep Endpoint, name string, err e
 		user, err = e.lookupNetwork(context.Background(), o.Network)
 	}
 	if errdefs.IsNotFound(err) {
-		return ep, "", fmt.Errorf("network %s not found: create it with skiff network create, or use bridge, none, host, container:NAME or slirp4netns[:OPTIONS]: %w", o.Network, errdefs.ErrNotFound)
+		return ep, "", &NetworkNotFoundError{Name: o.Network}
 	}
 	if err != nil {
 		return ep, "", err

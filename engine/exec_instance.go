@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 
 	"github.com/containerd/errdefs"
 
@@ -18,6 +19,7 @@ import (
 // start): the created exec is a record in the container's run directory,
 //
 //	<runroot>/c/<container id>/exec/<exec id>.json   (0600; it holds the env)
+//	<runroot>/c/<container id>/exec/<exec id>.pid    the process's pid, from the monitor
 //
 // so it goes with the run, as Docker's go when the container stops. The
 // process that starts it (the API service) rewrites it as the process
@@ -35,6 +37,7 @@ type ExecInstance struct {
 
 	Running  bool
 	ExitCode *int // nil until it ran
+	Pid      int  `json:"-"` // the process's, once started (from its pid file)
 	// Owner is the process running it, and that process's start time.
 	Owner      int    `json:",omitempty"`
 	OwnerStart uint64 `json:",omitempty"`
@@ -170,7 +173,15 @@ func (e *Engine) lookupExec(id string) (*ExecInstance, error) {
 	if x.Running && runtime.ProcessStartTime(x.Owner) != x.OwnerStart {
 		x.Running = false // its owner is gone (killed): the exit is unknown
 	}
+	if b, err := os.ReadFile(e.execPidPath(x.ContainerID, x.ID)); err == nil {
+		x.Pid, _ = strconv.Atoi(string(b))
+	}
 	return &x, nil
+}
+
+// execPidPath is where the monitor writes the pid of exec id's process.
+func (e *Engine) execPidPath(container, id string) string {
+	return filepath.Join(e.runDir(container), "exec", id+".pid")
 }
 
 func (e *Engine) writeExec(x *ExecInstance) error {

@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
-	"time"
 )
 
 // ExecStreams are the stdio of an exec run with RunExec.
@@ -24,19 +24,19 @@ type ExecStreams struct {
 	// Resize carries terminal sizes (rows, columns) for a process with a
 	// terminal; nil when the size never changes.
 	Resize <-chan [2]uint16
+	// Signals are sent to the monitor, which passes SIGTERM, SIGHUP,
+	// SIGUSR1 and SIGUSR2 on to the process; nil sends none.
+	Signals <-chan os.Signal
 }
-
-// stopGrace is how long a cancelled exec has after SIGTERM before its
-// monitor is killed.
-const stopGrace = 10 * time.Second
 
 // RunExec runs the exec described by the ExecConfig at cfgPath with
 // monitor, the skiff-monitor binary, as a child whose stdio are pipes
 // copied to and from s, and returns the exit code of the monitor (the
 // process's, or 125/126/127; see ExecConfig). The config must set Stdin
 // exactly when s.Stdin is not nil, and Resize when s.Resize is not nil.
-// When ctx ends, the process gets SIGTERM (the monitor passes it on), and
-// the monitor SIGKILL stopGrace later; the error is then ctx's.
+// When ctx ends (its client is gone), the process runs on as Docker's does
+// when an exec's client leaves: its input ends, its output is drained and
+// dropped, and RunExec still waits for its exit code.
 func RunExec(ctx context.Context, monitor, cfgPath string, s ExecStreams) (int, error) {
 	cmd := exec.Command(monitor, "exec", cfgPath)
 	var theirs, ours []*os.File // the child's ends, closed after the start; ours on failure
@@ -107,42 +107,60 @@ func RunExec(ctx context.Context, monitor, cfgPath string, s ExecStreams) (int, 
 	}
 	// The monitor is the only writer of these pipes (the process has pipes
 	// of its own), so they end when it exits.
+	// They are drained to the end: a process whose output nobody takes
+	// would stop at a full pipe.
 	var copies sync.WaitGroup
+	var gone atomic.Bool
 	for _, c := range []struct {
 		w io.Writer
 		r *os.File
 	}{{s.Stdout, outR}, {s.Stderr, errR}} {
-		if c.w == nil {
-			c.w = io.Discard
-		}
 		copies.Add(1)
 		go func() {
 			defer copies.Done()
 			defer c.r.Close()
-			io.Copy(c.w, c.r)
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := c.r.Read(buf)
+				if n > 0 && c.w != nil && !gone.Load() {
+					if _, werr := c.w.Write(buf[:n]); werr != nil {
+						gone.Store(true)
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
 		}()
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
-	var ctxErr error
+	if s.Signals != nil {
+		exited := make(chan struct{})
+		defer close(exited)
+		go func() {
+			for {
+				select {
+				case <-exited:
+					return
+				case sig := <-s.Signals:
+					cmd.Process.Signal(sig)
+				}
+			}
+		}()
+	}
 	select {
 	case err = <-waited:
 	case <-ctx.Done():
-		ctxErr = ctx.Err()
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err = <-waited:
-		case <-time.After(stopGrace):
-			cmd.Process.Kill()
-			err = <-waited
+		gone.Store(true)
+		if inW != nil {
+			inW.Close() // end of input; the copy's next write fails
 		}
+		err = <-waited
 	}
 	copies.Wait()
 	if inW != nil {
 		inW.Close() // the copy may still wait in a Read of s.Stdin
-	}
-	if ctxErr != nil {
-		return 125, ctxErr
 	}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 125, fmt.Errorf("the exec monitor was killed by %v", ws.Signal())

@@ -60,11 +60,22 @@ func execConfig(cfg runtime.ExecConfig) int {
 		if err := c.Run(p); err != nil {
 			return execError(runtime.StartExitCode(err.Error()), err)
 		}
+		writePid(cfg.PidFile, p)
 		return 0
 	case cfg.Process.Terminal:
 		return execPty(c, p, cfg)
 	}
-	return execPipes(c, p, cfg.Stdin)
+	return execPipes(c, p, cfg)
+}
+
+// writePid records the started process's pid in path ("": nowhere).
+func writePid(path string, p *libcontainer.Process) {
+	if path == "" {
+		return
+	}
+	if pid, err := p.Pid(); err == nil {
+		runtime.WriteFileAtomic(path, []byte(strconv.Itoa(pid)), 0o600, false)
+	}
 }
 
 func execError(code int, err error) int {
@@ -92,7 +103,7 @@ func forwardSignals(p *libcontainer.Process) chan os.Signal {
 // execPipes runs the process with a pipe for stdout and one for stderr
 // (and one for stdin with stdin set; /dev/null otherwise), copied to and
 // from our stdio.
-func execPipes(c *libcontainer.Container, p *libcontainer.Process, stdin bool) int {
+func execPipes(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.ExecConfig) int {
 	var theirs, ours []*os.File
 	defer func() {
 		for _, f := range append(theirs, ours...) {
@@ -100,7 +111,7 @@ func execPipes(c *libcontainer.Container, p *libcontainer.Process, stdin bool) i
 		}
 	}()
 	var inW *os.File
-	if stdin {
+	if cfg.Stdin {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return execError(125, err)
@@ -128,6 +139,7 @@ func execPipes(c *libcontainer.Container, p *libcontainer.Process, stdin bool) i
 	if err != nil {
 		return execError(runtime.StartExitCode(err.Error()), err)
 	}
+	writePid(cfg.PidFile, p)
 	if inW != nil {
 		go func() { io.Copy(inW, os.Stdin); inW.Close() }()
 	}
@@ -206,6 +218,7 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.Exe
 	if err != nil {
 		return execError(runtime.StartExitCode(err.Error()), err)
 	}
+	writePid(cfg.PidFile, p)
 	master, err := recvPty(parent)
 	if err != nil {
 		p.Signal(unix.SIGKILL)

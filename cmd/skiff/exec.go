@@ -93,8 +93,10 @@ func execStreams(ctx context.Context, e *engine.Engine, ref string, o engine.Con
 	quiet := make(chan os.Signal, 1)
 	signal.Notify(quiet, unix.SIGINT, unix.SIGQUIT)
 	defer signal.Stop(quiet)
-	ctx, stop := signal.NotifyContext(ctx, unix.SIGTERM, unix.SIGHUP)
-	defer stop()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(sigs)
+	o.Signals = sigs
 	res, err := e.ContainerExec(ctx, ref, o)
 	if err != nil {
 		return err

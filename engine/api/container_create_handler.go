@@ -1,9 +1,14 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+
+	"github.com/skiff-engine/skiff/engine"
 )
 
 // containerCreate is POST /containers/create: Docker's Config, HostConfig
@@ -21,6 +26,12 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.e.ContainerCreate(r.Context(), o)
+	var nn *engine.NetworkNotFoundError
+	if errors.As(err, &nn) {
+		// Not a 404: the docker CLI takes a 404 from create for a missing
+		// image, pulls it, and then shows the pull's error instead.
+		err = fmt.Errorf("%s: %w", nn.Error(), errdefs.ErrInvalidArgument)
+	}
 	if err != nil {
 		writeError(w, err)
 		return

@@ -18,16 +18,16 @@ import (
 // JSON keys and shapes are the types' (Docker's), whatever the engine's
 // own documents carry.
 
-// containerSummary is one entry of GET /containers/json. ins is the
-// container's inspect document (its mounts and networks, as the engine
-// resolved them); ports are the container's published ports
-// (ContainerListResult.Ports); size is nil unless asked for.
-func containerSummary(c *engine.Container, ins engine.ContainerInspect, ports []engine.PortMapping, size *engine.ContainerSize) container.Summary {
+// containerSummary is one entry of GET /containers/json, from the list's
+// record of c alone (no inspect): ports are its published ports and
+// networks its NetworkSettings.Networks (ContainerListResult's); size is
+// nil unless asked for.
+func containerSummary(c *engine.Container, ports []engine.PortMapping, networks map[string]any, size *engine.ContainerSize) container.Summary {
 	s := container.Summary{
 		ID: c.ID, Names: []string{"/" + c.Name}, Image: c.ImageRef(),
 		ImageID: "sha256:" + c.ImageID, Command: c.Command(), Created: c.Created.Unix(),
-		Ports: []container.PortSummary{}, Labels: c.Config.Labels, State: container.ContainerState(ins.State.Status),
-		Status: c.Status(), Mounts: mountPoints(ins.Mounts),
+		Ports: []container.PortSummary{}, Labels: c.Config.Labels, State: container.ContainerState(dockerState(c)),
+		Status: c.Status(), Mounts: []container.MountPoint{},
 		NetworkSettings: &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{}},
 	}
 	if s.Labels == nil {
@@ -37,7 +37,7 @@ func containerSummary(c *engine.Container, ins engine.ContainerInspect, ports []
 	if size != nil {
 		s.SizeRw, s.SizeRootFs = size.RW, size.RootFS
 	}
-	if h := ins.State.Health; h != nil {
+	if h := c.Health(); h != nil {
 		s.Health = &container.HealthSummary{Status: container.HealthStatus(h.Status), FailingStreak: h.FailingStreak}
 	}
 	for _, p := range ports {
@@ -50,8 +50,15 @@ func containerSummary(c *engine.Container, ins engine.ContainerInspect, ports []
 			s.Ports = append(s.Ports, container.PortSummary{PrivatePort: uint16(p.Number), Type: p.Protocol})
 		}
 	}
-	if ns, err := networkSettings(ins.NetworkSettings); err == nil {
-		s.NetworkSettings.Networks = ns.Networks
+	for _, m := range c.Config.Spec.Mounts {
+		mp := container.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly}
+		if m.Type == "volume" {
+			mp.Driver = "local"
+		}
+		s.Mounts = append(s.Mounts, mp)
+	}
+	if b, err := json.Marshal(networks); err == nil {
+		json.Unmarshal(b, &s.NetworkSettings.Networks)
 	}
 	return s
 }

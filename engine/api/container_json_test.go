@@ -147,11 +147,13 @@ func TestContainerSummary(t *testing.T) {
 	created := time.Unix(1700000000, 0)
 	c := &engine.Container{ID: inspectDoc().ID, Name: "web", ImageID: "abc", Created: created,
 		Config: engine.ContainerConfig{Image: "busybox", ImageName: "docker.io/library/busybox:latest", Labels: map[string]string{"l": "v"},
-			Spec:    runtime.SpecOptions{Args: []string{"sh", "-c", "sleep 9"}},
+			Spec: runtime.SpecOptions{Args: []string{"sh", "-c", "sleep 9"}, Mounts: []runtime.Mount{
+				{Type: "bind", Source: "/h", Destination: "/c", ReadOnly: true}, {Type: "volume", Name: "v", Source: "/vol/v", Destination: "/d"}}},
 			Network: engine.ContainerNetwork{Exposed: []engine.Port{{Number: 80, Protocol: "tcp"}, {Number: 53, Protocol: "udp"}}}},
 		State: runtime.State{Status: runtime.StatusRunning, StartedAt: time.Now().Add(-time.Minute)}}
 	ports := []engine.PortMapping{{ContainerPort: 80, Proto: "tcp", HostPort: 8080}}
-	s := containerSummary(c, inspectDoc(), ports, &engine.ContainerSize{RW: 1, RootFS: 2})
+	networks := map[string]any{"front": map[string]any{"IPAddress": "10.89.0.5", "Aliases": []string{"web"}, "NetworkID": "n1"}}
+	s := containerSummary(c, ports, networks, &engine.ContainerSize{RW: 1, RootFS: 2})
 	want := []container.PortSummary{{IP: netip.MustParseAddr("0.0.0.0"), PrivatePort: 80, PublicPort: 8080, Type: "tcp"}, {PrivatePort: 53, Type: "udp"}}
 	if !reflect.DeepEqual(s.Ports, want) {
 		t.Errorf("Ports %+v, want %+v", s.Ports, want)
@@ -164,7 +166,7 @@ func TestContainerSummary(t *testing.T) {
 	if ep := s.NetworkSettings.Networks["front"]; ep == nil || ep.IPAddress.String() != "10.89.0.5" || !slices.Equal(ep.Aliases, []string{"web"}) {
 		t.Errorf("Networks %+v", s.NetworkSettings.Networks)
 	}
-	if len(s.Mounts) != 2 || s.Mounts[1].Name != "v" || s.Mounts[0].Mode != "ro" {
+	if len(s.Mounts) != 2 || s.Mounts[0].RW || s.Mounts[1].Name != "v" || s.Mounts[1].Driver != "local" || !s.Mounts[1].RW {
 		t.Errorf("Mounts %+v", s.Mounts)
 	}
 	b, _ := json.Marshal(s)

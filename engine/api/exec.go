@@ -194,7 +194,7 @@ func execInspectResponse(x engine.ExecInstance) container.ExecInspectResponse {
 	keys, _ := engine.ParseDetachKeys(x.DetachKeys)
 	return container.ExecInspectResponse{ID: x.ID, Running: x.Running, ExitCode: x.ExitCode, ProcessConfig: cfg,
 		OpenStdin: x.AttachStdin, OpenStdout: x.AttachStdout, OpenStderr: x.AttachStderr,
-		CanRemove: !x.Running && x.ExitCode != nil, ContainerID: x.ContainerID, DetachKeys: keys}
+		CanRemove: !x.Running && x.ExitCode != nil, ContainerID: x.ContainerID, DetachKeys: keys, Pid: x.Pid}
 }
 
 // startError is a failed start as Docker's daemon answers it: a command

@@ -210,6 +210,30 @@ func (d *DB) ContainerAddresses(ctx context.Context, container string) (map[stri
 	return out, rows.Err()
 }
 
+// AllAddresses are every container's addresses, by container ID and
+// network ID.
+func (d *DB) AllAddresses(ctx context.Context) (map[string]map[string]netip.Addr, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT container_id, network_id, address FROM ip_allocations")
+	if err != nil {
+		return nil, d.fail("reading addresses", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]netip.Addr{}
+	for rows.Next() {
+		var c, n, a string
+		if err := rows.Scan(&c, &n, &a); err != nil {
+			return nil, err
+		}
+		if addr, err := netip.ParseAddr(a); err == nil {
+			if out[c] == nil {
+				out[c] = map[string]netip.Addr{}
+			}
+			out[c][n] = addr
+		}
+	}
+	return out, rows.Err()
+}
+
 // ReleaseNetwork frees container's ports and addresses.
 func (d *DB) ReleaseNetwork(ctx context.Context, container string) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {

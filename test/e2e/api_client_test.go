@@ -263,6 +263,16 @@ func TestAPIGoClientHijack(t *testing.T) {
 		}
 		defer hj.Close()
 		io.WriteString(hj.Conn, "piped\n")
+		// Running, cat waits for the rest of its input: the exec's PID is
+		// its shell's, in the host's pid namespace.
+		eventually(t, 5*time.Second, "ExecInspect while it runs shows no PID", func() bool {
+			in, err := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+			return err == nil && in.Running && in.PID > 0
+		})
+		in, _ := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", in.PID)); !strings.HasPrefix(string(b), "sh\x00-c\x00cat;") {
+			t.Errorf("ExecInspect PID %d is not the exec's process: cmdline %q", in.PID, b)
+		}
 		hj.CloseWrite()
 		stdout.Reset()
 		stderr.Reset()
@@ -272,7 +282,7 @@ func TestAPIGoClientHijack(t *testing.T) {
 		if stdout.String() != "piped\n" || stderr.String() != "done\n" {
 			t.Errorf("exec: stdout %q stderr %q", stdout.String(), stderr.String())
 		}
-		in, err := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+		in, err = cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
 		if err != nil || in.Running || in.ExitCode != 5 {
 			t.Errorf("ExecInspect after the exit: %+v, %v; want exit 5", in, err)
 		}

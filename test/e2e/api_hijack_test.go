@@ -65,7 +65,7 @@ func TestAPIHijack(t *testing.T) {
 			{[]string{"true"}, 0, ""},
 			{[]string{"false"}, 1, ""},
 			{[]string{"sh", "-c", "exit 7"}, 7, ""},
-			{[]string{"--network", "nosuchnet", image, "true"}, 125, ""},
+			{[]string{"--network", "nosuchnet", image, "true"}, 125, "network nosuchnet not found"},
 			{[]string{"/etc/passwd"}, 126, "permission denied"},
 			{[]string{"/nonexistent"}, 127, "no such file or directory"},
 			{[]string{"nosuchcommand"}, 127, "executable file not found"},

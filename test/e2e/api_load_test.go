@@ -357,3 +357,46 @@ func monitorsOf(s *Skiff) int {
 	}
 	return n
 }
+
+// TestAPIExecClientDrop: as with Docker, an exec whose client leaves runs
+// on (its output dropped) to its end, whose exit code exec inspect shows;
+// the service stays while it runs and exits once it is over.
+func TestAPIExecClientDrop(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		image := s.LoadBusybox()
+		s.Run("run", "-d", "--name", "box", "--network", "none", image, "sleep", "1000").MustSucceed(t)
+		a := startService(t, s, "--time", "1")
+		cli := a.goClient(t)
+		ctx := context.Background()
+		ex, err := cli.ExecCreate(ctx, "box", client.ExecCreateOptions{AttachStdout: true,
+			Cmd: []string{"sh", "-c", "echo started; sleep 2; echo more; echo ran-on > /tmp/after; exit 3"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hj, err := cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line, err := hj.Reader.ReadString('\n'); err != nil || !strings.HasSuffix(line, "started\n") {
+			t.Fatalf("first output %q, %v", line, err)
+		}
+		hj.Close() // mid-stream
+		time.Sleep(1500 * time.Millisecond)
+		if a.gone() {
+			t.Fatal("the service exited while the exec it started still ran")
+		}
+		eventually(t, 10*time.Second, "the exec did not run to its end", func() bool {
+			return s.Run("exec", "box", "cat", "/tmp/after").Stdout == "ran-on\n"
+		})
+		eventually(t, 5*time.Second, "exec inspect does not show the exit", func() bool {
+			in, err := cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+			return err == nil && !in.Running && in.ExitCode == 3
+		})
+		cli.Close()
+		if !a.exited(10 * time.Second) {
+			t.Error("the service did not exit once the exec was over")
+		}
+		s.Run("rm", "-f", "box").MustSucceed(t)
+	})
+}

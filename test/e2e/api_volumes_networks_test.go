@@ -162,6 +162,25 @@ func TestAPINetworks(t *testing.T) {
 		if out := a.mustDocker(t, "inspect", "--format", "{{(index .NetworkSettings.Networks \"net1\").IPAddress}} {{index (index .NetworkSettings.Networks \"net1\").Aliases 0}}", "nc"); out != "10.97.3.7 web" {
 			t.Errorf("docker inspect nc after connect: %q", out)
 		}
+		// The list shows each container's networks and mounts, as Docker's.
+		a.mustDocker(t, "run", "-d", "--name", "nv", "--network", "base", "-v", "nvdata:/data", "-v", s.Dir+":/host:ro", image, "sleep", "60")
+		if out := a.mustDocker(t, "ps", "--filter", "name=nc", "--format", "{{.Networks}}"); out != "base,net1" && out != "net1,base" {
+			t.Errorf("docker ps {{.Networks}} of nc: %q", out)
+		}
+		if out := a.mustDocker(t, "ps", "--no-trunc", "--filter", "name=nv", "--format", "{{.Networks}} {{.Mounts}}"); out != "base nvdata,"+s.Dir && out != "base "+s.Dir+",nvdata" {
+			t.Errorf("docker ps {{.Networks}} {{.Mounts}} of nv: %q", out)
+		}
+		_, _, body := a.curl(t, "http://d/containers/json?filters=%7B%22name%22%3A%5B%22nc%22%5D%7D")
+		var list []struct {
+			NetworkSettings struct {
+				Networks map[string]struct{ IPAddress string }
+			}
+		}
+		if json.Unmarshal([]byte(body), &list); len(list) != 1 || list[0].NetworkSettings.Networks["net1"].IPAddress != "10.97.3.7" {
+			t.Errorf("GET /containers/json of nc: no address on net1: %s", body)
+		}
+		a.mustDocker(t, "rm", "-f", "-v", "nv")
+		a.mustDocker(t, "volume", "rm", "nvdata")
 		if out, err := a.docker(t, "network", "rm", "net1"); err == nil || !strings.Contains(out, "in use") {
 			t.Errorf("docker network rm of a used network: %v %q", err, out)
 		}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -181,6 +182,22 @@ func TestContainerExecStreamForm(t *testing.T) {
 			return s.Run("exec", "box", "cat", "/tmp/d").Stdout == "detached\n"
 		})
 		checkExecFds(t, s)
+		// SIGTERM to skiff is passed on to the process, which handles it.
+		lines, term := startStreaming(t, s.Cmd("exec", "box", "sh", "-c", `trap "echo term; exit 7" TERM; echo ready; while :; do sleep 0.1; done`))
+		select {
+		case <-lines:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the exec never started\n%s", term)
+		}
+		term.cmd.Process.Signal(syscall.SIGTERM)
+		code := term.wait(t, 10*time.Second)
+		var rest []string
+		for l := range lines {
+			rest = append(rest, l.Text)
+		}
+		if code != 7 || !slices.Equal(rest, []string{"term"}) {
+			t.Errorf("SIGTERM to exec: exit %d, then %q; want the process's trap and exit 7\n%s", code, rest, term)
+		}
 		// -it from a terminal: raw mode, the terminal's size and its changes.
 		con, ex := startOnConsole(t, s, s.Cmd("exec", "-it", "box", "sh"))
 		con.out.waitFor(t, "# ", 15*time.Second)
