@@ -42,6 +42,9 @@ const maxCheckOutput = 64 << 10
 func startHealth(m *idle) *health {
 	h := &health{m: m, stop: make(chan struct{}), done: make(chan struct{})}
 	h.file = monitorio.HealthFile{Status: monitorio.HealthStarting, Log: monitorio.ReadHealthLog(m.h.HealthPath)}
+	if s := m.h.Health.Status; s != "" { // the run's, carried on
+		h.file.Status, h.file.FailingStreak = s, m.h.Health.FailingStreak
+	}
 	monitorio.WriteFileAtomic(m.h.HealthPath, h.file.Marshal(), 0o600, false)
 	go h.loop()
 	return h

@@ -62,6 +62,9 @@ func (m *monitor) startHealth() (stop func()) {
 		h.state.Log = old.Log
 	}
 	h.state.Status = runtime.HealthStarting
+	if rh := m.runHealth; rh != nil { // the run's, carried on (waitOrIdle)
+		h.state.Status, h.state.FailingStreak = rh.Status, rh.FailingStreak
+	}
 	runtime.WriteHealth(h.path, h.state)
 	m.mu.Lock()
 	m.health = h

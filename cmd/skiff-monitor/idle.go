@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
@@ -34,12 +36,18 @@ import (
 // (netns.Reattachable: a rootful bridge without published ports; the
 // resumed monitor rebuilds them with netns.Reattach). Port reservations and
 // forwarders, slirp4netns and the rootless shared namespace belong to this
-// process: such a container keeps this monitor. So does one started with a
-// client attached (a foreground run, start -a): such runs are mostly short,
-// and the two execs, there and back, would be most of what the monitor
-// costs them (~20 ms of a `run --rm` of ~90), while the client beside it
-// is itself a far larger process. SKIFF_MONITOR_NO_IDLE set keeps it too
-// (for comparisons).
+// process: such a container keeps this monitor. SKIFF_MONITOR_NO_IDLE set
+// keeps it too (for comparisons).
+//
+// A run started with a client attached (a foreground run, start -a) goes
+// idle only once its last client leaves (detach keys, a closed terminal):
+// such runs are mostly short, and the two execs, there and back, would be
+// most of what the monitor costs them (~20 ms of a `run --rm` of ~90),
+// while the client beside it is itself a far larger process. Going idle
+// then (waitOrIdle) stops the healthcheck, whose status the Handoff
+// carries on, and the output copies between two reads (pauseOutputs); the
+// init is watched meanwhile without being reaped, so that the idle
+// monitor can take it over by its pid.
 
 // initProcess is the container's init as the monitor waits for and
 // signals it: libcontainer's Process in the monitor that started it, an
@@ -65,7 +73,7 @@ func idleBinary() (self, idle string) {
 // becomeIdle execs skiff-monitor-idle when it can; it returns only when
 // the monitor stays.
 func (m *monitor) becomeIdle() {
-	if os.Getenv("SKIFF_MONITOR_NO_IDLE") != "" || m.ln == nil || m.process == nil || m.stopWanted() || m.clients.Len() > 0 {
+	if os.Getenv("SKIFF_MONITOR_NO_IDLE") != "" || m.ln == nil || m.process == nil || m.stopWanted() {
 		return
 	}
 	if m.network != nil && (m.cfg.Network == nil || !netns.Reattachable(*m.cfg.Network)) {
@@ -73,6 +81,10 @@ func (m *monitor) becomeIdle() {
 	}
 	self, idle := idleBinary()
 	if idle == "" {
+		return
+	}
+	if m.clients.Len() > 0 { // later, alone (waitOrIdle)
+		m.idleWhenAlone = true
 		return
 	}
 	m.pauseAccepting()
@@ -139,9 +151,45 @@ func (m *monitor) handoff(self string) monitorio.Handoff {
 			hc := m.cfg.Healthcheck.WithDefaults()
 			h.Health = monitorio.HandoffHealth{Interval: hc.Interval, Timeout: hc.Timeout,
 				StartPeriod: hc.StartPeriod, StartInterval: hc.StartInterval, Retries: hc.Retries}
+			if rh := m.runHealth; rh != nil {
+				h.Health.Status, h.Health.FailingStreak = rh.Status, rh.FailingStreak
+			}
 		}
 	}
 	return h
+}
+
+// waitOrIdle is wait, for a run that becomeIdle left to its clients: when
+// the last one leaves while the init runs, the monitor goes idle then
+// (stopHealth ends the run's healthcheck; a new one is started, in
+// *stopHealth, when the monitor stays).
+func (m *monitor) waitOrIdle(stopHealth *func()) (code int, oom bool) {
+	var exited <-chan struct{}
+	if m.idleWhenAlone {
+		exited = m.watchExit()
+	}
+	m.idleWhenAlone = false
+	for exited != nil {
+		select {
+		case <-exited:
+			exited = nil
+		case <-m.alone:
+			if m.clients.Len() > 0 || m.stopWanted() {
+				continue
+			}
+			m.runHealth = m.healthNow()
+			(*stopHealth)()
+			if m.pauseOutputs() {
+				m.becomeIdle() // returns only when this monitor stays
+			}
+			m.flowOutputs()
+			*stopHealth = m.startHealth()
+			m.runHealth = nil
+			m.startAccepting()
+			m.startRelay()
+		}
+	}
+	return m.wait()
 }
 
 // resumeMonitor is skiff-monitor again after the idle monitor: the init
@@ -196,4 +244,56 @@ func resumeMonitor(path, encoded string) int {
 	}
 	m.startRelay()
 	return m.serveRun(true)
+}
+
+// watchExit returns a channel closed once the init has exited, which it
+// leaves unreaped (waitid's WNOWAIT): the idle monitor takes it over by
+// its pid. nil when the init cannot be watched so.
+func (m *monitor) watchExit() <-chan struct{} {
+	fd, err := unix.PidfdOpen(m.pid, 0)
+	if err != nil {
+		return nil
+	}
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		defer unix.Close(fd)
+		var info unix.Siginfo
+		for unix.Waitid(unix.P_PIDFD, fd, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+		}
+	}()
+	return exited
+}
+
+// healthNow is the run's health as its healthcheck has it (nil: none).
+func (m *monitor) healthNow() *runtime.Health {
+	m.mu.Lock()
+	h := m.health
+	m.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state
+	return &st
+}
+
+// pauseOutputs stops the output copies between two reads and makes their
+// streams pending again; false, with the copies going on, when one cannot
+// be paused.
+func (m *monitor) pauseOutputs() bool {
+	m.mu.Lock()
+	flowing := m.flowing
+	m.mu.Unlock()
+	for i, o := range flowing {
+		if err := o.r.SetReadDeadline(time.Unix(1, 0)); err != nil && !errors.Is(err, os.ErrClosed) {
+			for _, p := range flowing[:i] {
+				p.r.SetReadDeadline(time.Time{})
+			}
+			return false
+		}
+	}
+	m.outputs.Wait()
+	return true
 }

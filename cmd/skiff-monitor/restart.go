@@ -53,7 +53,7 @@ func (m *monitor) supervise(resumed bool) runtime.State {
 			stopHealth := m.startHealth() // before a client can ask for a check
 			m.startAccepting()
 			m.startRelay()
-			code, oom = m.wait()
+			code, oom = m.waitOrIdle(&stopHealth)
 			stopHealth()
 			if timer != nil {
 				timer.Stop()

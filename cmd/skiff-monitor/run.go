@@ -49,7 +49,8 @@ type monitor struct {
 	notify    *net.UnixConn  // the container's notification socket (NotifyContainer)
 	relaying  chan struct{}  // closed when the relay from notify ends; nil: none runs
 	outputs   sync.WaitGroup
-	pending   []pendingOutput // output of the run under way not yet copied (flowOutputs)
+	pending   []pendingOutput // output of the run under way not yet copied (flowOutputs); guarded by mu once it flows
+	flowing   []pendingOutput // the output being copied (pauseOutputs); guarded by mu
 	backoff   time.Duration   // the last restart's wait (Docker's doubling)
 
 	mu      sync.Mutex
@@ -70,6 +71,14 @@ type monitor struct {
 	stopRequested    bool          // SIGTERM: no more restarts (guarded by mu)
 	wake             chan struct{} // cuts a restart's backoff short (stop)
 	restartCount     int
+
+	// idleWhenAlone: the run could go idle but for its attached clients;
+	// alone tells the wait when the last one left (idle.go).
+	idleWhenAlone bool
+	alone         chan struct{}
+	// runHealth is the run's health at a later going idle, for the
+	// Handoff (nil: the run's start, health starts over).
+	runHealth *runtime.Health
 }
 
 func runMonitor(path string) int {
@@ -81,7 +90,13 @@ func runMonitor(path string) int {
 	// on this thread, which lives as long as the process.
 	goruntime.LockOSThread()
 	os.Unsetenv(notifyEnv) // the config says whether to notify
-	m := &monitor{syncFd: syncPipe(), started: make(chan struct{}), wake: make(chan struct{}, 1)}
+	m := &monitor{syncFd: syncPipe(), started: make(chan struct{}), wake: make(chan struct{}, 1), alone: make(chan struct{}, 1)}
+	m.clients.NotifyEmpty(func() {
+		select {
+		case m.alone <- struct{}{}:
+		default:
+		}
+	})
 	// The kernel's wait before a first cgroup move overlaps the wait for
 	// the config (see runtime.WarmCgroupAttach).
 	stopWarming := runtime.WarmCgroupAttach()

@@ -235,10 +235,13 @@ func (m *monitor) copyOutput(stream string, r *os.File) {
 
 // flowOutputs starts the copies of the pending output streams.
 func (m *monitor) flowOutputs() {
-	for _, o := range m.pending {
+	m.mu.Lock()
+	pending := m.pending
+	m.pending, m.flowing = nil, nil
+	m.mu.Unlock()
+	for _, o := range pending {
 		m.flowOutput(o.stream, o.r)
 	}
-	m.pending = nil
 }
 
 // flowOutput copies one output stream of the container to the log and to
@@ -248,10 +251,13 @@ func (m *monitor) flowOutput(stream string, r *os.File) {
 	if stream == runtime.StreamStderr {
 		typ = runtime.FrameStderr
 	}
+	r.SetReadDeadline(time.Time{}) // after a pauseOutputs
+	m.mu.Lock()
+	m.flowing = append(m.flowing, pendingOutput{stream, r})
+	m.mu.Unlock()
 	m.outputs.Add(1)
 	go func() {
 		defer m.outputs.Done()
-		defer r.Close()
 		<-m.started // clients hear FrameStarted first
 		buf := make([]byte, 32<<10)
 		for {
@@ -262,7 +268,14 @@ func (m *monitor) flowOutput(stream string, r *os.File) {
 				}
 				m.clients.Send(typ, buf[:n])
 			}
+			if errors.Is(err, os.ErrDeadlineExceeded) { // paused: pending again
+				m.mu.Lock()
+				m.pending = append(m.pending, pendingOutput{stream, r})
+				m.mu.Unlock()
+				return
+			}
 			if err != nil { // EOF, or EIO from a pty whose last user left
+				r.Close()
 				return
 			}
 		}

@@ -35,6 +35,24 @@ type Clients struct {
 	list    []*Client
 	pausing bool
 	readers sync.WaitGroup
+	onEmpty func()
+}
+
+// NotifyEmpty has f called (not under the lock) whenever the last client
+// leaves.
+func (cs *Clients) NotifyEmpty(f func()) {
+	cs.mu.Lock()
+	cs.onEmpty = f
+	cs.mu.Unlock()
+}
+
+// emptied calls onEmpty when a removal left no client; cs.mu is held, and
+// the call runs once it is released.
+func (cs *Clients) emptied(before int) func() {
+	if f := cs.onEmpty; f != nil && before > 0 && len(cs.list) == 0 {
+		return f
+	}
+	return func() {}
 }
 
 // Add adds a client (Serve reads its frames).
@@ -54,21 +72,29 @@ func (cs *Clients) Len() int {
 // Remove closes a client and forgets it.
 func (cs *Clients) Remove(c *Client) {
 	cs.mu.Lock()
-	defer cs.mu.Unlock()
+	before := len(cs.list)
 	for i, x := range cs.list {
 		if x == c {
 			cs.list = append(cs.list[:i], cs.list[i+1:]...)
 			c.Conn.Close()
-			return
+			break
 		}
 	}
+	notify := cs.emptied(before)
+	cs.mu.Unlock()
+	notify()
 }
 
 // Send writes a frame to every client and drops those that fail; it
 // reports how many took it.
 func (cs *Clients) Send(typ byte, payload []byte) int {
 	cs.mu.Lock()
-	defer cs.mu.Unlock()
+	before := len(cs.list)
+	defer func() {
+		notify := cs.emptied(before)
+		cs.mu.Unlock()
+		notify()
+	}()
 	n := 0
 	kept := cs.list[:0]
 	for _, c := range cs.list {

@@ -69,6 +69,10 @@ type HandoffClient struct {
 type HandoffHealth struct {
 	Interval, Timeout, StartPeriod, StartInterval time.Duration
 	Retries                                       int
+	// Status and FailingStreak carry on a run's health when the monitor
+	// goes idle after its start ("": a new run, which starts over).
+	Status        string
+	FailingStreak int
 }
 
 // Encode is the Handoff as HandoffEnv's value: "key=value" lines.
@@ -124,6 +128,8 @@ func (h *Handoff) Encode() string {
 	num("health_start_period", int64(h.Health.StartPeriod))
 	num("health_start_interval", int64(h.Health.StartInterval))
 	num("health_retries", int64(h.Health.Retries))
+	str("health_status", h.Health.Status)
+	num("health_streak", int64(h.Health.FailingStreak))
 	str("health_on_failure", h.HealthOnFailure)
 	return string(b)
 }
@@ -164,7 +170,7 @@ func DecodeHandoff(s string) (Handoff, error) {
 func (h *Handoff) setString(k, v string) error {
 	p := map[string]*string{"config": &h.Config, "monitor": &h.Monitor, "id": &h.ID, "spool": &h.EventSpool,
 		"health_path": &h.HealthPath, "log_driver": &h.LogDriver, "log_path": &h.LogPath,
-		"notify_socket": &h.NotifySocket, "health_on_failure": &h.HealthOnFailure}[k]
+		"notify_socket": &h.NotifySocket, "health_on_failure": &h.HealthOnFailure, "health_status": &h.Health.Status}[k]
 	if p == nil {
 		return errors.New("unknown key")
 	}
@@ -175,7 +181,7 @@ func (h *Handoff) setString(k, v string) error {
 func (h *Handoff) setNumber(k string, n int64) error {
 	ints := map[string]*int{"pid": &h.Pid, "restarts": &h.RestartCount, "listener": &h.Listener, "notify": &h.Notify,
 		"stdin": &h.Stdin, "pty": &h.Pty, "stdout": &h.Stdout, "stderr": &h.Stderr, "log_max_files": &h.LogMaxFiles,
-		"stop_signal": &h.StopSignal, "health_retries": &h.Health.Retries}
+		"stop_signal": &h.StopSignal, "health_retries": &h.Health.Retries, "health_streak": &h.Health.FailingStreak}
 	durations := map[string]*time.Duration{"backoff": &h.Backoff, "stop_timeout": &h.StopTimeout, "timeout": &h.Timeout,
 		"health_interval": &h.Health.Interval, "health_timeout": &h.Health.Timeout,
 		"health_start_period": &h.Health.StartPeriod, "health_start_interval": &h.Health.StartInterval}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -207,7 +208,8 @@ func TestHandoffRoundTrip(t *testing.T) {
 		StopRequested: true, SetGOMAXPROCS: true, ID: "abc", EventSpool: "/run/events", HealthPath: "/var/c/health.json",
 		LogDriver: LogK8sFile, LogPath: "/var/c/ctr.log\nwith newline \"q\"", LogMaxSize: 1 << 20, LogMaxFiles: 3,
 		StopSignal: 15, StopTimeout: 10 * time.Second, Timeout: time.Minute, NotifySocket: "@sd",
-		Health:          HandoffHealth{Interval: 2 * time.Second, Timeout: 30 * time.Second, StartInterval: 5 * time.Second, Retries: 3},
+		Health: HandoffHealth{Interval: 2 * time.Second, Timeout: 30 * time.Second, StartInterval: 5 * time.Second, Retries: 3,
+			Status: "unhealthy", FailingStreak: 4},
 		HealthOnFailure: "restart"}
 	got, err := DecodeHandoff(h.Encode())
 	if err != nil {
@@ -268,5 +270,35 @@ func TestFramesRoundTrip(t *testing.T) {
 	code, _ := DecodeExit(p)
 	if err != nil || typ != FrameExit || code != -2 {
 		t.Errorf("got %d %d %v", typ, code, err)
+	}
+}
+
+// NotifyEmpty's function runs once the last client leaves, by Remove or
+// by a failed Send, and not while one is left.
+func TestClientsNotifyEmpty(t *testing.T) {
+	pair := func() (*Client, *net.UnixConn) {
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Client{Conn: FileConn(fds[0])}, FileConn(fds[1])
+	}
+	var cs Clients
+	calls := 0
+	cs.NotifyEmpty(func() { calls++ })
+	a, _ := pair()
+	b, peerB := pair()
+	cs.Add(a)
+	cs.Add(b)
+	cs.Remove(a)
+	if calls != 0 {
+		t.Fatalf("called with a client left")
+	}
+	peerB.Close()
+	for i := 0; i < 100 && cs.Len() > 0; i++ {
+		cs.Send(FrameStdout, []byte("x")) // fails once the peer is gone
+	}
+	if cs.Len() != 0 || calls != 1 {
+		t.Fatalf("after the last client went: %d clients, %d calls; want 0 and 1", cs.Len(), calls)
 	}
 }

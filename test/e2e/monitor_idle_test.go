@@ -135,16 +135,21 @@ func TestMonitorIdleNetwork(t *testing.T) {
 }
 
 // A container started with a client attached (a foreground run) keeps the
-// full monitor for its run: a short run pays no exec there and back.
-func TestMonitorForegroundStays(t *testing.T) {
+// full monitor while the client is there (a short run pays no exec there
+// and back), and goes idle once its last client leaves: its health carries
+// on, its output still reaches the log and a new attach, and the clean-up
+// of --rm happens at its end.
+func TestMonitorForegroundThenIdle(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
-		cmd := s.Cmd("run", "--rm", "-i", "--name", "fg", "--network", "none", bb, "sh", "-c", `echo up; read x; echo "got $x"`)
+		cmd := s.Cmd("run", "--rm", "-i", "--name", "fg", "--network", "none", "--health-cmd", "true", "--health-interval", "200ms",
+			bb, "sh", "-c", `echo up; while read x; do echo "got $x"; done`)
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer stdin.Close()
 		lines, bg := startStreaming(t, cmd)
 		select {
 		case l := <-lines:
@@ -155,18 +160,39 @@ func TestMonitorForegroundStays(t *testing.T) {
 			t.Fatalf("no output\n%s", bg)
 		}
 		id := inspectOut(t, s, "fg", "{{.Id}}")
-		time.Sleep(500 * time.Millisecond) // a detached one is idle by now
-		if _, exe := monitorExe(t, s, id); exe != "skiff-monitor" {
+		eventually(t, 5*time.Second, "the healthcheck did not turn healthy", func() bool {
+			return inspectHealth(t, s, "fg").Status == "healthy"
+		})
+		pid, exe := monitorExe(t, s, id)
+		if exe != "skiff-monitor" {
 			t.Errorf("the foreground run's monitor is %s, want skiff-monitor", exe)
 		}
-		stdin.Write([]byte("x\n"))
-		stdin.Close()
-		if code := bg.wait(t, 10*time.Second); code != 0 {
-			t.Fatalf("exit %d\n%s", code, bg)
-		}
-		if l := <-lines; l.Text != "got x" {
+		stdin.Write([]byte("one\n"))
+		if l := <-lines; l.Text != "got one" {
 			t.Errorf("second line %q\n%s", l.Text, bg)
 		}
-		waitNoMonitors(t, s, 5*time.Second)
+
+		// The client goes (kill -9): the monitor becomes idle, the same process.
+		bg.cmd.Process.Kill()
+		bg.wait(t, 10*time.Second)
+		eventually(t, 5*time.Second, "the monitor did not become idle once its client left", func() bool {
+			p, exe := monitorExe(t, s, id)
+			return p == pid && exe == "skiff-monitor-idle"
+		})
+		if h := inspectHealth(t, s, "fg").Status; h != "healthy" {
+			t.Errorf("health after going idle: %q, want healthy carried on", h)
+		}
+		if logs := s.Run("logs", "fg").Stdout; logs != "up\ngot one\n" {
+			t.Errorf("logs: %q", logs)
+		}
+		// Its input's end (attach's, StdinOnce) ends the container.
+		got := s.RunStdin(strings.NewReader("two\n"), "attach", "fg").MustSucceed(t).Stdout
+		if !strings.Contains(got, "got two\n") {
+			t.Errorf("attach to the idle monitor: %q", got)
+		}
+		waitNoMonitors(t, s, 10*time.Second)
+		eventually(t, 10*time.Second, "the --rm container was not removed at its end", func() bool {
+			return len(psIDs(t, s)) == 0
+		})
 	})
 }
