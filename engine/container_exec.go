@@ -65,9 +65,8 @@ type ContainerExecResult struct {
 // a pty that skiff-monitor, run as a child, copies to and from the
 // streams; never a descriptor of ours. The error is for what fails before
 // the process could be started (no such container, not running, bad
-// options). A cancelled ctx is a client that left: as Docker, the process
-// runs on with its input ended and its output dropped, and its exit code
-// is still waited for.
+// options), and ctx's when it ends: a client that left, whose process
+// runs on as Docker's does, with its input ended and its output dropped.
 func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecOptions) (ContainerExecResult, error) {
 	if o.Detach {
 		o.Stdin, o.Resize = nil, nil
@@ -87,7 +86,9 @@ func (e *Engine) ContainerExec(ctx context.Context, ref string, o ContainerExecO
 	}
 	code, err := runtime.RunExec(ctx, bin, path, s)
 	if err != nil {
-		os.Remove(path) // when the monitor did not get to read it
+		if ctx.Err() == nil {
+			os.Remove(path) // when the monitor did not get to read it
+		}
 		return ContainerExecResult{}, err
 	}
 	return ContainerExecResult{ExitCode: code}, nil
@@ -141,7 +142,7 @@ func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.Exe
 	cfg.ID, cfg.StateRoot, cfg.Process, cfg.Detach = c.ID, e.stateRoot(), proc, o.Detach
 	cfg.ExecID, cfg.EventSpool = firstNonEmpty(o.ExecID, NewContainerID()), e.eventSpool()
 	if o.ExecID != "" {
-		cfg.PidFile = e.execPidPath(c.ID, o.ExecID)
+		cfg.PidFile, cfg.ExitFile = e.execFile(c.ID, o.ExecID, "pid"), e.execFile(c.ID, o.ExecID, "exit")
 	}
 	path = filepath.Join(e.runDir(c.ID), fmt.Sprintf("exec-%d.json", time.Now().UnixNano()))
 	if err := writeJSONFile(path, cfg); err != nil {

@@ -20,6 +20,7 @@ import (
 //
 //	<runroot>/c/<container id>/exec/<exec id>.json   (0600; it holds the env)
 //	<runroot>/c/<container id>/exec/<exec id>.pid    the process's pid, from the monitor
+//	<runroot>/c/<container id>/exec/<exec id>.exit   its exit code, from the monitor
 //
 // so it goes with the run, as Docker's go when the container stops. The
 // process that starts it (the API service) rewrites it as the process
@@ -118,6 +119,9 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o ExecStartOptions) (
 		eo.Stdin = o.Stdin
 	}
 	res, err := e.ContainerExec(ctx, x.ContainerID, eo)
+	if err != nil && ctx.Err() != nil {
+		return ExecStartResult{}, err // its client left; it runs on (lookupExec)
+	}
 	x.Running = false
 	if err == nil && !o.Detach {
 		x.ExitCode = &res.ExitCode
@@ -170,18 +174,26 @@ func (e *Engine) lookupExec(id string) (*ExecInstance, error) {
 	if err := json.Unmarshal(b, &x); err != nil {
 		return nil, fmt.Errorf("exec %s: damaged record: %v", id, err)
 	}
-	if x.Running && runtime.ProcessStartTime(x.Owner) != x.OwnerStart {
-		x.Running = false // its owner is gone (killed): the exit is unknown
-	}
-	if b, err := os.ReadFile(e.execPidPath(x.ContainerID, x.ID)); err == nil {
+	if b, err := os.ReadFile(e.execFile(x.ContainerID, x.ID, "pid")); err == nil {
 		x.Pid, _ = strconv.Atoi(string(b))
+	}
+	if b, err := os.ReadFile(e.execFile(x.ContainerID, x.ID, "exit")); err == nil && x.ExitCode == nil {
+		if code, err := strconv.Atoi(string(b)); err == nil {
+			x.Running, x.ExitCode = false, &code // it ended after its client left
+		}
+	}
+	if x.Running && runtime.ProcessStartTime(x.Owner) != x.OwnerStart {
+		// Its owner is gone (killed, or a service that exited after the
+		// client left): it runs while its process does.
+		x.Running = x.Pid > 0 && runtime.ProcessStartTime(x.Pid) != 0
 	}
 	return &x, nil
 }
 
-// execPidPath is where the monitor writes the pid of exec id's process.
-func (e *Engine) execPidPath(container, id string) string {
-	return filepath.Join(e.runDir(container), "exec", id+".pid")
+// execFile is exec id's file of the given kind (pid, exit), which its
+// monitor writes.
+func (e *Engine) execFile(container, id, kind string) string {
+	return filepath.Join(e.runDir(container), "exec", id+"."+kind)
 }
 
 func (e *Engine) writeExec(x *ExecInstance) error {

@@ -43,9 +43,11 @@ type ExecConfig struct {
 	// records the process's end there (Docker's exec_die).
 	ExecID     string `json:"exec_id,omitempty"`
 	EventSpool string `json:"event_spool,omitempty"`
-	// PidFile, when set, is where the monitor writes the process's pid
-	// once it runs (the API's exec inspect shows it).
-	PidFile string `json:"pid_file,omitempty"`
+	// PidFile and ExitFile, when set, are where the monitor writes the
+	// process's pid once it runs and its exit code once it ended (the
+	// API's exec inspect shows them, also after the client left).
+	PidFile  string `json:"pid_file,omitempty"`
+	ExitFile string `json:"exit_file,omitempty"`
 }
 
 // ExecResizeFd is the monitor's descriptor for terminal sizes with

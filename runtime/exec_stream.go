@@ -34,9 +34,10 @@ type ExecStreams struct {
 // copied to and from s, and returns the exit code of the monitor (the
 // process's, or 125/126/127; see ExecConfig). The config must set Stdin
 // exactly when s.Stdin is not nil, and Resize when s.Resize is not nil.
-// When ctx ends (its client is gone), the process runs on as Docker's does
-// when an exec's client leaves: its input ends, its output is drained and
-// dropped, and RunExec still waits for its exit code.
+// When ctx ends (its client is gone), RunExec returns ctx's error at once
+// and the process runs on, as Docker's does when an exec's client leaves:
+// its input ends and its output is dropped (the monitor drops it once we
+// are gone); the monitor is reaped in the background.
 func RunExec(ctx context.Context, monitor, cfgPath string, s ExecStreams) (int, error) {
 	cmd := exec.Command(monitor, "exec", cfgPath)
 	var theirs, ours []*os.File // the child's ends, closed after the start; ours on failure
@@ -156,7 +157,7 @@ func RunExec(ctx context.Context, monitor, cfgPath string, s ExecStreams) (int, 
 		if inW != nil {
 			inW.Close() // end of input; the copy's next write fails
 		}
-		err = <-waited
+		return 125, ctx.Err()
 	}
 	copies.Wait()
 	if inW != nil {

@@ -26,6 +26,9 @@ func runExec(path string) int {
 		return execError(125, err)
 	}
 	code := execConfig(cfg)
+	if !cfg.Detach && cfg.ExitFile != "" {
+		runtime.WriteFileAtomic(cfg.ExitFile, []byte(strconv.Itoa(code)), 0o600, false)
+	}
 	if !cfg.Detach && cfg.ExecID != "" {
 		runtime.WriteSpoolEvent(cfg.EventSpool, runtime.SpoolEvent{Type: "container", Action: "exec_die", ID: cfg.ID,
 			Attributes: map[string]string{"execID": cfg.ExecID, "exitCode": strconv.Itoa(code)}})
@@ -156,14 +159,15 @@ func execPipes(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.E
 // copyOutput copies the process's output to ours until its end (or a
 // deadline). When our side is gone, it closes the pipe so that the process
 // gets EPIPE (or SIGPIPE) as it would have writing to a broken pipe itself.
+// Once dst fails (the caller went away) the output is read and dropped,
+// as Docker's exec does when its client leaves: the process runs on.
 func copyOutput(dst io.Writer, src *os.File) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 {
+		if n > 0 && dst != nil {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
-				src.Close()
-				return
+				dst = nil
 			}
 		}
 		if err != nil {

@@ -136,13 +136,17 @@ func TestEngineContainerExec(t *testing.T) {
 		return out == "later\n"
 	})
 
-	// A cancelled context ends the process.
+	// A cancelled context (a client that left) returns at once; the
+	// process runs on, as Docker's.
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(300*time.Millisecond, cancel)
 	start = time.Now()
-	_, err := e.ContainerExec(cctx, "box", engine.ContainerExecOptions{Cmd: []string{"sleep", "1000"}})
+	_, err := e.ContainerExec(cctx, "box", engine.ContainerExecOptions{Cmd: []string{"sleep", "999"}})
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
 		t.Errorf("cancelled exec: %v after %v, want context.Canceled at once", err, time.Since(start))
+	}
+	if _, out, _ := exec(engine.ContainerExecOptions{}, "ps", "-o", "args"); !strings.Contains(out, "sleep 999") {
+		t.Errorf("the cancelled exec's process is gone: ps\n%s", out)
 	}
 
 	// Errors before anything runs.
