@@ -270,20 +270,13 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 			hc.Tmpfs[m.Destination] = joinOpts(opts)
 			continue
 		}
-		opts := m.Options
-		if m.ReadOnly && !slices.Contains(opts, "ro") {
-			opts = append([]string{"ro"}, opts...)
-		}
-		mode, rw := joinOpts(opts), !slices.Contains(opts, "ro")
-		im := InspectMount{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: mode, RW: rw, Propagation: propagation(opts)}
+		im := inspectMount(m)
 		bind := m.Source + ":" + m.Destination
 		if m.Type == "volume" {
-			// Docker's: a volume's propagation is the default, shown empty.
-			im.Type, im.Name, im.Driver, im.Propagation = "volume", m.Name, "local", ""
 			bind = m.Name + ":" + m.Destination
 		}
-		if mode != "" {
-			bind += ":" + mode
+		if im.Mode != "" {
+			bind += ":" + im.Mode
 		}
 		if m.Type != "volume" || !slices.Contains(c.Config.AnonymousVolumes, m.Name) {
 			hc.Binds = append(hc.Binds, bind) // Docker keeps anonymous ones out of Binds
@@ -295,6 +288,33 @@ func (e *Engine) containerInspect(c *Container) (ContainerInspect, error) {
 		Env: s.Env, Cmd: c.Config.Cmd, Image: c.Config.Image, WorkingDir: s.Cwd, Entrypoint: c.Config.Entrypoint,
 		Labels: c.Config.Labels, StopSignal: c.Config.StopSignal, StopTimeout: c.Config.StopTimeout}
 	return out, nil
+}
+
+// inspectMount is a bind or volume mount as inspect's Mounts show it.
+func inspectMount(m runtime.Mount) InspectMount {
+	opts := m.Options
+	if m.ReadOnly && !slices.Contains(opts, "ro") {
+		opts = append([]string{"ro"}, opts...)
+	}
+	im := InspectMount{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: joinOpts(opts),
+		RW: !slices.Contains(opts, "ro"), Propagation: propagation(opts)}
+	if m.Type == "volume" {
+		// Docker's: a volume's propagation is the default, shown empty.
+		im.Type, im.Name, im.Driver, im.Propagation = "volume", m.Name, "local", ""
+	}
+	return im
+}
+
+// InspectMounts are c's bind and volume mounts as inspect shows them
+// (tmpfs ones are HostConfig.Tmpfs), from its record alone.
+func (c *Container) InspectMounts() []InspectMount {
+	out := []InspectMount{}
+	for _, m := range c.Config.Spec.Mounts {
+		if m.Type != "tmpfs" {
+			out = append(out, inspectMount(m))
+		}
+	}
+	return out
 }
 
 // securityOpt gives back Docker's SecurityOpt strings for the typed

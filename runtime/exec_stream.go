@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"sync/atomic"
 	"syscall"
 )
 
@@ -36,8 +35,9 @@ type ExecStreams struct {
 // exactly when s.Stdin is not nil, and Resize when s.Resize is not nil.
 // When ctx ends (its client is gone), RunExec returns ctx's error at once
 // and the process runs on, as Docker's does when an exec's client leaves:
-// its input ends and its output is dropped (the monitor drops it once we
-// are gone); the monitor is reaped in the background.
+// its input ends and its output is dropped (by the monitor, once the
+// copies here end with the client's stream); the monitor is reaped in the
+// background.
 func RunExec(ctx context.Context, monitor, cfgPath string, s ExecStreams) (int, error) {
 	cmd := exec.Command(monitor, "exec", cfgPath)
 	var theirs, ours []*os.File // the child's ends, closed after the start; ours on failure
@@ -107,31 +107,21 @@ func RunExec(ctx context.Context, monitor, cfgPath string, s ExecStreams) (int, 
 		}()
 	}
 	// The monitor is the only writer of these pipes (the process has pipes
-	// of its own), so they end when it exits.
-	// They are drained to the end: a process whose output nobody takes
-	// would stop at a full pipe.
+	// of its own), so they end when it exits. A copy whose writer fails
+	// closes its pipe: the monitor then drops the rest of the output.
 	var copies sync.WaitGroup
-	var gone atomic.Bool
 	for _, c := range []struct {
 		w io.Writer
 		r *os.File
 	}{{s.Stdout, outR}, {s.Stderr, errR}} {
+		if c.w == nil {
+			c.w = io.Discard
+		}
 		copies.Add(1)
 		go func() {
 			defer copies.Done()
 			defer c.r.Close()
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := c.r.Read(buf)
-				if n > 0 && c.w != nil && !gone.Load() {
-					if _, werr := c.w.Write(buf[:n]); werr != nil {
-						gone.Store(true)
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
+			io.Copy(c.w, c.r)
 		}()
 	}
 	waited := make(chan error, 1)
@@ -153,7 +143,6 @@ func RunExec(ctx context.Context, monitor, cfgPath string, s ExecStreams) (int, 
 	select {
 	case err = <-waited:
 	case <-ctx.Done():
-		gone.Store(true)
 		if inW != nil {
 			inW.Close() // end of input; the copy's next write fails
 		}

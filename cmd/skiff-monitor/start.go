@@ -237,7 +237,7 @@ func (m *monitor) copyOutput(stream string, r *os.File) {
 func (m *monitor) flowOutputs() {
 	m.mu.Lock()
 	pending := m.pending
-	m.pending, m.flowing = nil, nil
+	m.pending = nil
 	m.mu.Unlock()
 	for _, o := range pending {
 		m.flowOutput(o.stream, o.r)

@@ -27,7 +27,7 @@ func containerSummary(c *engine.Container, ports []engine.PortMapping, networks 
 		ID: c.ID, Names: []string{"/" + c.Name}, Image: c.ImageRef(),
 		ImageID: "sha256:" + c.ImageID, Command: c.Command(), Created: c.Created.Unix(),
 		Ports: []container.PortSummary{}, Labels: c.Config.Labels, State: container.ContainerState(dockerState(c)),
-		Status: c.Status(), Mounts: []container.MountPoint{},
+		Status: c.Status(), Mounts: mountPoints(c.InspectMounts()),
 		NetworkSettings: &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{}},
 	}
 	if s.Labels == nil {
@@ -49,13 +49,6 @@ func containerSummary(c *engine.Container, ports []engine.PortMapping, networks 
 		if !slices.ContainsFunc(ports, func(m engine.PortMapping) bool { return m.ContainerPort == p.Number && m.Proto == p.Protocol }) {
 			s.Ports = append(s.Ports, container.PortSummary{PrivatePort: uint16(p.Number), Type: p.Protocol})
 		}
-	}
-	for _, m := range c.Config.Spec.Mounts {
-		mp := container.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly}
-		if m.Type == "volume" {
-			mp.Driver = "local"
-		}
-		s.Mounts = append(s.Mounts, mp)
 	}
 	if b, err := json.Marshal(networks); err == nil {
 		json.Unmarshal(b, &s.NetworkSettings.Networks)

@@ -166,7 +166,7 @@ func TestContainerSummary(t *testing.T) {
 	if ep := s.NetworkSettings.Networks["front"]; ep == nil || ep.IPAddress.String() != "10.89.0.5" || !slices.Equal(ep.Aliases, []string{"web"}) {
 		t.Errorf("Networks %+v", s.NetworkSettings.Networks)
 	}
-	if len(s.Mounts) != 2 || s.Mounts[0].RW || s.Mounts[1].Name != "v" || s.Mounts[1].Driver != "local" || !s.Mounts[1].RW {
+	if len(s.Mounts) != 2 || s.Mounts[0].RW || s.Mounts[0].Mode != "ro" || s.Mounts[1].Name != "v" || s.Mounts[1].Driver != "local" || !s.Mounts[1].RW {
 		t.Errorf("Mounts %+v", s.Mounts)
 	}
 	b, _ := json.Marshal(s)
