@@ -150,7 +150,7 @@ func withEngine(c *cli.Context, fn func(context.Context, *engine.Engine) error) 
 	if err != nil {
 		return err
 	}
-	defer e.Leave() // the exit closes the database (see Leave)
+	defer e.Close()
 	return fn(c.Context, e)
 }
 
