@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestProcessStartTimeThroughExecve: a Go program that calls execve from
@@ -26,8 +27,12 @@ func TestProcessStartTimeThroughExecve(t *testing.T) {
 	}
 	pid := cmd.Process.Pid
 	start := uint64(0)
-	for start == 0 {
-		start = ProcessStartTime(pid)
+	for deadline := time.Now().Add(10 * time.Second); start == 0; start = ProcessStartTime(pid) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the exec loop never ran: %s", out.Bytes())
+		}
 	}
 	reads, lost := 0, 0
 	for {
