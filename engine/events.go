@@ -122,18 +122,19 @@ func (e *Engine) containerEvent(ctx context.Context, c *Container, action string
 	e.event(ctx, EventContainer, action, c.ID, containerAttrs(c, extra))
 }
 
-// exitEvents records what Docker logs when a container's process ends:
-// oom (when the kernel killed it for memory), then die.
-func (e *Engine) exitEvents(c *Container) {
-	ctx := context.Background()
-	if c.State.OOMKilled {
-		e.containerEvent(ctx, c, "oom", nil)
+// exitEvents are what Docker logs when a container's process ends, as st
+// records it: oom (when the kernel killed it for memory), then die.
+func (e *Engine) exitEvents(c *Container, st runtime.State) []statedb.Event {
+	now := time.Now()
+	var evs []statedb.Event
+	if st.OOMKilled {
+		evs = append(evs, statedb.Event{Time: now, Type: EventContainer, Action: "oom", ActorID: c.ID, Attributes: containerAttrs(c, nil)})
 	}
-	attrs := map[string]string{"exitCode": strconv.Itoa(c.State.ExitCode)}
-	if !c.State.StartedAt.IsZero() && c.State.FinishedAt.After(c.State.StartedAt) {
-		attrs["execDuration"] = strconv.Itoa(int(c.State.FinishedAt.Sub(c.State.StartedAt).Seconds()))
+	attrs := map[string]string{"exitCode": strconv.Itoa(st.ExitCode)}
+	if !st.StartedAt.IsZero() && st.FinishedAt.After(st.StartedAt) {
+		attrs["execDuration"] = strconv.Itoa(int(st.FinishedAt.Sub(st.StartedAt).Seconds()))
 	}
-	e.containerEvent(ctx, c, "die", attrs)
+	return append(evs, statedb.Event{Time: now, Type: EventContainer, Action: "die", ActorID: c.ID, Attributes: containerAttrs(c, attrs)})
 }
 
 // foldSpool moves the monitors' spooled events into the table, oldest

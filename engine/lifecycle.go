@@ -7,6 +7,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -98,6 +99,12 @@ func (e *Engine) transition(c *Container, st runtime.State) error {
 
 // writeState records st in the row if its status is still from.
 func (e *Engine) writeState(id string, st runtime.State, from ...runtime.Status) (bool, error) {
+	return e.writeStateEvents(id, st, nil, from...)
+}
+
+// writeStateEvents is writeState recording evs with the state, in one
+// transaction, if the row changed.
+func (e *Engine) writeStateEvents(id string, st runtime.State, evs []statedb.Event, from ...runtime.Status) (bool, error) {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return false, err
@@ -106,7 +113,7 @@ func (e *Engine) writeState(id string, st runtime.State, from ...runtime.Status)
 	for i, f := range from {
 		names[i] = string(f)
 	}
-	return e.db.SetState(context.Background(), id, string(st.Status), b, names...)
+	return e.db.SetStateEvents(context.Background(), id, string(st.Status), b, names, e.eventsMax(), evs)
 }
 
 // fold brings a row's state up to date with what its monitor recorded and
@@ -160,12 +167,14 @@ func (e *Engine) fold(c *Container) {
 	}
 	// A lost race (another process folded or acted first) is harmless: the
 	// next read folds again from whatever it wrote. The winner alone
-	// records the exit's events, so each exit has one die.
-	ok, _ := e.writeState(c.ID, next, db.Status)
-	c.State = next
-	if ok && next.Status == runtime.StatusExited {
-		e.exitEvents(c)
+	// records the exit's events, in the transaction that records the exit:
+	// each exit has one die, and whoever sees the exit can find its die.
+	var evs []statedb.Event
+	if next.Status == runtime.StatusExited {
+		evs = e.exitEvents(c, next)
 	}
+	e.writeStateEvents(c.ID, next, evs, db.Status)
+	c.State = next
 }
 
 func sameState(a, b runtime.State) bool {

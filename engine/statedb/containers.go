@@ -124,6 +124,15 @@ func (d *DB) Containers(ctx context.Context) ([]Container, error) {
 // process that read an older state never overwrites a newer one. ok reports
 // whether the row changed.
 func (d *DB) SetState(ctx context.Context, id, status string, state []byte, from ...string) (ok bool, err error) {
+	return d.SetStateEvents(ctx, id, status, state, from, 0, nil)
+}
+
+// SetStateEvents is SetState that also records evs (as AddEvents, keeping
+// at most max) in the same transaction, and only if the row changed: a
+// reader that sees the new state sees its events too (a client's wait for
+// an exit, then its query for the die), and of racing writers only the
+// winner's events are kept.
+func (d *DB) SetStateEvents(ctx context.Context, id, status string, state []byte, from []string, max int, evs []Event) (ok bool, err error) {
 	q := "UPDATE containers SET status = ?, state = ? WHERE id = ?"
 	args := []any{status, stateOrEmpty(state), id}
 	if len(from) > 0 {
@@ -138,8 +147,10 @@ func (d *DB) SetState(ctx context.Context, id, status string, state []byte, from
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil || n != 1 {
+			return err
+		}
+		return insertEvents(ctx, tx, max, evs)
 	})
 	if err != nil {
 		return false, d.fail("recording a container's state", err)

@@ -28,28 +28,32 @@ func (d *DB) AddEvents(ctx context.Context, max int, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		var last int64
-		for _, ev := range evs {
-			attrs, err := json.Marshal(ev.Attributes)
-			if err != nil {
-				return err
-			}
-			res, err := tx.ExecContext(ctx, "INSERT INTO events (time, type, action, actor_id, attributes) VALUES (?, ?, ?, ?, ?)",
-				unixNano(ev.Time), ev.Type, ev.Action, ev.ActorID, string(attrs))
-			if err != nil {
-				return err
-			}
-			if last, err = res.LastInsertId(); err != nil {
-				return err
-			}
+	return d.tx(ctx, func(tx *sql.Tx) error { return insertEvents(ctx, tx, max, evs) })
+}
+
+// insertEvents adds evs within tx, then drops the oldest beyond max (0:
+// no limit).
+func insertEvents(ctx context.Context, tx *sql.Tx, max int, evs []Event) error {
+	var last int64
+	for _, ev := range evs {
+		attrs, err := json.Marshal(ev.Attributes)
+		if err != nil {
+			return err
 		}
-		if max <= 0 {
-			return nil
+		res, err := tx.ExecContext(ctx, "INSERT INTO events (time, type, action, actor_id, attributes) VALUES (?, ?, ?, ?, ?)",
+			unixNano(ev.Time), ev.Type, ev.Action, ev.ActorID, string(attrs))
+		if err != nil {
+			return err
 		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM events WHERE seq <= ?", last-int64(max))
-		return err
-	})
+		if last, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	if max <= 0 || len(evs) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "DELETE FROM events WHERE seq <= ?", last-int64(max))
+	return err
 }
 
 // EventQuery selects events: those recorded after AfterSeq (0: all) whose

@@ -194,3 +194,62 @@ func TestWALKeptEmptyAcrossCloses(t *testing.T) {
 		}
 	}
 }
+
+// Of concurrent writers recording one exit with its events, only the one
+// whose update wins records them, and with the row: a reader that sees the
+// new status finds exactly one die.
+func TestSetStateEventsOnlyTheWinner(t *testing.T) {
+	ctx := context.Background()
+	d := open(t)
+	if err := d.CreateContainer(ctx, row("aaa", "a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SetState(ctx, "aaa", "running", nil); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wins := make(chan bool, 8)
+	for i := 0; i < 8; i++ {
+		h, err := Open(ctx, d.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := Event{Time: time.Now(), Type: "container", Action: "die", ActorID: "aaa"}
+			ok, err := h.SetStateEvents(ctx, "aaa", "exited", nil, []string{"running"}, 100, []Event{ev})
+			if err != nil {
+				t.Error(err)
+			}
+			wins <- ok
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	n := 0
+	for ok := range wins {
+		if ok {
+			n++
+		}
+	}
+	dies := 0
+	d.Events(ctx, EventQuery{}, func(ev Event) error {
+		if ev.Action == "die" {
+			dies++
+		}
+		return nil
+	})
+	if n != 1 || dies != 1 {
+		t.Fatalf("%d writers won, %d die events recorded; want 1 and 1", n, dies)
+	}
+	if ok, _ := d.SetStateEvents(ctx, "aaa", "running", nil, []string{"created"}, 100, []Event{{Time: time.Now(), Action: "start"}}); ok {
+		t.Fatal("a write from the wrong status changed the row")
+	}
+	var actions []string
+	d.Events(ctx, EventQuery{}, func(ev Event) error { actions = append(actions, ev.Action); return nil })
+	if len(actions) != 1 {
+		t.Fatalf("a write that lost recorded its events: %v", actions)
+	}
+}
