@@ -11,6 +11,8 @@ comma := ,
 TAGS    := exclude_graphdriver_btrfs exclude_graphdriver_zfs containers_image_openpgp urfave_cli_no_docs seccomp
 export CGO_ENABLED := 1
 export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
+# bin/skiff's build (cmd/skiff/handoff.go)
+LOCAL_TAGS := -tags=$(subst $(space),$(comma),$(TAGS) skiff_local)
 
 # Debian packages skiff needs at run and test time.
 DEB_PKGS := busybox-static docker-registry uidmap slirp4netns libseccomp-dev \
@@ -25,7 +27,7 @@ API_PKGS := python3-docker docker-compose curl systemd
 # against and its tools. The tests never need them.
 BENCH_PKGS := podman docker.io runc hyperfine jq curl python3 util-linux iperf3
 
-BIN := bin/skiff bin/skiff-monitor bin/skiff-monitor-idle
+BIN := bin/skiff bin/skiff-full bin/skiff-monitor bin/skiff-monitor-idle
 
 .PHONY: all build install man deps bench-deps test test-unit test-e2e test-quick demo bench clean
 
@@ -33,7 +35,15 @@ all: build
 
 build: $(BIN)
 
+# Two builds of cmd/skiff (see cmd/skiff/handoff.go): skiff, the CLI of
+# the hot commands, without containers/image's registry, archive and
+# signature code and the API server (the skiff_local tag), and skiff-full,
+# all of it, to which skiff hands the commands that move images or serve
+# the API.
 bin/skiff: FORCE
+	$(GO) build -trimpath $(LOCAL_TAGS) -o $@ ./cmd/skiff
+
+bin/skiff-full: FORCE
 	$(GO) build -trimpath -o $@ ./cmd/skiff
 
 bin/skiff-monitor: FORCE
@@ -53,7 +63,7 @@ man: bin/skiff
 
 install: build man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 0755 bin/skiff bin/skiff-monitor bin/skiff-monitor-idle $(DESTDIR)$(BINDIR)/
+	install -m 0755 bin/skiff bin/skiff-full bin/skiff-monitor bin/skiff-monitor-idle $(DESTDIR)$(BINDIR)/
 	install -m 0644 bin/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 
 # Idempotent: installs only what is missing.
@@ -95,8 +105,13 @@ demo: deps build bin/busybox.tar
 	./bin/skiff load -q -i bin/busybox.tar
 	./bin/skiff run --rm busybox echo "Hello from skiff: a container with no daemon"
 
+# The unit tests of both builds of cmd/skiff, and a check that bin/skiff
+# links none of what it hands to skiff-full.
 test-unit:
 	$(GO) test ./cmd/... ./engine/... ./runtime/... ./storage/... ./imagestore/... ./netns/... ./userns/...
+	$(GO) test $(LOCAL_TAGS) ./cmd/skiff ./engine ./imagestore
+	@heavy=$$($(GO) list $(LOCAL_TAGS) -deps ./cmd/skiff | grep -E '^(go.podman.io/image/v5/(copy|docker|signature)|github.com/skiff-engine/skiff/engine/api)$$'); \
+	if [ -n "$$heavy" ]; then echo "bin/skiff links what skiff-full is for: $$heavy" >&2; exit 1; fi
 
 # End-to-end: the built binaries, real images, a real registry, rootful and
 # rootless. As root the suite runs in a network namespace of its own, with

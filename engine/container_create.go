@@ -246,6 +246,9 @@ func (e *Engine) resolveImage(ctx context.Context, o ContainerCreateOptions) (im
 	}
 	img, cfg, err := is.Config(ctx, o.Image)
 	if pull == "always" || (errdefs.IsNotFound(err) && pull == "missing") {
+		if !imagestore.CanTransfer {
+			return imagestore.Image{}, nil, imagestore.ErrTransferElsewhere // said once, by the build that pulls
+		}
 		if errdefs.IsNotFound(err) && o.PullProgress != nil {
 			fmt.Fprintf(o.PullProgress, "Unable to find image '%s' locally\n", o.Image)
 		}

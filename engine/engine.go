@@ -34,8 +34,7 @@ type Options struct {
 	AuthFile       string   // --authfile, REGISTRY_AUTH_FILE
 	RegistriesConf string   // CONTAINERS_REGISTRIES_CONF
 	// SkiffBinary is the skiff CLI a monitor runs as its exit command
-	// ("container cleanup"); "" is this process's own executable, which is
-	// right for the CLI and for `system service`.
+	// ("container cleanup"); "" is this process's own executable.
 	SkiffBinary string
 }
 

@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package imagestore
 
 import (
@@ -30,11 +32,6 @@ const (
 	FormatDockerArchive = "docker-archive"
 	FormatOCIArchive    = "oci-archive"
 )
-
-// SaveOptions tune save.
-type SaveOptions struct {
-	Format string // docker-archive (default) or oci-archive
-}
 
 // Save writes the named images into one archive at path, or to w when path
 // is empty. The archive is built beside path and renamed into place, so a
@@ -259,12 +256,6 @@ func writeFile(path string, r io.Reader) error {
 		return err
 	}
 	return f.Close()
-}
-
-// LoadResult names what load stored: familiar names, or IDs of untagged images.
-type LoadResult struct {
-	Names []string
-	IDs   []string
 }
 
 // Load reads a docker-archive or oci-archive (optionally compressed) from r

@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package imagestore
 
 import (
@@ -12,25 +14,12 @@ import (
 	"go.podman.io/image/v5/types"
 )
 
-// Credentials are one transfer's own registry login (the Engine API's
-// X-Registry-Auth); the zero value uses the stored logins.
-type Credentials struct {
-	Username      string
-	Password      string
-	IdentityToken string
-}
-
 // apply makes sys use c instead of the auth file, when c is set.
 func (c Credentials) apply(sys *types.SystemContext) {
 	if c.Username == "" && c.IdentityToken == "" {
 		return
 	}
 	sys.DockerAuthConfig = &types.DockerAuthConfig{Username: c.Username, Password: c.Password, IdentityToken: c.IdentityToken}
-}
-
-// LoginOptions tune a login.
-type LoginOptions struct {
-	TLSVerify TLSVerify
 }
 
 // normalizeRegistry turns what users type after `login` into the key
@@ -84,6 +73,3 @@ func (s *Store) Logout(registry string) (bool, error) {
 	}
 	return false, fmt.Errorf("removing credentials for %s: %w", registry, err)
 }
-
-// RegistryKey is the normalized registry name used for credentials.
-func RegistryKey(registry string) string { return normalizeRegistry(registry) }

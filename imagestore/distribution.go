@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package imagestore
 
 import (
@@ -9,20 +11,6 @@ import (
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 )
-
-// DistributionOptions tune Distribution.
-type DistributionOptions struct {
-	TLSVerify TLSVerify
-	Auth      Credentials
-}
-
-// Distribution is what a registry serves under a name, without pulling
-// it: the manifest's descriptor and the platforms it is for (each entry of
-// a manifest list, or the one image's config).
-type Distribution struct {
-	Descriptor imgspecv1.Descriptor
-	Platforms  []imgspecv1.Platform
-}
 
 // Distribution asks input's registry for its manifest (Docker's
 // distribution inspect).

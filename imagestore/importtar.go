@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package imagestore
 
 import (
@@ -22,13 +24,6 @@ import (
 	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/pkg/compression"
 )
-
-// ImportOptions describe the image import builds around a root filesystem tarball.
-type ImportOptions struct {
-	Reference string   // name for the new image; empty leaves it untagged
-	Changes   []string // Dockerfile instructions: CMD, ENTRYPOINT, ENV, ...
-	Message   string   // history comment
-}
 
 // Import turns a (possibly compressed) tarball into a one-layer image. The
 // layer is applied by containers/storage, which refuses entries that would

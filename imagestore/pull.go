@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package imagestore
 
 import (
@@ -16,23 +18,6 @@ import (
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 )
-
-// PullOptions tune one pull.
-type PullOptions struct {
-	TLSVerify TLSVerify
-	Platform  string    // os/arch[/variant]; empty is this machine's
-	Progress  io.Writer // Docker-style progress lines; nil prints nothing
-	Terminal  bool      // Progress is a terminal: redraw bars in place
-	JSON      bool      // Progress gets Docker's JSON messages (the Engine API's stream)
-	Auth      Credentials
-}
-
-// PullResult says what was pulled.
-type PullResult struct {
-	Image    Image
-	Name     string // the full name pulled, docker.io/library/busybox:latest
-	UpToDate bool   // the image was already there with the same ID
-}
 
 // Pull copies input from its registry into the local store, trying each
 // candidate of a short name in turn. A failed pull leaves no image behind:

@@ -1,9 +1,10 @@
+//go:build !skiff_local
+
 package imagestore
 
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/containerd/errdefs"
 	"go.podman.io/image/v5/docker"
@@ -11,22 +12,6 @@ import (
 	"go.podman.io/image/v5/manifest"
 	istorage "go.podman.io/image/v5/storage"
 )
-
-// PushOptions tune one push.
-type PushOptions struct {
-	TLSVerify TLSVerify
-	Progress  io.Writer
-	Terminal  bool
-	JSON      bool // Progress gets Docker's JSON messages (the Engine API's stream)
-	Auth      Credentials
-}
-
-// PushResult is where the image went.
-type PushResult struct {
-	Name   string // full destination name
-	Digest string // manifest digest in the registry
-	Size   int    // manifest size
-}
 
 // Push copies a local image to a registry; dest defaults to source's name.
 func (s *Store) Push(ctx context.Context, source, dest string, o PushOptions) (PushResult, error) {

@@ -30,24 +30,29 @@ type MonitorProcess struct {
 	sync  *os.File // read end of the handshake pipe (its fd 3)
 }
 
-// MonitorBinary finds skiff-monitor beside the running binary, then on
-// PATH, then in the libexec directories.
-func MonitorBinary() (string, error) {
+// MonitorBinary finds skiff-monitor (see HelperBinary).
+func MonitorBinary() (string, error) { return HelperBinary("skiff-monitor") }
+
+// HelperBinary finds one of skiff's other programs (skiff-monitor,
+// skiff-full) beside the running binary, then on PATH, then in the libexec
+// directories.
+func HelperBinary(name string) (string, error) {
 	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "skiff-monitor")
+		p := filepath.Join(filepath.Dir(self), name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("skiff-monitor"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	for _, p := range []string{"/usr/libexec/skiff/skiff-monitor", "/usr/local/libexec/skiff/skiff-monitor"} {
+	for _, dir := range []string{"/usr/libexec/skiff", "/usr/local/libexec/skiff"} {
+		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("skiff-monitor not found beside skiff or on PATH: install both binaries (make install): %w", errdefs.ErrNotFound)
+	return "", fmt.Errorf("%s not found beside skiff or on PATH: install all of skiff's binaries (make install): %w", name, errdefs.ErrNotFound)
 }
 
 // ForkMonitor starts the monitor of container id, whose config will be

@@ -132,6 +132,7 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 		StorageDriver: c.String("storage-driver"),
 		StorageOpts:   c.StringSlice("storage-opt"),
 		AuthFile:      authFileFlag(c),
+		SkiffBinary:   cliBinary(),
 	})
 }
 

@@ -22,7 +22,7 @@ func saveCommand() *cli.Command {
 			// podman's; skiff's archives always hold every image named.
 			&cli.BoolFlag{Name: "multi-image-archive", Aliases: []string{"m"}, Usage: "accepted: every image named goes into the one archive anyway (podman)"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: transfers(func(c *cli.Context) error {
 			if err := requireArgs(c, 1, -1); err != nil {
 				return err
 			}
@@ -37,7 +37,7 @@ func saveCommand() *cli.Command {
 				_, err := e.ImageSave(ctx, o)
 				return err
 			})
-		},
+		}),
 	}
 }
 
@@ -49,7 +49,7 @@ func loadCommand() *cli.Command {
 			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "read from a file instead of stdin"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print less"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: transfers(func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 0); err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func loadCommand() *cli.Command {
 				}
 				return err
 			})
-		},
+		}),
 	}
 }
 
@@ -97,7 +97,7 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "history comment"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print less"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: transfers(func(c *cli.Context) error {
 			if err := requireArgs(c, 1, 2); err != nil {
 				return err
 			}
@@ -115,6 +115,6 @@ func importCommand() *cli.Command {
 				fmt.Printf("sha256:%s\n", res.Image.ID)
 				return nil
 			})
-		},
+		}),
 	}
 }

@@ -60,7 +60,7 @@ func pullCommand() *cli.Command {
 			&cli.StringFlag{Name: "platform", Usage: "os/arch[/variant] to pull from a multi-platform image"},
 			tlsVerifyFlag, authFileFlagDef,
 		},
-		Action: func(c *cli.Context) error {
+		Action: transfers(func(c *cli.Context) error {
 			if err := requireArgs(c, 1, 1); err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ func pullCommand() *cli.Command {
 				fmt.Println(res.Name)
 				return nil
 			})
-		},
+		}),
 	}
 }
 
@@ -89,7 +89,7 @@ func pushCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			tlsVerifyFlag, authFileFlagDef,
 		},
-		Action: func(c *cli.Context) error {
+		Action: transfers(func(c *cli.Context) error {
 			if err := requireArgs(c, 1, 2); err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ func pushCommand() *cli.Command {
 				_, err := e.ImagePush(ctx, c.Args().Get(0), o)
 				return err
 			})
-		},
+		}),
 	}
 }
 

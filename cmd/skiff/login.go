@@ -25,7 +25,7 @@ func loginCommand() *cli.Command {
 			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin"},
 			tlsVerifyFlag, authFileFlagDef,
 		},
-		Action: func(c *cli.Context) error {
+		Action: transfers(func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 1); err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ func loginCommand() *cli.Command {
 				fmt.Println("Login Succeeded")
 				return nil
 			})
-		},
+		}),
 	}
 }
 
@@ -84,7 +84,7 @@ func logoutCommand() *cli.Command {
 		Usage:     "log out from a registry",
 		ArgsUsage: "[SERVER]",
 		Flags:     []cli.Flag{authFileFlagDef},
-		Action: func(c *cli.Context) error {
+		Action: transfers(func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 1); err != nil {
 				return err
 			}
@@ -104,6 +104,6 @@ func logoutCommand() *cli.Command {
 				}
 				return nil
 			})
-		},
+		}),
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.podman.io/storage/pkg/reexec"
 
+	"github.com/skiff-engine/skiff/imagestore"
 	"github.com/skiff-engine/skiff/userns"
 )
 
@@ -28,6 +29,11 @@ func main() {
 	err := app.Run(reorderArgs(app, os.Args))
 	if err == nil {
 		return
+	}
+	if errors.Is(err, imagestore.ErrTransferElsewhere) {
+		// a run or create whose image must be pulled, found out before
+		// anything was made (handoff.go)
+		err = handOff()
 	}
 	code := exitCode(err)
 	var silent *silentError

@@ -2,19 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"text/template"
 	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
-
-	"github.com/skiff-engine/skiff/engine"
-	"github.com/skiff-engine/skiff/engine/api"
 )
 
 // `skiff system service [--time N] [URI]`: Docker's Engine API on a unix
@@ -44,31 +38,7 @@ func systemServiceCommand() *cli.Command {
 			if secs < 0 {
 				return fmt.Errorf("invalid --time %d: must be 0 (never exit) or more: %w", secs, errdefs.ErrInvalidArgument)
 			}
-			ln, activated, err := api.ActivationListener()
-			if err != nil {
-				return err
-			}
-			var addr api.Addr
-			if ln == nil {
-				if addr, err = api.ParseAddr(c.Args().First()); err != nil {
-					return err
-				}
-			}
-			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
-				if ln == nil {
-					if ln, err = api.Listen(e, addr); err != nil {
-						return err
-					}
-				}
-				defer ln.Close()
-				if !activated && addr.Network == "tcp" {
-					fmt.Fprintf(os.Stderr, "WARNING: serving the API on %s without TLS or authentication: anyone who can reach it controls this user's containers\n", addr.Path)
-				}
-				ctx, stop := signal.NotifyContext(ctx, unix.SIGINT, unix.SIGTERM)
-				defer stop()
-				s := api.New(e, api.Options{Version: version, Idle: time.Duration(secs) * time.Second})
-				return s.Serve(ctx, ln)
-			})
+			return serveAPI(c, time.Duration(secs)*time.Second)
 		},
 	}
 }
