@@ -156,8 +156,21 @@ func (e *Engine) Close() error {
 	if e.db != nil {
 		err = e.db.Close()
 	}
+	return errors.Join(err, e.Leave())
+}
+
+// Leave is Close for a process about to exit: it leaves the state
+// database open for the exit to close. SQLite's last connection to close
+// checkpoints the WAL into the database (two fsyncs), and then the next
+// process's first commit starts a new WAL (two more, one of the
+// directory): a quarter of the disk syncs of a `run --rm`. A process that
+// just exits leaves the WAL to the next one as a crash does, which WAL mode
+// is made for: nothing committed is lost, and SQLite's own checkpoints
+// (every 100 pages, statedb) keep the WAL small. Measured in ABBA rounds
+// of run --rm: 2-4% quicker.
+func (e *Engine) Leave() error {
 	if e.store != nil {
-		err = errors.Join(err, e.store.Shutdown(false))
+		return e.store.Shutdown(false)
 	}
-	return err
+	return nil
 }

@@ -13,52 +13,24 @@ import (
 )
 
 // ProcessStartTime is field 22 of /proc/PID/stat (start time in clock
-// ticks since boot), 0 when the process does not exist. A pid plus its start
-// time names a process for good: pids are reused, start times are not.
+// ticks since boot), 0 when the process does not exist or is a zombie. A
+// pid plus its start time names a process for good: pids are reused, start
+// times are not.
 //
-// A zombie is gone, but for one whose other threads still run: a Go
-// program (skiff-monitor becoming skiff-monitor-idle and back) calls
-// execve from whichever thread it is on, and while the kernel makes that
-// thread the leader the old leader reads as a zombie of the same pid and
-// start time. Taken for dead there, a monitor in its execve had its
-// container declared killed (exit 255) under load.
+// A zombie is gone: its threads are exiting (a kill -9 of a monitor leaves
+// one thread or two exiting for some milliseconds) or have exited, and
+// nothing of it runs again. This holds because skiff's monitors call
+// execve only from their main thread (cmd/skiff-monitor, skiff-monitor-idle):
+// an execve from another thread shows the old leader as a zombie of the
+// same pid and start time while the kernel swaps the threads.
 func ProcessStartTime(pid int) uint64 {
 	fields := statFields(pid)
 	// fields[0] is field 3 (state); field 22 is fields[19].
-	if len(fields) < 20 || fields[0] == "Z" && !execveZombie(pid) {
+	if len(fields) < 20 || fields[0] == "Z" {
 		return 0
 	}
 	v, _ := strconv.ParseUint(fields[19], 10, 64)
 	return v
-}
-
-// execveZombie reports whether pid, read as a zombie, was a leader whose
-// other thread execs: /proc/PID/status, in one read, shows it past the
-// execve (no longer a zombie), or a zombie with live threads. A real
-// zombie is a zombie of one thread. (Read apart, the state and the thread
-// count may come from either side of the execve, and the new program
-// starts with one thread.)
-func execveZombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return false
-	}
-	state, threads := statusField(b, "State:"), statusField(b, "Threads:")
-	if !strings.HasPrefix(state, "Z") {
-		return true // it has moved on: the execve is done
-	}
-	n, _ := strconv.Atoi(threads)
-	return n > 1
-}
-
-// statusField is the value of a "Key:\tvalue" line of /proc/PID/status.
-func statusField(b []byte, key string) string {
-	_, rest, ok := strings.Cut(string(b), "\n"+key)
-	if !ok {
-		return ""
-	}
-	line, _, _ := strings.Cut(rest, "\n")
-	return strings.TrimSpace(line)
 }
 
 // parentPid is field 4 of /proc/PID/stat, 0 when the process is gone.

@@ -83,6 +83,9 @@ func (m *monitor) becomeIdle() {
 	if idle == "" {
 		return
 	}
+	if unix.Gettid() != os.Getpid() {
+		return // not on the main thread (main.go's init): no execve from here
+	}
 	if m.clients.Len() > 0 { // later, alone (waitOrIdle)
 		m.idleWhenAlone = true
 		return

@@ -50,25 +50,25 @@ import (
 	// container's namespaces before the Go runtime starts in `init`.
 	_ "github.com/opencontainers/cgroups/devices"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
-
-	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
-func init() {
-	if os.Getenv(monitorio.HandoffEnv) != "" {
-		// Resumed (idle.go): the container's init is a child of the main
-		// thread, and a restart forks the next from the same: the main
-		// goroutine keeps to it from the start.
-		goruntime.LockOSThread()
-	}
-}
+// The main goroutine keeps to the main thread, the thread group's leader,
+// from the start. The container's init has a parent-death signal, which
+// the kernel sends when the thread that forked it ends: the monitor forks
+// it (and a restart the next) from the thread that lives as long as the
+// process. And the monitor's execve (becoming skiff-monitor-idle, idle.go)
+// is made from the leader: from another thread, the old leader would read
+// as a zombie while the kernel swaps them, which runtime.ProcessStartTime
+// takes for a dead monitor.
+func init() { goruntime.LockOSThread() }
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		if os.Getenv("_LIBCONTAINER_INITTYPE") == "standard" {
 			// The container dies with its monitor: the monitor's thread
-			// that started us lives as long as the monitor (runMonitor
-			// locks it). libcontainer keeps the signal across its setuid.
+			// that started us, its main thread (init above), lives as
+			// long as the monitor. libcontainer keeps the signal across
+			// its setuid.
 			unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 		}
 		libcontainer.Init() // never returns

@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	goruntime "runtime"
-
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -85,10 +83,6 @@ func runMonitor(path string) int {
 	if h, ok := os.LookupEnv(monitorio.HandoffEnv); ok {
 		return resumeMonitor(path, h) // the idle monitor became us again (idle.go)
 	}
-	// The container's init has a parent-death signal, which the kernel
-	// sends when the thread that forked it ends: keep the container start
-	// on this thread, which lives as long as the process.
-	goruntime.LockOSThread()
 	os.Unsetenv(notifyEnv) // the config says whether to notify
 	m := &monitor{syncFd: syncPipe(), started: make(chan struct{}), wake: make(chan struct{}, 1), alone: make(chan struct{}, 1)}
 	m.clients.NotifyEmpty(func() {

@@ -151,7 +151,7 @@ func withEngine(c *cli.Context, fn func(context.Context, *engine.Engine) error) 
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	defer e.Leave() // the exit closes the database (see Leave)
 	return fn(c.Context, e)
 }
 

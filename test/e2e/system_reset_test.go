@@ -22,14 +22,19 @@ func TestSystemReset(t *testing.T) {
 			t.Errorf("system reset without -f does not ask:\n%s", r.Stdout)
 		}
 		s.Run("container", "exists", "up").MustSucceed(t)
-		// A damaged database: the first pages overwritten.
-		db := filepath.Join(s.Root, "skiff.db")
-		f, err := os.OpenFile(db, os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
+		// A damaged database: the first pages overwritten, in the database
+		// file and in its WAL (where the newest copy of a page may be).
+		for _, name := range []string{"skiff.db", "skiff.db-wal"} {
+			f, err := os.OpenFile(filepath.Join(s.Root, name), os.O_WRONLY, 0)
+			if err != nil {
+				if name == "skiff.db" || !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+				continue
+			}
+			f.WriteAt([]byte(strings.Repeat("garbage!", 1024)), 0)
+			f.Close()
 		}
-		f.WriteAt([]byte(strings.Repeat("garbage!", 1024)), 0)
-		f.Close()
 		s.Run("ps", "-a").MustFail(t, 125, "")
 		s.Run("system", "reset", "-f").MustSucceed(t)
 		for _, root := range []string{s.Root, s.RunRoot} {
