@@ -13,21 +13,24 @@ import (
 // warmInterval is shorter than any RCU grace period seen (5 ms and more).
 const warmInterval = 2 * time.Millisecond
 
-// WarmCgroupAttach hides a kernel wait from a container start. Moving a
-// process into a cgroup takes the kernel's global cgroup_threadgroup_rwsem
-// for writing, and when nobody did so for a while that waits for an RCU
-// grace period: 5 to 17 ms on the 2-core VMs measured, the largest single
-// cost of a `run`, paid by libcontainer's cgroup Apply of the new init.
-// Writing our own pid into our own cgroup takes the same lock (the kernel
-// locks before it looks at the move), so doing it from now until the start
-// is done keeps the lock on its fast path: the wait overlaps the monitor's
-// start-up and the engine's create instead of the start. Only the first
-// write waits, on a goroutine of its own; later ones take ~0.1 ms. Writes
-// that fail (a read-only /sys/fs/cgroup, no permission) end the warming:
-// the start is then as slow as it would be without.
+// WarmCgroupAttach hides a kernel wait from a container start or an exec.
+// Moving a process into a cgroup takes the kernel's global
+// cgroup_threadgroup_rwsem for writing, and when nobody did so for a while
+// that waits for an RCU grace period: 5 to 17 ms on the 2-core VMs
+// measured, the largest single cost of a `run` or an `exec`, paid by
+// libcontainer's cgroup Apply of the new process. Writing our own pid into
+// our own cgroup takes the same lock (the kernel locks before it looks at
+// the move), so doing it from now until the process is in its cgroups
+// keeps the lock on its fast path: the wait overlaps other work instead of
+// the start. The engine warms from the monitor's fork (ForkMonitor) until
+// the monitor has its config, and the monitor from its own start until the
+// container runs, so the wait runs beside the CLI's create; an exec's
+// monitor warms from its start. Only the first write waits, on a goroutine
+// of its own; later ones take ~0.1 ms. Writes that fail (a read-only
+// /sys/fs/cgroup, no permission) end the warming: the start is then as
+// slow as it would be without.
 //
-// stop, which may be called more than once, ends it: once the
-// container's processes are in their cgroups.
+// stop, which may be called more than once, ends it.
 func WarmCgroupAttach() (stop func()) {
 	procs := ownCgroupProcs()
 	if procs == "" {

@@ -28,6 +28,12 @@ type MonitorProcess struct {
 	bin   string
 	ctl   *os.File // write end of the control pipe (MonitorControlFd)
 	sync  *os.File // read end of the handshake pipe (its fd 3)
+	// warm ends this process's WarmCgroupAttach, begun before the fork:
+	// the grace period it waits for then runs while the monitor starts
+	// up and the engine creates the container, and the monitor's own
+	// warming (from its start until the container is in its cgroups)
+	// finds the lock on its fast path.
+	warm func()
 }
 
 // MonitorBinary finds skiff-monitor (see HelperBinary).
@@ -74,6 +80,7 @@ func ForkMonitor(id, runDir string, stdio []*os.File) (*MonitorProcess, error) {
 		syncW.Close()
 		return nil, err
 	}
+	warm := WarmCgroupAttach()
 	// Its arguments name its container, for ps and for whoever looks.
 	cmd := exec.Command(bin, "run", filepath.Join(runDir, "monitor.json"))
 	cmd.ExtraFiles = append([]*os.File{syncW, ctlR}, stdio...) // fds 3, 4, then PassthroughFds
@@ -83,6 +90,7 @@ func ForkMonitor(id, runDir string, stdio []*os.File) (*MonitorProcess, error) {
 	syncW.Close()
 	ctlR.Close()
 	if err != nil {
+		warm()
 		syncR.Close()
 		ctlW.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
@@ -90,7 +98,7 @@ func ForkMonitor(id, runDir string, stdio []*os.File) (*MonitorProcess, error) {
 	pid := cmd.Process.Pid
 	start := ProcessStartTime(pid) // before Wait can reap it
 	go cmd.Wait()                  // reap it if it exits while we still run
-	return &MonitorProcess{ID: id, Pid: pid, Start: start, bin: bin, ctl: ctlW, sync: syncR}, nil
+	return &MonitorProcess{ID: id, Pid: pid, Start: start, bin: bin, ctl: ctlW, sync: syncR, warm: warm}, nil
 }
 
 // Abandon tells an unused monitor to exit (it reads the end of its control
@@ -99,6 +107,7 @@ func (m *MonitorProcess) Abandon() {
 	if m == nil || m.ctl == nil {
 		return
 	}
+	m.warm()
 	m.ctl.Close()
 	m.sync.Close()
 	m.ctl, m.sync = nil, nil
@@ -111,6 +120,7 @@ func (m *MonitorProcess) Go(mc MonitorConfig) error {
 	if m == nil || m.ctl == nil || m.ID != mc.ID {
 		return fmt.Errorf("no monitor was started for container %s", mc.ID)
 	}
+	defer m.warm() // the monitor warms on its own until the start
 	_, err := m.ctl.WriteString("go\n")
 	m.ctl.Close()
 	m.ctl = nil

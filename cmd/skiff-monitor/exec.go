@@ -37,6 +37,11 @@ func runExec(path string) int {
 }
 
 func execConfig(cfg runtime.ExecConfig) int {
+	// The kernel's wait before a cgroup move (libcontainer puts the process
+	// in the container's cgroups) overlaps the load and the set-up; warm
+	// ends once the process runs (see runtime.WarmCgroupAttach).
+	warm := runtime.WarmCgroupAttach()
+	defer warm()
 	c, err := libcontainer.Load(cfg.StateRoot, cfg.ID)
 	if err == nil {
 		var st libcontainer.Status
@@ -66,9 +71,9 @@ func execConfig(cfg runtime.ExecConfig) int {
 		writePid(cfg.PidFile, p)
 		return 0
 	case cfg.Process.Terminal:
-		return execPty(c, p, cfg)
+		return execPty(c, p, cfg, warm)
 	}
-	return execPipes(c, p, cfg)
+	return execPipes(c, p, cfg, warm)
 }
 
 // writePid records the started process's pid in path ("": nowhere).
@@ -106,7 +111,8 @@ func forwardSignals(p *libcontainer.Process) chan os.Signal {
 // execPipes runs the process with a pipe for stdout and one for stderr
 // (and one for stdin with stdin set; /dev/null otherwise), copied to and
 // from our stdio.
-func execPipes(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.ExecConfig) int {
+// warm is called once the process is started.
+func execPipes(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.ExecConfig, warm func()) int {
 	var theirs, ours []*os.File
 	defer func() {
 		for _, f := range append(theirs, ours...) {
@@ -135,6 +141,7 @@ func execPipes(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.E
 	sigs := forwardSignals(p)
 	defer signal.Stop(sigs)
 	err := c.Run(p)
+	warm()
 	for _, f := range theirs {
 		f.Close() // the process holds them now; ours see its end of file
 	}
@@ -190,8 +197,9 @@ func drain(copies *sync.WaitGroup, srcs ...*os.File) {
 // execPty runs the process on a pty whose master we copy to and from our
 // stdio. With stdin (-i) and a terminal there, ours goes in raw mode. The
 // pty's size is Process.ConsoleSize, then what arrives on
-// runtime.ExecResizeFd (cfg.Resize), or else follows our terminal's.
-func execPty(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.ExecConfig) int {
+// runtime.ExecResizeFd (cfg.Resize), or else follows our terminal's. warm
+// is called once the process is started.
+func execPty(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.ExecConfig, warm func()) int {
 	parent, child, err := consoleSocket()
 	if err != nil {
 		return execError(125, err)
@@ -218,6 +226,7 @@ func execPty(c *libcontainer.Container, p *libcontainer.Process, cfg runtime.Exe
 	sigs := forwardSignals(p)
 	defer signal.Stop(sigs)
 	err = c.Run(p)
+	warm()
 	child.Close()
 	if err != nil {
 		return execError(runtime.StartExitCode(err.Error()), err)
