@@ -107,6 +107,10 @@ func (e *Engine) imageStore() (*imagestore.Store, error) {
 		if e.err != nil {
 			return
 		}
+		// Containers' records spread like their layers (storage.SpreadDir).
+		if dir := filepath.Join(e.paths.GraphRoot, "containers"); os.MkdirAll(dir, 0o700) == nil {
+			storage.SpreadDir(dir)
+		}
 		e.images = imagestore.New(e.store.CS(), e.imageOptions())
 	})
 	return e.images, e.err

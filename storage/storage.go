@@ -54,7 +54,9 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening storage at %s (driver %q): %w", so.GraphRoot, o.Driver, Err(err))
 	}
-	return &Store{cs: cs}, nil
+	st := &Store{cs: cs}
+	st.spreadLayers()
+	return st, nil
 }
 
 // driverOpt scopes an option to the drivers that understand it.
