@@ -127,6 +127,14 @@ bench_user() {
 	grep -q "^$BUSER:" /etc/subuid || echo "$BUSER:400000:65536" >> /etc/subuid
 	grep -q "^$BUSER:" /etc/subgid || echo "$BUSER:400000:65536" >> /etc/subgid
 	mkdir -p "$UHOME/run"; chmod 700 "$UHOME/run"; cp "$B/busybox.tar" "$UHOME/"; chown -R "$BUSER:" "$UHOME"
+	# The user's XDG_RUNTIME_DIR, where the rootless engines keep their run
+	# roots, is a tmpfs like the rootful run roots (as /run/user/UID is on
+	# the hosts they are made for); runc's rootless state goes in it too.
+	if [ "$RUN" != "$B" ] && ! mountpoint -q "$UHOME/run"; then
+		mount -t tmpfs -o "mode=700,uid=$(id -u "$BUSER"),gid=$(id -g "$BUSER")" skiff-bench-urun "$UHOME/run"
+	fi
+	URUNC=$UHOME/runc
+	if [ "$RUN" != "$B" ]; then URUNC=$UHOME/run/runc; fi
 }
 
 # kill_named SIGNAL STRING: signals every process whose command line
@@ -723,9 +731,9 @@ if part rootless; then
 	if [ -n "$R" ]; then
 		# the bundle's files belong to the user, as a rootless store's do
 		if mkbundle "$UHOME/bundle" '["true"]' "$(id -u "$BUSER")" "$(id -g "$BUSER")" >"$B/runc.err" 2>&1 &&
-			as_user "$RUNC" --root "$UHOME/runc" run --bundle "$UHOME/bundle" bench-check >>"$B/runc.err" 2>&1; then
-			AS=as_user measure run_rootless runc "$RUNC --root $UHOME/runc run --bundle $UHOME/bundle bench-run" \
-				"sh -c '$RUNC --root $UHOME/runc delete -f bench-run >/dev/null 2>&1; true'"
+			as_user "$RUNC" --root "$URUNC" run --bundle "$UHOME/bundle" bench-check >>"$B/runc.err" 2>&1; then
+			AS=as_user measure run_rootless runc "$RUNC --root $URUNC run --bundle $UHOME/bundle bench-run" \
+				"sh -c '$RUNC --root $URUNC delete -f bench-run >/dev/null 2>&1; true'"
 			say "runc: \`runc spec --rootless\` (a user namespace mapping the user only, no cgroups) plus a network namespace."
 			say ""
 		else
