@@ -33,34 +33,10 @@ func RequiresRootful(t testing.TB, s *Skiff, why string) {
 	}
 }
 
-// RequiresRootless skips the rootful run of a ForEachMode case.
-func RequiresRootless(t testing.TB, s *Skiff, why string) {
-	t.Helper()
-	if s.Mode != Rootless {
-		skip(t, "rootless only: "+why)
-	}
-}
-
 // RequiresCommand skips unless name is on PATH.
 func RequiresCommand(t testing.TB, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		skip(t, "requires "+name+" on PATH")
-	}
-}
-
-// RequiresTun makes /dev/net/tun usable by everyone, as rootless
-// slirp4netns needs (fresh machines have it 0600), or skips.
-func RequiresTun(t testing.TB) {
-	t.Helper()
-	st, err := os.Stat("/dev/net/tun")
-	if err != nil {
-		skip(t, "requires /dev/net/tun")
-		return
-	}
-	if st.Mode().Perm() != 0o666 {
-		if err := os.Chmod("/dev/net/tun", 0o666); err != nil {
-			skip(t, "requires /dev/net/tun mode 0666: "+err.Error())
-		}
 	}
 }

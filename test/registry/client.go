@@ -110,17 +110,6 @@ func (c *Client) Blob(ctx context.Context, repo string, d digest.Digest) ([]byte
 	return resp.body, nil
 }
 
-// Tags lists repo's tags.
-func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
-	resp, err := c.call(ctx, http.MethodGet, "/v2/"+repo+"/tags/list", nil, nil, http.StatusOK)
-	if err != nil {
-		return nil, err
-	}
-	var list struct{ Tags []string }
-	err = json.Unmarshal(resp.body, &list)
-	return list.Tags, err
-}
-
 // Ping is GET /v2/ (with authentication when the client has credentials).
 func (c *Client) Ping(ctx context.Context) error {
 	_, err := c.call(ctx, http.MethodGet, "/v2/", nil, nil, http.StatusOK)

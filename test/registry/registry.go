@@ -193,9 +193,6 @@ func (r *Registry) writeHtpasswd() error {
 	return os.WriteFile(filepath.Join(r.Dir, "htpasswd"), out, 0o644)
 }
 
-// HTTPClient trusts the registry's CA and uses no proxy.
-func (r *Registry) HTTPClient() *http.Client { return r.hc }
-
 func (r *Registry) httpClient() *http.Client {
 	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}
 	if r.CAFile != "" {
