@@ -13,6 +13,11 @@ import (
 // warmInterval is shorter than any RCU grace period seen (5 ms and more).
 const warmInterval = 2 * time.Millisecond
 
+// warmLimit ends a warming that nobody stopped: a start takes a few tens
+// of milliseconds, but a restart forks its monitor before the old run
+// stops, which may take the stop timeout.
+const warmLimit = time.Second
+
 // WarmCgroupAttach hides a kernel wait from a container start or an exec.
 // Moving a process into a cgroup takes the kernel's global
 // cgroup_threadgroup_rwsem for writing, and when nobody did so for a while
@@ -30,7 +35,8 @@ const warmInterval = 2 * time.Millisecond
 // /sys/fs/cgroup, no permission) end the warming: the start is then as
 // slow as it would be without.
 //
-// stop, which may be called more than once, ends it.
+// stop, which may be called more than once, ends it; it ends on its own
+// after warmLimit.
 func WarmCgroupAttach() (stop func()) {
 	procs := ownCgroupProcs()
 	if procs == "" {
@@ -38,22 +44,30 @@ func WarmCgroupAttach() (stop func()) {
 	}
 	done := make(chan struct{})
 	pid := []byte(strconv.Itoa(os.Getpid()))
-	go func() {
-		t := time.NewTicker(warmInterval)
-		defer t.Stop()
-		for {
-			if err := os.WriteFile(procs, pid, 0); err != nil {
-				return
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	go warmLoop(procs, pid, done, warmLimit)
 	var once sync.Once
 	return func() { once.Do(func() { close(done) }) }
+}
+
+// warmLoop writes pid into procs every warmInterval until done closes, a
+// write fails or limit has passed.
+func warmLoop(procs string, pid []byte, done <-chan struct{}, limit time.Duration) {
+	t := time.NewTicker(warmInterval)
+	defer t.Stop()
+	end := time.NewTimer(limit)
+	defer end.Stop()
+	for {
+		if err := os.WriteFile(procs, pid, 0); err != nil {
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-end.C:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ownCgroupProcs is the cgroup.procs file of the cgroup this process is
