@@ -321,7 +321,17 @@ func TestAPISocketActivation(t *testing.T) {
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		sock := filepath.Join(s.Dir, "act.sock")
 		service := s.Cmd("system", "service", "--time", "1").Args
-		act := s.Command("systemd-socket-activate", append([]string{"-l", sock}, service...)...)
+		// systemd-socket-activate hands its child no environment but the
+		// LISTEN_ variables: pass the runner's on, as a unit's Environment
+		// would (without XDG_RUNTIME_DIR and HOME a rootless service would
+		// keep its state, and a pause process, in /tmp/skiff-run-UID).
+		args := []string{"-l", sock}
+		for _, kv := range s.Env() {
+			if name, _, ok := strings.Cut(kv, "="); ok {
+				args = append(args, "-E", name)
+			}
+		}
+		act := s.Command("systemd-socket-activate", append(args, service...)...)
 		if err := act.Start(); err != nil {
 			t.Fatal(err)
 		}
