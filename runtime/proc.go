@@ -13,20 +13,32 @@ import (
 )
 
 // ProcessStartTime is field 22 of /proc/PID/stat (start time in clock
-// ticks since boot), 0 when the process does not exist or is a zombie. A
-// pid plus its start time names a process for good: pids are reused, start
-// times are not.
+// ticks since boot), 0 when the process does not exist, is a zombie or is
+// exiting. A pid plus its start time names a process for good: pids are
+// reused, start times are not.
 //
 // A zombie is gone: its threads are exiting (a kill -9 of a monitor leaves
 // one thread or two exiting for some milliseconds) or have exited, and
-// nothing of it runs again. This holds because skiff's monitors call
-// execve only from their main thread (cmd/skiff-monitor, skiff-monitor-idle):
-// an execve from another thread shows the old leader as a zombie of the
-// same pid and start time while the kernel swaps the threads.
-func ProcessStartTime(pid int) uint64 {
-	fields := statFields(pid)
-	// fields[0] is field 3 (state); field 22 is fields[19].
-	if len(fields) < 20 || fields[0] == "Z" {
+// nothing of it runs again. So is a leader that is exiting but not yet a
+// zombie (PF_EXITING in field 9): after a kill -9 it has already let go
+// of its memory (its cmdline reads empty) and only the kernel's
+// bookkeeping is left. Both hold because skiff's monitors call execve only
+// from their main thread (cmd/skiff-monitor, skiff-monitor-idle): an
+// execve from another thread kills the old leader (exiting, then a zombie)
+// of the same pid and start time while the kernel swaps the threads.
+func ProcessStartTime(pid int) uint64 { return startTimeOf(statFields(pid)) }
+
+// pfExiting is PF_EXITING of linux/sched.h: the task is in do_exit.
+const pfExiting = 0x4
+
+// startTimeOf is ProcessStartTime of the stat fields from field 3 on.
+func startTimeOf(fields []string) uint64 {
+	// fields[0] is field 3 (state); field 9 (flags) is fields[6]; field
+	// 22 is fields[19].
+	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" {
+		return 0
+	}
+	if flags, err := strconv.ParseUint(fields[6], 10, 64); err != nil || flags&pfExiting != 0 {
 		return 0
 	}
 	v, _ := strconv.ParseUint(fields[19], 10, 64)

@@ -3,9 +3,38 @@ package runtime
 import (
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
+
+// The fields of /proc/PID/stat after the command name: a live process, one
+// in do_exit (PF_EXITING) that is not a zombie yet, a zombie, a dead one.
+func TestStartTimeOf(t *testing.T) {
+	line := func(state string, flags uint64) []string {
+		f := strings.Fields("S 1 100 100 0 -1 4194560 500 0 0 0 1 2 0 0 20 0 4 0 123456 10000000 300")
+		f[0], f[6] = state, strconv.FormatUint(flags, 10)
+		return f
+	}
+	for _, tc := range []struct {
+		name   string
+		fields []string
+		want   uint64
+	}{
+		{"running", line("S", 0x400100), 123456},
+		{"exiting", line("R", 0x400104), 0},
+		{"exiting, in D", line("D", 0x40010c), 0},
+		{"zombie", line("Z", 0x400104), 0},
+		{"dead", line("X", 0x400104), 0},
+		{"short", line("S", 0)[:10], 0},
+		{"no process", nil, 0},
+	} {
+		if got := startTimeOf(tc.fields); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
 
 // A process reads with its start time while it runs, and as gone (0) once
 // it is a zombie, before anyone reaps it, and after.

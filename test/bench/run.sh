@@ -19,6 +19,9 @@
 #                ONLY=network RUNS=3 is the quick check of the networking part
 #   IPERF_TIME=S seconds of each iperf3 figure, each way (default 10)
 #   CP_RUNS=N    runs of each cp figure (default 3; each moves 1 GiB), see cp.sh
+#   BASELINE=REV the build the rootless part compares skiff with, side by
+#                side: issue 7's "no slower than before" (default c42dfdb,
+#                the last commit before that issue; empty: none)
 #   PODMAN_CONF  containers.conf for podman; default: shared/podman-containers.conf
 #                next to the repository, else /work/shared/podman-containers.conf
 #
@@ -44,6 +47,7 @@ PULL_RUNS=${PULL_RUNS:-5}
 PS_N=${PS_N:-1000}
 OUT=${OUT:-$ROOT/bin/bench.md}
 IPERF_TIME=${IPERF_TIME:-10}
+BASELINE=${BASELINE-c42dfdb}
 PARTS="pull run create exec stats memory api ps rootless cp network commit events health"
 ONLY=${ONLY:-}
 ONLY=${ONLY//,/ }
@@ -73,6 +77,7 @@ chmod 755 "$B"
 J=$B/json    # hyperfine's JSON, one file per figure and engine
 LOG=$B/report.md
 mkdir "$J"
+cp "$ROOT/test/bench/pair.sh" "$B/"  # where the bench user can read it
 SKIFF=$ROOT/bin/skiff
 # Run roots (skiff's, podman's, runc's state) live on a tmpfs, as /run is on
 # the hosts these engines are made for; this machine's /run is on disk,
@@ -85,6 +90,8 @@ fi
 S="$SKIFF --root $B/s --runroot $RUN/sr"
 BUSER=skiff-bench
 UHOME=$B/home
+BHOME=$B/home-before  # the bench user's home for the BASELINE build
+BSKIFF=""            # the BASELINE build's skiff, once built
 RUNC=$(command -v runc || true)
 PODMAN=$(command -v podman || true)
 DOCKERD=$(command -v dockerd || true)
@@ -112,26 +119,29 @@ for p in docker libpod_parent skiff-bench-runc; do
 	ls -d /sys/fs/cgroup/*/"$p" /sys/fs/cgroup/"$p" >/dev/null 2>&1 || CGROUPS_NEW+=("$p")
 done
 
-# as_user CMD...: CMD as the bench user; in the network namespace NETNS
-# when that is set (entered as root, before the user's ids are taken).
+# as_user CMD...: CMD as the bench user, with the home UH (default UHOME);
+# in the network namespace NETNS when that is set (entered as root, before
+# the user's ids are taken).
 as_user() {
-	${NETNS:+nsenter --net=$NETNS --} setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups env -i HOME="$UHOME" \
-		XDG_RUNTIME_DIR="$UHOME/run" PATH=/usr/bin:/bin:/usr/sbin:/sbin \
+	local h=${UH:-$UHOME}
+	${NETNS:+nsenter --net=$NETNS --} setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups env -i HOME="$h" \
+		XDG_RUNTIME_DIR="$h/run" PATH=/usr/bin:/bin:/usr/sbin:/sbin \
 		${PODMAN_CONF:+CONTAINERS_CONF=$PODMAN_CONF} "$@"
 }
 
-# bench_user: the bench user (created if absent, with a subuid range) and
-# its home in $B, with the busybox archive.
+# bench_user [HOME]: the bench user (created if absent, with a subuid
+# range) and its home in $B (default UHOME), with the busybox archive.
 bench_user() {
+	local h=${1:-$UHOME}
 	id "$BUSER" >/dev/null 2>&1 || useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$BUSER"
 	grep -q "^$BUSER:" /etc/subuid || echo "$BUSER:400000:65536" >> /etc/subuid
 	grep -q "^$BUSER:" /etc/subgid || echo "$BUSER:400000:65536" >> /etc/subgid
-	mkdir -p "$UHOME/run"; chmod 700 "$UHOME/run"; cp "$B/busybox.tar" "$UHOME/"; chown -R "$BUSER:" "$UHOME"
+	mkdir -p "$h/run"; chmod 700 "$h/run"; cp "$B/busybox.tar" "$h/"; chown -R "$BUSER:" "$h"
 	# The user's XDG_RUNTIME_DIR, where the rootless engines keep their run
 	# roots, is a tmpfs like the rootful run roots (as /run/user/UID is on
 	# the hosts they are made for); runc's rootless state goes in it too.
-	if [ "$RUN" != "$B" ] && ! mountpoint -q "$UHOME/run"; then
-		mount -t tmpfs -o "mode=700,uid=$(id -u "$BUSER"),gid=$(id -g "$BUSER")" skiff-bench-urun "$UHOME/run"
+	if [ "$RUN" != "$B" ] && ! mountpoint -q "$h/run"; then
+		mount -t tmpfs -o "mode=700,uid=$(id -u "$BUSER"),gid=$(id -g "$BUSER")" skiff-bench-urun "$h/run"
 	fi
 	URUNC=$UHOME/runc
 	if [ "$RUN" != "$B" ]; then URUNC=$UHOME/run/runc; fi
@@ -159,12 +169,12 @@ kill_user() {
 	for p in /proc/[0-9]*; do
 		pid=${p#/proc/}
 		[ "$(stat -c %u "$p" 2>/dev/null)" = "$uid" ] || continue
-		if { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "HOME=$UHOME" ||
+		if { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxE "HOME=($UHOME|$BHOME)" ||
 			case $(readlink "$p/cwd" 2>/dev/null) in "$B"/*) true ;; *) false ;; esac; then
 			kill "-$1" "$pid" 2>/dev/null
 		fi
 	done
-	for f in "$UHOME/run/skiff/pause.pid" "$UHOME/run/libpod/tmp/pause.pid"; do
+	for f in "$UHOME/run/skiff/pause.pid" "$UHOME/run/libpod/tmp/pause.pid" "$BHOME/run/skiff/pause.pid"; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f" 2>/dev/null)
 		[ -n "$pid" ] && [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$uid" ] && kill "-$1" "$pid" 2>/dev/null
@@ -199,6 +209,7 @@ cleanup() {
 			as_user "$PODMAN" system migrate >/dev/null 2>&1
 		fi
 		as_user "$SKIFF" system migrate >/dev/null 2>&1
+		[ -n "$BSKIFF" ] && UH=$BHOME as_user "$BSKIFF" system migrate >/dev/null 2>&1
 		kill_user TERM
 		sleep 0.2
 		kill_user KILL
@@ -320,37 +331,20 @@ goal_ms() {
 	fi
 }
 # pair_ratio FIG A B [CLEAN]: PAIR_ROUNDS (default 20) rounds of A, B, B,
-# A (each run directly by bash, no shell in between; CLEAN untimed after
-# each B), and the median over the rounds of A's two times ÷ B's in
-# $J/FIG.ratio. On a machine whose speed drifts, commands timed one right
-# after the other share the drift; two separate series do not. The order
-# is ABBA because a command runs slower right after another one than
-# after itself (measured here: a bare runc run took 28 ms right after a
-# skiff run, 18.5 ms right after a runc run): in A-then-B rounds B alone
-# would pay for it, and the ratio would flatter A.
+# A by pair.sh (as the bench user with AS=as_user), and the median over the
+# rounds of A's two times ÷ B's in $J/FIG.ratio. On a machine whose speed
+# drifts, commands timed one right after the other share the drift; two
+# separate series do not. The order is ABBA because a command runs slower
+# right after another one than after itself (measured here: a bare runc
+# run took 28 ms right after a skiff run, 18.5 ms right after a runc run):
+# in A-then-B rounds B alone would pay for it, and the ratio would flatter A.
 pair_ratio() {
-	local fig=$1 a=$2 b=$3 clean=${4:-} i t0 t1 t2 t3 t4 t5 t6 r=()
-	for i in $(seq "${PAIR_ROUNDS:-20}"); do
-		t0=$(date +%s%N)
-		$a >/dev/null 2>"$B/pair.err" || break
-		t1=$(date +%s%N)
-		$b >/dev/null 2>"$B/pair.err" || break
-		t2=$(date +%s%N)
-		[ -z "$clean" ] || $clean >/dev/null 2>&1 || true
-		t3=$(date +%s%N)
-		$b >/dev/null 2>"$B/pair.err" || break
-		t4=$(date +%s%N)
-		[ -z "$clean" ] || $clean >/dev/null 2>&1 || true
-		t5=$(date +%s%N)
-		$a >/dev/null 2>"$B/pair.err" || break
-		t6=$(date +%s%N)
-		r+=($(( (t1 - t0 + t6 - t5) * 10000 / (t2 - t1 + t4 - t3) )))
-	done
-	if [ ${#r[@]} -lt "${PAIR_ROUNDS:-20}" ]; then
+	local fig=$1 a=$2 b=$3 clean=${4:-}
+	if ! ${AS:-} bash "$B/pair.sh" "${PAIR_ROUNDS:-20}" "$a" "$b" "$clean" >"$J/$fig.ratio" 2>"$B/pair.err"; then
+		rm -f "$J/$fig.ratio"
 		note "$fig: paired rounds failed: $(tail -1 "$B/pair.err")"
 		return 0
 	fi
-	printf '%s\n' "${r[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%.3f\n", v[int((NR + 1) / 2)] / 1e4 }' > "$J/$fig.ratio"
 	say "Paired rounds (${PAIR_ROUNDS:-20}, each A B B A), median ratio: $(cat "$J/$fig.ratio")×"
 	return 0
 }
@@ -711,6 +705,25 @@ if part ps; then
 	table ps skiff podman docker
 fi
 
+# baseline_build: the BASELINE revision's binaries, built from this
+# repository's history with its own Makefile into $B/before; BSKIFF is its
+# skiff. A revision that is missing or does not build is noted and skipped.
+baseline_build() {
+	local src=$B/before
+	[ -n "$BASELINE" ] || return 0
+	if ! git -C "$ROOT" rev-parse -q --verify "$BASELINE^{commit}" >/dev/null; then
+		note "the build from before issue 7: $BASELINE is not in this repository's history (BASELINE=REV names another)"
+		return 0
+	fi
+	mkdir -p "$src"
+	if git -C "$ROOT" archive "$BASELINE" | tar -x -C "$src" && make -C "$src" build >"$B/before.log" 2>&1; then
+		chmod -R a+rX "$src/bin"
+		BSKIFF=$src/bin/skiff
+	else
+		note "the build from before issue 7 ($BASELINE) failed: $(tail -1 "$B/before.log")"
+	fi
+}
+
 # --- rootless: run --rm as an unprivileged user ---
 if part rootless; then
 	bench_user
@@ -740,7 +753,20 @@ if part rootless; then
 			note "rootless runc cannot run the bundle here: $(tail -1 "$B/runc.err")"
 		fi
 	fi
-	table run_rootless skiff podman runc
+	# Issue 7's "no slower than before": the build from before it, as the
+	# same user with a store of its own, timed beside this one.
+	baseline_build
+	if [ -n "$BSKIFF" ]; then
+		bench_user "$BHOME"
+		UH=$BHOME as_user "$BSKIFF" load -q -i "$BHOME/busybox.tar" >/dev/null
+		UH=$BHOME AS=as_user measure run_rootless before "$BSKIFF run --rm --network none busybox true"
+		say "before: \`git archive $BASELINE\`, its \`make build\`, its own store in $BHOME."
+		say ""
+		# each with its own home, by env on both sides alike
+		AS=as_user pair_ratio rootlesspair "env HOME=$UHOME XDG_RUNTIME_DIR=$UHOME/run $SKIFF run --rm --network none busybox true" \
+			"env HOME=$BHOME XDG_RUNTIME_DIR=$BHOME/run $BSKIFF run --rm --network none busybox true"
+	fi
+	table run_rootless skiff podman runc before
 fi
 
 part cp && cp_figures
@@ -789,6 +815,10 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 		goal "skiff create ÷ docker create, no slower than before [13.9 ÷ 21.8 = 0.64×]" "$(stat_ms create skiff median)" "$(stat_ms create docker median)" 0.64
 		goal "skiff exec ÷ docker exec, no slower than before [28.5 ÷ 60 = 0.48×]" "$(stat_ms exec skiff median)" "$(stat_ms exec docker median)" 0.48
 		goal "skiff rootless run ÷ podman rootless run, no slower than before [33.5 ÷ 154 = 0.22×]" "$(stat_ms run_rootless skiff median)" "$(stat_ms run_rootless podman median)" 0.22
+		if [ -n "$BSKIFF" ]; then
+			goal "the build from before the issue ($BASELINE), rootless run ÷ podman rootless run, in the same run" "$(stat_ms run_rootless before median)" "$(stat_ms run_rootless podman median)" 0.22
+			[ -f "$J/rootlesspair.ratio" ] && goal "skiff rootless run ÷ the build from before the issue ($BASELINE), median of paired ABBA rounds: no slower than before" "$(cat "$J/rootlesspair.ratio")" 1 1.0
+		fi
 		echo ""
 	fi
 	part cp && cp_goals

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -119,7 +121,16 @@ func TestNetworkPortFreedByMonitorKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitNoMonitors(t, s, 10*time.Second)
-		s.Run("run", "-d", "--name", "heir", "-p", spec, bb, "sh", "-c", webScript).MustSucceed(t)
+		// What the killed monitor's pid shows, before and after the run: a
+		// failure here (rare, under load) says which process held the port.
+		before, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", mons[0].pid))
+		if r := s.Run("run", "-d", "--name", "heir", "-p", spec, bb, "sh", "-c", webScript); r.ExitCode != 0 {
+			after, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", mons[0].pid))
+			t.Logf("killed %+v; its stat before the run %q, after %q; monitors now %v", mons[0], before, after, monitors(s))
+			t.Logf("ps -a: %s", s.Run("ps", "-a", "--no-trunc", "--format", "{{.Names}} {{.Status}}").Stdout)
+			t.Logf("victim's state: %s", s.Run("inspect", "--format", "{{json .State}}", "victim").Stdout)
+			t.Fatalf("heir: %s", r.Stderr)
+		}
 		if got := fetch(t, s, "http://127.0.0.1:"+strconv.Itoa(port)+"/"); got != "hello-from-web" {
 			t.Fatalf("GET through the port of a killed monitor's container: %q", got)
 		}
