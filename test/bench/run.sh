@@ -266,6 +266,10 @@ measure() {
 	case ${AS:-} in as_user*) out=$UHOME/h.json ;; esac
 	local a=(-N --style none --runs "$runs" --warmup "$warm" --export-json "$out")
 	[ -n "$prep" ] && a+=(--prepare "$prep")
+	# What the set-up and the previous series wrote goes to the disk first,
+	# not under this series' fsyncs (the first series ran right after the
+	# docker and podman loads, and paid for their write-back).
+	sync
 	if ${AS:-} hyperfine "${a[@]}" -n "$eng" "$cmd" >/dev/null 2>"$B/h.err"; then
 		[ "$out" = "$J/$fig.$eng.json" ] || cp "$out" "$J/$fig.$eng.json"
 		printf '  %-7s %s\n' "$eng" "$(fmt "$(stat_ms "$fig" "$eng" median)")"
@@ -340,6 +344,7 @@ goal_ms() {
 # in A-then-B rounds B alone would pay for it, and the ratio would flatter A.
 pair_ratio() {
 	local fig=$1 a=$2 b=$3 clean=${4:-}
+	sync  # as in measure
 	if ! ${AS:-} bash "$B/pair.sh" "${PAIR_ROUNDS:-20}" "$a" "$b" "$clean" >"$J/$fig.ratio" 2>"$B/pair.err"; then
 		rm -f "$J/$fig.ratio"
 		note "$fig: paired rounds failed: $(tail -1 "$B/pair.err")"
