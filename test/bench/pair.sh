@@ -9,6 +9,11 @@ set -u
 rounds=$1 a=$2 b=$3 clean=${4:-}
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
+# One untimed run of each first: the first run after a pause may read its
+# binaries from disk.
+$a >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
+$b >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
+[ -z "$clean" ] || $clean >/dev/null 2>&1 || true
 r=()
 for ((i = 0; i < rounds; i++)); do
 	t0=$(date +%s%N)

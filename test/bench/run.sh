@@ -734,12 +734,12 @@ if part rootless; then
 	bench_user
 	section "run --rm --network none busybox true, rootless (as $BUSER)"
 	as_user "$SKIFF" load -q -i "$UHOME/busybox.tar" >/dev/null
-	AS=as_user measure run_rootless skiff "$SKIFF run --rm --network none busybox true"
+	WARMUP=3 AS=as_user measure run_rootless skiff "$SKIFF run --rm --network none busybox true"
 	if [ -n "$PODMAN_CONF" ]; then  # podman installed and its conf found
 		PR=1
 		as_user "$PODMAN" load -q -i "$UHOME/busybox.tar" >/dev/null 2>&1 || true
 		if as_user "$PODMAN" run --rm --network none busybox true >"$B/pod.err" 2>&1; then
-			AS=as_user measure run_rootless podman "$PODMAN run --rm --network none busybox true"
+			WARMUP=3 AS=as_user measure run_rootless podman "$PODMAN run --rm --network none busybox true"
 		else
 			note "rootless podman cannot run a container here: $(tail -1 "$B/pod.err")"
 		fi
@@ -750,7 +750,7 @@ if part rootless; then
 		# the bundle's files belong to the user, as a rootless store's do
 		if mkbundle "$UHOME/bundle" '["true"]' "$(id -u "$BUSER")" "$(id -g "$BUSER")" >"$B/runc.err" 2>&1 &&
 			as_user "$RUNC" --root "$URUNC" run --bundle "$UHOME/bundle" bench-check >>"$B/runc.err" 2>&1; then
-			AS=as_user measure run_rootless runc "$RUNC --root $URUNC run --bundle $UHOME/bundle bench-run" \
+			WARMUP=3 AS=as_user measure run_rootless runc "$RUNC --root $URUNC run --bundle $UHOME/bundle bench-run" \
 				"sh -c '$RUNC --root $URUNC delete -f bench-run >/dev/null 2>&1; true'"
 			say "runc: \`runc spec --rootless\` (a user namespace mapping the user only, no cgroups) plus a network namespace."
 			say ""
@@ -759,12 +759,15 @@ if part rootless; then
 		fi
 	fi
 	# Issue 7's "no slower than before": the build from before it, as the
-	# same user with a store of its own, timed beside this one.
+	# same user with a store of its own, timed beside this one. Each
+	# rootless series warms up three runs: this VM pages out what was not
+	# touched for a minute (docs/performance.md, 2026-12-05), and an engine
+	# idle since the rootful parts reads its binaries from disk again.
 	baseline_build
 	if [ -n "$BSKIFF" ]; then
 		bench_user "$BHOME"
 		UH=$BHOME as_user "$BSKIFF" load -q -i "$BHOME/busybox.tar" >/dev/null
-		UH=$BHOME AS=as_user measure run_rootless before "$BSKIFF run --rm --network none busybox true"
+		WARMUP=3 UH=$BHOME AS=as_user measure run_rootless before "$BSKIFF run --rm --network none busybox true"
 		say "before: \`git archive $BASELINE\`, its \`make build\`, its own store in $BHOME."
 		say ""
 		# each with its own home, by env on both sides alike
