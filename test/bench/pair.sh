@@ -9,26 +9,26 @@ set -u
 rounds=$1 a=$2 b=$3 clean=${4:-}
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
+
+# timed CMD: runs CMD (a word-split string) and sets took to its wall time
+# in µs, read from bash's clock (no date process inside the interval).
+timed() {
+	local t0=${EPOCHREALTIME/./}
+	$1 >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
+	took=$((${EPOCHREALTIME/./} - t0))
+	[ -z "$clean" ] || [ "$1" != "$b" ] || $clean >/dev/null 2>&1 || true
+}
+
 # One untimed run of each first: the first run after a pause may read its
 # binaries from disk.
-$a >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
-$b >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
-[ -z "$clean" ] || $clean >/dev/null 2>&1 || true
+timed "$a"
+timed "$b"
 r=()
 for ((i = 0; i < rounds; i++)); do
-	t0=$(date +%s%N)
-	$a >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
-	t1=$(date +%s%N)
-	$b >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
-	t2=$(date +%s%N)
-	[ -z "$clean" ] || $clean >/dev/null 2>&1 || true
-	t3=$(date +%s%N)
-	$b >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
-	t4=$(date +%s%N)
-	[ -z "$clean" ] || $clean >/dev/null 2>&1 || true
-	t5=$(date +%s%N)
-	$a >/dev/null 2>"$err" || { tail -1 "$err" >&2; exit 1; }
-	t6=$(date +%s%N)
-	r+=($(( (t1 - t0 + t6 - t5) * 10000 / (t2 - t1 + t4 - t3) )))
+	timed "$a"; a1=$took
+	timed "$b"; b1=$took
+	timed "$b"; b2=$took
+	timed "$a"; a2=$took
+	r+=($(((a1 + a2) * 10000 / (b1 + b2))))
 done
 printf '%s\n' "${r[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%.3f\n", v[int((NR + 1) / 2)] / 1e4 }'

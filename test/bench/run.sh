@@ -169,7 +169,7 @@ kill_user() {
 	for p in /proc/[0-9]*; do
 		pid=${p#/proc/}
 		[ "$(stat -c %u "$p" 2>/dev/null)" = "$uid" ] || continue
-		if { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxE "HOME=($UHOME|$BHOME)" ||
+		if { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF -e "HOME=$UHOME" -e "HOME=$BHOME" ||
 			case $(readlink "$p/cwd" 2>/dev/null) in "$B"/*) true ;; *) false ;; esac; then
 			kill "-$1" "$pid" 2>/dev/null
 		fi
