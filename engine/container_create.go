@@ -143,6 +143,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) 
 	if o.ID != "" && !validID.MatchString(o.ID) {
 		return ContainerCreateResult{}, invalid("invalid container ID %q: 64 lowercase hex digits", o.ID)
 	}
+	e.prefetchDB()
 	cfg, err := e.buildConfig(ctx, o)
 	if err != nil {
 		return ContainerCreateResult{}, err

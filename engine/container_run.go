@@ -68,6 +68,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 	if err := e.checkHostPorts(o.Create.PortBindings); err != nil {
 		return ContainerRunResult{}, err
 	}
+	e.prefetchDB()
 	// The monitor starts up while the container is created.
 	mp, err := e.StartMonitor(o.Create.ID, stdio)
 	if err != nil {

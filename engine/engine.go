@@ -119,6 +119,11 @@ func (e *Engine) imageStore() (*imagestore.Store, error) {
 // openDB opens the state database once per process. Commands that only
 // read records (ps, inspect, logs) need nothing else: containers/storage
 // stays closed.
+// prefetchDB opens the database in the background, for an operation
+// that will need it after other work (a create resolves the image first):
+// sqlite's open then overlaps that work. openDB still reports its error.
+func (e *Engine) prefetchDB() { go e.openDB() }
+
 func (e *Engine) openDB() error {
 	e.dbOnce.Do(func() {
 		if err := os.MkdirAll(e.paths.GraphRoot, 0o700); err != nil {
