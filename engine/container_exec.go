@@ -126,7 +126,7 @@ func (e *Engine) ContainerExecCommand(ctx context.Context, ref string, o Contain
 	if err != nil {
 		return ContainerExecCommandResult{}, err
 	}
-	return ContainerExecCommandResult{Path: bin, Args: []string{"skiff-monitor", "exec", path}}, nil
+	return ContainerExecCommandResult{Path: bin, Args: []string{filepath.Base(bin), "exec", path}}, nil
 }
 
 // prepareExec checks the container and writes the monitor's config (cfg
@@ -136,7 +136,7 @@ func (e *Engine) prepareExec(ref string, o ContainerExecOptions, cfg runtime.Exe
 	if err != nil {
 		return "", "", err
 	}
-	if bin, err = monitorPath(); err != nil {
+	if bin, err = runtime.LeanMonitorBinary(); err != nil {
 		return "", "", err
 	}
 	cfg.ID, cfg.StateRoot, cfg.Process, cfg.Detach = c.ID, e.stateRoot(), proc, o.Detach

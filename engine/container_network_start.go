@@ -31,6 +31,28 @@ const defaultBridge = "skiff0"
 // the host ports and the address (recorded in the database, freed by
 // releaseNetwork), and /etc/hosts. It returns what the monitor sets up
 // (nil: nothing). On error nothing is held.
+// monitorNetwork reports whether a start of c hands its monitor a network
+// to set up (startNetwork's config), which takes skiff-monitor rather than
+// the lean one (runtime.ForkMonitor).
+func (c *Container) monitorNetwork() bool {
+	mode := c.Config.NetworkMode
+	return !strings.HasPrefix(mode, networkContainer) && (mode == NetworkSlirp || len(c.Config.Network.Endpoints) > 0)
+}
+
+// createMonitorNetwork is monitorNetwork for a run, whose monitor is
+// forked before its create resolves the network: none, host and another
+// container's or a path's namespace need no network of the monitor's. A
+// wrong guess costs a lean monitor an execve of skiff-monitor.
+func (e *Engine) createMonitorNetwork(o ContainerCreateOptions) bool {
+	switch mode := firstNonEmpty(o.NetworkMode, e.cfg.Network.Default); {
+	case len(o.Networks) > 0:
+		return true
+	case mode == NetworkNone, mode == NetworkHost, strings.HasPrefix(mode, networkContainer), strings.HasPrefix(mode, networkPath):
+		return false
+	}
+	return true
+}
+
 func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.Config, error) {
 	mode, n := c.Config.NetworkMode, c.Config.Network
 	hostname := opts.Hostname

@@ -517,7 +517,7 @@ func (e *Engine) restart(ctx context.Context, ref string, o ContainerStopOptions
 		return err
 	}
 	// The new run's monitor starts up while the old run stops.
-	mp, err := e.StartMonitor(c.ID, nil)
+	mp, err := e.StartMonitor(c.ID, c.monitorNetwork(), nil)
 	if err != nil {
 		return err
 	}

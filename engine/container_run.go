@@ -70,7 +70,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 	}
 	e.prefetchDB()
 	// The monitor starts up while the container is created.
-	mp, err := e.StartMonitor(o.Create.ID, stdio)
+	mp, err := e.StartMonitor(o.Create.ID, e.createMonitorNetwork(o.Create), stdio)
 	if err != nil {
 		return ContainerRunResult{}, err
 	}

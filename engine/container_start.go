@@ -78,7 +78,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	}
 	if mp == nil || mp.ID != c.ID {
 		// Fork it now: its start-up overlaps the mount and the spec.
-		if mp, err = e.StartMonitor(c.ID, stdio); err != nil {
+		if mp, err = e.StartMonitor(c.ID, c.monitorNetwork(), stdio); err != nil {
 			unlock()
 			return ContainerStartResult{}, err
 		}
@@ -200,7 +200,11 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc, notify string)
 		return nil, handedOver, err
 	}
 	mc := e.monitorConfig(c, wait)
-	mc.Network = network
+	if network != nil {
+		if mc.Network, err = json.Marshal(network); err != nil {
+			return fail(err)
+		}
+	}
 	if err := e.applyNotify(c, notify, &opts, &mc); err != nil {
 		return fail(err)
 	}
@@ -275,11 +279,12 @@ type MonitorProc = runtime.MonitorProcess
 
 // StartMonitor forks the monitor of container id (which may not exist yet:
 // see ContainerCreateOptions.ID) for a ContainerStart to come, so that its
-// start-up overlaps create. stdio are the caller's stdin, stdout and stderr
-// for the passthrough log driver (nil otherwise). One that is never handed
-// to a start must be abandoned.
-func (e *Engine) StartMonitor(id string, stdio []*os.File) (*MonitorProc, error) {
-	return runtime.ForkMonitor(id, e.runDir(id), stdio)
+// start-up overlaps create. network says whether the container will have
+// a network for the monitor to set up (see runtime.ForkMonitor). stdio are
+// the caller's stdin, stdout and stderr for the passthrough log driver
+// (nil otherwise). One that is never handed to a start must be abandoned.
+func (e *Engine) StartMonitor(id string, network bool, stdio []*os.File) (*MonitorProc, error) {
+	return runtime.ForkMonitor(id, e.runDir(id), network, stdio)
 }
 
 // startError names the container in a failed start, keeping its code.
@@ -316,8 +321,6 @@ func (e *ExitError) Error() string {
 
 // ExitCode makes the CLI exit with the container's code.
 func (e *ExitError) ExitCode() int { return e.Code }
-
-func monitorPath() (string, error) { return runtime.MonitorBinary() }
 
 func writeJSONFile(path string, v any) error {
 	b, err := json.Marshal(v)

@@ -43,7 +43,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
 
@@ -85,8 +84,11 @@ type MonitorConfig struct {
 	Rootless bool `json:"rootless"`
 
 	// Network, when set, is set up by the monitor between the init's
-	// creation and its command's start, and torn down at its exit.
-	Network *netns.Config `json:"network,omitempty"`
+	// creation and its command's start, and torn down at its exit: a
+	// netns.Config in JSON, which only the monitor that sets it up reads
+	// (see NeedsNetworkMonitor), so that this package, which the lean
+	// monitor links, does not link the network's.
+	Network json.RawMessage `json:"network,omitempty"`
 
 	// ExitCommand runs after the container exited and State is recorded,
 	// unless an attached client sent FrameCleanupOwner (it cleans up itself).

@@ -110,7 +110,7 @@ func killMonitor(pid int, runRoot string) bool {
 	}
 	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 	base := filepath.Base(args[0])
-	if len(args) == 3 && (base == "skiff-monitor" || base == monitorio.IdleBinary) && strings.HasPrefix(args[2], runRoot+"/") {
+	if len(args) == 3 && (base == "skiff-monitor" || base == LeanMonitor || base == monitorio.IdleBinary) && strings.HasPrefix(args[2], runRoot+"/") {
 		unix.Kill(pid, unix.SIGKILL)
 	}
 	return true

@@ -13,8 +13,6 @@ import (
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
-
-	"github.com/skiff-engine/skiff/netns"
 )
 
 // Stats is one sample of a running container's resource use, in Docker's
@@ -28,7 +26,7 @@ type Stats struct {
 	// BlkioBytes and BlkioOps are Docker's io_service_bytes_recursive and
 	// io_serviced_recursive.
 	BlkioBytes, BlkioOps []BlkioEntry
-	Networks             map[string]netns.InterfaceCounters
+	Networks             map[string]InterfaceCounters
 	// FromProcesses: the container has no cgroup of its own (rootless on
 	// a host without delegation), so the sample sums its processes'
 	// /proc entries instead (see readProcessStats).
@@ -89,7 +87,7 @@ func ReadStats(stateRoot, id string, pid int, rootless bool) (Stats, error) {
 	if host := hostMemory(); host > 0 && (st.Memory.Limit == 0 || st.Memory.Limit > host) {
 		st.Memory.Limit = host
 	}
-	if st.Networks, err = netns.Counters(pid); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if st.Networks, err = networkCounters(pid); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Stats{}, fmt.Errorf("container %s: network counters: %w", id, err)
 	}
 	st.Read = time.Now()

@@ -10,10 +10,12 @@ import (
 )
 
 // monitorComm is the name of skiff's per-container monitor (cmd/skiff-monitor),
-// idleComm that of the idle monitor it becomes while its container runs
-// (cmd/skiff-monitor-idle), as the kernel keeps it: 15 bytes.
+// leanComm that of its build without the network's code (skiff-monitor-lean),
+// idleComm that of the idle monitor either becomes while its container runs
+// (cmd/skiff-monitor-idle), as the kernel keeps them: 15 bytes.
 const (
 	monitorComm = "skiff-monitor"
+	leanComm    = "skiff-monitor-l"
 	idleComm    = "skiff-monitor-i"
 )
 
@@ -74,9 +76,9 @@ func runningMonitors(dir string) int {
 }
 
 // isMonitor reports that pid is a live monitor of ours started for config
-// (argv "skiff-monitor run <config>", or skiff-monitor-idle's).
+// (argv "skiff-monitor run <config>", or skiff-monitor-lean's or -idle's).
 func isMonitor(pid int, config string) bool {
-	if !isOurs(pid, monitorComm) && !isOurs(pid, idleComm) {
+	if !isOurs(pid, monitorComm) && !isOurs(pid, leanComm) && !isOurs(pid, idleComm) {
 		return false
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))

@@ -10,7 +10,6 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 
-	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
@@ -76,7 +75,7 @@ func (m *monitor) becomeIdle() {
 	if os.Getenv("SKIFF_MONITOR_NO_IDLE") != "" || m.ln == nil || m.process == nil || m.stopWanted() {
 		return
 	}
-	if m.network != nil && (m.cfg.Network == nil || !netns.Reattachable(*m.cfg.Network)) {
+	if m.network != nil && !reattachable(m.cfg.Network) {
 		return
 	}
 	self, idle := idleBinary()
@@ -232,9 +231,9 @@ func resumeMonitor(path, encoded string) int {
 		m.flowOutput(runtime.StreamStderr, os.NewFile(uintptr(h.Stderr), "stderr"))
 	}
 	m.container, _ = libcontainer.Load(m.cfg.StateRoot, m.cfg.ID)
-	if m.cfg.Network != nil {
+	if len(m.cfg.Network) > 0 {
 		// Only a Reattachable network went idle (becomeIdle).
-		m.network, _ = netns.Reattach(*m.cfg.Network)
+		m.network, _ = reattachNetwork(m.cfg.Network)
 	}
 	p, err := os.FindProcess(h.Pid)
 	if err != nil {

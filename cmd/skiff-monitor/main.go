@@ -1,16 +1,19 @@
 // Command skiff-monitor is the per-container monitor (conmon's role). It is
 // kept small on purpose: it imports only libcontainer, x/sys, skiff's
-// runtime package and the standard library, so it starts several times
-// faster than skiff and is cheaper for libcontainer to re-execute as the
-// container's init. Once the container runs it becomes skiff-monitor-idle
-// (idle.go), a far smaller program, until the init exits.
+// runtime and netns packages and the standard library, so it starts
+// several times faster than skiff and is cheaper for libcontainer to
+// re-execute as the container's init. Built with the skiff_nonet tag it is
+// skiff-monitor-lean, without netns (network_lean.go): half the size, for
+// execs and containers without a network of their own. Once the container
+// runs either becomes skiff-monitor-idle (idle.go), a far smaller program,
+// until the init exits.
 //
 //	skiff-monitor run <monitor.json>   monitor one container (runtime.MonitorConfig)
 //	skiff-monitor exec <exec.json>     run a process in a running container (runtime.ExecConfig)
 //	skiff-monitor health <monitor.json> one healthcheck of a running container, for skiff-monitor-idle
 //	skiff-monitor init                 libcontainer's container init (re-exec)
-//	skiff-monitor dns <dns.json>       a user network's name server (runtime.DNSConfig)
-//	skiff-monitor netns <dir>          the holder of rootless user networks' namespace (netns.ServeShared)
+//	skiff-monitor dns <dns.json>       a user network's name server (runtime.DNSConfig; not in the lean build)
+//	skiff-monitor netns <dir>          the holder of rootless user networks' namespace (netns.ServeShared; not lean)
 //
 // `run` is started by the engine in its own session with fd 3 the write end
 // of its start-up pipe (the handshake is described in runtime/monitor.go).
@@ -83,10 +86,9 @@ func main() {
 		os.Exit(runExec(os.Args[2]))
 	case "health":
 		os.Exit(runHealth(os.Args[2]))
-	case "dns":
-		os.Exit(runDNS(os.Args[2]))
-	case "netns":
-		os.Exit(runSharedNetns(os.Args[2]))
+	}
+	if code, ok := runHelper(os.Args[1], os.Args[2]); ok {
+		os.Exit(code)
 	}
 	usage()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +28,9 @@ import (
 // These tests run the built skiff-monitor as the engine does: a real
 // container from a busybox root filesystem, as root.
 
-var monitorBin string
+// monitorBin is this package built as skiff-monitor, leanBin as
+// skiff-monitor-lean (the skiff_nonet tag) beside it.
+var monitorBin, leanBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
@@ -47,8 +50,25 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building skiff-monitor: %v\n%s", err, out)
 		return 1
 	}
+	leanBin = filepath.Join(dir, runtime.LeanMonitor)
+	out, err = exec.Command("go", "build", "-tags", leanTags(), "-o", leanBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building %s: %v\n%s", runtime.LeanMonitor, err, out)
+		return 1
+	}
 	defer removeParentCgroups()
 	return m.Run()
+}
+
+// leanTags are GOFLAGS's build tags (make's) plus skiff_nonet: a -tags
+// flag replaces those of GOFLAGS.
+func leanTags() string {
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if t, ok := strings.CutPrefix(f, "-tags="); ok {
+			return t + ",skiff_nonet"
+		}
+	}
+	return "skiff_nonet"
 }
 
 // removeParentCgroups removes the /skiff-test cgroups the containers were
@@ -77,6 +97,7 @@ type fixture struct {
 	dir  string
 	cfg  runtime.MonitorConfig
 	wrap []string // command line the monitor runs under (rootless)
+	bin  string   // the monitor to run: monitorBin unless set
 }
 
 func newFixture(t *testing.T, args ...string) *fixture {
@@ -171,10 +192,11 @@ func (f *fixture) start() *monitorProc {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	cmd := exec.Command(monitorBin, "run", cfgPath)
+	bin := cmp.Or(f.bin, monitorBin)
+	cmd := exec.Command(bin, "run", cfgPath)
 	if f.wrap != nil {
 		os.Chown(cfgPath, 65534, 65534)
-		cmd = exec.Command(f.wrap[0], append(f.wrap[1:], monitorBin, "run", cfgPath)...)
+		cmd = exec.Command(f.wrap[0], append(f.wrap[1:], bin, "run", cfgPath)...)
 	}
 	cmd.ExtraFiles = []*os.File{pw}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -318,6 +340,57 @@ func TestRunDetachedRecordsExitAndLogs(t *testing.T) {
 		t.Errorf("log is not in Docker's json-file format:\n%s", raw)
 	}
 	f.assertGone()
+}
+
+// The lean build runs a container without a network itself, and hands one
+// with a network to skiff-monitor beside it, whose setup then reports.
+func TestLeanMonitor(t *testing.T) {
+	t.Run("no network", func(t *testing.T) {
+		f := newFixture(t, "sh", "-c", "read x; exit 3")
+		f.bin, f.cfg.Stdin = leanBin, true
+		m := f.start()
+		if l := m.line(t); l != "ready" {
+			t.Fatalf("first line %q, want ready", l)
+		}
+		if l := m.line(t); !strings.HasPrefix(l, "started ") {
+			t.Fatalf("second line %q, want started <pid>", l)
+		}
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", m.cmd.Process.Pid)); exe != leanBin {
+			t.Errorf("the running container's monitor is %q, want %s", exe, leanBin)
+		}
+		c, err := runtime.Dial(f.cfg.RunDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Stdin([]byte("x\n")); err != nil {
+			t.Fatal(err)
+		}
+		if code := m.wait(t); code != 0 {
+			t.Errorf("monitor exited with %d", code)
+		}
+		if st := f.state(); st.Status != runtime.StatusExited || st.ExitCode != 3 {
+			t.Errorf("state %+v, want exited with 3", st)
+		}
+		f.assertGone()
+	})
+	t.Run("network", func(t *testing.T) {
+		f := newFixture(t, "true")
+		f.bin = leanBin
+		f.cfg.Network = json.RawMessage(`{"mode":"no-such-mode","state_dir":"` + f.cfg.RunDir + `"}`)
+		m := f.start()
+		if l := m.line(t); l != "ready" {
+			t.Fatalf("first line %q, want ready", l)
+		}
+		if l := m.line(t); !strings.Contains(l, `unknown network mode "no-such-mode"`) {
+			t.Fatalf("second line %q, want skiff-monitor's network error", l)
+		}
+		m.wait(t)
+		if st := f.state(); st.Status != runtime.StatusExited || !strings.Contains(st.Error, "no-such-mode") {
+			t.Errorf("state %+v, want exited with the network error", st)
+		}
+		f.assertGone()
+	})
 }
 
 // startAttached starts a foreground run: WaitAttach, then the first client.

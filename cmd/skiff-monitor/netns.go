@@ -1,3 +1,5 @@
+//go:build !skiff_nonet
+
 package main
 
 import (

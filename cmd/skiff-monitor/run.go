@@ -18,7 +18,6 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 	"github.com/skiff-engine/skiff/runtime/monitorio"
 )
@@ -41,11 +40,11 @@ type monitor struct {
 	clients monitorio.Clients
 
 	container *libcontainer.Container
-	process   initProcess    // the container's init
-	pid       int            // its pid
-	network   *netns.Network // set up after the init's creation, torn down at its exit
-	notify    *net.UnixConn  // the container's notification socket (NotifyContainer)
-	relaying  chan struct{}  // closed when the relay from notify ends; nil: none runs
+	process   initProcess   // the container's init
+	pid       int           // its pid
+	network   *network      // set up after the init's creation, torn down at its exit
+	notify    *net.UnixConn // the container's notification socket (NotifyContainer)
+	relaying  chan struct{} // closed when the relay from notify ends; nil: none runs
 	outputs   sync.WaitGroup
 	pending   []pendingOutput // output of the run under way not yet copied (flowOutputs); guarded by mu once it flows
 	flowing   []pendingOutput // the output being copied (pauseOutputs); guarded by mu
@@ -103,6 +102,12 @@ func runMonitor(path string) int {
 	if err := m.readConfig(path); err != nil {
 		m.say("error 125 monitor config: " + err.Error())
 		return 1
+	}
+	if len(m.cfg.Network) > 0 {
+		if err := takeNetwork(path, stopWarming); err != nil {
+			m.say("error 125 " + err.Error())
+			return 1
+		}
 	}
 	if c, err := libcontainer.Load(m.cfg.StateRoot, m.cfg.ID); err == nil {
 		if st, _ := c.Status(); st != libcontainer.Stopped {

@@ -14,7 +14,6 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -165,10 +164,10 @@ func (m *monitor) run(p *libcontainer.Process) error {
 // while its init waits, then lets the init run its command. A failure
 // kills the init.
 func (m *monitor) execAfterNetwork(p *libcontainer.Process) error {
-	if m.cfg.Network != nil {
+	if len(m.cfg.Network) > 0 {
 		pid, err := p.Pid()
 		if err == nil {
-			m.network, err = netns.Setup(*m.cfg.Network, pid)
+			m.network, err = setupNetwork(m.cfg.Network, pid)
 		}
 		if err != nil {
 			p.Signal(os.Kill)

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/skiff-engine/skiff/engine"
-	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -13,7 +12,7 @@ func TestStatsRows(t *testing.T) {
 	running.CPU = runtime.CPUStats{Total: 3e9, System: 20e9, Online: 2}
 	running.PreCPU = runtime.CPUStats{Total: 2e9, System: 18e9}
 	running.Memory = runtime.MemoryStats{Usage: 3 << 20, Limit: 64 << 20, Stats: map[string]uint64{"total_inactive_file": 1 << 20, "inactive_file": 2 << 20}}
-	running.Networks = map[string]netns.InterfaceCounters{"eth0": {RxBytes: 1500, TxBytes: 20}, "eth1": {RxBytes: 500}}
+	running.Networks = map[string]runtime.InterfaceCounters{"eth0": {RxBytes: 1500, TxBytes: 20}, "eth1": {RxBytes: 500}}
 	running.BlkioBytes = []runtime.BlkioEntry{{Op: "Read", Value: 4096}, {Op: "write", Value: 1e6}, {Op: "Sync", Value: 7}, {Op: "Total", Value: 9}}
 	running.Pids.Current = 3
 	v2 := running

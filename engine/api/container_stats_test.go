@@ -11,7 +11,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/skiff-engine/skiff/engine"
-	"github.com/skiff-engine/skiff/netns"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -70,7 +69,7 @@ func TestStatsResponse(t *testing.T) {
 	st.Memory = runtime.MemoryStats{Usage: 10, MaxUsage: 12, Limit: 64, Stats: map[string]uint64{"cache": 1}}
 	st.Pids = runtime.PidsStats{Current: 2, Limit: 50}
 	st.BlkioBytes = []runtime.BlkioEntry{{Major: 8, Minor: 0, Op: "Read", Value: 4096}}
-	st.Networks = map[string]netns.InterfaceCounters{"eth0": {RxBytes: 1, TxPackets: 2}}
+	st.Networks = map[string]runtime.InterfaceCounters{"eth0": {RxBytes: 1, TxPackets: 2}}
 	got := statsResponse(st)
 	if got.ID != "abc" || got.Name != "/web" || got.OSType != "linux" || !got.Read.Equal(now) || !got.PreRead.Equal(st.PreRead) {
 		t.Errorf("identity and times: %+v", got)

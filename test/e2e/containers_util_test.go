@@ -193,13 +193,13 @@ func (p proc) alive() bool {
 	return ok && st == p.start
 }
 
-// monitors are the runner's skiff-monitor processes (run or exec, or
-// skiff-monitor-idle, which a running container's monitor becomes): their
-// command line names a file under its run root.
+// monitors are the runner's skiff-monitor processes (run or exec, the
+// lean build's, or skiff-monitor-idle, which a running container's monitor
+// becomes): their command line names a file under its run root.
 func monitors(s *Skiff) []proc {
 	return procs(func(args []string) bool {
 		base := filepath.Base(args[0])
-		return (base == "skiff-monitor" || base == "skiff-monitor-idle") && len(args) == 3 && strings.HasPrefix(args[2], s.RunRoot+"/")
+		return (base == "skiff-monitor" || base == "skiff-monitor-lean" || base == "skiff-monitor-idle") && len(args) == 3 && strings.HasPrefix(args[2], s.RunRoot+"/")
 	})
 }
 

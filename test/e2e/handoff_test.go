@@ -41,7 +41,7 @@ func TestHandOff(t *testing.T) {
 		if err := os.Mkdir(alone, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"skiff", "skiff-monitor", "skiff-monitor-idle"} {
+		for _, name := range []string{"skiff", "skiff-monitor", "skiff-monitor-lean", "skiff-monitor-idle"} {
 			copyExecutable(t, filepath.Join(filepath.Dir(s.bin), name), filepath.Join(alone, name))
 		}
 		runAlone := func(args ...string) *Result {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,8 +135,8 @@ func TestMonitorIdleNetwork(t *testing.T) {
 	})
 }
 
-// A container started with a client attached (a foreground run) keeps the
-// full monitor while the client is there (a short run pays no exec there
+// A container started with a client attached (a foreground run) keeps its
+// monitor (skiff-monitor-lean: it has no network) while the client is there (a short run pays no exec there
 // and back), and goes idle once its last client leaves: its health carries
 // on, its output still reaches the log and a new attach, and the clean-up
 // of --rm happens at its end.
@@ -164,8 +165,8 @@ func TestMonitorForegroundThenIdle(t *testing.T) {
 			return inspectHealth(t, s, "fg").Status == "healthy"
 		})
 		pid, exe := monitorExe(t, s, id)
-		if exe != "skiff-monitor" {
-			t.Errorf("the foreground run's monitor is %s, want skiff-monitor", exe)
+		if exe != "skiff-monitor-lean" {
+			t.Errorf("the foreground run's monitor is %s, want skiff-monitor-lean (--network none)", exe)
 		}
 		stdin.Write([]byte("one\n"))
 		if l := <-lines; l.Text != "got one" {
@@ -194,5 +195,49 @@ func TestMonitorForegroundThenIdle(t *testing.T) {
 		eventually(t, 10*time.Second, "the --rm container was not removed at its end", func() bool {
 			return len(psIDs(t, s)) == 0
 		})
+	})
+}
+
+// An exec's monitor is skiff-monitor-lean whatever the container's network
+// (it joins the container's namespaces and sets up none), and so is the
+// process libcontainer re-executes to enter the container; a container
+// with the default network keeps skiff-monitor, which sets it up.
+func TestMonitorLeanForExec(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		id := s.Run("run", "-d", "--name", "withnet", bb, "sleep", "100").MustSucceed(t).Out()
+		// In the foreground: a detached exec's monitor exits once it started.
+		cmd := s.Cmd("exec", "withnet", "sleep", "30")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		var execs []string
+		eventually(t, 5*time.Second, "no exec monitor runs", func() bool {
+			execs = nil
+			for _, p := range monitors(s) {
+				if p.args[1] == "exec" {
+					exe, _ := os.Readlink("/proc/" + strconv.Itoa(p.pid) + "/exe")
+					execs = append(execs, filepath.Base(exe))
+				}
+			}
+			return len(execs) > 0
+		})
+		if len(execs) != 1 || execs[0] != "skiff-monitor-lean" {
+			t.Errorf("the exec's monitor is %v, want skiff-monitor-lean", execs)
+		}
+		// Rootless it keeps slirp4netns, so it stays; rootful the bridge's
+		// monitor goes idle, and is to become skiff-monitor again (its
+		// Handoff's "monitor").
+		pid, exe := monitorExe(t, s, id)
+		switch env, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ"); {
+		case s.Rootless() && exe != "skiff-monitor":
+			t.Errorf("the monitor of a container with a network is %s, want skiff-monitor", exe)
+		case !s.Rootless() && exe == "skiff-monitor-idle" && !bytes.Contains(env, []byte(`/skiff-monitor"`+"\n")):
+			t.Errorf("the idle monitor of a container with a network is to become another than skiff-monitor: %q", env)
+		case !s.Rootless() && exe != "skiff-monitor-idle" && exe != "skiff-monitor":
+			t.Errorf("the monitor of a container with a network is %s, want skiff-monitor or its idle form", exe)
+		}
 	})
 }

@@ -44,7 +44,7 @@ func skiffBin(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"skiff", "skiff-full", "skiff-monitor", "skiff-monitor-idle"} {
+	for _, name := range []string{"skiff", "skiff-full", "skiff-monitor", "skiff-monitor-lean", "skiff-monitor-idle"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Mode()&0o111 == 0 {
 			t.Fatalf("%s is missing or not executable: run make build (or point SKIFF_BIN_DIR at the binaries)", filepath.Join(dir, name))
 		}

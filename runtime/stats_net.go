@@ -1,4 +1,4 @@
-package netns
+package runtime
 
 import (
 	"bufio"
@@ -16,10 +16,10 @@ type InterfaceCounters struct {
 	TxBytes, TxPackets, TxErrors, TxDropped uint64
 }
 
-// Counters reads the counters of every interface but loopback in the
+// networkCounters reads the counters of every interface but loopback in the
 // network namespace of process pid (its /proc/PID/net/dev, which the
 // kernel answers from that process's namespace: no setns needed).
-func Counters(pid int) (map[string]InterfaceCounters, error) {
+func networkCounters(pid int) (map[string]InterfaceCounters, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", pid))
 	if err != nil {
 		return nil, err
