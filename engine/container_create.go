@@ -143,7 +143,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) 
 	if o.ID != "" && !validID.MatchString(o.ID) {
 		return ContainerCreateResult{}, invalid("invalid container ID %q: 64 lowercase hex digits", o.ID)
 	}
-	e.prefetchDB()
+	e.prefetchCreate()
 	cfg, err := e.buildConfig(ctx, o)
 	if err != nil {
 		return ContainerCreateResult{}, err
@@ -329,7 +329,7 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	fail := func(err error) (ContainerCreateResult, error) {
 		e.store.DeleteContainer(id)
 		os.RemoveAll(dir)
-		e.db.DeleteContainer(context.Background(), id)
+		e.db.DeleteContainer(context.Background(), id, 0)
 		e.dropVolumes(volumes)
 		return ContainerCreateResult{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -337,10 +338,11 @@ func (e *Engine) removeLocked(c *Container) error {
 	// Spooled events name the container from its row: fold them while
 	// there is one.
 	e.foldSpool(context.Background())
-	if err := e.db.DeleteContainer(context.Background(), c.ID); err != nil {
+	// The row goes with its destroy event: one transaction.
+	destroy := statedb.Event{Time: time.Now(), Type: EventContainer, Action: "destroy", ActorID: c.ID, Attributes: containerAttrs(c, nil)}
+	if err := e.db.DeleteContainer(context.Background(), c.ID, e.eventsMax(), destroy); err != nil {
 		return err
 	}
-	e.containerEvent(context.Background(), c, "destroy", nil)
 	return os.RemoveAll(c.dir)
 }
 

@@ -68,7 +68,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 	if err := e.checkHostPorts(o.Create.PortBindings); err != nil {
 		return ContainerRunResult{}, err
 	}
-	e.prefetchDB()
+	e.prefetchCreate()
 	// The monitor starts up while the container is created.
 	mp, err := e.StartMonitor(o.Create.ID, e.createMonitorNetwork(o.Create), stdio)
 	if err != nil {

@@ -86,7 +86,11 @@ func runCommand() *cli.Command {
 			restore := func() {}
 			defer func() { restore() }()
 			ro := engine.ContainerRunOptions{Create: o, Detach: c.Bool("detach"), NotifySocket: os.Getenv(notifySocketEnv)}
+			var sigReady <-chan struct{} // signals caught from here on (signalsToProxy)
 			ro.Created = func(id string, aio *engine.AttachIO) error {
+				if sigReady != nil {
+					<-sigReady // before the start: a shell's ^C reaches the container
+				}
 				if err := cid.write(id); err != nil {
 					return err
 				}
@@ -101,9 +105,9 @@ func runCommand() *cli.Command {
 			if !ro.Detach {
 				ro.IO = runStreams(o, streams)
 				if !o.Tty && c.Bool("sig-proxy") {
-					sigs, stop := signalsToProxy()
+					sigs, ready, stop := signalsToProxy()
 					defer stop()
-					ro.Signals = sigs
+					ro.Signals, sigReady = sigs, ready
 				}
 			}
 			return withEngine(c, func(ctx context.Context, e *engine.Engine) error {
@@ -139,18 +143,24 @@ func runStreams(o engine.ContainerCreateOptions, streams map[string]bool) engine
 	return aio
 }
 
-// signalsToProxy are the signals a shell sends, for the container.
-func signalsToProxy() (<-chan unix.Signal, func()) {
+// signalsToProxy are the signals a shell sends, for the container. They
+// are caught once ready is closed: a process's first signal.Notify waits
+// for the Go runtime to start a thread for its signal mask (~0.2 ms), which
+// here overlaps the container's creation; the run waits for ready before
+// the start (ContainerRunOptions.Created). stop ends the catching.
+func signalsToProxy() (sigs <-chan unix.Signal, ready <-chan struct{}, stop func()) {
 	ch := make(chan os.Signal, 8)
 	out := make(chan unix.Signal, 8)
-	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	caught := make(chan struct{})
 	go func() {
+		signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+		close(caught)
 		for s := range ch {
 			out <- s.(unix.Signal)
 		}
 		close(out)
 	}()
-	return out, func() { signal.Stop(ch); close(ch) }
+	return out, caught, func() { <-caught; signal.Stop(ch); close(ch) }
 }
 
 // proxySignals forwards the signals a shell sends to the container.

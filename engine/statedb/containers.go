@@ -191,10 +191,14 @@ func (d *DB) SetConfig(ctx context.Context, id string, config []byte) error {
 	})
 }
 
-// DeleteContainer removes a row (and, by cascade, what it holds).
-func (d *DB) DeleteContainer(ctx context.Context, id string) error {
+// DeleteContainer removes a row (and, by cascade, what it holds), and
+// records evs (the destroy event) in the same transaction, keeping the
+// newest max events as AddEvents does.
+func (d *DB) DeleteContainer(ctx context.Context, id string, max int, evs ...Event) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM containers WHERE id = ?", id)
-		return err
+		if _, err := tx.ExecContext(ctx, "DELETE FROM containers WHERE id = ?", id); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, max, evs)
 	})
 }

@@ -159,7 +159,7 @@ func TestAllocatePortsConflicts(t *testing.T) {
 	if err != nil || len(all["a"]) != 1 || all["a"][0].HostPort != 8080 {
 		t.Fatalf("all ports: %v %v", all, err)
 	}
-	if err := d.DeleteContainer(ctx, "a"); err != nil {
+	if err := d.DeleteContainer(ctx, "a", 0); err != nil {
 		t.Fatal(err)
 	}
 	if ps, _ := d.ContainerPorts(ctx, "a"); len(ps) != 0 {

@@ -153,11 +153,17 @@ func TestSetStateFrom(t *testing.T) {
 	if c.Status != "starting" || string(c.State) != "{}" {
 		t.Fatalf("got %q %s", c.Status, c.State)
 	}
-	if err := d.DeleteContainer(ctx, "aaa"); err != nil {
+	destroy := Event{Time: time.Now(), Type: "container", Action: "destroy", ActorID: "aaa"}
+	if err := d.DeleteContainer(ctx, "aaa", 0, destroy); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Container(ctx, "a"); !errdefs.IsNotFound(err) {
 		t.Fatalf("after delete: %v", err)
+	}
+	var actions []string
+	d.Events(ctx, EventQuery{}, func(ev Event) error { actions = append(actions, ev.ActorID+" "+ev.Action); return nil })
+	if len(actions) != 1 || actions[0] != "aaa destroy" {
+		t.Fatalf("events after the delete: %v, want the destroy it was given", actions)
 	}
 }
 

@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
+	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -236,4 +240,55 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// A foreground run passes the signals a shell sends it on to the
+// container's process (Docker's --sig-proxy, on by default), and exits with
+// what the process then exits with.
+func TestRunProxiesSignals(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		cmd := s.Cmd("run", "--rm", "--name", "proxied", bb, "sh", "-c",
+			`trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done`)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		lines := make(chan string, 10)
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		next := func(want string) {
+			t.Helper()
+			select {
+			case l := <-lines:
+				if l != want {
+					t.Fatalf("line %q, want %q", l, want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no %q within 10s", want)
+			}
+		}
+		next("ready")
+		cmd.Process.Signal(syscall.SIGUSR1)
+		next("got USR1")
+		cmd.Process.Signal(syscall.SIGTERM)
+		next("got TERM")
+		for range lines {
+		}
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+			t.Errorf("skiff run exited with %v, want 7 (the container's exit after its TERM trap)", err)
+		}
+	})
 }
