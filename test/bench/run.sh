@@ -33,7 +33,7 @@
 # except in the networking part (network.sh, next to this script), whose
 # engines, servers and clients all run in network namespaces the bench
 # makes, with only loopback and a veth pair between two of their own ends.
-# The EXIT trap removes the running containers, stops dockerd and
+# The EXIT trap removes the containers (podman's all of them), stops dockerd and
 # containerd, kills what is left of the processes naming the directory and
 # of the bench user's (by their environment and pid files, never by user:
 # another session may run as the same user), unmounts and deletes the
@@ -192,7 +192,10 @@ cleanup() {
 		ids=$($S ps -q 2>/dev/null); [ -n "$ids" ] && $S rm -f $ids >/dev/null 2>&1
 	fi
 	if [ -n "$P" ]; then
-		ids=$($P ps -q 2>/dev/null); [ -n "$ids" ] && $P rm -f -t 0 $ids >/dev/null 2>&1
+		# All of podman's containers, stopped too: each holds one of the
+		# host's shared locks (/dev/shm/libpod_lock, 2048 of them), which
+		# a store deleted under it never gives back.
+		$P rm -a -f -t 0 >/dev/null 2>&1
 	fi
 	if [ -n "$D" ]; then
 		ids=$($D ps -q 2>/dev/null); [ -n "$ids" ] && $D rm -f $ids >/dev/null 2>&1
