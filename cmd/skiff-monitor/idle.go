@@ -205,7 +205,7 @@ func resumeMonitor(path, encoded string) int {
 	}
 	closed := make(chan struct{})
 	close(closed)
-	m := &monitor{started: closed, wake: make(chan struct{}, 1)}
+	m := &monitor{started: closed, wake: make(chan struct{}, 1), daemonized: true}
 	if err := m.readConfig(path); err != nil {
 		return 1
 	}

@@ -29,9 +29,11 @@
 // SIGHUP, SIGINT and SIGQUIT (it outlives the shell that started it); on
 // SIGTERM it stops the container the way `skiff stop` does (the stop
 // signal, SIGKILL after the stop timeout), so that `kill <monitor>` or a
-// system shutdown ends the container and its exit is still recorded. Signals are caught, not ignored: an ignored disposition
-// would be inherited by the container's processes. skiff-monitor-idle does
-// the same.
+// system shutdown ends the container and its exit is still recorded; a
+// SIGTERM while it still waits for its config ends it (exit 143), as an
+// uncaught one would. Signals are caught, not ignored: an ignored
+// disposition would be inherited by the container's processes.
+// skiff-monitor-idle does the same.
 //
 // `exec` replaces the skiff CLI (execve) so that the process libcontainer
 // re-executes to enter the container is this small binary, not skiff, or

@@ -872,3 +872,51 @@ func TestShouldRestart(t *testing.T) {
 		})
 	}
 }
+
+// A monitor waiting for its config catches its signals already (they are
+// caught before the wait, for speed), yet a SIGTERM then still ends it as
+// an uncaught one would: nothing of the container exists.
+func TestSigtermBeforeConfigEndsMonitor(t *testing.T) {
+	requiresContainers(t)
+	f := newFixture(t, "true")
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctlW.Close()
+	cmd := exec.Command(monitorBin, "run", filepath.Join(f.cfg.RunDir, "monitor.json"))
+	cmd.ExtraFiles = []*os.File{syncW, ctlR}
+	cmd.Env = append(os.Environ(), runtime.MonitorControlEnv+"="+strconv.Itoa(runtime.MonitorControlFd))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	syncW.Close()
+	ctlR.Close()
+	time.Sleep(200 * time.Millisecond) // past its start-up, waiting for "go"
+	cmd.Process.Signal(syscall.SIGHUP) // caught and ignored: it outlives the shell
+	time.Sleep(50 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) {
+			t.Errorf("the monitor ended with %v, want exit 143 (SIGTERM before its config)", err)
+		}
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the monitor did not end on SIGTERM while it waited for its config")
+	}
+	if b, _ := io.ReadAll(syncR); len(b) != 0 {
+		t.Errorf("it reported %q on fd 3, want nothing", b)
+	}
+	if _, err := os.Stat(filepath.Join(f.cfg.StateRoot, f.cfg.ID)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("libcontainer state exists (%v): the container was made", err)
+	}
+}

@@ -32,12 +32,18 @@ const drainTimeout = 2 * time.Second
 // monitor is one container's monitor.
 type monitor struct {
 	cfg     runtime.MonitorConfig
-	cfgPath string   // the file cfg was read from
-	syncFd  *os.File // fd 3 until the start-up is reported
-	ln      *net.UnixListener
-	accepts chan struct{}      // closed when the accept loop under way ends; nil: none
-	log     *runtime.LogWriter // nil: no log
-	clients monitorio.Clients
+	cfgPath string // the file cfg was read from
+	// firstSpec is the first start's spec, decoded beside the start-up
+	// (prefetchSpec); nil once used, and for a resumed monitor.
+	firstSpec func() (*specs.Spec, error)
+	// daemonized: the monitor took over its signals (daemonize); before,
+	// a SIGTERM ends it as if uncaught. Guarded by mu.
+	daemonized bool
+	syncFd     *os.File // fd 3 until the start-up is reported
+	ln         *net.UnixListener
+	accepts    chan struct{}      // closed when the accept loop under way ends; nil: none
+	log        *runtime.LogWriter // nil: no log
+	clients    monitorio.Clients
 
 	container *libcontainer.Container
 	process   initProcess   // the container's init
@@ -94,6 +100,10 @@ func runMonitor(path string) int {
 	// the config (see runtime.WarmCgroupAttach).
 	stopWarming := runtime.WarmCgroupAttach()
 	defer stopWarming()
+	// Signals are caught from here, not at daemonize: a process's first
+	// signal.Notify waits ~0.2 ms for the Go runtime's signal thread, which
+	// this overlaps with the wait below (stop exits until daemonize).
+	monitorio.CatchSignals(m.stop)
 	// Started ahead of need, the monitor waits for the engine to write its
 	// config: "go" on the control pipe, or its end when the engine gave up.
 	if !goAhead() {
@@ -116,6 +126,7 @@ func runMonitor(path string) int {
 			return 1
 		}
 	}
+	m.firstSpec = prefetchSpec(m.cfg.Bundle)
 	m.daemonize()
 	if err := m.prepare(); err != nil {
 		return m.fail(err)
@@ -197,7 +208,9 @@ func (m *monitor) daemonize() {
 		}
 		null.Close()
 	}
-	monitorio.CatchSignals(m.stop)
+	m.mu.Lock()
+	m.daemonized = true // the signals were caught at the start (runMonitor)
+	m.mu.Unlock()
 }
 
 // stop is `skiff stop` from inside: the container's stop signal, then
@@ -206,6 +219,9 @@ func (m *monitor) daemonize() {
 // It also ends the restart policy, and a backoff under way at once.
 func (m *monitor) stop() {
 	m.mu.Lock()
+	if !m.daemonized {
+		os.Exit(128 + int(unix.SIGTERM)) // nothing started: as an uncaught SIGTERM
+	}
 	p := m.process
 	m.stopRequested = true
 	m.mu.Unlock()

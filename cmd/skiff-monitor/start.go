@@ -20,7 +20,17 @@ import (
 // start creates the container and starts its init with the monitor's
 // pipes or a pty, and records it running. It returns the init's pid.
 func (m *monitor) start() (int, error) {
-	spec, err := loadSpec(m.cfg.Bundle)
+	var spec *specs.Spec
+	var err error
+	if m.firstSpec != nil {
+		spec, err = m.firstSpec()
+		m.firstSpec = nil
+		if err == nil {
+			err = os.Chdir(m.cfg.Bundle)
+		}
+	} else {
+		spec, err = loadSpec(m.cfg.Bundle)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -65,6 +75,32 @@ func (m *monitor) start() (int, error) {
 // loadSpec reads <bundle>/config.json and makes the bundle the current
 // directory, as runc does (specconv resolves relative paths against it).
 func loadSpec(bundle string) (*specs.Spec, error) {
+	spec, err := decodeSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	return spec, os.Chdir(bundle)
+}
+
+// prefetchSpec decodes the bundle's spec in the background, for the first
+// start: a first decoding builds the decoders of the spec's types by
+// reflection (0.7 ms with the read), which then overlaps the monitor's
+// daemonizing and its sockets. The function returned waits for it.
+func prefetchSpec(bundle string) func() (*specs.Spec, error) {
+	type result struct {
+		spec *specs.Spec
+		err  error
+	}
+	c := make(chan result, 1)
+	go func() {
+		spec, err := decodeSpec(bundle)
+		c <- result{spec, err}
+	}()
+	return func() (*specs.Spec, error) { r := <-c; return r.spec, r.err }
+}
+
+// decodeSpec reads the bundle's config.json.
+func decodeSpec(bundle string) (*specs.Spec, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
 		return nil, err
@@ -76,7 +112,7 @@ func loadSpec(bundle string) (*specs.Spec, error) {
 	if spec.Process == nil {
 		return nil, fmt.Errorf("%s/config.json has no process", bundle)
 	}
-	return &spec, os.Chdir(bundle)
+	return &spec, nil
 }
 
 // create makes the libcontainer container, replacing the state a killed
