@@ -323,17 +323,25 @@ func (e *Engine) removeLocked(c *Container) error {
 	if _, err := e.imageStore(); err != nil {
 		return err
 	}
-	// Deleting the container unmounts its layer first (every count).
-	if err := e.store.DeleteContainer(c.ID); err != nil && !errdefs.IsNotFound(err) {
-		return err
-	}
-	// Everything but the lock, which we hold: a waiter that gets it next
-	// finds the row gone.
-	entries, _ := os.ReadDir(c.dir)
-	for _, ent := range entries {
-		if ent.Name() != "lock" {
-			os.RemoveAll(filepath.Join(c.dir, ent.Name()))
+	// The record's files go beside the layer: everything but the lock,
+	// which we hold (a waiter that gets it next finds the row gone). A
+	// container whose layer stays (an error below) is removing, and the
+	// next rm finishes it.
+	files := make(chan struct{})
+	go func() {
+		defer close(files)
+		entries, _ := os.ReadDir(c.dir)
+		for _, ent := range entries {
+			if ent.Name() != "lock" {
+				os.RemoveAll(filepath.Join(c.dir, ent.Name()))
+			}
 		}
+	}()
+	// Deleting the container unmounts its layer first (every count).
+	err := e.store.DeleteContainer(c.ID)
+	<-files
+	if err != nil && !errdefs.IsNotFound(err) {
+		return err
 	}
 	// Spooled events name the container from its row: fold them while
 	// there is one.
