@@ -2,8 +2,13 @@ package runtime
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/moby/sys/user"
@@ -66,7 +71,7 @@ func (f containerFile) reader() io.Reader {
 }
 
 func readContainerFile(rootfs, path string) containerFile {
-	h, err := pathrs.OpenInRoot(rootfs, path)
+	h, err := openInRoot(rootfs, path)
 	if err != nil {
 		return nil
 	}
@@ -77,7 +82,7 @@ func readContainerFile(rootfs, path string) containerFile {
 	if err := unix.Fstat(int(h.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil
 	}
-	f, err := pathrs.Reopen(h, unix.O_RDONLY)
+	f, err := reopen(h)
 	if err != nil {
 		return nil
 	}
@@ -90,4 +95,48 @@ func readContainerFile(rootfs, path string) containerFile {
 		b = []byte{}
 	}
 	return b
+}
+
+// openInRoot opens path inside rootfs as an O_PATH handle: openat2 with
+// RESOLVE_IN_ROOT, in which the kernel resolves every symlink and ".." as
+// if rootfs were "/", and no magic link of /proc. Where the kernel has no
+// openat2 (before 5.6), pathrs-lite's userspace resolution does it. The
+// kernel's one call saves pathrs-lite's setup of its own procfs handle,
+// 0.2 ms of every create.
+func openInRoot(rootfs, path string) (*os.File, error) {
+	root, err := os.Open(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	fd, err := unix.Openat2(int(root.Fd()), path, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.ENOSYS) {
+		return pathrs.OpenInRoot(rootfs, path)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "openat2", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(rootfs, path)), nil
+}
+
+// reopen opens the O_PATH handle h for reading through /proc/self/fd,
+// and checks that it got the same file: run inside a container's view of
+// its files (InContainerFS), /proc is the container's, which may lie.
+func reopen(h *os.File) (*os.File, error) {
+	var want, got unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &want); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(h.Fd())), os.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Fstat(int(f.Fd()), &got); err != nil || got.Dev != want.Dev || got.Ino != want.Ino {
+		f.Close()
+		return nil, fmt.Errorf("reopening %s: /proc/self/fd gave another file", h.Name())
+	}
+	return f, nil
 }
