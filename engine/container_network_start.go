@@ -27,13 +27,10 @@ import (
 // 172.x.0.0/16), chosen once when the network is first used.
 const defaultBridge = "skiff0"
 
-// startNetwork decides the network of this start: the namespace to join,
-// the host ports and the address (recorded in the database, freed by
-// releaseNetwork), and /etc/hosts. It returns what the monitor sets up
-// (nil: nothing). On error nothing is held.
 // monitorNetwork reports whether a start of c hands its monitor a network
-// to set up (startNetwork's config), which takes skiff-monitor rather than
-// the lean one (runtime.ForkMonitor).
+// to set up (startNetwork's config: slirp4netns, or endpoints not borrowed
+// from another container), which takes skiff-monitor rather than the lean
+// one (runtime.ForkMonitor).
 func (c *Container) monitorNetwork() bool {
 	mode := c.Config.NetworkMode
 	return !strings.HasPrefix(mode, networkContainer) && (mode == NetworkSlirp || len(c.Config.Network.Endpoints) > 0)
@@ -53,6 +50,10 @@ func (e *Engine) createMonitorNetwork(o ContainerCreateOptions) bool {
 	return true
 }
 
+// startNetwork decides the network of this start: the namespace to join,
+// the host ports and the address (recorded in the database, freed by
+// releaseNetwork), and /etc/hosts. It returns what the monitor sets up
+// (nil: nothing). On error nothing is held.
 func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.Config, error) {
 	mode, n := c.Config.NetworkMode, c.Config.Network
 	hostname := opts.Hostname
@@ -71,7 +72,7 @@ func (e *Engine) startNetwork(c *Container, opts *runtime.SpecOptions) (*netns.C
 		opts.NetNS = "/proc/" + strconv.Itoa(target.State.Pid) + "/ns/net"
 		opts.HostsFile, opts.ResolvConfFile = target.HostsFile(), target.ResolvConfFile()
 		return nil, nil
-	case mode != NetworkSlirp && len(n.Endpoints) == 0:
+	case !c.monitorNetwork():
 		return nil, nil
 	}
 	ports, err := e.allocatePorts(c, n)

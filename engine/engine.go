@@ -120,20 +120,12 @@ func (e *Engine) imageStore() (*imagestore.Store, error) {
 	return e.images, e.err
 }
 
-// openDB opens the state database once per process. Commands that only
-// read records (ps, inspect, logs) need nothing else: containers/storage
-// stays closed.
-// prefetchDB opens the database in the background, for an operation
-// that will need it after other work (a create resolves the image first):
-// sqlite's open then overlaps that work. openDB still reports its error.
-func (e *Engine) prefetchDB() { go e.openDB() }
-
-// prefetchCreate is prefetchDB for a create, which also encodes its
-// config, spec and monitor config: the first encoding of a type builds
-// its encoder by reflection (~0.3 ms for these, together), which then
-// overlaps the image's resolution too.
+// prefetchCreate does in the background what a create needs after it has
+// resolved the image: the database's open (openDB still reports its
+// error), and the encoders of its config, spec and monitor config, which
+// a first encoding builds by reflection (~0.3 ms for these together).
 func (e *Engine) prefetchCreate() {
-	e.prefetchDB()
+	go e.openDB()
 	go warmEncoders.Do(func() {
 		json.Marshal(ContainerConfig{})
 		json.Marshal(specs.Spec{})
@@ -143,6 +135,9 @@ func (e *Engine) prefetchCreate() {
 
 var warmEncoders sync.Once
 
+// openDB opens the state database once per process. Commands that only
+// read records (ps, inspect, logs) need nothing else: containers/storage
+// stays closed.
 func (e *Engine) openDB() error {
 	e.dbOnce.Do(func() {
 		if err := os.MkdirAll(e.paths.GraphRoot, 0o700); err != nil {

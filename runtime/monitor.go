@@ -86,8 +86,8 @@ type MonitorConfig struct {
 	// Network, when set, is set up by the monitor between the init's
 	// creation and its command's start, and torn down at its exit: a
 	// netns.Config in JSON, which only the monitor that sets it up reads
-	// (see NeedsNetworkMonitor), so that this package, which the lean
-	// monitor links, does not link the network's.
+	// (see ForkMonitor), so that this package, which the lean monitor
+	// links, does not link the network's.
 	Network json.RawMessage `json:"network,omitempty"`
 
 	// ExitCommand runs after the container exited and State is recorded,

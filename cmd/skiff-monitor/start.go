@@ -20,16 +20,14 @@ import (
 // start creates the container and starts its init with the monitor's
 // pipes or a pty, and records it running. It returns the init's pid.
 func (m *monitor) start() (int, error) {
-	var spec *specs.Spec
-	var err error
-	if m.firstSpec != nil {
-		spec, err = m.firstSpec()
-		m.firstSpec = nil
-		if err == nil {
-			err = os.Chdir(m.cfg.Bundle)
-		}
-	} else {
-		spec, err = loadSpec(m.cfg.Bundle)
+	decode := m.firstSpec
+	m.firstSpec = nil
+	if decode == nil {
+		decode = func() (*specs.Spec, error) { return decodeSpec(m.cfg.Bundle) }
+	}
+	spec, err := decode()
+	if err == nil {
+		err = os.Chdir(m.cfg.Bundle) // as runc: specconv resolves relative paths against it
 	}
 	if err != nil {
 		return 0, err
