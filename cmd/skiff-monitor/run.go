@@ -104,6 +104,7 @@ func runMonitor(path string) int {
 	// signal.Notify waits ~0.2 ms for the Go runtime's signal thread, which
 	// this overlaps with the wait below (stop exits until daemonize).
 	monitorio.CatchSignals(m.stop)
+	go warmJSON()
 	// Started ahead of need, the monitor waits for the engine to write its
 	// config: "go" on the control pipe, or its end when the engine gave up.
 	if !goAhead() {

@@ -97,6 +97,18 @@ func prefetchSpec(bundle string) func() (*specs.Spec, error) {
 	return func() (*specs.Spec, error) { r := <-c; return r.spec, r.err }
 }
 
+// warmJSON builds the JSON encoders and field tables that encoding/json
+// makes by reflection, once per type and process, for what a start
+// decodes and encodes: the spec, libcontainer's config (sent to the init)
+// and state (written at the start), and skiff's state. Run while the
+// monitor waits for its config, it takes about 1 ms of CPU out of the
+// start.
+func warmJSON() {
+	json.Marshal(specs.Spec{})
+	json.Marshal(libcontainer.State{})
+	json.Marshal(runtime.State{})
+}
+
 // decodeSpec reads the bundle's config.json.
 func decodeSpec(bundle string) (*specs.Spec, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
