@@ -92,10 +92,20 @@ type Container struct {
 	Config  ContainerConfig
 	State   runtime.State // Status is the lifecycle status
 	dir     string        // skiff's directory of the container
+	run     string        // its directory under the run root (Engine.runDir)
 }
 
-// StatePath is where the monitor records the container's State.
-func (c *Container) StatePath() string { return filepath.Join(c.dir, "state.json") }
+// StatePath is where the monitor records the container's State: in the
+// container's directory, which survives a reboot, except for a container
+// removed when it exits (--rm), which never outlives a boot: in its run
+// directory, on the run root's tmpfs, where the monitor's writes cost no
+// disk metadata on the way to the start and the exit.
+func (c *Container) StatePath() string {
+	if c.Config.AutoRemove && c.run != "" {
+		return filepath.Join(c.run, "state.json")
+	}
+	return filepath.Join(c.dir, "state.json")
+}
 
 // LogPath is the container's log file.
 func (c *Container) LogPath() string { return filepath.Join(c.dir, "ctr.log") }
@@ -129,7 +139,7 @@ func (e *Engine) containerDir(id string) string {
 // A damaged row still makes a Container, so that ps lists it and rm
 // removes it.
 func (e *Engine) containerFromRow(r statedb.Container) *Container {
-	c := &Container{ID: r.ID, Name: r.Name, ImageID: r.ImageID, Created: r.Created, dir: e.containerDir(r.ID)}
+	c := &Container{ID: r.ID, Name: r.Name, ImageID: r.ImageID, Created: r.Created, dir: e.containerDir(r.ID), run: e.runDir(r.ID)}
 	if err := json.Unmarshal(r.Config, &c.Config); err != nil {
 		c.State.Error = fmt.Sprintf("damaged record: %v", err)
 	} else if c.Config.Network.Endpoints == nil {

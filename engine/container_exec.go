@@ -188,7 +188,7 @@ func (e *Engine) execTarget(ref string, o ContainerExecOptions) (*Container, spe
 // rlimits, environment) and applies exec's flags.
 func (e *Engine) execProcess(c *Container, o ContainerExecOptions) (specs.Process, error) {
 	var spec specs.Spec
-	b, err := os.ReadFile(filepath.Join(c.dir, "config.json"))
+	b, err := os.ReadFile(e.specPath(c))
 	if err != nil {
 		return specs.Process{}, err
 	}

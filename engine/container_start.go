@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 
 	"github.com/skiff-engine/skiff/runtime"
 )
@@ -120,6 +121,18 @@ func passthroughFiles(name string, aio *AttachIO) ([]*os.File, error) {
 // runDir is the container's directory under the run root.
 func (e *Engine) runDir(id string) string { return filepath.Join(e.paths.RunRoot, "c", id) }
 
+// specPath is the OCI spec of a running container: its bundle's
+// config.json, which each start writes into the run directory. A
+// container started by a build that wrote it into the container directory
+// has it there.
+func (e *Engine) specPath(c *Container) string {
+	p := filepath.Join(e.runDir(c.ID), "config.json")
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return filepath.Join(c.dir, "config.json")
+	}
+	return p
+}
+
 // eventSpool is where monitors record their events (runtime.WriteSpoolEvent).
 func (e *Engine) eventSpool() string { return filepath.Join(e.paths.RunRoot, "events") }
 
@@ -212,10 +225,10 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc, notify string)
 	if err != nil {
 		return fail(fmt.Errorf("container %s: %w", c.Name, err))
 	}
-	if err := writeJSONFile(filepath.Join(c.dir, "config.json"), spec); err != nil {
+	if err := os.MkdirAll(mc.RunDir, 0o700); err != nil {
 		return fail(err)
 	}
-	if err := os.MkdirAll(mc.RunDir, 0o700); err != nil {
+	if err := writeJSONFile(filepath.Join(mc.RunDir, "config.json"), spec); err != nil {
 		return fail(err)
 	}
 	if err := writeJSONFile(filepath.Join(mc.RunDir, "monitor.json"), mc); err != nil {
@@ -265,7 +278,7 @@ func (e *Engine) monitorConfig(c *Container, wait bool) runtime.MonitorConfig {
 	}
 	exit = append(exit, "container", "cleanup", c.ID)
 	return runtime.MonitorConfig{
-		ID: c.ID, Bundle: c.dir, StateRoot: e.stateRoot(), RunDir: e.runDir(c.ID), StatePath: c.StatePath(),
+		ID: c.ID, Bundle: e.runDir(c.ID), StateRoot: e.stateRoot(), RunDir: e.runDir(c.ID), StatePath: c.StatePath(),
 		LogDriver: c.Config.LogDriver, LogPath: c.LogPath(), LogMaxSize: c.Config.LogMaxSize, LogMaxFiles: c.Config.LogMaxFiles,
 		Terminal: c.Config.Tty, Stdin: c.Config.OpenStdin, WaitAttach: wait, Rootless: e.paths.Rootless, Volatile: c.Config.AutoRemove,
 		StopSignal: c.Config.StopSignal, StopTimeout: &c.Config.StopTimeout, Timeout: c.Config.RunTimeout,

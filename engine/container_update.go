@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/containerd/errdefs"
 
@@ -83,8 +82,7 @@ func (e *Engine) ContainerUpdate(ctx context.Context, ref string, o ContainerUpd
 	}
 	if c.Running() {
 		if o.limits() {
-			spec := filepath.Join(c.dir, "config.json")
-			if err := runtime.UpdateResources(e.stateRoot(), c.ID, spec, res, e.paths.Rootless); err != nil {
+			if err := runtime.UpdateResources(e.stateRoot(), c.ID, e.specPath(c), res, e.paths.Rootless); err != nil {
 				return ContainerUpdateResult{}, err
 			}
 		}

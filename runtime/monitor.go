@@ -52,7 +52,7 @@ type MonitorConfig struct {
 	Bundle    string `json:"bundle"`     // directory with config.json (the OCI spec)
 	StateRoot string `json:"state_root"` // libcontainer root directory
 	RunDir    string `json:"run_dir"`    // attach.sock, monitor.pid
-	StatePath string `json:"state_path"` // where State is recorded (persistent, survives reboot)
+	StatePath string `json:"state_path"` // where State is recorded (survives a reboot, except a --rm container's)
 
 	// LogDriver passthrough: the engine passes its caller's stdin, stdout
 	// and stderr as fds 5, 6 and 7 (PassthroughFds), and they become the
