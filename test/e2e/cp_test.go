@@ -313,7 +313,10 @@ func TestCpRules(t *testing.T) {
 	t.Parallel()
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
-		s.Run("run", "-d", "--name", "rules", bb, "sh", "-c", "mkdir -p /srv/empty && echo old > /srv/file && sleep 1000").MustSucceed(t)
+		// The files are made by an exec, not by the container's command: run -d
+		// returns once the command has started, not once it has got this far.
+		s.Run("run", "-d", "--name", "rules", bb, "sleep", "1000").MustSucceed(t)
+		s.Run("exec", "rules", "sh", "-c", "mkdir -p /srv/empty && echo old > /srv/file").MustSucceed(t)
 		src := filepath.Join(s.Dir, "tree")
 		writeCpTree(t, s, src)
 

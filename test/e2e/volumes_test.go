@@ -313,7 +313,8 @@ func TestVolumeLocalDriver(t *testing.T) {
 	ForEachMode(t, func(t *testing.T, s *Skiff) {
 		bb := setup(t, s)
 		s.Run("volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt", "o=size=2m,mode=1770", "scratch").MustSucceed(t)
-		s.Run("run", "-d", "--name", "holder", "-v", "scratch:/s", bb, "sh", "-c", "echo live > /s/f && sleep 60").MustSucceed(t)
+		s.Run("run", "-d", "--name", "holder", "-v", "scratch:/s", bb, "sleep", "60").MustSucceed(t)
+		s.Run("exec", "holder", "sh", "-c", "echo live > /s/f").MustSucceed(t) // written before the next run reads it
 		s.Run("run", "--rm", "-v", "scratch:/s", bb, "sh", "-c", "df -k /s | tail -1; stat -c %a /s; cat /s/f").
 			Assert(t, Expect{Stdout: "tmpfs"}).Assert(t, Expect{Stdout: "2048"}).Assert(t, Expect{Stdout: "1770\nlive\n"})
 		if !volumeMounted(t, s, "scratch") {
