@@ -153,7 +153,7 @@ func runMonitor(path string) int {
 // has exited) and cleans up.
 func (m *monitor) serveRun(resumed bool) int {
 	st := m.supervise(resumed)
-	m.finish(st)
+	m.finish(st, true)
 	if m.cfg.NotifySocket != "" {
 		// The unit's main process: systemd's Restart=on-failure reads
 		// the container's exit code from it.
@@ -329,16 +329,20 @@ func (m *monitor) fail(err error) int {
 	st := runtime.State{Status: runtime.StatusExited, ExitCode: se.Code, Error: se.Message}
 	// Recorded before it is reported: the engine returns on the report,
 	// and a `ps` right after must not see the container still starting.
+	// Only then (see finish).
 	runtime.WriteState(m.cfg.StatePath, m.stamp(st), !m.cfg.Volatile)
 	m.report("error", se.Encode())
 	close(m.started)
-	m.finish(st)
+	m.finish(st, false)
 	return 1
 }
 
-// finish records the final state, destroys the container, tells the
-// clients, and runs the exit command unless a client owns the clean-up.
-func (m *monitor) finish(st runtime.State) {
+// finish destroys the container, records the final state (unless
+// recorded: fail has, and a second record would bring back the run
+// directory of a container an engine that had the report is removing),
+// tells the clients, and runs the exit command unless a client owns the
+// clean-up.
+func (m *monitor) finish(st runtime.State, record bool) {
 	st = m.stamp(st)
 	if m.log != nil {
 		m.log.Close()
@@ -361,7 +365,9 @@ func (m *monitor) finish(st runtime.State) {
 	}
 	os.Remove(filepath.Join(m.cfg.RunDir, runtime.AttachSocket))
 	os.Remove(filepath.Join(m.cfg.RunDir, "monitor.pid"))
-	runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
+	if record {
+		runtime.WriteState(m.cfg.StatePath, st, !m.cfg.Volatile) // nobody is left to tell if this fails
+	}
 	if !m.clients.Exit(st.ExitCode) {
 		runDetached(m.cfg.ExitCommand)
 	}

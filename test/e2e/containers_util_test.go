@@ -288,7 +288,13 @@ func requireClean(t testing.TB, s *Skiff, after string, ids ...string) {
 	for _, dir := range []string{"c", "runc"} {
 		entries, _ := os.ReadDir(filepath.Join(s.RunRoot, dir))
 		for _, e := range entries {
-			t.Errorf("after %s, %s is left in the run root", after, filepath.Join(dir, e.Name()))
+			var names []string
+			if inside, err := os.ReadDir(filepath.Join(s.RunRoot, dir, e.Name())); err == nil {
+				for _, f := range inside {
+					names = append(names, f.Name())
+				}
+			}
+			t.Errorf("after %s, %s is left in the run root, holding %q", after, filepath.Join(dir, e.Name()), names)
 		}
 	}
 }
