@@ -23,11 +23,13 @@ import (
 //	                                       Config and the last folded State
 //	<graphroot>/storage/...                the writable layer (containers/storage,
 //	                                       a record without a name)
-//	<graphroot>/containers/<id>/           lock, state.json (the monitor's
-//	                                       runtime.State), config.json (the OCI
-//	                                       spec), ctr.log, hosts, resolv.conf,
+//	<graphroot>/containers/<id>/           lock, ctr.log, and (Container.bootDir)
+//	                                       state.json (the monitor's
+//	                                       runtime.State), hosts, resolv.conf,
 //	                                       hostname
-//	<runroot>/c/<id>/                      monitor.json, attach.sock, monitor.pid
+//	<runroot>/c/<id>/                      monitor.json, attach.sock, monitor.pid,
+//	                                       config.json (the start's OCI spec), and
+//	                                       a --rm container's bootDir files
 //	<runroot>/runc/<id>/                   libcontainer's state
 //
 // create makes the directory, then the row, then the layer; rm removes the
@@ -95,23 +97,28 @@ type Container struct {
 	run     string        // its directory under the run root (Engine.runDir)
 }
 
-// StatePath is where the monitor records the container's State: in the
-// container's directory, which survives a reboot, except for a container
-// removed when it exits (--rm), which never outlives a boot: in its run
-// directory, on the run root's tmpfs, where the monitor's writes cost no
-// disk metadata on the way to the start and the exit.
-func (c *Container) StatePath() string {
+// bootDir holds the container's state.json and the files it bind-mounts
+// at /etc/hosts, /etc/hostname and /etc/resolv.conf: its directory, which
+// survives a reboot, except for a container removed when it exits (--rm),
+// which never outlives a boot: its run directory, on the run root's tmpfs,
+// where they cost no new inodes and no disk metadata on the way to the
+// start and the exit (a --rm container's files are written at each start,
+// launch).
+func (c *Container) bootDir() string {
 	if c.Config.AutoRemove && c.run != "" {
-		return filepath.Join(c.run, "state.json")
+		return c.run
 	}
-	return filepath.Join(c.dir, "state.json")
+	return c.dir
 }
+
+// StatePath is where the monitor records the container's State.
+func (c *Container) StatePath() string { return filepath.Join(c.bootDir(), "state.json") }
 
 // LogPath is the container's log file.
 func (c *Container) LogPath() string { return filepath.Join(c.dir, "ctr.log") }
 
 // The files a container bind-mounts at /etc/hosts, /etc/hostname and
-// /etc/resolv.conf, in its directory.
+// /etc/resolv.conf, in its bootDir.
 const (
 	hostsFile      = "hosts"
 	hostnameFile   = "hostname"
@@ -119,9 +126,9 @@ const (
 )
 
 // HostsFile, HostnameFile and ResolvConfFile are the paths of those files.
-func (c *Container) HostsFile() string      { return filepath.Join(c.dir, hostsFile) }
-func (c *Container) HostnameFile() string   { return filepath.Join(c.dir, hostnameFile) }
-func (c *Container) ResolvConfFile() string { return filepath.Join(c.dir, resolvConfFile) }
+func (c *Container) HostsFile() string      { return filepath.Join(c.bootDir(), hostsFile) }
+func (c *Container) HostnameFile() string   { return filepath.Join(c.bootDir(), hostnameFile) }
+func (c *Container) ResolvConfFile() string { return filepath.Join(c.bootDir(), resolvConfFile) }
 
 // Running reports a container whose processes run: paused, starting and
 // stopping ones count.

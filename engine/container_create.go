@@ -340,8 +340,10 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	if err := e.store.CreateContainer(storage.CreateOptions{ID: id, ImageID: cfg.ImageID, Volatile: cfg.AutoRemove}); err != nil {
 		return fail(err)
 	}
-	if err := writeContainerFiles(dir, &cfg); err != nil {
-		return fail(err)
+	if !cfg.AutoRemove { // a --rm container's are written by its start (launch)
+		if err := writeContainerFiles(dir, &cfg); err != nil {
+			return fail(err)
+		}
 	}
 	e.containerEvent(context.Background(), &Container{ID: id, Name: row.Name, Config: cfg}, "create", nil)
 	return res, nil

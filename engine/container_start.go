@@ -194,6 +194,17 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc, notify string)
 		e.store.Unmount(c.ID, false)
 		return nil, false, fmt.Errorf("container %s: %w", c.Name, err)
 	}
+	if c.Config.AutoRemove { // its files live in its run directory (Container.bootDir)
+		err := os.MkdirAll(c.bootDir(), 0o700)
+		if err == nil {
+			err = writeContainerFiles(c.bootDir(), &c.Config)
+		}
+		if err != nil {
+			e.releaseVolumes(c)
+			e.store.Unmount(c.ID, false)
+			return nil, false, err
+		}
+	}
 	opts := c.Config.Spec
 	opts.Rootfs = rootfs
 	opts.HostsFile, opts.HostnameFile, opts.ResolvConfFile = c.HostsFile(), c.HostnameFile(), c.ResolvConfFile()
