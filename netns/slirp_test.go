@@ -193,7 +193,9 @@ func TestSlirpDiesWithMonitor(t *testing.T) {
 		pid, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_MONITOR"))
 		port, _ := strconv.Atoi(os.Getenv("SKIFF_NETNS_PORT"))
 		p := PortMapping{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 80, Protocol: "tcp"}
-		if _, err := Setup(Config{Mode: ModeSlirp4netns, StateDir: t.TempDir(), Ports: []PortMapping{p}}, pid); err != nil {
+		// The parent's directory: this process is killed, so a t.TempDir of
+		// its own would never be removed.
+		if _, err := Setup(Config{Mode: ModeSlirp4netns, StateDir: os.Getenv("SKIFF_NETNS_STATE"), Ports: []PortMapping{p}}, pid); err != nil {
 			t.Fatal(err)
 		}
 		os.Stdout.WriteString("network up\n")
@@ -203,7 +205,7 @@ func TestSlirpDiesWithMonitor(t *testing.T) {
 	pid := targetNS(t)
 	port := freePort(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSlirpDiesWithMonitor$")
-	cmd.Env = append(os.Environ(), "SKIFF_NETNS_MONITOR="+strconv.Itoa(pid), "SKIFF_NETNS_PORT="+strconv.Itoa(port))
+	cmd.Env = append(os.Environ(), "SKIFF_NETNS_MONITOR="+strconv.Itoa(pid), "SKIFF_NETNS_PORT="+strconv.Itoa(port), "SKIFF_NETNS_STATE="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
