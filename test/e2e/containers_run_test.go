@@ -222,3 +222,38 @@ func TestContainerStdio(t *testing.T) {
 		requireClean(t, s, "rm -f")
 	})
 }
+
+// A --rm container's /etc/hosts, /etc/hostname and /etc/resolv.conf are
+// written by each start into its run directory, on the run root: a
+// restart gets them again, and none is left on the graph root.
+func TestContainerRunRmFiles(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		id := s.Run("run", "-d", "--rm", "--name", "rmfiles", "--hostname", "rmhost", "--add-host", "extra:192.0.2.7", bb, "sleep", "1000").MustSucceed(t).Out()
+		check := func(when string) {
+			t.Helper()
+			s.Run("exec", "rmfiles", "cat", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf").
+				Assert(t, Expect{Stdout: "rmhost\n"}).Assert(t, Expect{Stdout: "192.0.2.7\textra"})
+			for _, f := range []string{"HostsPath", "HostnamePath", "ResolvConfPath"} {
+				p := s.Run("inspect", "-f", "{{."+f+"}}", "rmfiles").MustSucceed(t).Out()
+				if !strings.HasPrefix(p, s.RunRoot+"/") {
+					t.Errorf("%s: %s of a --rm container is %q, not under the run root %s", when, f, p, s.RunRoot)
+				}
+				if _, err := os.Stat(p); err != nil {
+					t.Errorf("%s: %s: %v", when, f, err)
+				}
+			}
+			for _, f := range []string{"hosts", "hostname", "resolv.conf", "state.json"} {
+				if _, err := os.Stat(filepath.Join(s.Root, "containers", id, f)); err == nil {
+					t.Errorf("%s: %s of a --rm container is on the graph root", when, f)
+				}
+			}
+		}
+		check("after run")
+		s.Run("restart", "-t", "0", "rmfiles").MustSucceed(t)
+		check("after restart")
+		s.Run("rm", "-f", "rmfiles").MustSucceed(t)
+		requireClean(t, s, "rm -f of a --rm container")
+	})
+}
