@@ -200,6 +200,7 @@ func (e *Engine) launch(c *Container, wait bool, mp *MonitorProc, notify string)
 			err = writeContainerFiles(c.bootDir(), &c.Config)
 		}
 		if err != nil {
+			os.RemoveAll(e.runDir(c.ID)) // nothing of a run that never began is left
 			e.releaseVolumes(c)
 			e.store.Unmount(c.ID, false)
 			return nil, false, err

@@ -329,7 +329,7 @@ func (m *monitor) fail(err error) int {
 	st := runtime.State{Status: runtime.StatusExited, ExitCode: se.Code, Error: se.Message}
 	// Recorded before it is reported: the engine returns on the report,
 	// and a `ps` right after must not see the container still starting.
-	// Only then (see finish).
+	// Recorded here only: finish must not record it again.
 	runtime.WriteState(m.cfg.StatePath, m.stamp(st), !m.cfg.Volatile)
 	m.report("error", se.Encode())
 	close(m.started)
