@@ -114,12 +114,15 @@ demo: deps build bin/busybox.tar
 	./bin/skiff run --rm busybox echo "Hello from skiff: a container with no daemon"
 
 # The unit tests of both builds of cmd/skiff, and a check that bin/skiff
-# links none of what it hands to skiff-full.
+# links none of what it hands to skiff-full, nor the network code that only
+# skiff-monitor runs (netns/setup.go).
 test-unit:
 	$(GO) test ./cmd/... ./engine/... ./runtime/... ./storage/... ./imagestore/... ./netns/... ./userns/...
 	$(GO) test $(LOCAL_TAGS) ./cmd/skiff ./engine ./imagestore
 	@heavy=$$($(GO) list $(LOCAL_TAGS) -deps ./cmd/skiff | grep -E '^(go.podman.io/image/v5/(copy|docker|signature)|github.com/skiff-engine/skiff/engine/api)$$'); \
 	if [ -n "$$heavy" ]; then echo "bin/skiff links what skiff-full is for: $$heavy" >&2; exit 1; fi
+	@monnet=$$($(GO) list $(LOCAL_TAGS) -deps ./cmd/skiff | grep -E '^(gvisor.dev/gvisor/pkg/tcpip|github.com/miekg/dns)$$'); \
+	if [ -n "$$monnet" ]; then echo "bin/skiff links the network code only skiff-monitor runs: $$monnet" >&2; exit 1; fi
 	@net=$$($(GO) list $(LEAN_TAGS) -deps ./cmd/skiff-monitor | grep -E '^(github.com/skiff-engine/skiff/netns|gvisor.dev/gvisor/pkg/tcpip)$$'); \
 	if [ -n "$$net" ]; then echo "bin/skiff-monitor-lean links the network's code: $$net" >&2; exit 1; fi
 

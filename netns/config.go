@@ -157,31 +157,6 @@ func (n *Network) onClose(f func() error) { n.closers = append(n.closers, f) }
 // (see late). They run after every onClose one.
 func (n *Network) onCloseLate(f func() error) { n.late = append(n.late, f) }
 
-// Setup sets up cfg for the network namespace of process pid (the
-// container's init, not yet running its command). A failure undoes what
-// was done.
-func Setup(cfg Config, pid int) (*Network, error) {
-	n := &Network{}
-	var err error
-	switch cfg.Mode {
-	case ModeSlirp4netns:
-		err = setupSlirp(n, cfg, pid)
-	case ModeBridge:
-		if cfg.Shared != nil {
-			err = setupShared(n, cfg, pid)
-		} else {
-			err = setupBridge(n, cfg, pid)
-		}
-	default:
-		err = fmt.Errorf("unknown network mode %q", cfg.Mode)
-	}
-	if err != nil {
-		n.Close()
-		return nil, err
-	}
-	return n, nil
-}
-
 // Reattachable reports that the Network that Setup made of cfg can be
 // rebuilt by Reattach in another process: a rootful bridge network without
 // published ports, whose undo steps (the nftables rules named after the

@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package netns
 
 import (
@@ -12,10 +14,6 @@ import (
 	"sync"
 	"syscall"
 )
-
-// DNSDomain is the search domain of user networks: web and web.dns.skiff
-// name the same container.
-const DNSDomain = "dns.skiff"
 
 // dnsNames is one reading of a network's names file: who is called what.
 // It is never changed once built, so queries share it without a lock.

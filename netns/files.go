@@ -13,6 +13,10 @@ import (
 	"strings"
 )
 
+// DNSDomain is the search domain of user networks: web and web.dns.skiff
+// name the same container.
+const DNSDomain = "dns.skiff"
+
 // HostsFile is the container's /etc/hosts: loopback names and its hostname.
 func HostsFile(hostname string, extra []string) []byte {
 	var b bytes.Buffer

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,28 +62,6 @@ const (
 	// holderReadyTimeout bounds the wait for a new holder's namespace.
 	holderReadyTimeout = 10 * time.Second
 )
-
-// setupShared puts the namespace of pid on cfg.Bridge in the shared
-// namespace, and publishes cfg.Ports with rootlesskit's port driver into
-// the container's own namespace (as the default rootless network does).
-func setupShared(n *Network, cfg Config, pid int) error {
-	ns, err := joinShared(n, *cfg.Shared)
-	if err != nil {
-		return err
-	}
-	n.onClose(ns.Close)
-	inner := &Network{}
-	bridged := cfg
-	bridged.Ports = nil // no DNAT: the port driver forwards them
-	err = inNetns(int(ns.Fd()), func() error { return setupBridge(inner, bridged, pid) })
-	// Closing runs in the shared namespace too: the veth's host end and
-	// the rules live there.
-	n.onClose(func() error { return inNetns(int(ns.Fd()), inner.Close) })
-	if err != nil {
-		return err
-	}
-	return publishBuiltin(n, cfg.StateDir, pid, cfg.Ports)
-}
 
 // joinShared counts the caller as a user of the shared namespace until n
 // is closed, and opens the namespace, starting its holder if none runs.
@@ -228,118 +204,6 @@ func startHolder(c SharedConfig) (*os.File, error) {
 	return OpenShared(c.Dir)
 }
 
-// ServeShared is the holder of the shared network namespace of dir
-// (`skiff-monitor netns DIR`, started by startHolder with ready its fd 3):
-// it makes the namespace and its way out, writes "ok" or why not to
-// ready, and returns once no container has used it for a while.
-func ServeShared(dir string, ready *os.File) error {
-	err := serveShared(dir, ready)
-	if err != nil && ready != nil {
-		fmt.Fprintf(ready, "%v\n", err)
-	}
-	return err
-}
-
-func serveShared(dir string, ready *os.File) error {
-	b, err := os.ReadFile(filepath.Join(dir, sharedConfFile))
-	var c SharedConfig
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", sharedConfFile, err)
-	}
-	signal.Ignore(unix.SIGHUP, unix.SIGINT, unix.SIGQUIT)
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, unix.SIGTERM)
-	ns, err := newNetns()
-	if err != nil {
-		return err
-	}
-	defer ns.Close()
-	n := &Network{}
-	defer n.Close()
-	err = inNetns(int(ns.Fd()), func() error {
-		if lo, err := netlink.LinkByName("lo"); err == nil {
-			netlink.LinkSetUp(lo)
-		}
-		return writeSysctl("net/ipv4/ip_forward", "1")
-	})
-	if err != nil {
-		return err
-	}
-	if tunErr := checkTun(); tunErr != nil {
-		err = setupUsernetIn(n, c.Slirp, ns, tunErr)
-	} else {
-		var s *slirpProcess
-		if s, err = startSlirpIn(c.Slirp, dir, ns); err == nil {
-			n.onClose(s.stop)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("its way out: %w", err)
-	}
-	users, err := os.OpenFile(filepath.Join(dir, sharedUsersLock), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	defer users.Close()
-	ino, err := nsInode(ns)
-	if err != nil {
-		return err
-	}
-	pidFile := filepath.Join(dir, sharedPidFile)
-	if err := writeAtomic(pidFile, fmt.Sprintf("%d %d %d\n", os.Getpid(), ns.Fd(), ino)); err != nil {
-		return err
-	}
-	defer os.Remove(pidFile)
-	if ready != nil {
-		fmt.Fprintln(ready, "ok")
-		ready.Close()
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for idle := 0; ; {
-		select {
-		case <-term:
-			return nil
-		case <-tick.C:
-		}
-		if unix.Flock(int(users.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-			idle = 0
-			continue
-		}
-		if idle++; idle >= sharedIdleChecks {
-			// Exits holding the lock: a monitor that comes now waits for
-			// it, then finds no holder and starts one.
-			os.Remove(pidFile)
-			return nil
-		}
-		unix.Flock(int(users.Fd()), unix.LOCK_UN)
-	}
-}
-
-// newNetns makes a network namespace, on a thread that then ends, and
-// returns a descriptor that holds it.
-func newNetns() (*os.File, error) {
-	type result struct {
-		f   *os.File
-		err error
-	}
-	c := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with us
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			c <- result{err: fmt.Errorf("making the shared network namespace: %w", err)}
-			return
-		}
-		f, err := os.Open("/proc/thread-self/ns/net")
-		c <- result{f, err}
-	}()
-	r := <-c
-	return r.f, r.err
-}
-
 // writeAtomic replaces path with data through a rename.
 func writeAtomic(path, data string) error {
 	tmp := path + ".tmp"
@@ -358,4 +222,23 @@ func InShared(dir string, fn func() error) (bool, error) {
 	}
 	defer ns.Close()
 	return true, inNetns(int(ns.Fd()), fn)
+}
+
+// inNetns runs fn on a thread of its own that entered the network
+// namespace netnsFd. The thread stays locked to the goroutine, so the
+// runtime ends it rather than hand a thread in the wrong namespace to other
+// code: going back would need privileges over the host's namespace that a
+// rootless monitor lacks. A socket made there keeps its namespace, so any
+// thread may use it afterwards.
+func inNetns(netnsFd int, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Setns(netnsFd, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("entering the container's network namespace: %w", err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
 }

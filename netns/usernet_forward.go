@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package netns
 
 import (

@@ -1,3 +1,5 @@
+//go:build !skiff_local
+
 package netns
 
 import (
@@ -5,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -18,25 +19,6 @@ const (
 	usernetDevice = "tap0"
 	usernetPeer   = "skiffnet0" // the stack's end: no address, read and written raw
 )
-
-// inNetns runs fn on a thread of its own that entered the network
-// namespace netnsFd. The thread stays locked to the goroutine, so the
-// runtime ends it rather than hand a thread in the wrong namespace to other
-// code: going back would need privileges over the host's namespace that a
-// rootless monitor lacks. A socket made there keeps its namespace, so any
-// thread may use it afterwards.
-func inNetns(netnsFd int, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Setns(netnsFd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("entering the container's network namespace: %w", err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
 
 // makeLink, in the container's namespace, brings lo up, creates the veth
 // pair with the container's address and default route on tap0, and
