@@ -31,8 +31,13 @@ type idPlan struct {
 // planIDs looks up the user's subordinate ranges and the setuid helpers.
 func planIDs() idPlan {
 	p := idPlan{uid: os.Getuid(), gid: os.Getgid(), userName: strconv.Itoa(os.Getuid())}
+	// bin/skiff's lookup reads /etc/passwd only (a static build, osusergo):
+	// a user known from elsewhere (LDAP, sssd) goes by the login's $USER,
+	// as newuidmap, which checks the ranges, knows them.
 	if u, err := user.LookupId(p.userName); err == nil {
 		p.userName = u.Username
+	} else if name := os.Getenv("USER"); name != "" {
+		p.userName = name
 	}
 	p.uidRanges = readSubIDs("/etc/subuid", p.userName, p.uid)
 	p.gidRanges = readSubIDs("/etc/subgid", p.userName, p.uid)
