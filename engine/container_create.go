@@ -136,20 +136,31 @@ var (
 // ContainerCreate validates every option, resolves the image (pulling it
 // when allowed), and writes the record. A failure leaves nothing behind.
 func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) (ContainerCreateResult, error) {
+	res, ev, err := e.containerCreate(ctx, o)
+	if err == nil {
+		e.record(ctx, ev)
+	}
+	return res, err
+}
+
+// containerCreate is ContainerCreate but returns its create event instead
+// of recording it: a run records it in the transaction of its start's
+// first state (ContainerStartOptions.pending), one transaction fewer.
+func (e *Engine) containerCreate(ctx context.Context, o ContainerCreateOptions) (ContainerCreateResult, statedb.Event, error) {
 	o.Name = strings.TrimPrefix(o.Name, "/") // Docker's API names containers "/web"
 	if o.Name != "" && !validName.MatchString(o.Name) {
-		return ContainerCreateResult{}, invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+		return ContainerCreateResult{}, statedb.Event{}, invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
 	if o.ID != "" && !validID.MatchString(o.ID) {
-		return ContainerCreateResult{}, invalid("invalid container ID %q: 64 lowercase hex digits", o.ID)
+		return ContainerCreateResult{}, statedb.Event{}, invalid("invalid container ID %q: 64 lowercase hex digits", o.ID)
 	}
 	e.prefetchCreate()
 	cfg, err := e.buildConfig(ctx, o)
 	if err != nil {
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	if err := e.replaceContainer(ctx, o); err != nil {
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	return e.commitContainer(o, cfg)
 }
@@ -280,9 +291,9 @@ func command(entry, cmd []string, o ContainerCreateOptions) ([]string, []string)
 // commitContainer writes the container: its directory, its row (which
 // claims the name), its writable layer, and the files it mounts. Any
 // failure removes what was written; a kill -9 leaves a row that rm removes.
-func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) (ContainerCreateResult, error) {
+func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) (ContainerCreateResult, statedb.Event, error) {
 	if err := e.openDB(); err != nil {
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	id := o.ID
 	if id == "" {
@@ -294,18 +305,18 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	}
 	meta, err := json.Marshal(cfg)
 	if err != nil {
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	dir := e.containerDir(id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	// The container's lock is held until it is complete: an rm of the
 	// name just claimed waits, and then removes a whole container.
 	unlock, err := lockContainer(&Container{ID: id, dir: dir})
 	if err != nil {
 		os.RemoveAll(dir)
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	defer unlock()
 	row := statedb.Container{ID: id, Name: o.Name, ImageID: cfg.ImageID, Created: cfg.Created,
@@ -322,16 +333,16 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 	}
 	if err != nil {
 		os.RemoveAll(dir)
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	res := ContainerCreateResult{ID: id, Name: row.Name}
 	var volumes []string // made for this container
-	fail := func(err error) (ContainerCreateResult, error) {
+	fail := func(err error) (ContainerCreateResult, statedb.Event, error) {
 		e.store.DeleteContainer(id)
 		os.RemoveAll(dir)
 		e.db.DeleteContainer(context.Background(), id, 0)
 		e.dropVolumes(volumes)
-		return ContainerCreateResult{}, err
+		return ContainerCreateResult{}, statedb.Event{}, err
 	}
 	// After the row: a volume prune or rm sees the container using them.
 	if volumes, err = e.createVolumes(context.Background(), &cfg); err != nil {
@@ -345,8 +356,7 @@ func (e *Engine) commitContainer(o ContainerCreateOptions, cfg ContainerConfig) 
 			return fail(err)
 		}
 	}
-	e.containerEvent(context.Background(), &Container{ID: id, Name: row.Name, Config: cfg}, "create", nil)
-	return res, nil
+	return res, containerEventRow(&Container{ID: id, Name: row.Name, Config: cfg}, "create", nil), nil
 }
 
 // NewContainerID is 64 random hex digits whose short form is never all

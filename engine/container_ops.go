@@ -551,7 +551,7 @@ func (e *Engine) restart(ctx context.Context, ref string, o ContainerStopOptions
 	if err := e.store.Unmount(c.ID, true); err != nil {
 		return err
 	}
-	if _, err = e.startLocked(c, false, mp, ""); err != nil {
+	if _, err = e.startLocked(c, false, mp, "", nil); err != nil {
 		return err
 	}
 	e.containerEvent(ctx, c, "restart", nil)

@@ -75,10 +75,12 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		return ContainerRunResult{}, err
 	}
 	defer mp.Abandon()
-	created, err := e.ContainerCreate(ctx, o.Create)
+	// The create event goes with the start's first state (pending).
+	created, createEvent, err := e.containerCreate(ctx, o.Create)
 	if err != nil {
 		return ContainerRunResult{}, err
 	}
+	pending := []statedb.Event{createEvent}
 	res := ContainerRunResult{ID: created.ID, Name: created.Name, Warnings: created.Warnings}
 	aio := o.IO
 	aio.CleanupOwner = true
@@ -88,6 +90,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 			io = nil
 		}
 		if err := o.Created(created.ID, io); err != nil {
+			e.record(ctx, pending...)
 			e.ContainerRemove(context.WithoutCancel(ctx), created.ID, ContainerRemoveOptions{Force: true})
 			return ContainerRunResult{}, err
 		}
@@ -97,7 +100,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		return err
 	}
 	if o.Detach {
-		if _, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Monitor: mp, NotifySocket: o.NotifySocket}); err != nil {
+		if _, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Monitor: mp, NotifySocket: o.NotifySocket, pending: pending}); err != nil {
 			cleanup()
 			return res, err
 		}
@@ -108,7 +111,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		defer close(done)
 		go e.forwardSignals(created.ID, o.Signals, done)
 	}
-	started, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Attach: &aio, Monitor: mp, NotifySocket: o.NotifySocket})
+	started, err := e.ContainerStart(ctx, created.ID, ContainerStartOptions{Attach: &aio, Monitor: mp, NotifySocket: o.NotifySocket, pending: pending})
 	if started.Detached {
 		res.Detached = true
 		return res, nil

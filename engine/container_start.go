@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 
+	"github.com/skiff-engine/skiff/engine/statedb"
 	"github.com/skiff-engine/skiff/runtime"
 )
 
@@ -30,6 +31,10 @@ type ContainerStartOptions struct {
 	// NotifySocket is systemd's NOTIFY_SOCKET for this start (the caller's
 	// environment; "" for none): see ContainerCreateOptions.SdNotify.
 	NotifySocket string
+	// pending are events to record in the transaction that records the
+	// container starting (a run's create), or by themselves if the start
+	// gets no further.
+	pending []statedb.Event
 }
 
 // AttachIO connects a caller's stdio to a container: runtime's attach
@@ -47,7 +52,8 @@ type ContainerStartResult struct {
 // for the container to exit (or the detach keys) and returns its exit code.
 func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStartOptions) (ContainerStartResult, error) {
 	mp := o.Monitor
-	defer mp.Abandon() // a no-op once used
+	defer mp.Abandon()                             // a no-op once used
+	defer func() { e.record(ctx, o.pending...) }() // those startLocked did not take
 	// Another start may have won the lock: decide on the state it left.
 	c, unlock, err := e.lockedState(ref)
 	if err != nil {
@@ -88,7 +94,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	// A foreground start releases the lock once the container is recorded
 	// starting and the monitor waits for its attach: a concurrent start
 	// then sees a starting container (running, to it) and leaves it alone.
-	conn, err := e.startLocked(c, o.Attach != nil, mp, o.NotifySocket)
+	conn, err := e.startLocked(c, o.Attach != nil, mp, o.NotifySocket, &o.pending)
 	unlock()
 	if err != nil {
 		return ContainerStartResult{}, err
@@ -139,17 +145,26 @@ func (e *Engine) eventSpool() string { return filepath.Join(e.paths.RunRoot, "ev
 func (e *Engine) stateRoot() string { return filepath.Join(e.paths.RunRoot, "runc") }
 
 // startLocked records c starting with its monitor mp, and launches it; c's
-// lock is held. A start that fails before the monitor took over restores
-// the status it found, with the error; one that the monitor failed is
-// recorded by the monitor (exited, 125/126/127).
-func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc, notify string) (*runtime.AttachConn, error) {
+// lock is held. The events in *pending (pending may be nil) are recorded
+// with the starting state, and *pending emptied, when that is recorded. A
+// start that fails before the monitor took over restores the status it
+// found, with the error; one that the monitor failed is recorded by the
+// monitor (exited, 125/126/127).
+func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc, notify string, pending *[]statedb.Event) (*runtime.AttachConn, error) {
 	if _, err := e.imageStore(); err != nil {
 		return nil, err
 	}
 	before := c.State
 	st := runtime.State{Status: runtime.StatusStarting, MonitorPid: mp.Pid, MonitorStart: mp.Start}
-	if err := e.transition(c, st); err != nil {
+	var evs []statedb.Event
+	if pending != nil {
+		evs = *pending
+	}
+	if err := e.transitionEvents(c, st, evs); err != nil {
 		return nil, err
+	}
+	if pending != nil {
+		*pending = nil
 	}
 	conn, handedOver, err := e.launch(c, wait, mp, notify)
 	if err != nil && !handedOver {
@@ -157,16 +172,18 @@ func (e *Engine) startLocked(c *Container, wait bool, mp *MonitorProc, notify st
 		e.writeState(c.ID, before, runtime.StatusStarting)
 	}
 	if err == nil {
+		// One transaction, before the reload below, whose fold may find
+		// the exit (die).
+		var evs []statedb.Event
 		for _, ep := range c.Config.Network.Endpoints {
 			if n, err := e.lookupNetwork(context.Background(), ep.ref()); err == nil {
-				e.networkEvent(context.Background(), n, "connect", c.ID)
+				evs = append(evs, networkEventRow(n, "connect", c.ID))
 			}
 		}
 		if wait {
-			e.containerEvent(context.Background(), c, "attach", nil)
+			evs = append(evs, containerEventRow(c, "attach", nil))
 		}
-		// Before the reload below, whose fold may find the exit (die).
-		e.containerEvent(context.Background(), c, "start", nil)
+		e.record(context.Background(), append(evs, containerEventRow(c, "start", nil))...)
 	}
 	if err == nil && !wait {
 		// "started": record it now rather than in the next reader's fold.

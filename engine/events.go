@@ -93,11 +93,16 @@ func (e *Engine) eventsMax() int {
 // event records one event now. It never fails the operation that calls it:
 // an event that cannot be written is dropped.
 func (e *Engine) event(ctx context.Context, typ, action, actorID string, attrs map[string]string) {
-	if e.openDB() != nil {
+	e.record(ctx, statedb.Event{Time: time.Now(), Type: typ, Action: action, ActorID: actorID, Attributes: attrs})
+}
+
+// record writes evs, in their order, in one transaction; as event, it
+// never fails the operation: events that cannot be written are dropped.
+func (e *Engine) record(ctx context.Context, evs ...statedb.Event) {
+	if len(evs) == 0 || e.openDB() != nil {
 		return
 	}
-	e.db.AddEvents(context.WithoutCancel(ctx), e.eventsMax(), statedb.Event{
-		Time: time.Now(), Type: typ, Action: action, ActorID: actorID, Attributes: attrs})
+	e.db.AddEvents(context.WithoutCancel(ctx), e.eventsMax(), evs...)
 }
 
 // containerAttrs are the attributes Docker gives every container event:
@@ -119,7 +124,13 @@ func containerAttrs(c *Container, extra map[string]string) map[string]string {
 
 // containerEvent records a container event with Docker's attributes.
 func (e *Engine) containerEvent(ctx context.Context, c *Container, action string, extra map[string]string) {
-	e.event(ctx, EventContainer, action, c.ID, containerAttrs(c, extra))
+	e.record(ctx, containerEventRow(c, action, extra))
+}
+
+// containerEventRow is the container event containerEvent records, to
+// record with others (Engine.record).
+func containerEventRow(c *Container, action string, extra map[string]string) statedb.Event {
+	return statedb.Event{Time: time.Now(), Type: EventContainer, Action: action, ActorID: c.ID, Attributes: containerAttrs(c, extra)}
 }
 
 // exitEvents are what Docker logs when a container's process ends, as st
@@ -303,11 +314,16 @@ func taggedName(ref string) string {
 // networkEvent records a network event with Docker's attributes: name and
 // type (the driver), and container for connect and disconnect.
 func (e *Engine) networkEvent(ctx context.Context, n *Network, action, containerID string) {
+	e.record(ctx, networkEventRow(n, action, containerID))
+}
+
+// networkEventRow is the event networkEvent records.
+func networkEventRow(n *Network, action, containerID string) statedb.Event {
 	attrs := map[string]string{"name": n.Name, "type": firstNonEmpty(n.Config.Driver, "bridge")}
 	if containerID != "" {
 		attrs["container"] = containerID
 	}
-	e.event(ctx, EventNetwork, action, n.ID, attrs)
+	return statedb.Event{Time: time.Now(), Type: EventNetwork, Action: action, ActorID: n.ID, Attributes: attrs}
 }
 
 // pruneEvent records a prune as Docker does: one event of the type, no

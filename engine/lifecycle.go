@@ -82,11 +82,16 @@ func isRunning(s runtime.Status) bool {
 // transition records c's move to st.Status, checked against the table and
 // against the row (it must still hold c.State.Status). On success c holds st.
 func (e *Engine) transition(c *Container, st runtime.State) error {
+	return e.transitionEvents(c, st, nil)
+}
+
+// transitionEvents is transition recording evs in the same transaction.
+func (e *Engine) transitionEvents(c *Container, st runtime.State, evs []statedb.Event) error {
 	from := c.State.Status
 	if !CanTransition(from, st.Status) {
 		return &InvalidTransitionError{Container: c.Name, From: from, To: st.Status}
 	}
-	ok, err := e.writeState(c.ID, st, from)
+	ok, err := e.writeStateEvents(c.ID, st, evs, from)
 	if err != nil {
 		return err
 	}
