@@ -22,8 +22,6 @@
 #   BASELINE=REV the build the rootless part compares skiff with, side by
 #                side: issue 7's "no slower than before" (default c42dfdb,
 #                the last commit before that issue; empty: none)
-#   SETTLE=S     seconds the filesystem settles before those paired rounds
-#                (default 65; see the rootless part)
 #   PODMAN_CONF  containers.conf for podman; default: shared/podman-containers.conf
 #                next to the repository, else /work/shared/podman-containers.conf
 #
@@ -775,15 +773,6 @@ if part rootless; then
 		WARMUP=3 UH=$BHOME AS=as_user measure run_rootless before "$BSKIFF run --rm --network none busybox true"
 		say "before: \`git archive $BASELINE\`, its \`make build\`, its own store in $BHOME."
 		say ""
-		# The paired rounds start on a settled filesystem. On ext4 without a
-		# journal (this VM's /) a new inode skips every inode of its block
-		# group freed in the last minute (kernel recently_deleted(); six
-		# while the inode's table block is unwritten), one lookup each, and
-		# the parts before this one (podman's series in skiff's home among
-		# them) freed thousands: written out and a minute old, they no
-		# longer count, and both builds then meet only their own runs'.
-		sync
-		sleep "${SETTLE:-65}"
 		# each with its own home, by env on both sides alike
 		AS=as_user pair_ratio rootlesspair "env HOME=$UHOME XDG_RUNTIME_DIR=$UHOME/run $SKIFF run --rm --network none busybox true" \
 			"env HOME=$BHOME XDG_RUNTIME_DIR=$BHOME/run $BSKIFF run --rm --network none busybox true"
