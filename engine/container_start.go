@@ -62,6 +62,8 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	e.awaitTeardown(ctx, c)
 	if c.Running() {
 		unlock()
+		e.record(ctx, o.pending...) // now, not after the attach below
+		o.pending = nil
 		if o.Attach == nil {
 			return ContainerStartResult{AlreadyRunning: true}, nil // docker: starting a running container is a no-op
 		}
