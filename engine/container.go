@@ -146,6 +146,13 @@ func (e *Engine) containerDir(id string) string {
 // A damaged row still makes a Container, so that ps lists it and rm
 // removes it.
 func (e *Engine) containerFromRow(r statedb.Container) *Container {
+	c := e.parseRow(r)
+	e.fold(c)
+	return c
+}
+
+// parseRow is containerFromRow without the fold: the row as recorded.
+func (e *Engine) parseRow(r statedb.Container) *Container {
 	c := &Container{ID: r.ID, Name: r.Name, ImageID: r.ImageID, Created: r.Created, dir: e.containerDir(r.ID), run: e.runDir(r.ID)}
 	if err := json.Unmarshal(r.Config, &c.Config); err != nil {
 		c.State.Error = fmt.Sprintf("damaged record: %v", err)
@@ -156,7 +163,6 @@ func (e *Engine) containerFromRow(r statedb.Container) *Container {
 		c.State = runtime.State{} // reads as a monitor gone, below
 	}
 	c.State.Status = runtime.Status(r.Status)
-	e.fold(c)
 	return c
 }
 
@@ -194,6 +200,15 @@ func legacyEndpoints(config []byte, mode string) []Endpoint {
 
 // lookupContainer finds a container by full ID, name, or unique ID prefix.
 func (e *Engine) lookupContainer(ref string) (*Container, error) {
+	c, err := e.lookupRow(ref)
+	if err == nil {
+		e.fold(c)
+	}
+	return c, err
+}
+
+// lookupRow is lookupContainer without the fold.
+func (e *Engine) lookupRow(ref string) (*Container, error) {
 	if err := e.openDB(); err != nil {
 		return nil, err
 	}
@@ -205,7 +220,7 @@ func (e *Engine) lookupContainer(ref string) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.containerFromRow(r), nil
+	return e.parseRow(r), nil
 }
 
 // listContainers reads every record in one query, newest first.

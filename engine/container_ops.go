@@ -55,11 +55,20 @@ func (e *Engine) lockedState(ref string) (*Container, func(), error) {
 
 // reload reads c's row again and folds it.
 func (e *Engine) reload(c *Container) error {
+	err := e.reloadRow(c)
+	if err == nil {
+		e.fold(c)
+	}
+	return err
+}
+
+// reloadRow reads c's row again, without the fold.
+func (e *Engine) reloadRow(c *Container) error {
 	r, err := e.db.Container(context.Background(), c.ID)
 	if err != nil {
 		return err
 	}
-	*c = *e.containerFromRow(r)
+	*c = *e.parseRow(r)
 	return nil
 }
 
@@ -313,10 +322,12 @@ func (e *Engine) containerRemove(ctx context.Context, ref string, o ContainerRem
 // running: it is marked removing first, so an interrupted removal shows in
 // ps and the next rm finishes it.
 func (e *Engine) removeLocked(c *Container) error {
-	st := c.State
-	st.Status = runtime.StatusRemoving
-	if err := e.transition(c, st); err != nil {
-		return err
+	if c.State.Status != runtime.StatusRemoving { // a clean-up's fold may have recorded it (foldTo)
+		st := c.State
+		st.Status = runtime.StatusRemoving
+		if err := e.transition(c, st); err != nil {
+			return err
+		}
 	}
 	e.releaseRuntime(c)
 	e.releaseVolumes(c)
@@ -375,7 +386,17 @@ func (e *Engine) stopOrphan(c *Container) { runtime.KillOrphan(e.stateRoot(), c.
 // monitor runs it as its exit command; a foreground run calls it directly.
 func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o ContainerCleanupOptions) (ContainerCleanupResult, error) {
 	e.foldSpool(ctx)
-	c, unlock, err := e.lockedState(ref)
+	// The row as recorded, folded only under the lock: a --rm
+	// container's exit is recorded there as its removing (foldTo).
+	c, err := e.lookupRow(ref)
+	var unlock func()
+	if err == nil {
+		if unlock, err = lockContainer(c); err == nil {
+			if err = e.reloadRow(c); err != nil {
+				unlock()
+			}
+		}
+	}
 	if errdefs.IsNotFound(err) {
 		return ContainerCleanupResult{}, nil
 	}
@@ -383,6 +404,7 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o ContainerCl
 		return ContainerCleanupResult{}, err
 	}
 	defer unlock()
+	e.foldTo(c, c.Config.AutoRemove)
 	// The exit command of an earlier run can get here after a restart
 	// started the container again: the state under the lock decides.
 	if c.Running() {

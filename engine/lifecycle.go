@@ -125,7 +125,13 @@ func (e *Engine) writeStateEvents(id string, st runtime.State, evs []statedb.Eve
 // whether the monitor lives, writing the result back when it changed.
 // Statuses without a monitor (created, exited, removing) are final as
 // recorded: listing exited containers reads no file.
-func (e *Engine) fold(c *Container) {
+func (e *Engine) fold(c *Container) { e.foldTo(c, false) }
+
+// foldTo is fold; with removeExit an exit it finds is recorded as the
+// container removing (its die with it), for the clean-up of a --rm
+// container, under its lock, which removes it next: one transaction
+// where exited and then removing would take two.
+func (e *Engine) foldTo(c *Container, removeExit bool) {
 	if !isRunning(c.State.Status) {
 		return
 	}
@@ -177,8 +183,16 @@ func (e *Engine) fold(c *Container) {
 	var evs []statedb.Event
 	if next.Status == runtime.StatusExited {
 		evs = e.exitEvents(c, next)
+		if removeExit {
+			next.Status = runtime.StatusRemoving
+		}
 	}
-	e.writeStateEvents(c.ID, next, evs, db.Status)
+	ok, _ := e.writeStateEvents(c.ID, next, evs, db.Status)
+	if !ok && next.Status == runtime.StatusRemoving {
+		// Another process recorded the exit first: the removing is
+		// removeLocked's to record.
+		next.Status = runtime.StatusExited
+	}
 	c.State = next
 }
 
