@@ -261,7 +261,19 @@ func checkProcess(o SpecOptions) error {
 // create does: every symlink resolved as if rootfs were "/", a dangling one
 // included (/wd -> /srv/app makes /srv/app). runc's own mkdir after
 // pivot_root fails on a dangling symlink ("mkdir /wd: file exists").
+// The root, and a directory that exists, cost one openat2 at most: not
+// pathrs-lite's setup of its procfs handle (about 0.2 ms).
 func makeWorkdir(rootfs, cwd string) error {
+	if cwd == "/" {
+		return nil
+	}
+	if f, err := openInRoot(rootfs, cwd); err == nil {
+		fi, err := f.Stat()
+		f.Close()
+		if err == nil && fi.IsDir() {
+			return nil
+		}
+	}
 	resolved, err := securejoin.SecureJoin(rootfs, cwd)
 	if err == nil {
 		var rel string

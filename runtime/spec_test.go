@@ -372,3 +372,51 @@ func TestHostGidMapped(t *testing.T) {
 		t.Error("gid 0 not mapped")
 	}
 }
+
+// The working directory: the root and a directory that exists (itself or
+// through a symlink) are left as they are; a missing one and a dangling
+// symlink's target are made inside the root filesystem; a file is an
+// InvalidArgument; nothing is made outside rootfs.
+func TestMakeWorkdir(t *testing.T) {
+	rootfs := t.TempDir()
+	outside := t.TempDir()
+	for _, d := range []string{"srv/app", "etc"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(rootfs, "etc/file"), nil, 0o644)
+	os.Symlink("/srv/app", filepath.Join(rootfs, "app"))
+	os.Symlink("/srv/made/here", filepath.Join(rootfs, "wd"))
+	os.Symlink(outside+"/escape", filepath.Join(rootfs, "out"))
+	for _, tc := range []struct {
+		cwd, made string // made: the directory that must exist afterwards, inside rootfs
+		bad       bool
+	}{
+		{cwd: "/", made: "."},
+		{cwd: "/srv/app", made: "srv/app"},
+		{cwd: "/app", made: "srv/app"},
+		{cwd: "/new/dir", made: "new/dir"},
+		{cwd: "/wd", made: "srv/made/here"},
+		{cwd: "/out", made: strings.TrimPrefix(outside, "/") + "/escape"},
+		{cwd: "/etc/file", bad: true},
+	} {
+		err := makeWorkdir(rootfs, tc.cwd)
+		if tc.bad {
+			if !errdefs.IsInvalidArgument(err) {
+				t.Errorf("%s: got %v, want an InvalidArgument", tc.cwd, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.cwd, err)
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(rootfs, tc.made)); err != nil || !fi.IsDir() {
+			t.Errorf("%s: %s is not a directory in rootfs: %v", tc.cwd, tc.made, err)
+		}
+	}
+	if _, err := os.Stat(outside + "/escape"); err == nil {
+		t.Errorf("a symlink to %s/escape made it on the host", outside)
+	}
+}
