@@ -1,11 +1,14 @@
 package runtime
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/moby/sys/capability"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // defaultCaps is Docker's default capability set, in Docker's order.
@@ -129,18 +132,21 @@ func capName(c capability.Cap) string {
 	return "CAP_" + strings.ToUpper(c.String())
 }
 
-// hostBoundingCaps lists the capabilities in this process's bounding set.
+// hostBoundingCaps lists the capabilities in this process's bounding set:
+// one prctl each, where capability's Load reads and parses
+// /proc/self/status (0.13 ms of every create). A capability this kernel
+// does not know (EINVAL) is not in the set.
 func hostBoundingCaps() ([]string, error) {
-	cs, err := capability.NewPid2(0)
-	if err != nil {
-		return nil, err
-	}
-	if err := cs.Load(); err != nil {
-		return nil, err
-	}
 	var out []string
 	for _, c := range capability.ListKnown() {
-		if cs.Get(capability.BOUNDING, c) {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if errors.Is(err, unix.EINVAL) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the bounding set: %w", err)
+		}
+		if in == 1 {
 			out = append(out, capName(c))
 		}
 	}

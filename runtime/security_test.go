@@ -1,10 +1,14 @@
 package runtime
 
 import (
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/sys/capability"
 )
 
 func TestContainerCaps(t *testing.T) {
@@ -63,11 +67,33 @@ func TestContainerCaps(t *testing.T) {
 	}
 }
 
-// The real bounding set is readable and names only known capabilities.
+// The real bounding set is readable, names only known capabilities, and
+// is the set the kernel reports in /proc/self/status (CapBnd).
 func TestHostBoundingCaps(t *testing.T) {
 	caps, err := hostBoundingCaps()
 	if err != nil {
 		t.Fatal(err)
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mask uint64
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			if mask, err = strconv.ParseUint(strings.TrimSpace(v), 16, 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var want []string
+	for _, c := range capability.ListKnown() {
+		if mask&(1<<uint(c)) != 0 {
+			want = append(want, capName(c))
+		}
+	}
+	if !slices.Equal(caps, want) {
+		t.Errorf("hostBoundingCaps() = %v\nCapBnd %x = %v", caps, mask, want)
 	}
 	if len(caps) == 0 {
 		t.Skip("empty bounding set")
