@@ -2,8 +2,14 @@ package runtime
 
 import (
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/fs"
 )
 
 // Warming writes this process into the cgroup it is already in: it must
@@ -70,4 +76,39 @@ func TestWarmLoopEnds(t *testing.T) {
 		t.Errorf("the loop ended after %v, before its limit", d)
 	}
 	wait(run(dir+"/missing/cgroup.procs", make(chan struct{}), time.Hour), "at a failed write")
+}
+
+// Finding the v1 paths ahead creates nothing in any hierarchy, and a
+// manager made afterwards (as libcontainer's create makes one) still finds
+// every hierarchy this process is in.
+func TestWarmCgroupPathsCreatesNothing(t *testing.T) {
+	list := func() []string {
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/*")
+		return dirs
+	}
+	before := list()
+	WarmCgroupPaths()
+	if after := list(); !slices.Equal(before, after) {
+		t.Errorf("the cgroup hierarchies changed:\n%v\nto\n%v", before, after)
+	}
+	if cgroups.IsCgroup2UnifiedMode() {
+		return
+	}
+	m, err := fs.NewManager(&cgroups.Cgroup{Path: "/skiff-warm-test", Resources: &cgroups.Resources{}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := cgroups.ParseCgroupFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := m.GetPaths()
+	for _, sub := range []string{"cpu", "memory", "pids", "devices", "freezer", "blkio"} {
+		if _, in := own[sub]; !in {
+			continue
+		}
+		if p, ok := paths[sub]; !ok || !strings.HasPrefix(p, "/sys/fs/cgroup/") || !strings.HasSuffix(p, "/skiff-warm-test") {
+			t.Errorf("controller %s: path %q", sub, p)
+		}
+	}
 }

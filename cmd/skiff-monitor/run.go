@@ -105,6 +105,7 @@ func runMonitor(path string) int {
 	// this overlaps with the wait below (stop exits until daemonize).
 	monitorio.CatchSignals(m.stop)
 	go warmJSON()
+	go runtime.WarmCgroupPaths()
 	// Started ahead of need, the monitor waits for the engine to write its
 	// config: "go" on the control pipe, or its end when the engine gave up.
 	if !goAhead() {
