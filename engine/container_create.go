@@ -10,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -128,11 +127,6 @@ type ContainerCreateResult struct {
 	Warnings []string
 }
 
-var (
-	validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-	validID   = regexp.MustCompile(`^[0-9a-f]{64}$`)
-)
-
 // ContainerCreate validates every option, resolves the image (pulling it
 // when allowed), and writes the record. A failure leaves nothing behind.
 func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) (ContainerCreateResult, error) {
@@ -148,10 +142,10 @@ func (e *Engine) ContainerCreate(ctx context.Context, o ContainerCreateOptions) 
 // first state (ContainerStartOptions.pending), one transaction fewer.
 func (e *Engine) containerCreate(ctx context.Context, o ContainerCreateOptions) (ContainerCreateResult, statedb.Event, error) {
 	o.Name = strings.TrimPrefix(o.Name, "/") // Docker's API names containers "/web"
-	if o.Name != "" && !validName.MatchString(o.Name) {
+	if o.Name != "" && !validName(o.Name, 2) {
 		return ContainerCreateResult{}, statedb.Event{}, invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
-	if o.ID != "" && !validID.MatchString(o.ID) {
+	if o.ID != "" && !validID(o.ID) {
 		return ContainerCreateResult{}, statedb.Event{}, invalid("invalid container ID %q: 64 lowercase hex digits", o.ID)
 	}
 	e.prefetchCreate()

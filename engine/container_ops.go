@@ -438,7 +438,7 @@ type ContainerCleanupResult struct {
 // constraint decides between concurrent renames and creates.
 func (e *Engine) ContainerRename(ctx context.Context, ref string, o ContainerRenameOptions) (ContainerRenameResult, error) {
 	name := strings.TrimPrefix(o.Name, "/")
-	if !validName.MatchString(name) {
+	if !validName(name, 2) {
 		return ContainerRenameResult{}, invalid("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
 	c, err := e.lookupContainer(ref)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 
 	"github.com/containerd/errdefs"
@@ -150,13 +149,10 @@ func (e *Engine) ExecInspect(ctx context.Context, id string, o ExecInspectOption
 	return ExecInspectResult{Exec: *x}, nil
 }
 
-// execID is the form of an exec ID: it names a file.
-var execID = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 // lookupExec finds exec id in the run directory of its container.
 func (e *Engine) lookupExec(id string) (*ExecInstance, error) {
 	notFound := fmt.Errorf("no such exec instance: %s: %w", id, errdefs.ErrNotFound)
-	if !execID.MatchString(id) {
+	if !validID(id) {
 		return nil, notFound
 	}
 	paths, _ := filepath.Glob(filepath.Join(e.paths.RunRoot, "c", "*", "exec", id+".json"))

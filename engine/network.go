@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,8 +44,6 @@ type NetworkLayout struct {
 // Builtin reports the networks Docker calls predefined: bridge, host, none.
 func (n *Network) Builtin() bool { return n.Name == NetworkBridge }
 
-var validNetworkName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-
 // NetworkCreateOptions are `network create`'s, as Docker's API takes them.
 type NetworkCreateOptions struct {
 	Name     string
@@ -68,7 +65,7 @@ type NetworkCreateResult struct {
 // its first container starts: rootless, in the user's shared network
 // namespace).
 func (e *Engine) NetworkCreate(ctx context.Context, o NetworkCreateOptions) (NetworkCreateResult, error) {
-	if !validNetworkName.MatchString(o.Name) {
+	if !validName(o.Name, 1) {
 		return NetworkCreateResult{}, invalid("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
 	switch o.Name {

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -56,12 +55,9 @@ type VolumeConfig struct {
 	Anonymous bool              `json:"anonymous,omitempty"` // made for a container (-v /path, an image's VOLUME)
 }
 
-// validVolumeName is Docker's rule for local volume names.
-var validVolumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-
 // checkVolumeName refuses a name Docker would, saying what a path needs.
 func checkVolumeName(name string) error {
-	if !validVolumeName.MatchString(name) {
+	if !validName(name, 2) {
 		return invalid("invalid volume name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed (two characters at least); to mount a host directory, give its absolute path", name)
 	}
 	return nil

@@ -31,7 +31,7 @@ func moreResources(r *specs.LinuxResources, o Resources, h host) error {
 		r.CPU.Cpus = o.CpusetCpus
 	}
 	if o.CpusetMems != "" {
-		if err := checkCpuset(o.CpusetMems, h.numMems, "memory nodes"); err != nil {
+		if err := checkCpuset(o.CpusetMems, h.numMems(), "memory nodes"); err != nil {
 			return err
 		}
 		r.CPU.Mems = o.CpusetMems

@@ -30,8 +30,8 @@ type host struct {
 	arch         string                                          // GOARCH
 	kernel       func() [2]int                                   // major, minor
 	numCPU       int
-	numMems      int  // NUMA memory nodes
-	cgroup2      bool // the unified hierarchy alone
+	numMems      func() int // NUMA memory nodes
+	cgroup2      bool       // the unified hierarchy alone
 }
 
 var thisHost = host{
@@ -42,7 +42,7 @@ var thisHost = host{
 	arch:         goruntime.GOARCH,
 	kernel:       kernelVersion,
 	numCPU:       goruntime.NumCPU(),
-	numMems:      memoryNodes(),
+	numMems:      memoryNodes,
 	cgroup2:      cgroup2Host(),
 }
 

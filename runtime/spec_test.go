@@ -47,7 +47,7 @@ func testHost() host {
 			return ""
 		},
 		arch:    "amd64",
-		numMems: 1,
+		numMems: func() int { return 1 },
 		kernel:  func() [2]int { return [2]int{6, 18} },
 		numCPU:  4,
 	}

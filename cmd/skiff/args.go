@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 )
@@ -164,12 +165,14 @@ func btoi(b bool) int {
 
 // goFlagError matches the messages of Go's flag package, which print every
 // flag with one dash ("flag provided but not defined: -memory-swap").
-var goFlagError = regexp.MustCompile(`^(flag provided but not defined|flag needs an argument): -(\S+)$|^invalid value (".*") for flag -(\S+): parse error$`)
+var goFlagError = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(flag provided but not defined|flag needs an argument): -(\S+)$|^invalid value (".*") for flag -(\S+): parse error$`)
+})
 
 // flagError rewrites a flag-parsing error in docker's terms: long flags with
 // two dashes, and what a bad value should have been.
 func flagError(flags []cli.Flag, err error) error {
-	m := goFlagError.FindStringSubmatch(err.Error())
+	m := goFlagError().FindStringSubmatch(err.Error())
 	switch {
 	case m == nil:
 		return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"text/template"
 	"time"
@@ -41,7 +42,7 @@ var templateFuncs = template.FuncMap{
 	"truncate": func(s string, n int) string { return truncate(s, n) },
 }
 
-var fieldRE = regexp.MustCompile(`{{\s*\.(\w+)[^}]*}}`)
+var fieldRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`{{\s*\.(\w+)[^}]*}}`) })
 
 // render prints rows with the default table, a Go template ("table" prefix
 // adds headers), or "json" (one object per line, as docker does).
@@ -100,8 +101,8 @@ func renderTo(w io.Writer, format string, t table, rows []any) error {
 
 // headerLine turns "{{.ID}}\t{{.Repository}}" into "IMAGE ID\tREPOSITORY".
 func headerLine(format string, headers map[string]string) string {
-	return fieldRE.ReplaceAllStringFunc(format, func(m string) string {
-		name := fieldRE.FindStringSubmatch(m)[1]
+	return fieldRE().ReplaceAllStringFunc(format, func(m string) string {
+		name := fieldRE().FindStringSubmatch(m)[1]
 		if h, ok := headers[name]; ok {
 			return h
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"text/template"
 
 	"github.com/urfave/cli/v2"
@@ -72,12 +73,16 @@ TimeoutStopSec=70
 WantedBy={{if .User}}default.target{{else}}multi-user.target{{end}}
 `
 
-var bootUnitTemplate = template.Must(template.New("unit").Parse(bootUnitText))
+// Parsed when first used, as the other templates and patterns of this
+// package are: not at every command's start.
+var bootUnitTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("unit").Parse(bootUnitText))
+})
 
 // bootUnit is the unit for skiff at path: the system one, or the user one.
 func bootUnit(skiff string, user bool) []byte {
 	var b bytes.Buffer
-	bootUnitTemplate.Execute(&b, struct {
+	bootUnitTemplate().Execute(&b, struct {
 		Skiff string
 		User  bool
 	}{skiff, user})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"sync"
 	"text/template"
 	"time"
 
@@ -73,12 +74,14 @@ ExecStart={{.Skiff}} system service --time 5
 KillMode=process
 {{end}}`
 
-var serviceUnitsTemplate = template.Must(template.New("units").Parse(serviceUnitsText))
+var serviceUnitsTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("units").Parse(serviceUnitsText))
+})
 
 // serviceUnit is one unit: kind "socket" or "service".
 func serviceUnit(kind, skiff string, user bool) []byte {
 	var b bytes.Buffer
-	if err := serviceUnitsTemplate.ExecuteTemplate(&b, kind, struct {
+	if err := serviceUnitsTemplate().ExecuteTemplate(&b, kind, struct {
 		Skiff string
 		User  bool
 	}{skiff, user}); err != nil {
