@@ -8,7 +8,7 @@ package engine
 // validName is Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]* with at least min
 // characters (containers and volumes 2, networks 1).
 func validName(s string, min int) bool {
-	if len(s) < min || len(s) == 0 {
+	if len(s) < max(min, 1) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
