@@ -111,10 +111,9 @@ func (e *Engine) imageStore() (*imagestore.Store, error) {
 		if e.err != nil {
 			return
 		}
-		// Containers' records spread like their layers (storage.SpreadDir).
-		if dir := filepath.Join(e.paths.GraphRoot, "containers"); os.MkdirAll(dir, 0o700) == nil {
-			storage.SpreadDir(dir)
-		}
+		// Best effort, as before: a create reports its own failure to
+		// make the record's directory.
+		os.MkdirAll(filepath.Join(e.paths.GraphRoot, "containers"), 0o700)
 		e.images = imagestore.New(e.store.CS(), e.imageOptions())
 	})
 	return e.images, e.err

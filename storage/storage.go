@@ -54,9 +54,7 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening storage at %s (driver %q): %w", so.GraphRoot, o.Driver, Err(err))
 	}
-	st := &Store{cs: cs}
-	st.spreadLayers()
-	return st, nil
+	return &Store{cs: cs}, nil
 }
 
 // driverOpt scopes an option to the drivers that understand it.
