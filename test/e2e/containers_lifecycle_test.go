@@ -123,7 +123,13 @@ func TestContainerStopKillRestart(t *testing.T) {
 			t.Errorf("stop of a container run with --stop-timeout 1 took %v", r.Duration)
 		}
 		// --stop-signal replaces SIGTERM.
-		s.Run("run", "-d", "--name", "usr2", "--stop-signal", "USR2", bb, "sh", "-c", `trap "exit 12" USR2; trap "" TERM; while :; do sleep 0.1; done`).MustSucceed(t)
+		s.Run("run", "-d", "--name", "usr2", "--stop-signal", "USR2", bb, "sh", "-c", `trap "exit 12" USR2; trap "" TERM; echo trapped; while :; do sleep 0.1; done`).MustSucceed(t)
+		// The container's init is its PID 1, which gets only the signals it
+		// has a handler for: a stop before the trap is set loses the
+		// signal (so does Docker's), which a loaded machine can show.
+		eventually(t, 10*time.Second, "the container did not set its trap", func() bool {
+			return strings.Contains(s.Run("logs", "usr2").MustSucceed(t).Stdout, "trapped")
+		})
 		if r := s.Run("stop", "usr2").MustSucceed(t); r.Duration > 3*time.Second {
 			t.Errorf("stop with --stop-signal USR2 took %v", r.Duration)
 		}
