@@ -111,9 +111,6 @@ func (e *Engine) imageStore() (*imagestore.Store, error) {
 		if e.err != nil {
 			return
 		}
-		// Best effort, as before: a create reports its own failure to
-		// make the record's directory.
-		os.MkdirAll(filepath.Join(e.paths.GraphRoot, "containers"), 0o700)
 		e.images = imagestore.New(e.store.CS(), e.imageOptions())
 	})
 	return e.images, e.err
