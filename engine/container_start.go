@@ -104,6 +104,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o ContainerStar
 	if conn == nil {
 		return ContainerStartResult{}, nil
 	}
+	e.checkpointAside() // while the container runs
 	return stream(ctx, c, conn, aio, true)
 }
 
