@@ -57,12 +57,13 @@ func init() {
 		// Each skiff command is a short process, which mostly leaves the
 		// database for its exit to close (engine.Leave): the WAL goes on
 		// from one command to the next, and the first connection of each
-		// rebuilds its index by reading it whole. Checkpoints every 100
-		// pages (400 kB; SQLite's default is 1000) keep that read short,
-		// one checkpoint for every few commands. The WAL file is kept when
+		// rebuilds its index by reading it whole. Checkpoints every 200
+		// pages (800 kB; SQLite's default is 1000) keep that read short;
+		// a foreground run checkpoints sooner, off its way (DB.Checkpoint,
+		// engine's checkpointAside). The WAL file is kept when
 		// the last connection does close, truncated: re-creating it costs
 		// a file and a directory fsync.
-		if _, err := c.Exec("PRAGMA wal_autocheckpoint = 100", nil); err != nil {
+		if _, err := c.Exec("PRAGMA wal_autocheckpoint = 200", nil); err != nil {
 			return err
 		}
 		if _, err := c.Exec("PRAGMA journal_size_limit = 4194304", nil); err != nil {
