@@ -36,11 +36,10 @@ func (d *DB) PendingFrames() int {
 // walIndex reads the WAL's last frame and the checkpoints' progress from
 // the WAL index.
 func (d *DB) walIndex() (maxFrame, backfill uint32, ok bool) {
-	f, err := os.Open(d.path + "-shm")
-	if err != nil {
+	f := d.shmFile()
+	if f == nil {
 		return 0, 0, false
 	}
-	defer f.Close()
 	var h [shmBackfill + 4]byte
 	if n, _ := f.ReadAt(h[:], 0); n < len(h) {
 		return 0, 0, false
@@ -51,6 +50,21 @@ func (d *DB) walIndex() (maxFrame, backfill uint32, ok bool) {
 		return 0, 0, false
 	}
 	return binary.NativeEndian.Uint32(h[shmMaxFrame:]), binary.NativeEndian.Uint32(h[shmBackfill:]), true
+}
+
+// shmFile is the WAL index, opened once and closed only by Close, after
+// the connections. SQLite's locks on it are POSIX record locks, which the
+// close of any descriptor of the file drops for the whole process: a
+// close while a connection is open lets another process take the index
+// as unused, reset and truncate it under this one's mapping (SIGBUS, in
+// the API service's tests) or under its readers. Its connections stay
+// open in the pool (never closed while idle), so no other process deletes
+// the file while this one holds it.
+func (d *DB) shmFile() *os.File {
+	d.shmOnce.Do(func() {
+		d.shm, _ = os.Open(d.path + "-shm")
+	})
+	return d.shm
 }
 
 // Checkpoint copies the WAL into the database without waiting for other

@@ -41,7 +41,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -138,6 +140,9 @@ var SchemaVersion = len(migrations)
 type DB struct {
 	db   *sql.DB
 	path string
+
+	shmOnce sync.Once
+	shm     *os.File // the WAL index, read by PendingFrames (checkpoint.go)
 }
 
 // maxConns is the most connections one process opens.
@@ -186,8 +191,15 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+// Close closes the database, then the WAL index descriptor (shmFile).
+func (d *DB) Close() error {
+	err := d.db.Close()
+	d.shmOnce.Do(func() {}) // none is opened from now on
+	if d.shm != nil {
+		d.shm.Close()
+	}
+	return err
+}
 
 // Path is the database file.
 func (d *DB) Path() string { return d.path }
