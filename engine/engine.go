@@ -162,8 +162,7 @@ const checkpointFrames = 80
 // its WAL has grown, for a caller about to wait (a foreground start, for
 // its container). Left to SQLite, the checkpoint (four syncs: the WAL, its
 // directory, the database, and the new WAL's header) falls inside some
-// commit on an operation's way. Close and Leave
-// wait for it.
+// commit on an operation's way. Close and Leave wait for it.
 func (e *Engine) checkpointAside() {
 	if e.openDB() != nil || e.db.PendingFrames() < checkpointFrames || !e.checkpointing.CompareAndSwap(false, true) {
 		return

@@ -72,8 +72,9 @@ func (d *DB) shmFile() *os.File {
 // starts the WAL over with one small write (the schema version, rewritten).
 // The first commit after a complete checkpoint rewrites the WAL's header
 // and syncs it; done here, that sync is not left to the next operation.
-// An autocheckpoint does the same copy inside some commit (see the driver
-// above): a process with time to spare calls this first.
+// SQLite's autocheckpoint (the driver's wal_autocheckpoint, statedb.go)
+// does the same copy inside some commit: a process with time to spare
+// calls this first.
 func (d *DB) Checkpoint(ctx context.Context) error {
 	var busy, frames, copied int
 	if err := d.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
