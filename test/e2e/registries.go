@@ -95,6 +95,9 @@ func Shutdown() {
 		shared.reg.Close()
 		os.RemoveAll(shared.dir)
 	}
+	if unitrunBin.path != "" {
+		os.Remove(unitrunBin.path) // built into the run directory (systemd_test.go)
+	}
 	if runDir.dir != "" {
 		os.Remove(runDir.dir) // empty unless a test kept its directory
 	}
