@@ -62,9 +62,9 @@ func init() {
 		// rebuilds its index by reading it whole. Checkpoints every 200
 		// pages (800 kB; SQLite's default is 1000) keep that read short;
 		// a foreground run checkpoints sooner, off its way (DB.Checkpoint,
-		// engine's checkpointAside). The WAL file is kept when
-		// the last connection does close, truncated: re-creating it costs
-		// a file and a directory fsync.
+		// engine's checkpointAside). The WAL file is kept when the last
+		// connection does close, truncated: re-creating it costs a file
+		// and a directory fsync.
 		if _, err := c.Exec("PRAGMA wal_autocheckpoint = 200", nil); err != nil {
 			return err
 		}
