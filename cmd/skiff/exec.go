@@ -89,13 +89,11 @@ func execStreams(ctx context.Context, e *engine.Engine, ref string, o engine.Con
 		o.Size = terminalSize()
 	}
 	// Ctrl-C and Ctrl-\ reach the process from the terminal (it is in our
-	// process group); SIGTERM and SIGHUP to us are passed on.
-	quiet := make(chan os.Signal, 1)
-	signal.Notify(quiet, unix.SIGINT, unix.SIGQUIT)
-	defer signal.Stop(quiet)
+	// process group); SIGTERM and SIGHUP to us are passed on. Both stay
+	// caught until the exit, as a run's (proxiedSignals).
+	signal.Notify(make(chan os.Signal, 1), unix.SIGINT, unix.SIGQUIT)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGHUP)
-	defer signal.Stop(sigs)
 	o.Signals = sigs
 	res, err := e.ContainerExec(ctx, ref, o)
 	if err != nil {
