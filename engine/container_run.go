@@ -68,8 +68,10 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 	if err := e.checkHostPorts(o.Create.PortBindings); err != nil {
 		return ContainerRunResult{}, err
 	}
-	e.prefetchCreate()
-	// The monitor starts up while the container is created.
+	// The monitor starts up while the container is created. It is forked
+	// before the create's prefetch (containerCreate) starts goroutines:
+	// the fork waits for the monitor's exec, and the goroutines would
+	// have the CPUs when it returns.
 	mp, err := e.StartMonitor(o.Create.ID, e.createMonitorNetwork(o.Create), stdio)
 	if err != nil {
 		return ContainerRunResult{}, err
