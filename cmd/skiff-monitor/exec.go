@@ -42,6 +42,7 @@ func execConfig(cfg runtime.ExecConfig) int {
 	// ends once the process runs (see runtime.WarmCgroupAttach).
 	warm := runtime.WarmCgroupAttach()
 	defer warm()
+	go warmPidfd() // beside the load, for the start of the process
 	c, err := libcontainer.Load(cfg.StateRoot, cfg.ID)
 	if err == nil {
 		var st libcontainer.Status

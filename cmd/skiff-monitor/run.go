@@ -106,6 +106,7 @@ func runMonitor(path string) int {
 	monitorio.CatchSignals(m.stop)
 	go warmJSON()
 	go runtime.WarmCgroupPaths()
+	go warmPidfd()
 	// Started ahead of need, the monitor waits for the engine to write its
 	// config: "go" on the control pipe, or its end when the engine gave up.
 	if !goAhead() {
