@@ -2,8 +2,12 @@ package statedb
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -158,5 +162,60 @@ func TestDecodeAttributes(t *testing.T) {
 	}
 	if got := decodeAttributes(`{"a":"b",`); len(got) != 0 {
 		t.Errorf("damaged: %v", got)
+	}
+}
+
+// A schema 2 database's events keep their numbers through migration 3,
+// which drops AUTOINCREMENT, and new ones go on from the largest.
+func TestEventsKeepTheirSeqThroughMigration3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "skiff.db")
+	old, err := sql.Open(driverName, "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:2] {
+		if _, err := old.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Numbers with a gap (the oldest were dropped), as a bounded table has.
+	for _, seq := range []int{7, 8, 12} {
+		if _, err := old.Exec("INSERT INTO events (seq, time, type, action, actor_id) VALUES (?, ?, 'container', 'die', 'c')", seq, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.Exec("PRAGMA user_version = 2"); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	d, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var ddl string
+	if err := d.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'events'").Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToUpper(ddl), "AUTOINCREMENT") {
+		t.Fatalf("events still has AUTOINCREMENT: %s", ddl)
+	}
+	var idx int
+	if err := d.db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_time'").Scan(&idx); err != nil || idx != 1 {
+		t.Fatalf("events_time index: %d, %v", idx, err)
+	}
+	if err := d.AddEvents(context.Background(), 0, Event{Time: time.Unix(20, 0), Type: "container", Action: "start", ActorID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	if err := d.Events(context.Background(), EventQuery{}, func(ev Event) error { seqs = append(seqs, ev.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(seqs) != "[7 8 12 13]" {
+		t.Fatalf("seqs after the migration and one more event: %v, want [7 8 12 13]", seqs)
+	}
+	if err := d.IntegrityCheck(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
