@@ -386,9 +386,21 @@ func (e *Engine) stopOrphan(c *Container) { runtime.KillOrphan(e.stateRoot(), c.
 // monitor runs it as its exit command; a foreground run calls it directly.
 func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o ContainerCleanupOptions) (ContainerCleanupResult, error) {
 	e.foldSpool(ctx)
+	c, err := e.lookupRow(ref)
+	return e.cleanup(c, err)
+}
+
+// cleanupRun is ContainerCleanup for the run that created container id:
+// the lock is taken by its ID at once, the row read only under it.
+func (e *Engine) cleanupRun(ctx context.Context, id, name string) (ContainerCleanupResult, error) {
+	e.foldSpool(ctx)
+	return e.cleanup(&Container{ID: id, Name: name, dir: e.containerDir(id), run: e.runDir(id)}, e.openDB())
+}
+
+// cleanup is ContainerCleanup of c (found with err).
+func (e *Engine) cleanup(c *Container, err error) (ContainerCleanupResult, error) {
 	// The row as recorded, folded only under the lock: a --rm
 	// container's exit is recorded there as its removing (foldTo).
-	c, err := e.lookupRow(ref)
 	var unlock func()
 	if err == nil {
 		if unlock, err = lockContainer(c); err == nil {

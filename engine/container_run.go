@@ -98,7 +98,7 @@ func (e *Engine) ContainerRun(ctx context.Context, o ContainerRunOptions) (Conta
 		}
 	}
 	cleanup := func() error {
-		_, err := e.ContainerCleanup(context.WithoutCancel(ctx), created.ID, ContainerCleanupOptions{})
+		_, err := e.cleanupRun(context.WithoutCancel(ctx), created.ID, created.Name)
 		return err
 	}
 	if o.Detach {
