@@ -94,6 +94,7 @@ func skipFlagActions(c *cli.Command) {
 	c.Before = func(ctx *cli.Context) error {
 		all = c.Flags
 		c.Flags = setFlags(ctx, all)
+		given.record(ctx, c.Flags)
 		return nil
 	}
 	c.Action = func(ctx *cli.Context) error {
@@ -121,6 +122,36 @@ func setFlags(ctx *cli.Context, fs []cli.Flag) []cli.Flag {
 		}
 	}
 	return out
+}
+
+// givenFlags are, for the context of the command being run, the names of
+// the flags its command line (or environment) set, which skipFlagActions
+// finds anyway. isSet answers from them: urfave's IsSet of a flag that was
+// not set scans every flag of the command (run's 250) and allocates their
+// names, and a run's options ask a dozen such.
+type givenFlags struct {
+	ctx   *cli.Context
+	names map[string]bool
+}
+
+var given givenFlags
+
+func (g *givenFlags) record(ctx *cli.Context, set []cli.Flag) {
+	g.ctx, g.names = ctx, map[string]bool{}
+	for _, f := range set {
+		for _, n := range f.Names() {
+			g.names[n] = true
+		}
+	}
+}
+
+// isSet is c.IsSet(name), from the given flags when c is the running
+// command's context.
+func isSet(c *cli.Context, name string) bool {
+	if c == given.ctx {
+		return given.names[name]
+	}
+	return c.IsSet(name)
 }
 
 // newEngine builds the engine from the global flags.

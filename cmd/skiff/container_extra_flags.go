@@ -48,7 +48,7 @@ var attachFlag = &cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Us
 // attachStreams reads -a: which of stdin, stdout and stderr a foreground
 // run attaches; nil when -a is not given (all, stdin with -i).
 func attachStreams(c *cli.Context) (map[string]bool, error) {
-	if !c.IsSet("attach") {
+	if !isSet(c, "attach") {
 		return nil, nil
 	}
 	if c.Bool("detach") {

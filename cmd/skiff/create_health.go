@@ -47,7 +47,7 @@ func parseHealthFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 	o.HealthOnFailure = c.String("health-on-failure") // the engine checks it
 	set := false
 	for _, f := range []string{"health-cmd", "health-retries", "health-interval", "health-timeout", "health-start-period", "health-start-interval"} {
-		set = set || c.IsSet(f)
+		set = set || isSet(c, f)
 	}
 	if c.Bool("no-healthcheck") {
 		if set {
@@ -68,7 +68,7 @@ func parseHealthFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 		h.Test = test
 	}
 	for _, d := range healthDurations {
-		if !c.IsSet(d.flag) {
+		if !isSet(c, d.flag) {
 			continue
 		}
 		v, err := parseHealthDuration(d.flag, c.String(d.flag))
@@ -77,7 +77,7 @@ func parseHealthFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 		}
 		*d.field(h) = v
 	}
-	if c.IsSet("health-retries") {
+	if isSet(c, "health-retries") {
 		n, err := strconv.Atoi(c.String("health-retries"))
 		if err != nil {
 			return fmt.Errorf("invalid --health-retries %q: use a whole number", c.String("health-retries"))

@@ -58,7 +58,7 @@ func parseKernelFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 		}
 		k.Sysctls[strings.TrimSpace(key)] = value
 	}
-	if c.IsSet("oom-score-adj") {
+	if isSet(c, "oom-score-adj") {
 		k.OomScoreAdj, k.OomScoreAdjSet = c.Int("oom-score-adj"), true
 	}
 	for _, d := range c.StringSlice("device") {

@@ -42,13 +42,13 @@ func parseProcessFlags(c *cli.Context, o *engine.ContainerCreateOptions) error {
 	o.WorkingDir = c.String("workdir")
 	o.User = c.String("user")
 	o.GroupAdd = c.StringSlice("group-add")
-	o.Entrypoint, o.EntrypointSet = entrypoint(c.String("entrypoint"), c.IsSet("entrypoint"))
+	o.Entrypoint, o.EntrypointSet = entrypoint(c.String("entrypoint"), isSet(c, "entrypoint"))
 	o.Hostname = c.String("hostname")
 	o.Tty = c.Bool("tty")
 	o.OpenStdin = c.Bool("interactive")
 	o.Init = c.Bool("init")
 	o.StopSignal = c.String("stop-signal")
-	if c.IsSet("stop-timeout") {
+	if isSet(c, "stop-timeout") {
 		t := c.Int("stop-timeout")
 		o.StopTimeout = &t
 	}

@@ -52,7 +52,7 @@ func parseResourceFlags(c *cli.Context, o *engine.ContainerCreateOptions) error 
 	if r.MemorySwap, err = parseSwap(c.String("memory-swap")); err != nil {
 		return err
 	}
-	if c.IsSet("memory-swappiness") {
+	if isSet(c, "memory-swappiness") {
 		v := c.Int64("memory-swappiness")
 		r.MemorySwappiness = &v
 	}

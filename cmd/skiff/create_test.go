@@ -24,10 +24,55 @@ func parseCreate(t *testing.T, args ...string) (engine.ContainerCreateOptions, e
 			Action: func(c *cli.Context) error { o, perr = createOptions(c); return nil },
 		}},
 	}
+	skipFlagActions(app.Commands[0]) // as newApp's commands: isSet reads the given flags
 	if err := app.Run(append([]string{"skiff", "create"}, args...)); err != nil {
 		t.Fatalf("create %q: %v", args, err)
 	}
 	return o, perr
+}
+
+// isSet answers as urfave's IsSet for every flag of create, set by a long
+// name, an alias, a short option in a group, or not set.
+func TestIsSetAsIsSet(t *testing.T) {
+	names := 0
+	for _, f := range createFlags() {
+		names += len(f.Names())
+	}
+	for _, args := range [][]string{
+		nil,
+		{"-e", "A=1", "--entrypoint", "", "--stop-timeout", "3"},
+		{"-it", "--health-cmd", "true", "--health-retries", "2", "--memory-swappiness", "10"},
+		{"--oom-score-adj", "5", "--rm", "-v", "/a:/b", "--name", "web", "busybox", "true"},
+	} {
+		checked := 0
+		app := &cli.App{
+			Name: "skiff", Writer: io.Discard, ErrWriter: io.Discard, DisableSliceFlagSeparator: true,
+			Commands: []*cli.Command{{
+				Name: "create", Flags: createFlags(), UseShortOptionHandling: true,
+				Action: func(c *cli.Context) error {
+					if c != given.ctx {
+						t.Fatalf("%q: the given flags were not recorded for this context", args)
+					}
+					for _, f := range c.Command.Flags {
+						for _, n := range f.Names() {
+							if got, want := isSet(c, n), c.IsSet(n); got != want {
+								t.Errorf("%q: isSet(%q) = %v, IsSet %v", args, n, got, want)
+							}
+							checked++
+						}
+					}
+					return nil
+				},
+			}},
+		}
+		skipFlagActions(app.Commands[0])
+		if err := app.Run(append([]string{"skiff", "create"}, args...)); err != nil {
+			t.Fatalf("create %q: %v", args, err)
+		}
+		if checked < names { // urfave adds its help flag
+			t.Fatalf("%q: %d flag names checked of create's %d", args, checked, names)
+		}
+	}
 }
 
 // errString is err's message, "" for nil.
