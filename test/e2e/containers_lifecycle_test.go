@@ -298,3 +298,66 @@ func TestRunProxiesSignals(t *testing.T) {
 		}
 	})
 }
+
+// Signals stay caught until skiff exits. SIGTERM sent every 2 ms to a
+// foreground run and to an exec, from the process's first line to skiff's
+// exit, is passed on (the process ignores it) and never kills skiff, in
+// the clean-up after the process's end too: skiff exits with the process's
+// own code, not 143.
+func TestSignalsCaughtUntilTheExit(t *testing.T) {
+	t.Parallel()
+	ForEachMode(t, func(t *testing.T, s *Skiff) {
+		bb := setup(t, s)
+		spammed := func(what string, cmd *exec.Cmd, want int) {
+			t.Helper()
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			sc := bufio.NewScanner(out)
+			if !sc.Scan() || sc.Text() != "up" {
+				t.Fatalf("%s: first line %q, want up", what, sc.Text())
+			}
+			done := make(chan struct{})
+			sent := make(chan int)
+			go func() {
+				n := 0
+				for {
+					select {
+					case <-done:
+						sent <- n
+						return
+					default:
+					}
+					if cmd.Process.Signal(syscall.SIGTERM) == nil {
+						n++
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
+			}()
+			for sc.Scan() {
+			}
+			err = cmd.Wait()
+			close(done)
+			n := <-sent
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != want {
+				t.Errorf("%s under %d SIGTERMs exited with %v, want %d", what, n, err, want)
+			}
+			if n < 50 {
+				t.Errorf("%s: only %d SIGTERMs sent", what, n)
+			}
+		}
+		spammed("skiff run", s.Cmd("run", "--rm", "--name", "spammed", bb, "sh", "-c", `trap "" TERM; echo up; sleep 0.5; exit 3`), 3)
+		s.Run("run", "-d", "--name", "spamtarget", bb, "sleep", "60").MustSucceed(t)
+		defer s.Run("rm", "-f", "spamtarget")
+		spammed("skiff exec", s.Cmd("exec", "spamtarget", "sh", "-c", `trap "" TERM; echo up; sleep 0.5; exit 4`), 4)
+		if r := s.Run("ps", "-a", "--format", "{{.Names}}"); strings.Contains(r.Stdout, "spammed") {
+			t.Errorf("the spammed run --rm left its container: %q", r.Stdout)
+		}
+	})
+}
