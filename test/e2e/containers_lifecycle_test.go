@@ -310,43 +310,28 @@ func TestSignalsCaughtUntilTheExit(t *testing.T) {
 		bb := setup(t, s)
 		spammed := func(what string, cmd *exec.Cmd, want int) {
 			t.Helper()
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
+			lines, bg := startStreaming(t, cmd)
+			select {
+			case l := <-lines:
+				if l.Text != "up" {
+					t.Fatalf("%s: first line %q, want up\n%s", what, l.Text, bg)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: no first line within 30s\n%s", what, bg)
 			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			sc := bufio.NewScanner(out)
-			if !sc.Scan() || sc.Text() != "up" {
-				t.Fatalf("%s: first line %q, want up", what, sc.Text())
-			}
-			done := make(chan struct{})
-			sent := make(chan int)
-			go func() {
-				n := 0
-				for {
-					select {
-					case <-done:
-						sent <- n
-						return
-					default:
-					}
-					if cmd.Process.Signal(syscall.SIGTERM) == nil {
-						n++
-					}
+			n := 0
+			for running := true; running; {
+				select {
+				case <-bg.done:
+					running = false
+				default:
+					cmd.Process.Signal(syscall.SIGTERM)
+					n++
 					time.Sleep(2 * time.Millisecond)
 				}
-			}()
-			for sc.Scan() {
 			}
-			err = cmd.Wait()
-			close(done)
-			n := <-sent
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != want {
-				t.Errorf("%s under %d SIGTERMs exited with %v, want %d", what, n, err, want)
+			if code := bg.wait(t, time.Second); code != want {
+				t.Errorf("%s under %d SIGTERMs exited %d, want %d\n%s", what, n, code, want, bg)
 			}
 			if n < 50 {
 				t.Errorf("%s: only %d SIGTERMs sent", what, n)
