@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
-	"go.podman.io/image/v5/manifest"
 
 	"github.com/skiff-engine/skiff/runtime"
 )
@@ -23,11 +22,10 @@ type Health = runtime.Health
 // its image's: none of the container's keeps the image's; a container's
 // without a test takes the image's test, and each zero field the image's
 // value. The result is nil without a test, and validated.
-func mergeHealthcheck(own *Healthcheck, image *manifest.Schema2HealthConfig) (*Healthcheck, error) {
+func mergeHealthcheck(own *Healthcheck, image *Healthcheck) (*Healthcheck, error) {
 	var hc Healthcheck
 	if image != nil {
-		hc = Healthcheck{Test: image.Test, Interval: image.Interval, Timeout: image.Timeout,
-			StartPeriod: image.StartPeriod, StartInterval: image.StartInterval, Retries: image.Retries}
+		hc = *image
 	}
 	if own != nil {
 		if len(own.Test) > 0 {

@@ -390,7 +390,7 @@ func (s *Store) loadOCI(ctx context.Context, path string) (LoadResult, error) {
 	var images []archived
 	for _, item := range list {
 		a := archived{src: item.Reference}
-		if n, err := ParseName(item.ManifestDescriptor.Annotations["org.opencontainers.image.ref.name"]); err == nil {
+		if n, err := parseNamed(item.ManifestDescriptor.Annotations["org.opencontainers.image.ref.name"]); err == nil {
 			a.names = append(a.names, n)
 		}
 		images = append(images, a)

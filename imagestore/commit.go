@@ -10,8 +10,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
-	"go.podman.io/image/v5/docker/reference"
-	"go.podman.io/image/v5/manifest"
 	cstorage "go.podman.io/storage"
 
 	"github.com/skiff-engine/skiff/storage"
@@ -57,16 +55,16 @@ type CommitOptions struct {
 // reference, a change, a format) are errdefs.ErrInvalidArgument, found
 // before any layer is made.
 func (s *Store) Commit(ctx context.Context, o CommitOptions) (Image, error) {
-	var named reference.Named
+	var named string
 	if o.Reference != "" {
 		n, err := ParseName(o.Reference)
 		if err != nil {
 			return Image{}, err
 		}
-		if _, ok := n.(reference.Digested); ok {
+		if n.Digest != "" {
 			return Image{}, fmt.Errorf("invalid reference %q: a commit's name cannot contain a digest: %w", o.Reference, errdefs.ErrInvalidArgument)
 		}
-		named = n
+		named = n.String()
 	}
 	types, err := mediaTypes(o.Format)
 	if err != nil {
@@ -98,8 +96,8 @@ func (s *Store) Commit(ctx context.Context, o CommitOptions) (Image, error) {
 		return Image{}, err
 	}
 	img, err := s.createCommitted(newCfg, append(layers, l), types, now)
-	if err == nil && named != nil {
-		err = storage.Err(s.cs.AddNames(img.ID, []string{named.String()}))
+	if err == nil && named != "" {
+		err = storage.Err(s.cs.AddNames(img.ID, []string{named}))
 		if err != nil {
 			s.cs.DeleteImage(img.ID, true)
 		}
@@ -159,6 +157,14 @@ func (s *Store) layerChain(top string) ([]storage.Layer, error) {
 	return out, nil
 }
 
+// Docker's image manifest, version 2 schema 2: its media types, the layer
+// uncompressed as a commit stores it.
+const (
+	dockerManifestType = "application/vnd.docker.distribution.manifest.v2+json"
+	dockerConfigType   = "application/vnd.docker.container.image.v1+json"
+	dockerLayerType    = "application/vnd.docker.image.rootfs.diff.tar"
+)
+
 // commitTypes are the media types of one manifest format.
 type commitTypes struct{ manifest, config, layer string }
 
@@ -167,7 +173,7 @@ func mediaTypes(format string) (commitTypes, error) {
 	case "", "oci":
 		return commitTypes{imgspecv1.MediaTypeImageManifest, imgspecv1.MediaTypeImageConfig, imgspecv1.MediaTypeImageLayer}, nil
 	case "docker":
-		return commitTypes{manifest.DockerV2Schema2MediaType, manifest.DockerV2Schema2ConfigMediaType, manifest.DockerV2SchemaLayerMediaTypeUncompressed}, nil
+		return commitTypes{dockerManifestType, dockerConfigType, dockerLayerType}, nil
 	}
 	return commitTypes{}, fmt.Errorf("unknown image format %q: use oci or docker: %w", format, errdefs.ErrInvalidArgument)
 }

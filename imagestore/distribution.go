@@ -15,7 +15,7 @@ import (
 // Distribution asks input's registry for its manifest (Docker's
 // distribution inspect).
 func (s *Store) Distribution(ctx context.Context, input string, o DistributionOptions) (Distribution, error) {
-	named, err := ParseName(input)
+	named, err := parseNamed(input)
 	if err != nil {
 		return Distribution{}, err
 	}

@@ -15,9 +15,7 @@ package imagestore
 
 import (
 	"os"
-	"path/filepath"
 
-	"go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
 )
 
@@ -56,32 +54,3 @@ const (
 	TLSVerifyOn
 	TLSVerifyOff
 )
-
-// sys builds the SystemContext every containers/image call uses, so that
-// mirrors, insecure flags and credentials are read from the same files.
-func (s *Store) sys(tls TLSVerify) *types.SystemContext {
-	sys := &types.SystemContext{
-		AuthFilePath:                s.opts.AuthFile,
-		SystemRegistriesConfPath:    s.opts.RegistriesConf,
-		SignaturePolicyPath:         s.opts.PolicyPath,
-		BigFilesTemporaryDir:        s.opts.TmpDir,
-		DockerRegistryUserAgent:     "skiff",
-		OSChoice:                    "linux",
-		DockerInsecureSkipTLSVerify: types.OptionalBoolUndefined,
-	}
-	if s.cs != nil { // login and logout open no store
-		// containers/image's blob-info cache (which registry has which
-		// blob) goes in skiff's own store, not in /var/lib/containers or
-		// ~/.local/share/containers.
-		sys.BlobInfoCacheDir = filepath.Join(s.cs.GraphRoot(), "cache")
-	}
-	switch tls {
-	case TLSVerifyOff:
-		sys.DockerInsecureSkipTLSVerify = types.OptionalBoolTrue
-		sys.OCIInsecureSkipTLSVerify = true
-		sys.DockerDaemonInsecureSkipTLSVerify = true
-	case TLSVerifyOn:
-		sys.DockerInsecureSkipTLSVerify = types.OptionalBoolFalse
-	}
-	return sys
-}

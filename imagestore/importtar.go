@@ -33,7 +33,7 @@ import (
 func (s *Store) Import(ctx context.Context, r io.Reader, o ImportOptions) (Image, error) {
 	var named reference.Named
 	if o.Reference != "" {
-		n, err := ParseName(o.Reference)
+		n, err := parseNamed(o.Reference)
 		if err != nil {
 			return Image{}, err
 		}

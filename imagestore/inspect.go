@@ -7,11 +7,9 @@ import (
 	"time"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
-	"go.podman.io/image/v5/manifest"
-	istorage "go.podman.io/image/v5/storage"
 	cstorage "go.podman.io/storage"
 
-	"github.com/skiff-engine/skiff/storage"
+	"github.com/skiff-engine/skiff/runtime"
 )
 
 // Config reads the OCI config of a local image (by anything Lookup takes).
@@ -31,7 +29,8 @@ func (s *Store) Config(ctx context.Context, input string) (Image, *imgspecv1.Ima
 
 // config reads the image's config blob, which containers/image stores as
 // big data under the config's digest (the image ID); for anything else it
-// goes through containers/image's storage transport.
+// goes through containers/image's storage transport (configByTransport;
+// bin/skiff hands such an image to skiff-full).
 func (s *Store) config(ctx context.Context, img *cstorage.Image, input string) (*imgspecv1.Image, error) {
 	if b, err := s.cs.ImageBigData(img.ID, "sha256:"+img.ID); err == nil {
 		var cfg imgspecv1.Image
@@ -39,34 +38,21 @@ func (s *Store) config(ctx context.Context, img *cstorage.Image, input string) (
 			return &cfg, nil
 		}
 	}
-	ref, err := istorage.Transport.NewStoreReference(s.cs, nil, img.ID)
-	if err != nil {
-		return nil, err
-	}
-	src, err := ref.NewImage(ctx, s.sys(TLSDefault))
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", input, storage.Err(err))
-	}
-	defer src.Close()
-	cfg, err := src.OCIConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("image %s: reading its config: %w", input, err)
-	}
-	return cfg, nil
+	return s.configByTransport(ctx, img, input)
 }
 
 // Healthcheck is the HEALTHCHECK of the local image whose ID is id, nil
 // when it has none. Docker's image config carries it (config.Healthcheck);
 // an OCI config has no such field, and Config's OCI form drops it, so it
 // is read from the config blob as stored.
-func (s *Store) Healthcheck(id string) (*manifest.Schema2HealthConfig, error) {
+func (s *Store) Healthcheck(id string) (*runtime.Healthcheck, error) {
 	b, err := s.cs.ImageBigData(id, "sha256:"+id)
 	if err != nil {
 		return nil, nil // not stored under its digest: not a docker config
 	}
 	var cfg struct {
 		Config *struct {
-			Healthcheck *manifest.Schema2HealthConfig `json:"Healthcheck"`
+			Healthcheck *runtime.Healthcheck `json:"Healthcheck"`
 		} `json:"config"`
 	}
 	if err := json.Unmarshal(b, &cfg); err != nil {

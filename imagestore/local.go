@@ -9,7 +9,6 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
-	"go.podman.io/image/v5/docker/reference"
 	cstorage "go.podman.io/storage"
 
 	"github.com/skiff-engine/skiff/storage"
@@ -35,11 +34,11 @@ func (i Image) RepoDigests() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, n := range i.Names {
-		named, err := reference.ParseNormalizedNamed(n)
+		named, err := ParseNormalized(n)
 		if err != nil {
 			continue
 		}
-		repo := reference.FamiliarName(named)
+		repo := named.FamiliarName()
 		for _, d := range i.Digests {
 			s := repo + "@" + d.String()
 			if !seen[s] {
@@ -101,29 +100,29 @@ func (s *Store) lookup(input string) (*cstorage.Image, string, error) {
 			return img, "", nil
 		}
 	}
-	named, err := reference.ParseNormalizedNamed(input)
+	named, err := ParseNormalized(input)
 	if err != nil {
 		return nil, "", fmt.Errorf("invalid reference format %q: %w", input, errdefs.ErrInvalidArgument)
 	}
-	if d, ok := named.(reference.Digested); ok {
-		return s.lookupDigest(input, reference.TrimNamed(named), d.Digest())
+	if named.Digest != "" {
+		return s.lookupDigest(input, named.Name(), named.Digest)
 	}
-	full := reference.TagNameOnly(named).String()
+	full := named.WithDefaultTag().String()
 	if img, err := s.cs.Image(full); err == nil {
 		return img, full, nil
 	}
 	return nil, "", noSuchImage(input)
 }
 
-func (s *Store) lookupDigest(input string, repo reference.Named, d digest.Digest) (*cstorage.Image, string, error) {
+func (s *Store) lookupDigest(input string, repo string, d digest.Digest) (*cstorage.Image, string, error) {
 	imgs, err := s.cs.Images()
 	if err != nil {
 		return nil, "", storage.Err(err)
 	}
 	for i := range imgs {
 		for _, n := range imgs[i].Names {
-			nn, err := reference.ParseNormalizedNamed(n)
-			if err != nil || reference.TrimNamed(nn).String() != repo.String() {
+			nn, err := ParseNormalized(n)
+			if err != nil || nn.Name() != repo {
 				continue
 			}
 			for _, have := range imgs[i].Digests {
@@ -186,8 +185,8 @@ func (s *Store) Remove(input string, force bool) (RemoveResult, error) {
 	}
 	for _, d := range img.Digests {
 		for _, n := range names {
-			if nn, err := reference.ParseNormalizedNamed(n); err == nil {
-				res.Untagged = append(res.Untagged, reference.FamiliarName(nn)+"@"+d.String())
+			if nn, err := ParseNormalized(n); err == nil {
+				res.Untagged = append(res.Untagged, nn.FamiliarName()+"@"+d.String())
 				break
 			}
 		}
@@ -214,7 +213,7 @@ func (s *Store) Tag(source, target string) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := named.(reference.Digested); ok {
+	if named.Digest != "" {
 		return fmt.Errorf("tag %q: a target name cannot contain a digest: %w", target, errdefs.ErrInvalidArgument)
 	}
 	return storage.Err(s.cs.AddNames(img.ID, []string{named.String()}))

@@ -25,7 +25,7 @@ func (s *Store) Push(ctx context.Context, source, dest string, o PushOptions) (P
 			return PushResult{}, fmt.Errorf("push %s: an image ID needs a destination name (skiff push ID REGISTRY/NAME:TAG): %w", source, errdefs.ErrInvalidArgument)
 		}
 	}
-	named, err := ParseName(dest)
+	named, err := parseNamed(dest)
 	if err != nil {
 		return PushResult{}, err
 	}

@@ -5,6 +5,9 @@ package imagestore
 import (
 	"context"
 	"io"
+
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	cstorage "go.podman.io/storage"
 )
 
 // A build with the skiff_local tag is the CLI of the hot commands: it
@@ -44,4 +47,8 @@ func (s *Store) Logout(string) (bool, error) { return false, ErrTransferElsewher
 
 func (s *Store) Distribution(context.Context, string, DistributionOptions) (Distribution, error) {
 	return Distribution{}, ErrTransferElsewhere
+}
+
+func (s *Store) configByTransport(context.Context, *cstorage.Image, string) (*imgspecv1.Image, error) {
+	return nil, ErrTransferElsewhere
 }
