@@ -46,15 +46,18 @@ type monitor struct {
 	clients    monitorio.Clients
 
 	container *libcontainer.Container
-	process   initProcess   // the container's init
-	pid       int           // its pid
-	network   *network      // set up after the init's creation, torn down at its exit
-	notify    *net.UnixConn // the container's notification socket (NotifyContainer)
-	relaying  chan struct{} // closed when the relay from notify ends; nil: none runs
-	outputs   sync.WaitGroup
-	pending   []pendingOutput // output of the run under way not yet copied (flowOutputs); guarded by mu once it flows
-	flowing   []pendingOutput // the output being copied (pauseOutputs); guarded by mu
-	backoff   time.Duration   // the last restart's wait (Docker's doubling)
+	// noCgroup: a rootless container without cgroups of its own
+	// (runtime.LibcontainerConfig), whose exit has no OOM count to read
+	noCgroup bool
+	process  initProcess   // the container's init
+	pid      int           // its pid
+	network  *network      // set up after the init's creation, torn down at its exit
+	notify   *net.UnixConn // the container's notification socket (NotifyContainer)
+	relaying chan struct{} // closed when the relay from notify ends; nil: none runs
+	outputs  sync.WaitGroup
+	pending  []pendingOutput // output of the run under way not yet copied (flowOutputs); guarded by mu once it flows
+	flowing  []pendingOutput // the output being copied (pauseOutputs); guarded by mu
+	backoff  time.Duration   // the last restart's wait (Docker's doubling)
 
 	mu      sync.Mutex
 	started chan struct{} // closed once the start is reported: output and input flow
