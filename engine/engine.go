@@ -128,7 +128,6 @@ func (e *Engine) imageStore() (*imagestore.Store, error) {
 func (e *Engine) prefetchCreate() {
 	go e.openDB()
 	go warmEncoders.Do(func() {
-		runtime.GrowStack() // the encoders' reflection goes deep
 		json.Marshal(ContainerConfig{})
 		json.Marshal(specs.Spec{})
 		json.Marshal(runtime.MonitorConfig{})

@@ -51,8 +51,6 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 
-	"github.com/skiff-engine/skiff/runtime"
-
 	// Device cgroup rules, and nsenter's C constructor that joins the
 	// container's namespaces before the Go runtime starts in `init`.
 	_ "github.com/opencontainers/cgroups/devices"
@@ -70,7 +68,6 @@ import (
 func init() { goruntime.LockOSThread() }
 
 func main() {
-	runtime.GrowStack() // the monitor's and libcontainer's init's deep calls
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		if os.Getenv("_LIBCONTAINER_INITTYPE") == "standard" {
 			// The container dies with its monitor: the monitor's thread

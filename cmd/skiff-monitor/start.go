@@ -92,7 +92,6 @@ func prefetchSpec(bundle string) func() (*specs.Spec, error) {
 	}
 	c := make(chan result, 1)
 	go func() {
-		runtime.GrowStack() // the decoder's reflection goes deep
 		spec, err := decodeSpec(bundle)
 		c <- result{spec, err}
 	}()
@@ -107,7 +106,6 @@ func prefetchSpec(bundle string) func() (*specs.Spec, error) {
 // only decodes (decodeSpec, beside it): its encoders, about 0.35 ms of
 // reflection, would never be used.
 func warmJSON() {
-	runtime.GrowStack()
 	json.Marshal(libcontainer.State{})
 	json.Marshal(runtime.State{})
 }

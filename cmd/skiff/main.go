@@ -13,7 +13,6 @@ import (
 	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/skiff-engine/skiff/imagestore"
-	skiffruntime "github.com/skiff-engine/skiff/runtime"
 	"github.com/skiff-engine/skiff/userns"
 )
 
@@ -26,7 +25,6 @@ import (
 func init() { goruntime.LockOSThread() }
 
 func main() {
-	skiffruntime.GrowStack()
 	// containers/storage re-executes this binary for some work (applying
 	// layers in a chroot); those calls must not reach the CLI.
 	if reexec.Init() {
