@@ -1,7 +1,6 @@
 package imagestore
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -54,8 +53,6 @@ func SplitRepoTag(name string) (repo, tag string) {
 	}
 	return n.FamiliarName(), "<none>"
 }
-
-var errNoCandidates = errors.New("no registry to pull from")
 
 // ReferenceForms are the spellings of a stored name that Docker's reference
 // filter matches its pattern against: busybox:latest, busybox,
